@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// `keycluster`: the one executable — the node, the operator's tools and the benchmarks.
+@main
+struct KeyClusterCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keycluster",
+        abstract: "A Raft-replicated store of vehicle key authorizations.",
+        subcommands: [BenchCommand.self, DebugCommand.self]
+    )
+}
