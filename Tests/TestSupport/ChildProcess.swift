@@ -1,29 +1,40 @@
 import Foundation
 import Synchronization
 
-/// A child process whose standard output is read line by line, and which is always ended by the test
-/// (`kill`, or `terminate` from `deinit` as a last resort), so no test leaves a process behind.
+/// A child process whose standard output is read line by line (or, for servers, written to a log file),
+/// and which is always ended by the test (`kill`, or `terminate` from `deinit` as a last resort), so no
+/// test leaves a process behind.
 public final class ChildProcess: Sendable {
     public let process: Process
     private let lines: AsyncStream<String>
 
-    public init(executable: String, arguments: [String]) throws {
+    /// Starts `executable`. With `logFile`, stdout and stderr go there and `outputLines` is empty.
+    public init(executable: String, arguments: [String], logFile: String? = nil) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
         let (stream, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .unbounded)
-        let buffer = LineBuffer()
-        output.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil
-                continuation.finish()
-                return
+        if let logFile {
+            FileManager.default.createFile(atPath: logFile, contents: nil)
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: logFile))
+            handle.seekToEndOfFile()
+            process.standardOutput = handle
+            process.standardError = handle
+            continuation.finish()
+        } else {
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            let buffer = LineBuffer()
+            output.fileHandleForReading.readabilityHandler = { handle in
+                let data = handle.availableData
+                if data.isEmpty {
+                    handle.readabilityHandler = nil
+                    continuation.finish()
+                    return
+                }
+                for line in buffer.append(data) { continuation.yield(line) }
             }
-            for line in buffer.append(data) { continuation.yield(line) }
         }
         try process.run()
         self.process = process
@@ -31,14 +42,20 @@ public final class ChildProcess: Sendable {
     }
 
     deinit {
-        if process.isRunning { process.terminate() }
+        if process.isRunning {
+            Foundation.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
     }
 
     /// The output lines, in order, until the process closes its standard output.
     public var outputLines: AsyncStream<String> { lines }
 
+    public var isRunning: Bool { process.isRunning }
+
     /// Sends `signal` and waits until the process is gone.
     public func kill(_ signal: Int32 = SIGKILL) {
+        guard process.isRunning else { return }
         Foundation.kill(process.processIdentifier, signal)
         process.waitUntilExit()
     }

@@ -3,6 +3,11 @@ public struct DeadlineExceeded: Error, CustomStringConvertible {
     public let what: String
     public let seconds: Double
     public var description: String { "\(what) did not happen within \(seconds) s" }
+
+    public init(what: String, seconds: Double) {
+        self.what = what
+        self.seconds = seconds
+    }
 }
 
 /// How often `waitUntil` re-checks its condition.

@@ -1,0 +1,92 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+
+/// HTTPS calls to one cluster member, trusting the cluster CA. The failover client is built on it.
+public struct MemberClient: Sendable {
+    public let address: String
+    let http: HTTPClient
+
+    /// Largest response body read; larger answers are an error, not an allocation.
+    public static let maxResponseBytes = 4 << 20
+    /// Time allowed for one request, connection included.
+    public static let requestTimeout: TimeAmount = .seconds(5)
+
+    public init(address: String, http: HTTPClient) {
+        self.address = address
+        self.http = http
+    }
+
+    /// An HTTP client that trusts only the cluster CA in `caCertificatePath` (and presents a client
+    /// certificate when given one, for operator actions). Shut it down with `shutdown()` when done.
+    public static func makeHTTPClient(caCertificatePath: String, clientCertificate: (certificate: String, privateKey: String)? = nil) throws -> HTTPClient {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.trustRoots = .file(caCertificatePath)
+        tls.minimumTLSVersion = .tlsv12
+        if let clientCertificate {
+            tls.certificateChain = try NIOSSLCertificate.fromPEMFile(clientCertificate.certificate).map { .certificate($0) }
+            tls.privateKey = .file(clientCertificate.privateKey)
+        }
+        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
+        configuration.timeout = .init(connect: .seconds(2), read: .seconds(5))
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    /// A failed call: the member answered with a problem document, or could not be reached.
+    public enum CallError: Error, CustomStringConvertible, Sendable {
+        case problem(status: Int, type: String, title: String, retryAfterSeconds: Int?)
+        case unreachable(String)
+
+        public var description: String {
+            switch self {
+            case .problem(let status, let type, let title, _): "\(status) \(type): \(title)"
+            case .unreachable(let reason): "unreachable: \(reason)"
+            }
+        }
+    }
+
+    public func get<Answer: Decodable>(_ path: String, as: Answer.Type) async throws -> Answer {
+        try await call(path, method: .GET, body: nil)
+    }
+
+    public func put<Answer: Decodable>(_ path: String, body: [UInt8], as: Answer.Type) async throws -> Answer {
+        try await call(path, method: .PUT, body: body)
+    }
+
+    public func post<Answer: Decodable>(_ path: String, body: [UInt8] = [], as: Answer.Type) async throws -> Answer {
+        try await call(path, method: .POST, body: body)
+    }
+
+    func call<Answer: Decodable>(_ path: String, method: HTTPMethod, body: [UInt8]?) async throws -> Answer {
+        var request = HTTPClientRequest(url: "https://\(address)\(path)")
+        request.method = method
+        if let body {
+            request.body = .bytes(ByteBuffer(bytes: body))
+            request.headers.add(name: "content-type", value: "application/json")
+        }
+        let response: HTTPClientResponse
+        let bytes: ByteBuffer
+        do {
+            response = try await http.execute(request, timeout: Self.requestTimeout)
+            bytes = try await response.body.collect(upTo: Self.maxResponseBytes)
+        } catch {
+            throw CallError.unreachable("\(address): \(error)")
+        }
+        guard (200..<300).contains(response.status.code) else {
+            let problem = try? JSONDecoder().decode(ProblemDocument.self, from: Data(bytes.readableBytesView))
+            throw CallError.problem(
+                status: Int(response.status.code), type: problem?.type ?? "about:blank",
+                title: problem?.title ?? response.status.reasonPhrase, retryAfterSeconds: problem?.retryAfterSeconds)
+        }
+        return try JSONDecoder().decode(Answer.self, from: Data(bytes.readableBytesView))
+    }
+
+    /// The fields of an RFC 9457 problem document a client reads.
+    struct ProblemDocument: Decodable {
+        var type: String
+        var title: String
+        var retryAfterSeconds: Int?
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import Raft
+
+/// Everything one `keycluster serve` process needs, read from a JSON file (`--config FILE`).
+///
+/// Every member's file lists the whole voter set with regions and addresses; ids are stable for a member's
+/// lifetime. Validation happens once at start-up and names what is wrong, so a bad file never half-starts.
+public struct NodeConfiguration: Codable, Sendable, Equatable {
+    public struct Member: Codable, Sendable, Equatable {
+        public var id: UInt64
+        public var region: String
+        public var zone: String?
+        /// Where other members reach this member's Raft transport.
+        public var peerAddress: String
+        /// Where clients reach this member's HTTPS API.
+        public var clientAddress: String
+
+        public init(id: UInt64, region: String, zone: String? = nil, peerAddress: String, clientAddress: String) {
+            self.id = id
+            self.region = region
+            self.zone = zone
+            self.peerAddress = peerAddress
+            self.clientAddress = clientAddress
+        }
+    }
+
+    public struct TLSFiles: Codable, Sendable, Equatable {
+        public var caCertificate: String
+        public var certificate: String
+        public var privateKey: String
+
+        public init(caCertificate: String, certificate: String, privateKey: String) {
+            self.caCertificate = caCertificate
+            self.certificate = certificate
+            self.privateKey = privateKey
+        }
+    }
+
+    /// Raft timing. Defaults (design §3): 100 ms ticks, heartbeat every tick, election after 10–20 ticks.
+    /// Across regions, keep `electionTicks × tickMilliseconds` well above several inter-region round trips.
+    public struct Timing: Codable, Sendable, Equatable {
+        public var tickMilliseconds: Int
+        public var heartbeatTicks: Int
+        public var electionTicks: Int
+
+        public init(tickMilliseconds: Int = 100, heartbeatTicks: Int = 1, electionTicks: Int = 10) {
+            self.tickMilliseconds = tickMilliseconds
+            self.heartbeatTicks = heartbeatTicks
+            self.electionTicks = electionTicks
+        }
+    }
+
+    /// This member's id; must appear in `members`.
+    public var id: UInt64
+    public var dataDirectory: String
+    public var members: [Member]
+    public var tls: TLSFiles
+    public var timing: Timing
+
+    public init(id: UInt64, dataDirectory: String, members: [Member], tls: TLSFiles, timing: Timing = Timing()) {
+        self.id = id
+        self.dataDirectory = dataDirectory
+        self.members = members
+        self.tls = tls
+        self.timing = timing
+    }
+
+    /// A configuration problem, named for the operator.
+    public struct Invalid: Error, CustomStringConvertible, Equatable {
+        public let reason: String
+        public var description: String { "invalid configuration: \(reason)" }
+    }
+
+    public var me: Member {
+        get throws(Invalid) {
+            guard let me = members.first(where: { $0.id == id }) else { throw Invalid(reason: "member \(id) is not in members") }
+            return me
+        }
+    }
+
+    public static func load(from path: String) throws -> NodeConfiguration {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw Invalid(reason: "cannot read \(path): \(error.localizedDescription)")
+        }
+        let configuration: NodeConfiguration
+        do {
+            configuration = try JSONDecoder().decode(NodeConfiguration.self, from: data)
+        } catch {
+            throw Invalid(reason: "\(path) is not a valid configuration: \(error)")
+        }
+        try configuration.validate()
+        return configuration
+    }
+
+    public func validate() throws(Invalid) {
+        _ = try me
+        guard Set(members.map(\.id)).count == members.count else { throw Invalid(reason: "member ids repeat") }
+        guard !members.contains(where: { $0.id == 0 }) else { throw Invalid(reason: "member id 0 is reserved") }
+        for member in members {
+            _ = try Self.endpoint(member.peerAddress, of: "member \(member.id) peerAddress")
+            _ = try Self.endpoint(member.clientAddress, of: "member \(member.id) clientAddress")
+            guard !member.region.isEmpty else { throw Invalid(reason: "member \(member.id) has no region") }
+        }
+        guard timing.tickMilliseconds >= 1, timing.heartbeatTicks >= 1, timing.electionTicks > timing.heartbeatTicks else {
+            throw Invalid(reason: "timing needs tickMilliseconds ≥ 1 and electionTicks > heartbeatTicks ≥ 1")
+        }
+    }
+
+    /// Splits `host:port` (IPv6 as `[::1]:port`).
+    public static func endpoint(_ address: String, of what: String) throws(Invalid) -> PeerAddress {
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
+            (1...65_535).contains(port)
+        else { throw Invalid(reason: "\(what) '\(address)' is not host:port") }
+        var host = String(address[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { throw Invalid(reason: "\(what) '\(address)' has no host") }
+        return PeerAddress(host: host, port: port)
+    }
+}

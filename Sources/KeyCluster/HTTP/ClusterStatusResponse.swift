@@ -1,0 +1,43 @@
+import Hummingbird
+import Raft
+
+/// `GET /v1/cluster/status`: this member's view of the cluster, for operators and tests.
+public struct ClusterStatusResponse: ResponseEncodable, Decodable, Sendable {
+    public struct Member: Codable, Sendable {
+        public var id: UInt64
+        public var region: String
+        public var clientAddress: String
+        /// Leader only: how far the member's log matches the leader's.
+        public var matchIndex: UInt64?
+    }
+
+    public var id: UInt64
+    public var region: String
+    public var role: String
+    public var term: UInt64
+    public var leader: UInt64?
+    public var commitIndex: UInt64
+    public var appliedIndex: UInt64
+    public var lastIndex: UInt64
+    public var pendingProposals: Int
+    public var failure: String?
+    public var members: [Member]
+
+    init(status: NodeStatus, configuration: NodeConfiguration) {
+        id = status.id.rawValue
+        region = (try? configuration.me.region) ?? ""
+        role = "\(status.role)"
+        term = status.term
+        leader = status.leader?.rawValue
+        commitIndex = status.commitIndex
+        appliedIndex = status.appliedIndex
+        lastIndex = status.lastIndex
+        pendingProposals = status.pendingProposals
+        failure = status.failure
+        members = configuration.members.map { member in
+            Member(
+                id: member.id, region: member.region, clientAddress: member.clientAddress,
+                matchIndex: status.peers[NodeID(member.id)]?.match)
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import Foundation
+import Hummingbird
+
+/// An RFC 9457 problem document: every error the API returns, with a stable `type` a client can switch on.
+struct Problem: Error, Codable, Sendable {
+    /// A stable identifier of the kind of problem, e.g. `urn:keycluster:problem:not-leader`.
+    var type: String
+    var title: String
+    var statusCode: Int
+    var detail: String?
+    /// Seconds after which retrying may succeed (also sent as `Retry-After`).
+    var retryAfterSeconds: Int?
+
+    init(_ kind: String, status: HTTPResponse.Status, title: String, detail: String? = nil, retryAfterSeconds: Int? = nil) {
+        type = "urn:keycluster:problem:\(kind)"
+        self.title = title
+        statusCode = status.code
+        self.detail = detail
+        self.retryAfterSeconds = retryAfterSeconds
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case type, title, detail, retryAfterSeconds
+        case statusCode = "status"
+    }
+}
+
+extension Problem: HTTPResponseError {
+    var status: HTTPResponse.Status { .init(code: statusCode) }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        var headers: HTTPFields = [.contentType: "application/problem+json"]
+        if let retryAfterSeconds { headers[.retryAfter] = "\(retryAfterSeconds)" }
+        let body = try JSONEncoder().encode(self)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import Hummingbird
+import Raft
+
+/// The HTTP API of one member. Handlers decode and check input first, so bad input is refused with a
+/// problem document before anything reaches the log.
+struct Routes: Sendable {
+    let node: RaftNode
+    let stateMachine: ServiceStateMachine
+    let configuration: NodeConfiguration
+
+    /// Largest request body accepted; larger ones get 413 before being read in full.
+    static let maxBodyBytes = 64 << 10
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/healthz") { _, _ in "ok\n" }
+        router.get("/v1/cluster/status") { _, _ in
+            ClusterStatusResponse(status: await node.status, configuration: configuration)
+        }
+        router.put("/debug/kv/:key") { request, context in
+            try await putDebugValue(request: request, context: context)
+        }
+        router.post("/debug/counter/:key") { _, context in
+            let key = try context.parameters.require("key")
+            guard key.utf8.count <= ServiceStateMachine.maxDebugKeyBytes else {
+                throw Problem("invalid-key", status: .badRequest, title: "The key is longer than \(ServiceStateMachine.maxDebugKeyBytes) bytes")
+            }
+            return try await propose(.debugIncrement(key: key))
+        }
+        router.get("/debug/counter/:key") { _, context in
+            let key = try context.parameters.require("key")
+            let value = try stateMachine.debugValue("counter/\(key)", in: node.environment)
+            return DebugValueResponse(key: key, value: value ?? "0", appliedIndex: await node.status.appliedIndex)
+        }
+        router.get("/debug/kv/:key") { _, context in
+            let key = try context.parameters.require("key")
+            guard let value = try stateMachine.debugValue(key, in: node.environment) else {
+                throw Problem("not-found", status: .notFound, title: "No value under this key")
+            }
+            return DebugValueResponse(key: key, value: value, appliedIndex: await node.status.appliedIndex)
+        }
+    }
+
+    private func putDebugValue(request: Request, context: BasicRequestContext) async throws -> WriteResponse {
+        let key = try context.parameters.require("key")
+        guard key.utf8.count <= ServiceStateMachine.maxDebugKeyBytes else {
+            throw Problem("invalid-key", status: .badRequest, title: "The key is longer than \(ServiceStateMachine.maxDebugKeyBytes) bytes")
+        }
+        let body = try await collectBody(request)
+        return try await propose(.debugPut(key: key, value: String(decoding: body.readableBytesView, as: UTF8.self)))
+    }
+
+    private func collectBody(_ request: Request) async throws -> ByteBuffer {
+        do {
+            return try await request.body.collect(upTo: Self.maxBodyBytes)
+        } catch {
+            throw Problem("too-large", status: .contentTooLarge, title: "The body is larger than \(Self.maxBodyBytes) bytes")
+        }
+    }
+
+    /// Replicates `command` and answers with the revision it committed at.
+    private func propose(_ command: ServiceCommand) async throws -> WriteResponse {
+        let encoded = Array(try JSONEncoder().encode(command))
+        let answer: (result: [UInt8], revision: LogIndex)
+        do {
+            answer = try await node.propose(encoded)
+        } catch {
+            throw error.problem
+        }
+        switch try JSONDecoder().decode(ServiceResult.self, from: Data(answer.result)) {
+        case .done:
+            return WriteResponse(revision: answer.revision)
+        case .counter(let value):
+            return WriteResponse(revision: answer.revision, counter: value)
+        case .refused(let reason):
+            throw Problem("refused", status: .unprocessableContent, title: "The command was refused", detail: reason)
+        }
+    }
+}
+
+/// The answer to every write: the revision (Raft index) it committed at, usable as `minRevision` later.
+public struct WriteResponse: ResponseEncodable, Decodable, Sendable {
+    public var revision: UInt64
+    /// For counter increments: the value after this one.
+    public var counter: UInt64?
+}
+
+public struct DebugValueResponse: ResponseEncodable, Decodable, Sendable {
+    public var key: String
+    public var value: String
+    public var appliedIndex: UInt64
+}

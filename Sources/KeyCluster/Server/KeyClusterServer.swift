@@ -1,0 +1,83 @@
+import Hummingbird
+import HummingbirdTLS
+import Logging
+import NIOSSL
+import Raft
+import ServiceLifecycle
+import Storage
+
+/// One member process: the LMDB environment, the Raft node and its mutual-TLS peer links, and the HTTPS
+/// API — assembled from a `NodeConfiguration` and run until SIGTERM or SIGINT.
+public struct KeyClusterServer: Sendable {
+    public let configuration: NodeConfiguration
+    let logger: Logger
+
+    public init(configuration: NodeConfiguration, logger: Logger = Logger(label: "keycluster")) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        var logger = logger
+        logger[metadataKey: "node"] = "\(configuration.id)"
+        self.logger = logger
+    }
+
+    /// Runs until a termination signal, then shuts down in order: HTTP stops accepting, the node finishes
+    /// its writes, links close, the environment closes.
+    public func run() async throws {
+        let me = try configuration.me
+        let environment = try Environment(path: configuration.dataDirectory)
+        let stateMachine = try ServiceStateMachine(environment: environment)
+        let peers = try PeerTransport(configuration: peerTransportConfiguration(me: me), logger: logger)
+        let node = try RaftNode(
+            id: NodeID(configuration.id), voters: configuration.members.map { NodeID($0.id) },
+            environment: environment, stateMachine: stateMachine,
+            transport: PeerMessageTransport(peers: peers, logger: logger), options: nodeOptions, logger: logger)
+
+        let router = Router()
+        Routes(node: node, stateMachine: stateMachine, configuration: configuration).register(on: router)
+        let clientEndpoint = try NodeConfiguration.endpoint(me.clientAddress, of: "clientAddress")
+        let app = Application(
+            router: router,
+            server: try .tls(.http1(), tlsConfiguration: try clientTLSConfiguration()),
+            configuration: .init(address: .hostname(clientEndpoint.host, port: clientEndpoint.port), serverName: "keycluster"),
+            logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: RaftService(node: node, transport: peers)), .init(service: app)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        logger.info("serving", metadata: ["region": "\(me.region)", "peers": "\(me.peerAddress)", "clients": "https://\(me.clientAddress)"])
+        try await group.run()
+    }
+
+    private func peerTransportConfiguration(me: NodeConfiguration.Member) throws -> PeerTransportConfiguration {
+        let listen = try NodeConfiguration.endpoint(me.peerAddress, of: "peerAddress")
+        var peers: [TransportPeerID: PeerAddress] = [:]
+        for member in configuration.members where member.id != configuration.id {
+            peers[member.id] = try NodeConfiguration.endpoint(member.peerAddress, of: "member \(member.id) peerAddress")
+        }
+        return PeerTransportConfiguration(
+            localID: configuration.id, listenHost: listen.host, listenPort: listen.port, peers: peers,
+            tls: PeerTLSFiles(
+                caCertificatePath: configuration.tls.caCertificate, certificatePath: configuration.tls.certificate,
+                privateKeyPath: configuration.tls.privateKey),
+            limits: PeerTransportLimits())
+    }
+
+    private var nodeOptions: RaftNodeOptions {
+        var options = RaftNodeOptions()
+        options.tickInterval = .milliseconds(configuration.timing.tickMilliseconds)
+        options.raft.electionTimeoutTicks = configuration.timing.electionTicks
+        options.raft.heartbeatIntervalTicks = configuration.timing.heartbeatTicks
+        return options
+    }
+
+    /// Clients reach the API over TLS with the node's certificate (it names localhost and 127.0.0.1 and
+    /// chains to the cluster CA, which clients trust).
+    private func clientTLSConfiguration() throws -> TLSConfiguration {
+        let chain = try NIOSSLCertificate.fromPEMFile(configuration.tls.certificate).map { NIOSSLCertificateSource.certificate($0) }
+        let key = try NIOSSLPrivateKey(file: configuration.tls.privateKey, format: .pem)
+        var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+        tls.minimumTLSVersion = .tlsv12
+        return tls
+    }
+}

@@ -1,0 +1,18 @@
+/// A change to the service's replicated state: what a log entry's command bytes decode to.
+///
+/// JSON, because commands are small, decoded once per node, and must stay readable across versions: a
+/// node of the next version adds cases without breaking this one (an unknown case is refused the same way
+/// on every node, deterministically).
+enum ServiceCommand: Codable, Sendable, Equatable {
+    /// Diagnostic key/value write used by the cluster tests and benchmarks; not part of the key domain.
+    case debugPut(key: String, value: String)
+    /// Diagnostic counter increment: applying a command twice shows up as a count above the increments made.
+    case debugIncrement(key: String)
+}
+
+/// The answer of the state machine to one command, returned to the proposer.
+enum ServiceResult: Codable, Sendable, Equatable {
+    case done
+    case counter(value: UInt64)
+    case refused(reason: String)
+}

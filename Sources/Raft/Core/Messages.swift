@@ -1,0 +1,127 @@
+/// One message between members. `term` is the sender's term, except for pre-votes, which carry the
+/// term the sender *would* campaign in (Raft thesis §9.6), and granted pre-vote responses, which echo it.
+public struct Message: Sendable, Equatable, CustomStringConvertible {
+    public var from: NodeID
+    public var to: NodeID
+    public var term: Term
+    public var body: MessageBody
+
+    public init(from: NodeID, to: NodeID, term: Term, body: MessageBody) {
+        self.from = from
+        self.to = to
+        self.term = term
+        self.body = body
+    }
+
+    public var description: String { "\(from)→\(to) t\(term) \(body)" }
+}
+
+/// Message kinds. New kinds (snapshots, ReadIndex, TimeoutNow) are added as cases in issue 4.
+public enum MessageBody: Sendable, Equatable, CustomStringConvertible {
+    case appendEntries(AppendEntries)
+    case appendEntriesResponse(AppendEntriesResponse)
+    case heartbeat(Heartbeat)
+    case heartbeatResponse
+    case requestVote(VoteRequest)
+    case requestVoteResponse(VoteResponse)
+    /// A follower passing client proposals to the leader it knows. Not term-checked: a proposal is
+    /// valid in any term, and a stale leader simply refuses it by not being leader.
+    case forwardedProposal(ForwardedProposal)
+
+    public var description: String {
+        switch self {
+        case .appendEntries(let append):
+            "append prev \(append.previous) n=\(append.entries.count) commit \(append.leaderCommit)"
+        case .appendEntriesResponse(let response):
+            response.isRejected
+                ? "append-reject \(response.rejectedIndex) hint \(response.conflictHint)"
+                : "append-ok match \(response.matchIndex)"
+        case .heartbeat(let heartbeat): "heartbeat commit \(heartbeat.commit)"
+        case .heartbeatResponse: "heartbeat-ok"
+        case .requestVote(let request): "\(request.kind)-request last \(request.lastLog)"
+        case .requestVoteResponse(let response): "\(response.kind)-\(response.granted ? "granted" : "rejected")"
+        case .forwardedProposal(let proposal): "forwarded-proposal n=\(proposal.payloads.count)"
+        }
+    }
+}
+
+/// AppendEntries RPC (Raft §5.3). `entries` may be empty: then it only probes or carries commit.
+public struct AppendEntries: Sendable, Equatable {
+    /// The position just before `entries`; the follower accepts only if its log holds it.
+    public var previous: LogPosition
+    public var entries: [Entry]
+    public var leaderCommit: LogIndex
+
+    public init(previous: LogPosition, entries: [Entry], leaderCommit: LogIndex) {
+        self.previous = previous
+        self.entries = entries
+        self.leaderCommit = leaderCommit
+    }
+}
+
+/// The answer to `AppendEntries`. A rejection carries a hint so the leader can skip a whole
+/// conflicting term at once instead of one index per round trip (Raft §5.3, "fast backtracking").
+public struct AppendEntriesResponse: Sendable, Equatable {
+    /// On success: the last index the follower now holds that matches the leader.
+    public var matchIndex: LogIndex
+    /// On rejection: the `previous.index` of the append that was rejected; 0 on success.
+    public var rejectedIndex: LogIndex
+    /// On rejection: the largest position in the follower's log at or before `rejectedIndex` whose term
+    /// is at most the leader's `previous.term` — the leader may resume right after it.
+    public var conflictHint: LogPosition
+    public var isRejected: Bool
+
+    public static func accepted(matchIndex: LogIndex) -> AppendEntriesResponse {
+        AppendEntriesResponse(matchIndex: matchIndex, rejectedIndex: 0, conflictHint: .origin, isRejected: false)
+    }
+
+    public static func rejected(index: LogIndex, hint: LogPosition) -> AppendEntriesResponse {
+        AppendEntriesResponse(matchIndex: 0, rejectedIndex: index, conflictHint: hint, isRejected: true)
+    }
+}
+
+/// Heartbeat: asserts leadership and carries a commit index no larger than the follower's match,
+/// so a follower never marks as committed an entry it may not hold.
+public struct Heartbeat: Sendable, Equatable {
+    public var commit: LogIndex
+
+    public init(commit: LogIndex) {
+        self.commit = commit
+    }
+}
+
+/// Whether a vote request is a PreVote probe (changes no state) or a real vote.
+public enum ElectionKind: Sendable, Equatable, CustomStringConvertible {
+    case preVote
+    case vote
+
+    public var description: String { self == .preVote ? "pre-vote" : "vote" }
+}
+
+public struct VoteRequest: Sendable, Equatable {
+    public var kind: ElectionKind
+    public var lastLog: LogPosition
+
+    public init(kind: ElectionKind, lastLog: LogPosition) {
+        self.kind = kind
+        self.lastLog = lastLog
+    }
+}
+
+public struct VoteResponse: Sendable, Equatable {
+    public var kind: ElectionKind
+    public var granted: Bool
+
+    public init(kind: ElectionKind, granted: Bool) {
+        self.kind = kind
+        self.granted = granted
+    }
+}
+
+public struct ForwardedProposal: Sendable, Equatable {
+    public var payloads: [[UInt8]]
+
+    public init(payloads: [[UInt8]]) {
+        self.payloads = payloads
+    }
+}

@@ -1,0 +1,38 @@
+/// Tunables of one member. Every queue and batch the core builds is bounded by one of these.
+public struct RaftOptions: Sendable, Equatable {
+    /// A follower that hears nothing from a leader for a random time in
+    /// `[electionTimeoutTicks, 2 * electionTimeoutTicks)` starts a (pre-)election. Also the window of
+    /// CheckQuorum and of leader stickiness.
+    public var electionTimeoutTicks: Int = 10
+    /// How often a leader asserts itself; must be well below the election timeout.
+    public var heartbeatIntervalTicks: Int = 1
+    /// Append messages a leader keeps in flight to one follower before waiting for acknowledgements.
+    public var maxInflightMessages: Int = 64
+    /// Entry bytes a leader keeps in flight to one follower before waiting for acknowledgements.
+    public var maxInflightBytes: Int = 4 << 20
+    /// Entry bytes per append message (at least one entry is always sent so nothing gets stuck).
+    /// Also the largest payload a proposal may carry.
+    public var maxMessageBytes: Int = 1 << 20
+    /// Entries per append message.
+    public var maxEntriesPerMessage: Int = 512
+    /// Payload bytes a leader accepts into its log before they commit; beyond it proposals are refused
+    /// so a slow quorum pushes back on clients instead of growing memory without bound.
+    public var maxUncommittedBytes: Int = 16 << 20
+    /// Entry bytes handed to the state machine per `Ready`, so one Ready never stalls the runtime.
+    public var maxApplyBytesPerReady: Int = 8 << 20
+
+    public init() {}
+
+    /// Crashes on a configuration that could not work, at construction rather than in production traffic.
+    public func validate() {
+        precondition(electionTimeoutTicks >= 2, "electionTimeoutTicks must be at least 2")
+        precondition(heartbeatIntervalTicks >= 1, "heartbeatIntervalTicks must be at least 1")
+        precondition(heartbeatIntervalTicks < electionTimeoutTicks, "heartbeats must come faster than election timeouts")
+        precondition(maxInflightMessages >= 1, "maxInflightMessages must be at least 1")
+        precondition(maxInflightBytes >= 1, "maxInflightBytes must be at least 1")
+        precondition(maxMessageBytes >= Entry.headerBytes, "maxMessageBytes must fit one entry header")
+        precondition(maxEntriesPerMessage >= 1, "maxEntriesPerMessage must be at least 1")
+        precondition(maxUncommittedBytes >= 1, "maxUncommittedBytes must be at least 1")
+        precondition(maxApplyBytesPerReady >= 1, "maxApplyBytesPerReady must be at least 1")
+    }
+}

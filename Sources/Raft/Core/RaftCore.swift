@@ -1,0 +1,200 @@
+/// One Raft member's consensus state machine, as a plain value: no I/O, no clock, no threads.
+///
+/// The runtime feeds it `tick()` (time), `step(_:)` (messages from peers) and `propose(_:)` (commands),
+/// then drains `ready()` and carries out what it says — persist, then send, then apply. Because the
+/// core is deterministic given its inputs and its seed, a simulator can drive many of them through
+/// crashes and partitions and replay any failure exactly.
+///
+/// Reading guide, against the Raft paper: `RaftCore+Transitions` (becomeFollower/PreCandidate/
+/// Candidate/Leader), `RaftCore+Election` (§5.2, §5.4.1, PreVote, stepCandidate), `RaftCore+Leader`
+/// (§5.3, §5.4.2, CheckQuorum, stepLeader), `RaftCore+Follower` (AppendEntries receiver, stepFollower).
+public struct RaftCore: Sendable {
+    public let id: NodeID
+    public let options: RaftOptions
+    public internal(set) var configuration: MembershipConfiguration
+    public internal(set) var term: Term
+    /// Whom this member voted for in `term`, if anyone.
+    public internal(set) var vote: NodeID?
+    public internal(set) var role: Role = .follower
+    /// The leader of `term` as far as this member knows.
+    public internal(set) var leader: NodeID?
+
+    var log: RaftLog
+    var random: DeterministicRandom
+    var electionElapsedTicks = 0
+    var heartbeatElapsedTicks = 0
+    var randomizedElectionTimeoutTicks = 0
+    /// Answers received in the current (pre-)election.
+    var votes: [NodeID: Bool] = [:]
+    /// Leader only: the replication state of every voter, this member included.
+    var progress: [NodeID: Progress] = [:]
+    /// Leader only: payload bytes appended in this term and not yet committed (bounded by
+    /// `maxUncommittedBytes`).
+    var uncommittedBytes = 0
+    var outbox: [Message] = []
+    /// Leader only: proposals were appended since the last `ready()`; they go out batched then.
+    var hasUnsentProposals = false
+    var lastReadyHardState: HardState
+    var lastReadyRoleState: RoleState
+
+    /// Builds a member from what its storage holds: the durable hard state and log (entries after
+    /// `boundary`), and the index the state machine has applied durably. A new member passes the
+    /// defaults. `randomSeed` makes its election timeouts reproducible; give each member its own.
+    public init(
+        id: NodeID,
+        configuration: MembershipConfiguration,
+        options: RaftOptions = RaftOptions(),
+        hardState: HardState = .initial,
+        entries: [Entry] = [],
+        boundary: LogPosition = .origin,
+        appliedIndex: LogIndex = 0,
+        randomSeed: UInt64
+    ) {
+        options.validate()
+        precondition(entries.last.map { $0.term <= hardState.term } ?? true, "stored entries from a term later than the stored term")
+        self.id = id
+        self.options = options
+        self.configuration = configuration
+        self.term = hardState.term
+        self.vote = hardState.vote
+        self.log = RaftLog(boundary: boundary, entries: entries, commitIndex: max(hardState.commit, appliedIndex), appliedIndex: appliedIndex)
+        self.random = DeterministicRandom(seed: randomSeed)
+        self.lastReadyHardState = hardState
+        self.lastReadyRoleState = RoleState(role: .follower, leader: nil, term: hardState.term)
+        resetRandomizedElectionTimeout()
+        lastReadyHardState = self.hardState
+        checkInvariants(termBefore: term)
+    }
+
+    // MARK: - Inputs
+
+    /// Advances logical time by one tick: followers and candidates count towards an election,
+    /// leaders towards a heartbeat and a CheckQuorum round.
+    public mutating func tick() {
+        let termBefore = term
+        switch role {
+        case .leader: tickLeader()
+        case .follower, .preCandidate, .candidate: tickElection()
+        }
+        checkInvariants(termBefore: termBefore)
+    }
+
+    /// Handles one message from a peer. Malformed or stale messages are dropped, never trusted.
+    public mutating func step(_ message: Message) {
+        let termBefore = term
+        defer { checkInvariants(termBefore: termBefore) }
+        guard message.to == id, message.from != id else { return }
+        if case .forwardedProposal(let proposal) = message.body {
+            acceptForwarded(proposal)
+            return
+        }
+        guard observeTerm(of: message) else { return }
+        if case .requestVote(let request) = message.body {
+            answerVoteRequest(request, from: message.from, requestTerm: message.term)
+            return
+        }
+        switch role {
+        case .leader: stepLeader(message)
+        case .candidate, .preCandidate: stepCandidate(message)
+        case .follower: stepFollower(message)
+        }
+    }
+
+    /// Offers a command for replication. A leader appends it (sent in the next `ready()`, batched with
+    /// other proposals); a follower forwards it to its leader; otherwise it is refused at once.
+    public mutating func propose(_ payload: [UInt8]) throws(ProposalError) -> ProposalOutcome {
+        let termBefore = term
+        defer { checkInvariants(termBefore: termBefore) }
+        let payloadLimitBytes = options.maxMessageBytes - Entry.headerBytes
+        guard payload.count <= payloadLimitBytes else {
+            throw .payloadTooLarge(payloadBytes: payload.count, limitBytes: payloadLimitBytes)
+        }
+        switch role {
+        case .leader:
+            return .appended(try appendProposal(payload))
+        case .follower, .preCandidate, .candidate:
+            guard let leader else { throw .noLeader }
+            send(to: leader, term: term, .forwardedProposal(ForwardedProposal(payloads: [payload])))
+            return .forwarded(to: leader)
+        }
+    }
+
+    // MARK: - Output
+
+    /// Whether `ready()` would return anything.
+    public var hasReady: Bool {
+        hasUnsentProposals || hardState != lastReadyHardState || log.hasUnpersisted || !outbox.isEmpty
+            || log.hasUnapplied || roleState != lastReadyRoleState
+    }
+
+    /// Takes everything accumulated since the last call. The caller must carry it out as `Ready`
+    /// documents before handling the next one; the core assumes it will.
+    public mutating func ready() -> Ready {
+        let termBefore = term
+        defer { checkInvariants(termBefore: termBefore) }
+        if hasUnsentProposals {
+            hasUnsentProposals = false
+            broadcastAppend()
+        }
+        var ready = Ready()
+        if hardState != lastReadyHardState {
+            ready.hardState = hardState
+            lastReadyHardState = hardState
+        }
+        ready.entriesToAppend = log.takeUnpersisted()
+        ready.messages = outbox
+        outbox.removeAll()
+        ready.committedEntries = log.takeCommittedUnapplied(maxBytes: options.maxApplyBytesPerReady)
+        if roleState != lastReadyRoleState {
+            ready.roleChange = roleState
+            lastReadyRoleState = roleState
+        }
+        return ready
+    }
+
+    // MARK: - Observation
+
+    public var hardState: HardState { HardState(term: term, vote: vote, commit: log.commitIndex) }
+    public var roleState: RoleState { RoleState(role: role, leader: leader, term: term) }
+    public var commitIndex: LogIndex { log.commitIndex }
+    /// Entries up to here have been handed out for applying.
+    public var appliedIndex: LogIndex { log.appliedIndex }
+    public var lastPosition: LogPosition { log.lastPosition }
+    public var firstIndex: LogIndex { log.firstIndex }
+    /// The in-memory log (after the compaction boundary), for inspection by tests and simulators.
+    public var entries: [Entry] { log.entries }
+    public var uncommittedPayloadBytes: Int { uncommittedBytes }
+
+    public func term(at index: LogIndex) -> Term? {
+        log.term(at: index)
+    }
+
+    /// Leader only: what this leader knows about `peer`'s log.
+    public func replicationStatus(of peer: NodeID) -> ReplicationStatus? {
+        progress[peer].map { ReplicationStatus(match: $0.match, next: $0.next, state: $0.state, inflightMessages: $0.inflights.count) }
+    }
+
+    // MARK: - Shared helpers
+
+    mutating func send(to peer: NodeID, term messageTerm: Term, _ body: MessageBody) {
+        precondition(peer != id, "a member never messages itself")
+        outbox.append(Message(from: id, to: peer, term: messageTerm, body: body))
+    }
+
+    var quorum: MajorityQuorum { MajorityQuorum(voters: configuration.voters) }
+
+    var peers: [NodeID] { configuration.voters.filter { $0 != id } }
+
+    mutating func resetRandomizedElectionTimeout() {
+        let timeout = options.electionTimeoutTicks
+        randomizedElectionTimeoutTicks = timeout + random.next(in: 0..<timeout)
+    }
+}
+
+/// A leader's view of one follower, for observation.
+public struct ReplicationStatus: Sendable, Equatable {
+    public var match: LogIndex
+    public var next: LogIndex
+    public var state: ReplicationState
+    public var inflightMessages: Int
+}

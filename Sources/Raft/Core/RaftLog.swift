@@ -1,0 +1,120 @@
+/// The core's in-memory copy of the log, plus the bookkeeping of what has been handed to the runtime
+/// for persisting and for applying. Entries before `boundary` have been compacted (issue 4 compacts).
+struct RaftLog: Sendable, Equatable {
+    /// The last compacted position; the first held entry is `boundary.index + 1`.
+    private(set) var boundary: LogPosition
+    private(set) var entries: [Entry]
+    private(set) var commitIndex: LogIndex
+    /// Entries at or after this index have not yet been handed out in a `Ready` for persisting.
+    private(set) var firstUnhandedIndex: LogIndex
+    /// Entries up to this index have been handed out in a `Ready` for applying.
+    private(set) var appliedIndex: LogIndex
+
+    /// Rebuilds the log from what storage holds after a restart: everything there is already durable.
+    init(boundary: LogPosition, entries: [Entry], commitIndex: LogIndex, appliedIndex: LogIndex) {
+        precondition(entries.isContiguousRun, "stored entries must be contiguous")
+        precondition(entries.first.map { $0.index == boundary.index + 1 } ?? true, "stored entries must follow the boundary")
+        self.boundary = boundary
+        self.entries = entries
+        let lastIndex = entries.last?.index ?? boundary.index
+        precondition(commitIndex <= lastIndex, "a stored commit index beyond the stored log")
+        precondition(appliedIndex <= commitIndex, "applied beyond commit")
+        precondition(appliedIndex >= boundary.index, "applied before the compaction boundary")
+        self.commitIndex = commitIndex
+        self.firstUnhandedIndex = lastIndex + 1
+        self.appliedIndex = appliedIndex
+    }
+
+    var lastPosition: LogPosition { entries.last?.position ?? boundary }
+    var lastIndex: LogIndex { lastPosition.index }
+    var firstIndex: LogIndex { boundary.index + 1 }
+
+    /// The term at `index`, or nil when it is compacted away or beyond the end.
+    func term(at index: LogIndex) -> Term? {
+        if index == boundary.index { return boundary.term }
+        guard index > boundary.index, index <= lastIndex else { return nil }
+        return entries[offset(of: index)].term
+    }
+
+    func matches(_ position: LogPosition) -> Bool {
+        term(at: position.index) == position.term
+    }
+
+    /// Entries in `[from, lastIndex]`, at most `maxCount` and `maxBytes` (but at least one if any exist).
+    func entries(from index: LogIndex, maxCount: Int, maxBytes: Int) -> [Entry] {
+        precondition(index > boundary.index, "entries requested from the compacted prefix")
+        guard index <= lastIndex else { return [] }
+        return Self.prefix(entries[offset(of: index)...], maxCount: maxCount, maxBytes: maxBytes)
+    }
+
+    /// The largest index at or before `index` whose term is at most `term`: where a log that
+    /// disagrees about `term` can be assumed to match at best (used for fast backtracking).
+    func lastIndex(atOrBefore index: LogIndex, withTermAtMost term: Term) -> LogIndex {
+        var candidate = min(index, lastIndex)
+        while candidate > boundary.index, let candidateTerm = self.term(at: candidate), candidateTerm > term {
+            candidate -= 1
+        }
+        return candidate
+    }
+
+    /// Appends `newEntries`, replacing any suffix that conflicts with them. Entries already present
+    /// with the same term are kept (an old, duplicated append must not truncate newer entries).
+    /// Returns false, changing nothing, when the append would replace a committed entry.
+    mutating func appendReplacingConflicts(_ newEntries: [Entry]) -> Bool {
+        guard let conflict = newEntries.first(where: { !matches($0.position) }) else { return true }
+        guard conflict.index > commitIndex else { return false }
+        precondition(conflict.index > boundary.index && conflict.index <= lastIndex + 1, "an append must touch the log")
+        entries.removeLast(Int(lastIndex + 1 - conflict.index))
+        entries.append(contentsOf: newEntries.drop { $0.index < conflict.index })
+        firstUnhandedIndex = min(firstUnhandedIndex, conflict.index)
+        return true
+    }
+
+    /// Appends one entry at the end (leader proposals).
+    mutating func appendLast(_ entry: Entry) {
+        precondition(entry.index == lastIndex + 1 && entry.term >= lastPosition.term, "a leader appends in order")
+        entries.append(entry)
+    }
+
+    mutating func commit(to index: LogIndex) {
+        guard index > commitIndex else { return }
+        precondition(index <= lastIndex, "commit beyond the last index")
+        commitIndex = index
+    }
+
+    /// Entries not yet handed out for persisting; marks them handed out.
+    mutating func takeUnpersisted() -> [Entry] {
+        guard firstUnhandedIndex <= lastIndex else { return [] }
+        let unpersisted = Array(entries[offset(of: firstUnhandedIndex)...])
+        firstUnhandedIndex = lastIndex + 1
+        return unpersisted
+    }
+
+    var hasUnpersisted: Bool { firstUnhandedIndex <= lastIndex }
+
+    var hasUnapplied: Bool { appliedIndex < commitIndex }
+
+    /// Committed entries not yet handed out for applying, within `maxBytes`; marks them handed out.
+    mutating func takeCommittedUnapplied(maxBytes: Int) -> [Entry] {
+        guard hasUnapplied else { return [] }
+        let range = entries[offset(of: appliedIndex + 1)...offset(of: commitIndex)]
+        let batch = Self.prefix(range, maxCount: range.count, maxBytes: maxBytes)
+        appliedIndex += UInt64(batch.count)
+        return batch
+    }
+
+    private func offset(of index: LogIndex) -> Int {
+        Int(index - boundary.index - 1)
+    }
+
+    private static func prefix(_ candidates: ArraySlice<Entry>, maxCount: Int, maxBytes: Int) -> [Entry] {
+        var bytes = 0
+        var taken: [Entry] = []
+        for entry in candidates.prefix(maxCount) {
+            bytes += entry.byteCount
+            if !taken.isEmpty && bytes > maxBytes { break }
+            taken.append(entry)
+        }
+        return taken
+    }
+}

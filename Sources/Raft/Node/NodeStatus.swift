@@ -1,0 +1,18 @@
+/// A snapshot of a node's state for operators, health checks and tests.
+public struct NodeStatus: Sendable, Equatable {
+    public var id: NodeID
+    public var role: Role
+    public var term: Term
+    public var leader: NodeID?
+    public var voters: [NodeID]
+    public var commitIndex: LogIndex
+    /// Applied durably to the state machine.
+    public var appliedIndex: LogIndex
+    public var lastIndex: LogIndex
+    /// Leader only: replication state of each peer.
+    public var peers: [NodeID: ReplicationStatus]
+    /// Proposals waiting for their result.
+    public var pendingProposals: Int
+    /// Set when the node stopped itself (storage failure); it answers nothing until restarted.
+    public var failure: String?
+}

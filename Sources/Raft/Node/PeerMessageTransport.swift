@@ -1,0 +1,55 @@
+import Logging
+
+/// Raft messages over the mutual-TLS `PeerTransport`: encodes with `MessageCodec`, picks the lane (votes and
+/// heartbeats ahead of appends), and on the way in decodes frames and drops any message whose `from` is not
+/// the peer the TLS certificate proved — a member cannot speak for another.
+public final class PeerMessageTransport: RaftMessageTransport {
+    public let peers: PeerTransport
+    public let inbound: AsyncStream<Message>
+    private let pump: Task<Void, Never>
+
+    /// Decoded messages waiting for the node; beyond this the oldest are dropped (Raft retransmits).
+    public static let maxBufferedInboundMessages = 4_096
+
+    public init(peers: PeerTransport, logger: Logger = Logger(label: "keycluster.raft.wire")) {
+        self.peers = peers
+        let (stream, continuation) = AsyncStream.makeStream(
+            of: Message.self, bufferingPolicy: .bufferingNewest(Self.maxBufferedInboundMessages))
+        inbound = stream
+        let frames = peers.inboundFrames
+        pump = Task {
+            for await frame in frames {
+                do {
+                    let message = try MessageCodec.decode(frame.payload)
+                    guard message.from.rawValue == frame.from, message.to.rawValue == peers.localID else {
+                        logger.warning("dropped a message whose sender or addressee does not match its link",
+                            metadata: ["link": "\(frame.from)", "from": "\(message.from)", "to": "\(message.to)"])
+                        continue
+                    }
+                    continuation.yield(message)
+                } catch {
+                    logger.warning("dropped an undecodable frame", metadata: ["link": "\(frame.from)", "error": "\(error)"])
+                }
+            }
+            continuation.finish()
+        }
+    }
+
+    deinit {
+        pump.cancel()
+    }
+
+    public func send(_ messages: [Message]) {
+        for message in messages {
+            _ = peers.send(to: message.to.rawValue, payload: MessageCodec.encode(message), lane: Self.lane(of: message.body))
+        }
+    }
+
+    /// Small, latency-critical messages go in the control lane; log-carrying ones in bulk.
+    static func lane(of body: MessageBody) -> PeerTransportLane {
+        switch body {
+        case .appendEntries, .forwardedProposal: .bulk
+        case .appendEntriesResponse, .heartbeat, .heartbeatResponse, .requestVote, .requestVoteResponse: .control
+        }
+    }
+}

@@ -1,0 +1,311 @@
+import Logging
+import Storage
+
+/// One cluster member as a running thing: owns a `RaftCore`, ticks it, feeds it messages, and carries out
+/// its `Ready`s — persist (one fsync for everything pending), then send, then apply.
+///
+/// Ordering rules kept here (see `Ready`):
+/// - a message is sent only after every `Ready` before it and its own writes are durable; only when nothing
+///   is being persisted and its `Ready` writes nothing does it go out at once (steady-state heartbeats);
+/// - committed entries are applied in the same LMDB transaction as the applied index and client sessions.
+/// A storage failure stops the node (`status.failure`): carrying on would break the core's assumptions.
+public actor RaftNode {
+    public nonisolated let id: NodeID
+    public nonisolated let options: RaftNodeOptions
+    public nonisolated let environment: Environment
+
+    private var core: RaftCore
+    private let transport: any RaftMessageTransport
+    private let writer: GroupCommitWriter
+    private let persister: ReadyPersister
+    private let logger: Logger
+    private let clock = ContinuousClock()
+
+    private var appliedIndex: LogIndex
+    private var pendingReadies: [Ready] = []
+    private var isFlushing = false
+    private var flushIdleWaiters: [CheckedContinuation<Void, Never>] = []
+    private var failure: String?
+    private var isStopped = false
+    private var loops: [Task<Void, Never>] = []
+
+    private var session: LogIndex?
+    private var sessionRegistration: Task<LogIndex, any Error>?
+    private var nextSequence: UInt64 = 1
+    private var waiters: [WaiterKey: ProposalWaiter] = [:]
+
+    /// Opens the node's durable state in `environment` and builds its core from it.
+    public init(
+        id: NodeID,
+        voters: [NodeID],
+        environment: Environment,
+        stateMachine: any ReplicatedStateMachine,
+        transport: any RaftMessageTransport,
+        options: RaftNodeOptions = RaftNodeOptions(),
+        logger: Logger = Logger(label: "keycluster.raft")
+    ) throws {
+        precondition(voters.contains(id), "a node starts as one of the voters")
+        let store = try LMDBLogStore(environment: environment)
+        let sessions = try ClientSessions(
+            environment: environment, expiryEntries: options.sessionExpiryEntries, maxResultBytes: options.maxSessionResultBytes)
+        let persister = try ReadyPersister(store: store, sessions: sessions, stateMachine: stateMachine)
+        let restart = try store.restartState()
+        let applied = try persister.appliedIndex()
+        self.id = id
+        self.options = options
+        self.environment = environment
+        self.transport = transport
+        self.persister = persister
+        self.writer = GroupCommitWriter(environment: environment)
+        self.appliedIndex = applied
+        var logger = logger
+        logger[metadataKey: "node"] = "\(id)"
+        self.logger = logger
+        core = RaftCore(
+            id: id, configuration: MembershipConfiguration(voters: voters), options: options.raft,
+            hardState: restart.hardState, entries: restart.entries, boundary: restart.boundary,
+            appliedIndex: applied, randomSeed: UInt64.random(in: 0 ... .max))
+    }
+
+    /// Starts ticking and receiving. Call once.
+    public func start() {
+        precondition(loops.isEmpty, "a node is started once")
+        logger.info("starting", metadata: ["term": "\(core.term)", "applied": "\(appliedIndex)", "last": "\(core.lastPosition)"])
+        let interval = options.tickInterval
+        loops.append(Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                await self?.tick()
+            }
+        })
+        let inbound = transport.inbound
+        loops.append(Task { [weak self] in
+            for await message in inbound {
+                await self?.receive(message)
+            }
+        })
+    }
+
+    /// Stops ticking and receiving, lets the writes in flight finish, fails waiting proposals with
+    /// `stopped`, and closes the writer. The environment stays open for its owner to close.
+    public func stop() async {
+        guard !isStopped else { return }
+        isStopped = true
+        for loop in loops { loop.cancel() }
+        loops.removeAll()
+        if isFlushing {
+            await withCheckedContinuation { flushIdleWaiters.append($0) }
+        }
+        failAllWaiters(.stopped)
+        writer.close()
+        logger.info("stopped", metadata: ["applied": "\(appliedIndex)"])
+    }
+
+    // MARK: - Proposals
+
+    /// Replicates `command`, waits until it is applied, and returns the state machine's result and the
+    /// revision (log index) it was applied at. Exactly once: retries inside use the same request id.
+    public func propose(_ command: [UInt8]) async throws(ProposeError) -> (result: [UInt8], revision: LogIndex) {
+        try checkAcceptingProposals()
+        while true {
+            let session = try await currentSession()
+            let request = RequestID(session: session, sequence: nextSequence)
+            nextSequence += 1
+            do {
+                let outcome = try await submit(.command(request), payload: ProposalEnvelope.command(request, command).encoded())
+                return (outcome.result, outcome.index)
+            } catch .sessionExpired where isRetryableExpiry(of: request) {
+                // Refused on its only offer: provably not applied. Retry under a fresh session.
+                if self.session == session { self.session = nil }
+                continue
+            }
+        }
+    }
+
+    private func checkAcceptingProposals() throws(ProposeError) {
+        guard failure == nil, !isStopped else { throw .stopped }
+        guard waiters.count < options.maxPendingProposals else { throw .overloaded(limit: options.maxPendingProposals) }
+    }
+
+    private var lastExpiredOffers: [RequestID: Int] = [:]
+
+    private func isRetryableExpiry(of request: RequestID) -> Bool {
+        lastExpiredOffers.removeValue(forKey: request) == 1
+    }
+
+    private func currentSession() async throws(ProposeError) -> LogIndex {
+        if let session { return session }
+        let registration: Task<LogIndex, any Error>
+        if let pending = sessionRegistration {
+            registration = pending
+        } else {
+            let nonce = UInt64.random(in: 1 ... .max)
+            registration = Task {
+                try await self.submit(.registration(nonce: nonce), payload: ProposalEnvelope.registerSession(nonce: nonce).encoded()).index
+            }
+            sessionRegistration = registration
+        }
+        do {
+            let session = try await registration.value
+            self.session = session
+            sessionRegistration = nil
+            return session
+        } catch {
+            sessionRegistration = nil
+            throw (error as? ProposeError) ?? .stopped
+        }
+    }
+
+    private func submit(_ key: WaiterKey, payload: [UInt8]) async throws(ProposeError) -> (result: [UInt8], index: LogIndex) {
+        try checkAcceptingProposals()
+        precondition(waiters[key] == nil, "one waiter per request")
+        do {
+            return try await withCheckedThrowingContinuation { continuation in
+                let now = clock.now
+                waiters[key] = ProposalWaiter(
+                    continuation: continuation, payload: payload, deadline: now + options.proposalTimeout, retryAt: now)
+                offer(key)
+                collectReady()
+            }
+        } catch let error as ProposeError {
+            throw error
+        } catch {
+            preconditionFailure("waiters are only failed with ProposeError, got \(error)")
+        }
+    }
+
+    /// Offers a waiting proposal to the core. `noLeader` leaves it for the next tick; other refusals
+    /// (too many uncommitted bytes, too large) are answered at once.
+    private func offer(_ key: WaiterKey) {
+        guard var waiter = waiters[key] else { return }
+        do {
+            _ = try core.propose(waiter.payload)
+            waiter.offers += 1
+            waiter.retryAt = clock.now + options.proposalRetryInterval
+            waiters[key] = waiter
+        } catch .noLeader {
+            waiter.retryAt = clock.now + options.tickInterval
+            waiters[key] = waiter
+        } catch {
+            finish(key, .failure(.refused(error)))
+        }
+    }
+
+    /// A new leader is known: proposals offered to the old one were probably lost with it, so offer them
+    /// again now rather than at their retry time (the session makes a second copy harmless).
+    private func reofferWaitingProposals() {
+        for key in Array(waiters.keys) { offer(key) }
+    }
+
+    private func finish(_ key: WaiterKey, _ result: Result<(result: [UInt8], index: LogIndex), ProposeError>) {
+        guard let waiter = waiters.removeValue(forKey: key) else { return }
+        if case .failure(.sessionExpired) = result, case .command(let request) = key {
+            lastExpiredOffers[request] = waiter.offers
+        }
+        waiter.continuation.resume(with: result.mapError { $0 as any Error })
+    }
+
+    private func failAllWaiters(_ error: ProposeError) {
+        for key in Array(waiters.keys) { finish(key, .failure(error)) }
+    }
+
+    // MARK: - Inputs
+
+    private func tick() {
+        guard failure == nil, !isStopped else { return }
+        core.tick()
+        let now = clock.now
+        for (key, waiter) in waiters {
+            if now >= waiter.deadline {
+                finish(key, .failure(.timedOut))
+            } else if now >= waiter.retryAt {
+                offer(key)
+            }
+        }
+        collectReady()
+    }
+
+    private func receive(_ message: Message) {
+        guard failure == nil, !isStopped else { return }
+        core.step(message)
+        collectReady()
+    }
+
+    // MARK: - Ready pipeline
+
+    private func collectReady() {
+        guard failure == nil, core.hasReady else { return }
+        var ready = core.ready()
+        if let change = ready.roleChange {
+            logger.info("role changed", metadata: ["role": "\(change.role)", "term": "\(change.term)", "leader": "\(change.leader.map { "\($0)" } ?? "-")"])
+            if change.leader != nil { reofferWaitingProposals() }
+        }
+        if !isFlushing && !ready.needsPersisting {
+            // Nothing is being persisted and this Ready writes nothing: its messages depend on nothing new.
+            transport.send(ready.messages)
+            ready.messages = []
+            guard !ready.committedEntries.isEmpty else { return }
+        }
+        pendingReadies.append(ready)
+        if !isFlushing {
+            isFlushing = true
+            Task { await self.flush() }
+        }
+    }
+
+    /// Persists and applies everything pending in one write, then sends its messages and answers waiters;
+    /// repeats until nothing is pending.
+    private func flush() async {
+        while !pendingReadies.isEmpty && failure == nil {
+            let batch = pendingReadies
+            pendingReadies.removeAll()
+            let persister = self.persister
+            do {
+                let outcomes = try await writer.write { txn in try persister.persist(batch, in: txn) }
+                for ready in batch where !ready.messages.isEmpty { transport.send(ready.messages) }
+                if let last = batch.last(where: { !$0.committedEntries.isEmpty })?.committedEntries.last {
+                    appliedIndex = last.index
+                }
+                for outcome in outcomes { resolve(outcome) }
+            } catch {
+                stopAfterStorageFailure(error)
+            }
+        }
+        isFlushing = false
+        for waiter in flushIdleWaiters { waiter.resume() }
+        flushIdleWaiters.removeAll()
+    }
+
+    private func resolve(_ outcome: ApplyOutcome) {
+        switch outcome {
+        case .sessionRegistered(let nonce, let session):
+            finish(.registration(nonce: nonce), .success(([], session)))
+        case .command(let request, .applied(let result, let index)):
+            finish(.command(request), .success((result, index)))
+        case .command(let request, .refused(let error)):
+            if request.session == session, error == .sessionExpired { session = nil }
+            finish(.command(request), .failure(error))
+        }
+    }
+
+    private func stopAfterStorageFailure(_ error: any Error) {
+        failure = "\(error)"
+        logger.critical("storage failed; the node stops rather than continue without its writes", metadata: ["error": "\(error)"])
+        pendingReadies.removeAll()
+        for loop in loops { loop.cancel() }
+        failAllWaiters(.stopped)
+    }
+
+    // MARK: - Observation
+
+    public var status: NodeStatus {
+        var peers: [NodeID: ReplicationStatus] = [:]
+        for peer in core.configuration.voters where peer != id {
+            peers[peer] = core.replicationStatus(of: peer)
+        }
+        return NodeStatus(
+            id: id, role: core.role, term: core.term, leader: core.leader, voters: core.configuration.voters,
+            commitIndex: core.commitIndex, appliedIndex: appliedIndex, lastIndex: core.lastPosition.index,
+            peers: peers, pendingProposals: waiters.count, failure: failure)
+    }
+}

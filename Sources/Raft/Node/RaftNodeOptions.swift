@@ -1,0 +1,20 @@
+/// Tunables of a running node. The defaults suit a LAN or one region; across regions raise
+/// `tickInterval` (or the core's tick counts) so an election timeout spans several round trips.
+public struct RaftNodeOptions: Sendable {
+    /// Real time per core tick. Default 100 ms: heartbeat every tick, election after 10–20 ticks.
+    public var tickInterval: Duration = .milliseconds(100)
+    public var raft = RaftOptions()
+    /// How long `propose` waits for its result before answering `timedOut`.
+    public var proposalTimeout: Duration = .seconds(5)
+    /// A proposal without a result is offered again after this long (it may have been dropped by a leader
+    /// change); the session makes the second offer harmless.
+    public var proposalRetryInterval: Duration = .seconds(1)
+    /// Proposals waiting for their result at once; beyond it `propose` answers `overloaded`.
+    public var maxPendingProposals = 10_000
+    /// Applied entries after which an idle client session is forgotten.
+    public var sessionExpiryEntries: UInt64 = 1_000_000
+    /// Result bytes remembered per session for answering retries.
+    public var maxSessionResultBytes = 4_096
+
+    public init() {}
+}

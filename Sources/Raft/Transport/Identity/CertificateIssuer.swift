@@ -1,0 +1,125 @@
+import Crypto
+import Foundation
+import SwiftASN1
+import X509
+
+/// Makes the cluster's certificates in-process (P-256, ECDSA-SHA256): a self-signed cluster CA, node
+/// certificates for peer links and the service, and operator client certificates. Used by tooling
+/// (`keycluster cluster certs …`) and by tests, which make a throwaway CA each.
+///
+/// Node certificates carry `ClusterIdentity` URIs plus DNS `localhost` and IP 127.0.0.1, so the same
+/// certificate serves loopback clusters that verify hostnames too.
+public struct CertificateIssuer: Sendable {
+    /// Default lifetimes: long for the CA (rotated by re-issuing, rarely), a year for leaves.
+    public static let defaultCAValiditySeconds: Int64 = 10 * 365 * 24 * 3600
+    public static let defaultLeafValiditySeconds: Int64 = 365 * 24 * 3600
+    /// Certificates start this much in the past so that a peer whose clock is slightly behind accepts them.
+    public static let clockSkewAllowanceSeconds: Int64 = 300
+
+    public let ca: IssuedCredential
+
+    /// An issuer for an existing CA, checked to be one and to hold the certificate's key.
+    public init(ca: IssuedCredential) throws {
+        guard ca.certificate.publicKey == ca.privateKey.publicKey else { throw IssuerError.keyDoesNotMatchCertificate }
+        guard case .isCertificateAuthority = try ca.certificate.extensions.basicConstraints else {
+            throw IssuerError.notACertificateAuthority
+        }
+        self.ca = ca
+    }
+
+    /// An issuer for a CA read from PEM text (e.g. the operator's CA files).
+    public init(caCertificatePEM: String, caPrivateKeyPEM: String) throws {
+        let certificate = try Certificate(pemEncoded: caCertificatePEM)
+        let key = try Certificate.PrivateKey(pemEncoded: caPrivateKeyPEM)
+        try self.init(ca: IssuedCredential(certificate: certificate, privateKey: key))
+    }
+
+    /// Makes a new self-signed cluster CA.
+    public static func makeCA(
+        commonName: String = "KeyCluster cluster CA", validitySeconds: Int64 = defaultCAValiditySeconds, now: Date = Date()
+    ) throws -> CertificateIssuer {
+        precondition(validitySeconds > 0, "validity must be positive")
+        let key = Certificate.PrivateKey(P256.Signing.PrivateKey())
+        let name = try DistinguishedName { CommonName(commonName) }
+        let certificate = try Certificate(
+            version: .v3,
+            serialNumber: Certificate.SerialNumber(),
+            publicKey: key.publicKey,
+            notValidBefore: now - TimeInterval(clockSkewAllowanceSeconds),
+            notValidAfter: now + TimeInterval(validitySeconds),
+            issuer: name,
+            subject: name,
+            signatureAlgorithm: .ecdsaWithSHA256,
+            extensions: try Certificate.Extensions {
+                Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
+                Critical(KeyUsage(digitalSignature: true, keyCertSign: true, cRLSign: true))
+                SubjectKeyIdentifier(hash: key.publicKey)
+            },
+            issuerPrivateKey: key
+        )
+        return try CertificateIssuer(ca: IssuedCredential(certificate: certificate, privateKey: key))
+    }
+
+    /// A node certificate: server and client authentication (a node both accepts and dials peer links).
+    public func issueNode(
+        id: TransportPeerID, region: String, validitySeconds: Int64 = defaultLeafValiditySeconds, now: Date = Date()
+    ) throws -> IssuedCredential {
+        precondition(ClusterIdentity.isValidName(region), "invalid region name \(region)")
+        return try issueLeaf(
+            commonName: "keycluster node \(id)",
+            names: [
+                .uniformResourceIdentifier(ClusterIdentity.node(id).uri),
+                .uniformResourceIdentifier(ClusterIdentity.region(region).uri),
+                .dnsName("localhost"),
+                .ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1])),
+            ],
+            usages: [.serverAuth, .clientAuth],
+            validitySeconds: validitySeconds, now: now
+        )
+    }
+
+    /// An operator's client certificate: client authentication only, so it can never serve as a node.
+    public func issueOperator(
+        name: String, validitySeconds: Int64 = defaultLeafValiditySeconds, now: Date = Date()
+    ) throws -> IssuedCredential {
+        precondition(ClusterIdentity.isValidName(name), "invalid operator name \(name)")
+        return try issueLeaf(
+            commonName: "keycluster operator \(name)",
+            names: [.uniformResourceIdentifier(ClusterIdentity.operator(name).uri)],
+            usages: [.clientAuth],
+            validitySeconds: validitySeconds, now: now
+        )
+    }
+
+    private func issueLeaf(
+        commonName: String, names: [GeneralName], usages: [ExtendedKeyUsage.Usage], validitySeconds: Int64, now: Date
+    ) throws -> IssuedCredential {
+        precondition(validitySeconds > 0, "validity must be positive")
+        let key = Certificate.PrivateKey(P256.Signing.PrivateKey())
+        let certificate = try Certificate(
+            version: .v3,
+            serialNumber: Certificate.SerialNumber(),
+            publicKey: key.publicKey,
+            notValidBefore: now - TimeInterval(Self.clockSkewAllowanceSeconds),
+            notValidAfter: now + TimeInterval(validitySeconds),
+            issuer: ca.certificate.subject,
+            subject: try DistinguishedName { CommonName(commonName) },
+            signatureAlgorithm: .ecdsaWithSHA256,
+            extensions: try Certificate.Extensions {
+                Critical(BasicConstraints.notCertificateAuthority)
+                Critical(KeyUsage(digitalSignature: true))
+                try ExtendedKeyUsage(usages)
+                SubjectAlternativeNames(names)
+                SubjectKeyIdentifier(hash: key.publicKey)
+                AuthorityKeyIdentifier(keyIdentifier: try ca.certificate.extensions.subjectKeyIdentifier?.keyIdentifier)
+            },
+            issuerPrivateKey: ca.privateKey
+        )
+        return IssuedCredential(certificate: certificate, privateKey: key)
+    }
+}
+
+public enum IssuerError: Error, Equatable, Sendable {
+    case keyDoesNotMatchCertificate
+    case notACertificateAuthority
+}

@@ -1,0 +1,166 @@
+import Logging
+import NIOCore
+import NIOSSL
+import NIOTLS
+
+/// The last handler of a peer connection: checks who the peer is once TLS is up, then moves frames
+/// between the connection and the transport.
+///
+/// States: waiting for the handshake (nothing is read or written; a timer closes the connection if the
+/// handshake and identity check do not finish in time) → verified (frames flow) → closed.
+final class PeerConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = [UInt8]
+    typealias OutboundOut = ByteBuffer
+
+    enum Side {
+        /// This node dialed `expected`; the server's certificate must name it.
+        case dialer(expected: TransportPeerID, generation: UInt64)
+        /// A peer dialed this node; its certificate names it, and it must be a configured lower-id peer.
+        case acceptor
+    }
+
+    private let transport: PeerTransport
+    private let side: Side
+    /// Carries the remote address, and the peer id once verified, as metadata on every line.
+    private var logger: Logger
+    private var peer: TransportPeerID?
+    private var handshakeTimeout: Scheduled<Void>?
+    /// Bytes written since the last flush; flushing every half high-water mark lets the channel's
+    /// writability reflect what is really pending, so the drain stops early and control frames wait little.
+    private var unflushedBytes = 0
+
+    init(transport: PeerTransport, side: Side, logger: Logger) {
+        self.transport = transport
+        self.side = side
+        self.logger = logger
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        logger[metadataKey: "remote"] = "\(context.remoteAddress.map { "\($0)" } ?? "?")"
+        guard transport.registerOpenChannel(context.channel) else {
+            logger.warning("refusing connection: shut down or too many open connections")
+            context.close(promise: nil)
+            return
+        }
+        let channel = context.channel
+        let logger = logger
+        handshakeTimeout = context.eventLoop.scheduleTask(in: .milliseconds(Int64(transport.limits.handshakeTimeoutMilliseconds))) {
+            logger.warning("refusing connection: TLS handshake and identity check did not finish in time")
+            channel.close(promise: nil)
+        }
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        handshakeTimeout?.cancel()
+        handshakeTimeout = nil
+        if peer != nil { logger.info("peer connection closed") }
+        transport.connectionClosed(context.channel, peer: peer)
+        context.fireChannelInactive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        switch event {
+        case TLSUserEvent.handshakeCompleted:
+            verifyPeer(context: context)
+        case is PeerDrainRequest:
+            drain(context: context)
+        default:
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard let peer else {
+            // NIOSSL completes the handshake before any application data; this is defensive.
+            logger.warning("closing connection: data before the peer was verified")
+            context.close(promise: nil)
+            return
+        }
+        transport.deliver(from: peer, payload: Self.unwrapInboundIn(data))
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { drain(context: context) }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let frameError = error as? PeerFrameError {
+            transport.countBadFrames()
+            logger.warning("closing connection: malformed frame", metadata: ["error": "\(frameError)"])
+        } else if error is ByteToMessageDecoderError {
+            transport.countBadFrames()
+            logger.warning("closing connection: frame stream error", metadata: ["error": "\(error)"])
+        } else if peer == nil {
+            transport.countRefusedConnection()
+            logger.warning("refusing connection: TLS failed", metadata: ["error": "\(error)"])
+        } else {
+            logger.info("closing connection on error", metadata: ["error": "\(error)"])
+        }
+        context.close(promise: nil)
+    }
+
+    private func verifyPeer(context: ChannelHandlerContext) {
+        let claimed: TransportPeerID
+        do {
+            guard let certificate = try context.pipeline.syncOperations.nioSSL_peerCertificate() else {
+                return refuse(context: context, reason: "peer presented no certificate")
+            }
+            claimed = try ClusterIdentity.nodeID(inDER: try certificate.toDERBytes())
+        } catch {
+            return refuse(context: context, reason: "\(error)")
+        }
+        let dialGeneration: UInt64?
+        switch side {
+        case .dialer(let expected, let generation):
+            guard claimed == expected else {
+                return refuse(context: context, reason: "dialed node \(expected) but its certificate names node \(claimed)")
+            }
+            dialGeneration = generation
+        case .acceptor:
+            if let refusal = transport.inboundRefusal(from: claimed) { return refuse(context: context, reason: refusal) }
+            dialGeneration = nil
+        }
+        guard transport.connectionVerified(peer: claimed, channel: context.channel, dialGeneration: dialGeneration) else {
+            logger.info("closing connection no longer wanted (peer removed, reconfigured or shutting down)", metadata: ["peer": "\(claimed)"])
+            context.close(promise: nil)
+            return
+        }
+        handshakeTimeout?.cancel()
+        handshakeTimeout = nil
+        peer = claimed
+        logger[metadataKey: "peer"] = "\(claimed)"
+        logger.info("peer connection verified")
+        drain(context: context)
+    }
+
+    private func refuse(context: ChannelHandlerContext, reason: String) {
+        transport.countRefusedConnection()
+        logger.warning("refusing peer connection: identity check failed", metadata: ["reason": "\(reason)"])
+        context.close(promise: nil)
+    }
+
+    /// Writes queued frames while the channel is writable.
+    private func drain(context: ChannelHandlerContext) {
+        guard let peer else { return }
+        let flushThresholdBytes = transport.limits.writeBufferHighWaterMarkBytes / 2
+        while true {
+            guard context.channel.isWritable else {
+                transport.drainPaused(peer: peer, channel: context.channel)
+                break
+            }
+            guard let frame = transport.nextOutboundFrame(peer: peer, channel: context.channel) else { break }
+            unflushedBytes += frame.readableBytes
+            context.write(Self.wrapOutboundOut(frame), promise: nil)
+            if unflushedBytes >= flushThresholdBytes {
+                unflushedBytes = 0
+                context.flush()
+            }
+        }
+        if unflushedBytes > 0 {
+            unflushedBytes = 0
+            context.flush()
+        }
+    }
+}

@@ -1,0 +1,105 @@
+/// A cluster member's id as the transport sees it. Kept apart from the core's `NodeID` so the transport
+/// does not depend on Raft types; the node runtime converts between the two.
+public typealias TransportPeerID = UInt64
+
+/// Where a peer listens.
+public struct PeerAddress: Hashable, Sendable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        precondition(!host.isEmpty, "peer host must not be empty")
+        precondition((1...65_535).contains(port), "peer port \(port) out of range")
+        self.host = host
+        self.port = port
+    }
+
+    public var description: String { "\(host):\(port)" }
+}
+
+/// PEM files of this node's TLS identity and of the cluster CA that every peer certificate must chain to.
+public struct PeerTLSFiles: Sendable {
+    public var caCertificatePath: String
+    public var certificatePath: String
+    public var privateKeyPath: String
+
+    public init(caCertificatePath: String, certificatePath: String, privateKeyPath: String) {
+        self.caCertificatePath = caCertificatePath
+        self.certificatePath = certificatePath
+        self.privateKeyPath = privateKeyPath
+    }
+}
+
+/// Every bound the transport keeps. Defaults suit a LAN or WAN cluster of 3–5 nodes.
+public struct PeerTransportLimits: Sendable {
+    /// Largest frame (version byte + payload) sent or accepted; a larger inbound frame closes the connection.
+    public var maxFrameBytes = PeerFrameFormat.defaultMaxFrameBytes
+    /// Frames waiting to be written to one peer, per lane; beyond it `send` drops (Raft retransmits).
+    public var maxQueuedFramesPerPeer = 1_024
+    /// Payload bytes waiting to be written to one peer, per lane.
+    public var maxQueuedBytesPerPeer = 32 * 1024 * 1024
+    /// Received frames not yet taken by the consumer of `inboundFrames`; beyond it frames are dropped.
+    public var maxInboundFrames = 4_096
+    /// Received payload bytes not yet taken by the consumer.
+    public var maxInboundBytes = 64 * 1024 * 1024
+    /// Open connections, verified or not; more are closed at once, so a flood of sockets cannot exhaust us.
+    public var maxOpenConnections = 64
+    /// First reconnect delay; each failure doubles it up to `reconnectMaxDelayMilliseconds`, with jitter.
+    public var reconnectInitialDelayMilliseconds = 50
+    public var reconnectMaxDelayMilliseconds = 5_000
+    public var connectTimeoutMilliseconds = 2_000
+    /// A connection that has not completed TLS and proved its identity by then is closed.
+    public var handshakeTimeoutMilliseconds = 5_000
+    /// Bytes handed to the socket before the link stops taking frames from its queue. Small, so that a
+    /// control frame queued behind bulk traffic waits for at most about one bulk frame.
+    public var writeBufferHighWaterMarkBytes = 64 * 1024
+    /// Unsent bytes the kernel may hold for a connection (TCP_NOTSENT_LOWAT). Without it the socket buffer
+    /// (megabytes once auto-tuned) would sit between a queued heartbeat and the wire; with it, bytes in flight
+    /// (sent, unacknowledged) are still unlimited, so throughput over a long link does not suffer.
+    public var socketUnsentLowWaterMarkBytes = 128 * 1024
+
+    public init() {}
+
+    func validate() {
+        precondition(maxFrameBytes >= 1 && maxFrameBytes <= Int(UInt32.max), "maxFrameBytes out of range")
+        precondition(maxQueuedFramesPerPeer >= 1 && maxQueuedBytesPerPeer >= maxFrameBytes,
+                     "a peer's queue must hold at least one frame of the largest size")
+        precondition(maxInboundFrames >= 1 && maxInboundBytes >= maxFrameBytes,
+                     "the inbound buffer must hold at least one frame of the largest size")
+        precondition(maxOpenConnections >= 1, "maxOpenConnections must be positive")
+        precondition(reconnectInitialDelayMilliseconds >= 1 && reconnectMaxDelayMilliseconds >= reconnectInitialDelayMilliseconds,
+                     "reconnect delays out of order")
+        precondition(connectTimeoutMilliseconds >= 1 && handshakeTimeoutMilliseconds >= 1, "timeouts must be positive")
+        precondition(writeBufferHighWaterMarkBytes >= 2, "write buffer high water mark too small")
+        precondition(socketUnsentLowWaterMarkBytes >= 1 && socketUnsentLowWaterMarkBytes <= Int(Int32.max),
+                     "socket unsent low water mark out of range")
+    }
+}
+
+/// What a `PeerTransport` is: who this node is, where it listens, who its peers are, its TLS identity.
+public struct PeerTransportConfiguration: Sendable {
+    public var localID: TransportPeerID
+    /// Address to bind; port 0 picks a free port (`start()` returns the one bound).
+    public var listenHost: String
+    public var listenPort: Int
+    /// The other members, never this node. Changed at run time with `PeerTransport.updatePeers(_:)`.
+    public var peers: [TransportPeerID: PeerAddress]
+    public var tls: PeerTLSFiles
+    public var limits: PeerTransportLimits
+
+    public init(
+        localID: TransportPeerID, listenHost: String, listenPort: Int, peers: [TransportPeerID: PeerAddress],
+        tls: PeerTLSFiles, limits: PeerTransportLimits = PeerTransportLimits()
+    ) {
+        precondition(!listenHost.isEmpty, "listen host must not be empty")
+        precondition((0...65_535).contains(listenPort), "listen port \(listenPort) out of range")
+        precondition(peers[localID] == nil, "a node is not its own peer")
+        limits.validate()
+        self.localID = localID
+        self.listenHost = listenHost
+        self.listenPort = listenPort
+        self.peers = peers
+        self.tls = tls
+        self.limits = limits
+    }
+}

@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+import KeyCluster
+
+/// `keycluster bench failover`: how long writes stop when the leader dies.
+///
+/// Starts a local cluster of real `keycluster serve` processes with the given timing, then repeatedly:
+/// waits for a leader, SIGKILLs it, and times from the kill to the first write acknowledged by a surviving
+/// member (clients try every survivor in turn), then restarts the killed member and lets it catch up.
+struct FailoverBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "failover",
+        abstract: "Time from SIGKILL of the leader to the first committed write on the new leader."
+    )
+
+    @Option(help: "Leader kills to time.")
+    var runs = 20
+
+    @Option(help: "Members (each in its own region).")
+    var members = 3
+
+    @Option(help: "Milliseconds per Raft tick (production default 100).")
+    var tickMilliseconds = 100
+
+    @Option(help: "Election timeout in ticks, randomised up to twice this (production default 10).")
+    var electionTicks = 10
+
+    /// How long one failover may take before the run is reported as failed.
+    static let maxFailoverSeconds = 30.0
+
+    func run() async throws {
+        guard runs > 0, (3...7).contains(members) else { throw ValidationError("runs > 0 and 3–7 members") }
+        let cluster = try BenchCluster(
+            members: members, timing: .init(tickMilliseconds: tickMilliseconds, heartbeatTicks: 1, electionTicks: electionTicks))
+        defer { cluster.shutdown() }
+        try cluster.startAll()
+        var samples: [Duration] = []
+        for run in 1...runs {
+            let leader = try await cluster.waitForLeader()
+            _ = try await cluster.write(key: "warm-\(run)", via: leader)
+            let killedAt = ContinuousClock.now
+            cluster.kill(leader)
+            let survivors = cluster.ids.filter { $0 != leader }
+            var attempt = 0
+            while true {
+                guard ContinuousClock.now - killedAt < .seconds(Self.maxFailoverSeconds) else {
+                    throw ValidationError("run \(run): no write succeeded within \(Self.maxFailoverSeconds) s of the kill")
+                }
+                let member = survivors[attempt % survivors.count]
+                attempt += 1
+                if (try? await cluster.write(key: "after-\(run)", via: member)) != nil { break }
+            }
+            let elapsed = ContinuousClock.now - killedAt
+            samples.append(elapsed)
+            print("run \(run): leader \(leader) killed, first write committed after \(elapsed.milliseconds) ms")
+            try cluster.start(leader)
+            try await cluster.waitForCatchUp()
+        }
+        samples.sort()
+        let median = samples[samples.count / 2]
+        print("""
+
+            | failover (SIGKILL leader → first committed write), \(members) members, \(runs) runs | value |
+            |---|---|
+            | timing | tick \(tickMilliseconds) ms, heartbeat 1 tick, election \(electionTicks)–\(2 * electionTicks) ticks |
+            | median | \(median.milliseconds) ms |
+            | worst | \(samples[samples.count - 1].milliseconds) ms |
+            | best | \(samples[0].milliseconds) ms |
+            """)
+    }
+}

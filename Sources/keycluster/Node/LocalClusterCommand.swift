@@ -1,0 +1,46 @@
+import ArgumentParser
+import KeyCluster
+
+/// `keycluster local-cluster init`: writes a CA, certificates and member configurations for a cluster on
+/// this machine, one member per region given.
+struct LocalClusterCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "local-cluster",
+        abstract: "Prepare configurations and certificates for a cluster on this machine.",
+        subcommands: [Init.self]
+    )
+
+    struct Init: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create the CA, member certificates and configurations.")
+
+        @Option(help: "Directory for certificates, configurations and data.")
+        var dir: String
+
+        @Option(help: "Comma-separated region of each member, in id order (3 members: 1-1-1; 5 members: 2-2-1).")
+        var regions = "eu-west,us-east,ap-south"
+
+        @Option(help: "Peer port of member 1; member N uses basePeerPort + N - 1.")
+        var basePeerPort = 7_201
+
+        @Option(help: "Client (HTTPS) port of member 1; member N uses baseClientPort + N - 1.")
+        var baseClientPort = 8_201
+
+        @Option(help: "Milliseconds per Raft tick.")
+        var tickMilliseconds = 100
+
+        @Option(help: "Ticks without a leader before an election (randomised up to twice this).")
+        var electionTicks = 10
+
+        func run() throws {
+            let regionList = regions.split(separator: ",").map(String.init)
+            guard (1...9).contains(regionList.count) else { throw ValidationError("give 1 to 9 regions, one per member") }
+            let plans = regionList.enumerated().map { offset, region in
+                LocalClusterLayout.MemberPlan(
+                    id: UInt64(offset + 1), region: region, peerPort: basePeerPort + offset, clientPort: baseClientPort + offset)
+            }
+            let layout = LocalClusterLayout(directory: dir)
+            try layout.create(members: plans, timing: .init(tickMilliseconds: tickMilliseconds, electionTicks: electionTicks))
+            for plan in plans { print(layout.configurationPath(of: plan.id)) }
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import KeyCluster
+import Logging
+
+/// `keycluster serve`: runs one cluster member until SIGTERM/SIGINT.
+///
+/// With `--config FILE` it runs the member that file describes. With no arguments it runs the embedded
+/// default: a one-member cluster on 127.0.0.1 with its data and a development CA under ./keycluster-data
+/// (created on first start, reused afterwards).
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run a cluster member (with no arguments: a one-member development cluster in ./keycluster-data)."
+    )
+
+    @Option(help: "The member's configuration file (JSON).")
+    var config: String?
+
+    @Option(help: "Directory of the embedded default, used when --config is not given.")
+    var dataDir = "keycluster-data"
+
+    @Option(help: "Least severe log level written (trace, debug, info, notice, warning, error, critical).")
+    var logLevel = "info"
+
+    func run() async throws {
+        guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("unknown log level \(logLevel)") }
+        let sink = LogSink()
+        LoggingSystem.bootstrap { label in QueuedLogHandler(label: label, sink: sink, level: level) }
+        let configuration: NodeConfiguration
+        if let config {
+            configuration = try NodeConfiguration.load(from: config)
+        } else {
+            configuration = try developmentConfiguration()
+        }
+        let me = try configuration.me
+        print("keycluster: member \(configuration.id) (\(me.region)) — API https://\(me.clientAddress), data \(configuration.dataDirectory)")
+        try await KeyClusterServer(configuration: configuration).run()
+    }
+
+    /// Ports of the embedded default.
+    static let developmentPeerPort = 7_101
+    static let developmentClientPort = 8_101
+
+    private func developmentConfiguration() throws -> NodeConfiguration {
+        let layout = LocalClusterLayout(directory: dataDir)
+        let path = layout.configurationPath(of: 1)
+        if FileManager.default.fileExists(atPath: path) { return try NodeConfiguration.load(from: path) }
+        let created = try layout.create(members: [
+            .init(id: 1, region: "local", peerPort: Self.developmentPeerPort, clientPort: Self.developmentClientPort)
+        ])
+        print("keycluster: created a development cluster in \(dataDir) (CA: \(layout.caCertificatePath))")
+        return created[0]
+    }
+}

@@ -1,0 +1,110 @@
+import Raft
+
+/// A broken invariant, with enough detail to start debugging from the trace.
+struct SimulationFailure: Error, CustomStringConvertible {
+    let invariant: String
+    let detail: String
+
+    var description: String { "\(invariant): \(detail)" }
+}
+
+/// The safety properties of Raft (Figure 3), checked against everything any member ever holds,
+/// commits or applies. Checks are incremental: each entry is checked when it enters a log, is
+/// handed out as committed, or is applied, so checking after every step stays cheap.
+struct SafetyChecker {
+    private struct Fingerprint: Equatable {
+        let kind: EntryKind
+        let payload: [UInt8]
+        let previousTerm: Term
+    }
+
+    private struct CommittedEntry {
+        let entry: Entry
+        /// A term no earlier than the one in which the entry was committed: leaders of later terms
+        /// must hold it (Leader Completeness).
+        var commitTerm: Term
+    }
+
+    private var leaderOfTerm: [Term: NodeID] = [:]
+    private var fingerprints: [LogPosition: Fingerprint] = [:]
+    /// Committed entries by index - 1; committed indexes always form a prefix of the log.
+    private var committed: [CommittedEntry] = []
+    /// Applied entries by index - 1, across all members.
+    private var applied: [Entry] = []
+
+    var committedCount: Int { committed.count }
+
+    /// Election Safety: at most one leader per term.
+    mutating func checkElectionSafety(_ cores: [RaftCore]) throws(SimulationFailure) {
+        for core in cores where core.role == .leader {
+            if let known = leaderOfTerm[core.term], known != core.id {
+                throw SimulationFailure(invariant: "election safety", detail: "\(known) and \(core.id) both led term \(core.term)")
+            }
+            leaderOfTerm[core.term] = core.id
+        }
+    }
+
+    /// Checks what a member just handed out: entries entering its log, entries it says are committed,
+    /// and, when it just became leader, that it holds every committed entry.
+    mutating func observe(_ ready: Ready, of core: RaftCore, leaders: [RaftCore]) throws(SimulationFailure) {
+        for entry in ready.entriesToAppend {
+            try checkLogMatching(entry, previousTerm: core.term(at: entry.index - 1) ?? 0, holder: core.id)
+        }
+        for entry in ready.committedEntries {
+            try recordCommitted(entry, observedInTerm: core.term, by: core.id, leaders: leaders)
+        }
+        if ready.roleChange?.role == .leader {
+            try checkLeaderCompleteness(core)
+        }
+    }
+
+    /// State Machine Safety: no two members apply different entries at one index.
+    mutating func observeApplied(_ entry: Entry, by node: NodeID) throws(SimulationFailure) {
+        let slot = Int(entry.index) - 1
+        precondition(slot <= applied.count, "entries are applied in order from the first")
+        if slot == applied.count {
+            applied.append(entry)
+        } else if applied[slot] != entry {
+            throw SimulationFailure(invariant: "state machine safety", detail: "\(node) applied \(entry) where \(applied[slot]) was applied")
+        }
+    }
+
+    /// Log Matching: entries with the same index and term have the same content and the same
+    /// predecessor term — so, inductively, identical prefixes.
+    private mutating func checkLogMatching(_ entry: Entry, previousTerm: Term, holder: NodeID) throws(SimulationFailure) {
+        let fingerprint = Fingerprint(kind: entry.kind, payload: entry.payload, previousTerm: previousTerm)
+        if let known = fingerprints[entry.position] {
+            guard known == fingerprint else {
+                throw SimulationFailure(invariant: "log matching", detail: "\(holder) holds a different entry at \(entry.position) (previous term \(previousTerm) vs \(known.previousTerm))")
+            }
+        } else {
+            fingerprints[entry.position] = fingerprint
+        }
+    }
+
+    private mutating func recordCommitted(_ entry: Entry, observedInTerm: Term, by node: NodeID, leaders: [RaftCore]) throws(SimulationFailure) {
+        let slot = Int(entry.index) - 1
+        precondition(slot <= committed.count, "commit is handed out in index order")
+        if slot < committed.count {
+            guard committed[slot].entry == entry else {
+                throw SimulationFailure(invariant: "state machine safety", detail: "\(node) committed \(entry) where \(committed[slot].entry) was committed")
+            }
+            committed[slot].commitTerm = min(committed[slot].commitTerm, observedInTerm)
+            return
+        }
+        committed.append(CommittedEntry(entry: entry, commitTerm: observedInTerm))
+        for leader in leaders where leader.term > observedInTerm && leader.term(at: entry.index) != entry.term {
+            throw SimulationFailure(invariant: "leader completeness", detail: "leader \(leader.id) of term \(leader.term) lacks \(entry), committed by term \(observedInTerm)")
+        }
+    }
+
+    /// Leader Completeness: a leader holds every entry committed in an earlier term.
+    private func checkLeaderCompleteness(_ leader: RaftCore) throws(SimulationFailure) {
+        for committedEntry in committed where committedEntry.commitTerm < leader.term {
+            let entry = committedEntry.entry
+            guard leader.term(at: entry.index) == entry.term else {
+                throw SimulationFailure(invariant: "leader completeness", detail: "new leader \(leader.id) of term \(leader.term) lacks \(entry), committed by term \(committedEntry.commitTerm)")
+            }
+        }
+    }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import Synchronization
+import TestSupport
+@testable import Raft
+
+/// A throwaway cluster CA in a temporary directory, and the PEM files of the node certificates it issues.
+struct TransportTestCA {
+    let directory: TemporaryDirectory
+    let issuer: CertificateIssuer
+    let label: String
+
+    init(_ directory: TemporaryDirectory, label: String = "ca") throws {
+        self.directory = directory
+        self.label = label
+        issuer = try CertificateIssuer.makeCA(commonName: "test CA \(label)")
+        try PEMFile.write(try issuer.ca.certificatePEM(), to: caPath, mode: 0o644)
+    }
+
+    var caPath: String { directory.appending("\(label)-ca.pem") }
+
+    /// TLS files for a node whose certificate names `certifiedID`, trusting this CA unless `trusting` names
+    /// another CA file.
+    func nodeFiles(certifiedID: TransportPeerID, region: String = "eu-west", trusting: String? = nil) throws -> PeerTLSFiles {
+        let credential = try issuer.issueNode(id: certifiedID, region: region)
+        let stem = directory.appending("\(label)-node\(certifiedID)-\(UInt32.random(in: 0 ... .max))")
+        try credential.writePEM(certificatePath: stem + ".pem", privateKeyPath: stem + ".key")
+        return PeerTLSFiles(caCertificatePath: trusting ?? caPath, certificatePath: stem + ".pem", privateKeyPath: stem + ".key")
+    }
+}
+
+/// Small timings so reconnect tests run fast; bounds as in production otherwise.
+func transportTestLimits() -> PeerTransportLimits {
+    var limits = PeerTransportLimits()
+    limits.reconnectInitialDelayMilliseconds = 10
+    limits.reconnectMaxDelayMilliseconds = 200
+    limits.handshakeTimeoutMilliseconds = 2_000
+    return limits
+}
+
+func transportTestLogger(_ label: String) -> Logger {
+    var logger = Logger(label: label)
+    logger.logLevel = ProcessInfo.processInfo.environment["KEYCLUSTER_TEST_LOG"] == nil ? .critical : .debug
+    return logger
+}
+
+/// A started transport and the frames it has received, collected by a consumer task.
+final class TransportTestNode: Sendable {
+    let transport: PeerTransport
+    let port: Int
+    private let received = Mutex<[PeerInboundFrame]>([])
+    private let consumer = Mutex<Task<Void, Never>?>(nil)
+
+    /// Starts a transport; `consume: false` leaves `inboundFrames` unread (to test the inbound bound).
+    init(
+        id: TransportPeerID, port: Int = 0, peers: [TransportPeerID: PeerAddress], tls: PeerTLSFiles,
+        limits: PeerTransportLimits = transportTestLimits(), consume: Bool = true
+    ) async throws {
+        let configuration = PeerTransportConfiguration(
+            localID: id, listenHost: "127.0.0.1", listenPort: port, peers: peers, tls: tls, limits: limits)
+        transport = try PeerTransport(configuration: configuration, logger: transportTestLogger("node\(id)"))
+        self.port = try await transport.start()
+        guard consume else { return }
+        let transport = transport
+        // The task holds the node until `shutdown()` ends the stream.
+        let task = Task {
+            for await frame in transport.inboundFrames { self.received.withLock { $0.append(frame) } }
+        }
+        consumer.withLock { $0 = task }
+    }
+
+    var address: PeerAddress { PeerAddress(host: "127.0.0.1", port: port) }
+
+    func receivedPayloads(from peer: TransportPeerID) -> [[UInt8]] {
+        received.withLock { $0.filter { $0.from == peer }.map(\.payload) }
+    }
+
+    func isConnected(to peer: TransportPeerID) -> Bool {
+        transport.status().peers[peer]?.isConnected ?? false
+    }
+
+    func shutdown() async {
+        await transport.shutdown()
+        let task = consumer.withLock { $0 }
+        await task?.value
+    }
+}
+
+/// Starts nodes with ids `ids` on ephemeral ports and tells each about the others. The listeners must be up
+/// before peers can be named, so nodes start with no peers and are then given the full set.
+func startFullMesh(_ ids: [TransportPeerID], ca: TransportTestCA) async throws -> [TransportPeerID: TransportTestNode] {
+    var nodes: [TransportPeerID: TransportTestNode] = [:]
+    for id in ids {
+        nodes[id] = try await TransportTestNode(id: id, peers: [:], tls: try ca.nodeFiles(certifiedID: id))
+    }
+    for (id, node) in nodes {
+        var peers: [TransportPeerID: PeerAddress] = [:]
+        for (other, otherNode) in nodes where other != id { peers[other] = otherNode.address }
+        node.transport.updatePeers(peers)
+    }
+    return nodes
+}
+
+/// A raw TCP connection (optionally TLS with the given files) for sending hand-made bytes to a transport.
+struct RawTestClient {
+    let channel: Channel
+
+    static func connect(to port: Int, tls: PeerTLSFiles? = nil) async throws -> RawTestClient {
+        let sslContext: NIOSSLContext? = try tls.map { files in
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            configuration.certificateChain = try NIOSSLCertificate.fromPEMFile(files.certificatePath).map { .certificate($0) }
+            configuration.privateKey = .privateKey(try NIOSSLPrivateKey(file: files.privateKeyPath, format: .pem))
+            configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(files.caCertificatePath))
+            configuration.certificateVerification = .noHostnameVerification
+            return try NIOSSLContext(configuration: configuration)
+        }
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let sslContext {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: nil))
+                    }
+                }
+            }
+            .connect(host: "127.0.0.1", port: port).get()
+        return RawTestClient(channel: channel)
+    }
+
+    func write(_ bytes: [UInt8]) async throws {
+        try await channel.writeAndFlush(ByteBuffer(bytes: bytes))
+    }
+
+    /// Waits until the server closes the connection; throws if it does not within the deadline.
+    func waitUntilClosed(deadlineSeconds: Double = 10) async throws {
+        try await waitUntil("server closes the raw connection", deadlineSeconds: deadlineSeconds) { !channel.isActive }
+    }
+
+    func close() async {
+        try? await channel.close()
+    }
+}
+
+/// Runs `body`, then shuts every node down whether it threw or not, so no test leaves connections behind.
+func shuttingDown(_ nodes: [TransportTestNode], _ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch {
+        for node in nodes { await node.shutdown() }
+        throw error
+    }
+    for node in nodes { await node.shutdown() }
+}
