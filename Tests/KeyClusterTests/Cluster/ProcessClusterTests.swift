@@ -84,10 +84,14 @@ struct ProcessClusterShutdownTests {
                 cluster.kill(followers[0], signal: SIGTERM)
                 #expect(terminated.process.terminationReason == .exit)
                 #expect(terminated.process.terminationStatus == 0)
+                // Back to three members before the leader dies, so a majority stays up throughout.
+                try cluster.start(followers[0])
+                try await waitUntil("the restarted member caught up") {
+                    (try? await cluster.status(followers[0]).appliedIndex) ?? 0 >= (try? await cluster.status(leader).commitIndex) ?? .max
+                }
                 cluster.kill(leader, signal: SIGKILL)
-                return try await group.reduce(into: (0, 0)) { $0.attempted += $1.attempted; $0.acknowledged += $1.acknowledged }
+                return try await group.reduce(into: (attempted: 0, acknowledged: 0)) { $0.attempted += $1.attempted; $0.acknowledged += $1.acknowledged }
             }
-            try cluster.start(followers[0])
             try cluster.start(leader)
             let newLeader = try await cluster.waitForLeader()
             let revision = try await cluster.put("settled", "1", via: newLeader)

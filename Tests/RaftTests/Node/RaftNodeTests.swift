@@ -82,3 +82,27 @@ struct RaftNodeTests {
         await cluster.shutdown()
     }
 }
+
+@Suite("Raft node runtime: retried proposals")
+struct RaftNodeRetryTests {
+    @Test("proposals offered again on every tick (aggressive retry) are still applied exactly once")
+    func aggressiveRetriesApplyOnce() async throws {
+        var options = InProcessCluster.fastOptions
+        options.proposalRetryInterval = .zero
+        let cluster = try await InProcessCluster(size: 3, options: options)
+        do {
+            let leader = try await cluster.waitForLeader()
+            let follower = try #require(cluster.nodes[cluster.ids.first { $0 != leader } ?? leader])
+            var last: LogIndex = 0
+            for value in 0..<30 {
+                last = try await follower.propose(Array("k=\(value)".utf8)).revision
+            }
+            try await cluster.waitForApplied(last)
+            for id in cluster.ids { #expect(try cluster.values(of: "k", on: id) == (0..<30).map { "\($0)" }) }
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+        await cluster.shutdown()
+    }
+}
