@@ -19,7 +19,7 @@ public struct RaftOptions: Sendable, Equatable {
     /// so a slow quorum pushes back on clients instead of growing memory without bound.
     public var maxUncommittedBytes: Int = 16 << 20
     /// Entry bytes handed to the state machine per `Ready`, so one Ready never stalls the runtime.
-    public var maxApplyBytesPerReady: Int = 8 << 20
+    public var maxReadyApplyBytes: Int = 8 << 20
 
     public init() {}
 
@@ -33,6 +33,6 @@ public struct RaftOptions: Sendable, Equatable {
         precondition(maxMessageBytes >= Entry.headerBytes, "maxMessageBytes must fit one entry header")
         precondition(maxEntriesPerMessage >= 1, "maxEntriesPerMessage must be at least 1")
         precondition(maxUncommittedBytes >= 1, "maxUncommittedBytes must be at least 1")
-        precondition(maxApplyBytesPerReady >= 1, "maxApplyBytesPerReady must be at least 1")
+        precondition(maxReadyApplyBytes >= 1, "maxReadyApplyBytes must be at least 1")
     }
 }

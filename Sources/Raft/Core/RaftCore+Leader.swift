@@ -114,7 +114,8 @@ extension RaftCore {
         if response.isRejected {
             // Fast backtracking: resume after the last index where our log can match the follower's,
             // given its hint, skipping a whole conflicting term at once.
-            var resumeAfter = response.conflictHint.index
+            // A hint lies at or before the rejected index; clamping keeps a bad one from doing harm.
+            var resumeAfter = min(response.conflictHint.index, response.rejectedIndex)
             if response.conflictHint.term > 0 {
                 resumeAfter = log.lastIndex(atOrBefore: resumeAfter, withTermAtMost: response.conflictHint.term)
             }

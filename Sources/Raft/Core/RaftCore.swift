@@ -144,7 +144,7 @@ public struct RaftCore: Sendable {
         ready.entriesToAppend = log.takeUnpersisted()
         ready.messages = outbox
         outbox.removeAll()
-        ready.committedEntries = log.takeCommittedUnapplied(maxBytes: options.maxApplyBytesPerReady)
+        ready.committedEntries = log.takeCommittedUnapplied(maxBytes: options.maxReadyApplyBytes)
         if roleState != lastReadyRoleState {
             ready.roleChange = roleState
             lastReadyRoleState = roleState

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import NIOCore
 
 /// What connection handlers tell the transport, from their event loops. Each is one short critical section.
@@ -6,13 +7,19 @@ extension PeerTransport {
     /// Records a newly opened connection; false (close it) when shut down or at `maxOpenConnections`.
     func registerOpenChannel(_ channel: Channel) -> Bool {
         state.withLock { state in
-            guard state.isRunning, state.openChannels.count < limits.maxOpenConnections else {
-                state.connectionsRefused += 1
-                return false
-            }
+            guard state.isRunning, state.openChannels.count < limits.maxOpenConnections else { return false }
             state.openChannels[ObjectIdentifier(channel)] = channel
             return true
         }
+    }
+
+    /// Logs a warning about a refused or broken connection, within `maxConnectionWarningsPerSecond`.
+    func connectionWarning(_ logger: Logger, _ message: Logger.Message, metadata: Logger.Metadata = [:]) {
+        let (admitted, suppressed) = state.withLock { $0.connectionWarnings.admit(now: ContinuousClock.now) }
+        guard admitted else { return }
+        var metadata = metadata
+        if suppressed > 0 { metadata["suppressedWarnings"] = "\(suppressed)" }
+        logger.warning(message, metadata: metadata)
     }
 
     func countRefusedConnection() {
@@ -27,7 +34,7 @@ extension PeerTransport {
     func inboundRefusal(from peer: TransportPeerID) -> String? {
         state.withLock { state in
             if state.links[peer] == nil { return "node \(peer) is not a configured peer" }
-            if !dials(peer) && peer < localID { return nil }
+            if peer < localID { return nil }
             return "node \(peer) must wait to be dialed by node \(localID) (the lower id dials)"
         }
     }
@@ -45,6 +52,7 @@ extension PeerTransport {
                 link.status.isConnected = true
                 link.status.connectionsEstablished += 1
                 link.status.lastConnectedAt = Date()
+                if replaced == nil { linkEventsContinuation.yield(.connected(peer)) }
                 // Frames queued for the replaced connection stay queued and go out on this one.
                 link.isDrainScheduled = !link.queue.isEmpty
                 return (true, replaced)
@@ -69,6 +77,7 @@ extension PeerTransport {
                 link.isDrainScheduled = false
                 link.status.isConnected = false
                 link.status.framesDroppedNotConnected += UInt64(link.queue.removeAll())
+                linkEventsContinuation.yield(.disconnected(peer))
             }
         }
     }

@@ -9,12 +9,10 @@ extension PeerTransport {
         ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.so_keepalive), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.writeBufferWaterMark, value: writeBufferWaterMark)
-            .childChannelOption(Self.unsentLowWaterMarkOption, value: SocketOptionValue(limits.socketUnsentLowWaterMarkBytes))
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try setSocketOptions(channel)
                     try configurePipeline(channel.pipeline.syncOperations, tls: NIOSSLServerHandler(context: tls.server), side: .acceptor)
                 }
             }
@@ -30,12 +28,10 @@ extension PeerTransport {
         guard let address else { return }
         ClientBootstrap(group: group)
             .connectTimeout(.milliseconds(Int64(limits.connectTimeoutMilliseconds)))
-            .channelOption(.socketOption(.so_keepalive), value: 1)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.writeBufferWaterMark, value: writeBufferWaterMark)
-            .channelOption(Self.unsentLowWaterMarkOption, value: SocketOptionValue(limits.socketUnsentLowWaterMarkBytes))
             .channelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try setSocketOptions(channel)
                     try configurePipeline(
                         channel.pipeline.syncOperations,
                         tls: NIOSSLClientHandler(context: tls.client, serverHostname: nil),
@@ -76,8 +72,35 @@ extension PeerTransport {
         }
     }
 
-    private static let unsentLowWaterMarkOption = ChannelOptions.Types.SocketOption(
-        level: .tcp, name: NIOBSDSocket.Option(rawValue: CInt(TCP_NOTSENT_LOWAT)))
+    /// TCP options of every peer connection, both sides (see `PeerTransportLimits` for why each).
+    private var socketOptions: [(ChannelOptions.Types.SocketOption, Int)] {
+        func tcp(_ name: Int32) -> ChannelOptions.Types.SocketOption {
+            ChannelOptions.Types.SocketOption(level: .tcp, name: NIOBSDSocket.Option(rawValue: CInt(name)))
+        }
+        var options: [(ChannelOptions.Types.SocketOption, Int)] = [
+            (.socketOption(.so_keepalive), 1),
+            (.socketOption(.tcp_nodelay), 1),
+            (tcp(TCP_NOTSENT_LOWAT), limits.socketUnsentLowWaterMarkBytes),
+        ]
+        #if os(Linux)
+        let keepaliveIdleSeconds = limits.deadPeerTimeoutMilliseconds / 2_000
+        let keepaliveProbeIntervalSeconds = 1
+        options += [
+            (tcp(TCP_KEEPIDLE), keepaliveIdleSeconds),
+            (tcp(TCP_KEEPINTVL), keepaliveProbeIntervalSeconds),
+            (tcp(TCP_KEEPCNT), (limits.deadPeerTimeoutMilliseconds / 1_000 - keepaliveIdleSeconds) / keepaliveProbeIntervalSeconds),
+            (tcp(TCP_USER_TIMEOUT), limits.deadPeerTimeoutMilliseconds),
+        ]
+        #endif
+        return options
+    }
+
+    /// Sets `socketOptions` on a new channel, on its event loop (from a channel initializer).
+    private func setSocketOptions(_ channel: Channel) throws {
+        for (option, value) in socketOptions {
+            try channel.syncOptions?.setOption(option, value: SocketOptionValue(value))
+        }
+    }
 
     private var writeBufferWaterMark: ChannelOptions.Types.WriteBufferWaterMark {
         let high = limits.writeBufferHighWaterMarkBytes

@@ -22,6 +22,9 @@ public final class PeerTransport: Sendable {
     let backoff: PeerReconnectBackoff
     let state: Mutex<PeerTransportState>
     let inbound: PeerInboundBuffer
+    /// Connectivity changes, in the order they happened (yielded under the state lock for that reason).
+    public let linkEvents: AsyncStream<PeerLinkEvent>
+    let linkEventsContinuation: AsyncStream<PeerLinkEvent>.Continuation
 
     /// Reads the TLS files now, so a bad path or key fails here rather than at first connection.
     public init(
@@ -47,7 +50,10 @@ public final class PeerTransport: Sendable {
             maxDelayMilliseconds: configuration.limits.reconnectMaxDelayMilliseconds)
         self.inbound = PeerInboundBuffer(
             maxFrames: configuration.limits.maxInboundFrames, maxBytes: configuration.limits.maxInboundBytes)
-        self.state = Mutex(PeerTransportState(peers: configuration.peers))
+        self.state = Mutex(PeerTransportState(
+            peers: configuration.peers, maxConnectionWarningsPerSecond: configuration.limits.maxConnectionWarningsPerSecond))
+        (linkEvents, linkEventsContinuation) = AsyncStream.makeStream(
+            of: PeerLinkEvent.self, bufferingPolicy: .bufferingNewest(configuration.limits.maxPendingLinkEvents))
     }
 
     var limits: PeerTransportLimits { configuration.limits }
@@ -101,6 +107,7 @@ public final class PeerTransport: Sendable {
             try? await channel.closeFuture.get()
         }
         inbound.finish()
+        linkEventsContinuation.finish()
         logger.info("peer transport shut down")
     }
 
@@ -136,7 +143,8 @@ public final class PeerTransport: Sendable {
     }
 
     /// Replaces the peer set (membership change). New peers are dialed or awaited; removed peers are
-    /// disconnected; a peer whose address changed is redialed. Before `start()` it replaces the configured set.
+    /// disconnected; a peer this node dials whose address changed is redialed (the address of a peer that
+    /// dials us is only recorded: its connection stays). Before `start()` it replaces the configured set.
     public func updatePeers(_ peers: [TransportPeerID: PeerAddress]) {
         precondition(peers[localID] == nil, "a node is not its own peer")
         let (toClose, toDial) = state.withLock { state -> ([Channel], [(TransportPeerID, UInt64)]) in
@@ -145,8 +153,18 @@ public final class PeerTransport: Sendable {
             var toClose: [Channel] = []
             var toDial: [(TransportPeerID, UInt64)] = []
             for (id, link) in state.links where peers[id] != link.address {
+                if let address = peers[id], !dials(id) {
+                    state.withLink(id) { link in
+                        link.address = address
+                        link.status.address = address
+                    }
+                    continue
+                }
                 link.reconnect?.cancel()
-                if let channel = link.channel { toClose.append(channel) }
+                if let channel = link.channel {
+                    toClose.append(channel)
+                    linkEventsContinuation.yield(.disconnected(id))
+                }
                 state.links[id] = nil
             }
             for (id, address) in peers where state.links[id] == nil {

@@ -42,6 +42,9 @@ public struct PeerTransportLimits: Sendable {
     public var maxInboundFrames = 4_096
     /// Received payload bytes not yet taken by the consumer.
     public var maxInboundBytes = 64 * 1024 * 1024
+    /// Link events not yet taken by the consumer of `linkEvents`; the oldest are dropped beyond it (the
+    /// newest say what is true now, and `status()` has the whole picture).
+    public var maxPendingLinkEvents = 256
     /// Open connections, verified or not; more are closed at once, so a flood of sockets cannot exhaust us.
     public var maxOpenConnections = 64
     /// First reconnect delay; each failure doubles it up to `reconnectMaxDelayMilliseconds`, with jitter.
@@ -57,6 +60,13 @@ public struct PeerTransportLimits: Sendable {
     /// (megabytes once auto-tuned) would sit between a queued heartbeat and the wire; with it, bytes in flight
     /// (sent, unacknowledged) are still unlimited, so throughput over a long link does not suffer.
     public var socketUnsentLowWaterMarkBytes = 128 * 1024
+    /// How soon a connection to a peer that vanished (host down, partition: no RST, no FIN) is closed, so
+    /// status stops saying "connected" and the dialer redials. Done by the kernel: TCP keepalive probes on an
+    /// idle link (half the time idle, then one probe a second), and TCP_USER_TIMEOUT for data left
+    /// unacknowledged. On Linux only; elsewhere plain SO_KEEPALIVE.
+    public var deadPeerTimeoutMilliseconds = 6_000
+    /// Warning lines per second about refused or malformed connections; the rest are counted, not logged.
+    public var maxConnectionWarningsPerSecond = 20
 
     public init() {}
 
@@ -66,11 +76,15 @@ public struct PeerTransportLimits: Sendable {
                      "a peer's queue must hold at least one frame of the largest size")
         precondition(maxInboundFrames >= 1 && maxInboundBytes >= maxFrameBytes,
                      "the inbound buffer must hold at least one frame of the largest size")
+        precondition(maxConnectionWarningsPerSecond >= 1, "maxConnectionWarningsPerSecond must be positive")
+        precondition(maxPendingLinkEvents >= 1, "maxPendingLinkEvents must be positive")
         precondition(maxOpenConnections >= 1, "maxOpenConnections must be positive")
         precondition(reconnectInitialDelayMilliseconds >= 1 && reconnectMaxDelayMilliseconds >= reconnectInitialDelayMilliseconds,
                      "reconnect delays out of order")
         precondition(connectTimeoutMilliseconds >= 1 && handshakeTimeoutMilliseconds >= 1, "timeouts must be positive")
         precondition(writeBufferHighWaterMarkBytes >= 2, "write buffer high water mark too small")
+        precondition(deadPeerTimeoutMilliseconds >= 2_000 && deadPeerTimeoutMilliseconds <= 600_000,
+                     "deadPeerTimeoutMilliseconds out of range (keepalive works in whole seconds)")
         precondition(socketUnsentLowWaterMarkBytes >= 1 && socketUnsentLowWaterMarkBytes <= Int(Int32.max),
                      "socket unsent low water mark out of range")
     }

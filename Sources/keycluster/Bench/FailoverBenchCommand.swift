@@ -30,33 +30,30 @@ struct FailoverBenchCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard runs > 0, (3...7).contains(members) else { throw ValidationError("runs > 0 and 3–7 members") }
-        let cluster = try BenchCluster(
-            members: members, timing: .init(tickMilliseconds: tickMilliseconds, heartbeatTicks: 1, electionTicks: electionTicks))
-        defer { cluster.shutdown() }
-        try cluster.startAll()
-        var samples: [Duration] = []
-        for run in 1...runs {
-            let leader = try await cluster.waitForLeader()
-            _ = try await cluster.write(key: "warm-\(run)", via: leader)
-            let killedAt = ContinuousClock.now
-            cluster.kill(leader)
-            let survivors = cluster.ids.filter { $0 != leader }
-            var attempt = 0
-            while true {
-                guard ContinuousClock.now - killedAt < .seconds(Self.maxFailoverSeconds) else {
-                    throw ValidationError("run \(run): no write succeeded within \(Self.maxFailoverSeconds) s of the kill")
+        let timing = NodeConfiguration.Timing(tickMilliseconds: tickMilliseconds, heartbeatTicks: 1, electionTicks: electionTicks)
+        let samples = try await withLocalCluster(regions: localRegions(members: members), timing: timing) { cluster in
+            var samples: [Duration] = []
+            for run in 1...runs {
+                let leader = try await cluster.waitForLeader()
+                try await cluster.put("warm-\(run)", via: leader)
+                let killedAt = ContinuousClock.now
+                cluster.kill(leader)
+                let survivors = cluster.ids.filter { $0 != leader }
+                var attempt = 0
+                while (try? await cluster.put("after-\(run)", via: survivors[attempt % survivors.count])) == nil {
+                    attempt += 1
+                    guard ContinuousClock.now - killedAt < .seconds(Self.maxFailoverSeconds) else {
+                        throw ValidationError("run \(run): no write succeeded within \(Self.maxFailoverSeconds) s of the kill")
+                    }
                 }
-                let member = survivors[attempt % survivors.count]
-                attempt += 1
-                if (try? await cluster.write(key: "after-\(run)", via: member)) != nil { break }
+                let elapsed = ContinuousClock.now - killedAt
+                samples.append(elapsed)
+                print("run \(run): leader \(leader) killed, first write committed after \(elapsed.milliseconds) ms")
+                try cluster.start(leader)
+                try await cluster.waitForCatchUp()
             }
-            let elapsed = ContinuousClock.now - killedAt
-            samples.append(elapsed)
-            print("run \(run): leader \(leader) killed, first write committed after \(elapsed.milliseconds) ms")
-            try cluster.start(leader)
-            try await cluster.waitForCatchUp()
+            return samples.sorted()
         }
-        samples.sort()
         let median = samples[samples.count / 2]
         print("""
 

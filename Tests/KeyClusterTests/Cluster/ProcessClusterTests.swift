@@ -8,7 +8,7 @@ struct ProcessClusterTests {
     @Test("a cluster of 3 or 5 members elects a leader, and writes through every member reach every member", arguments: [3, 5])
     func writesThroughAnyMember(size: Int) async throws {
         let regions = ["eu-west", "us-east", "ap-south", "eu-west", "us-east"].prefix(size).map { $0 }
-        try await ProcessCluster.with(regions: regions) { cluster in
+        try await withProcessCluster(regions: regions) { cluster in
             _ = try await cluster.waitForLeader()
             var last: UInt64 = 0
             for id in cluster.ids {
@@ -23,7 +23,7 @@ struct ProcessClusterTests {
 
     @Test("the leader is SIGKILLed under write load; a new leader takes over and no acknowledged write is lost")
     func leaderKilledUnderLoad() async throws {
-        try await ProcessCluster.with(regions: ["eu-west", "us-east", "ap-south"]) { cluster in
+        try await withProcessCluster(regions: ["eu-west", "us-east", "ap-south"]) { cluster in
             let leader = try await cluster.waitForLeader()
             let writers = cluster.ids.filter { $0 != leader }
             let acknowledged = try await withThrowingTaskGroup(of: [String: String].self) { group in
@@ -64,7 +64,7 @@ struct ProcessClusterTests {
 struct ProcessClusterShutdownTests {
     @Test("SIGTERM stops a member cleanly (exit 0); after kills and restarts every increment is applied at most once and every acknowledged one is kept")
     func sigtermAndExactlyOnce() async throws {
-        try await ProcessCluster.with(regions: ["eu-west", "us-east", "ap-south"]) { cluster in
+        try await withProcessCluster(regions: ["eu-west", "us-east", "ap-south"]) { cluster in
             let leader = try await cluster.waitForLeader()
             let followers = cluster.ids.filter { $0 != leader }
             let counts = try await withThrowingTaskGroup(of: (attempted: Int, acknowledged: Int).self) { group in
@@ -80,10 +80,9 @@ struct ProcessClusterShutdownTests {
                     }
                 }
                 try await waitUntil("increments under way") { (try? await cluster.counter("c", on: leader)) ?? 0 >= 20 }
-                let terminated = try #require(cluster.process(followers[0]))
-                cluster.kill(followers[0], signal: SIGTERM)
-                #expect(terminated.process.terminationReason == .exit)
-                #expect(terminated.process.terminationStatus == 0)
+                let terminated = try #require(cluster.kill(followers[0], signal: SIGTERM))
+                #expect(terminated.terminationReason == .exit)
+                #expect(terminated.terminationStatus == 0)
                 // Back to three members before the leader dies, so a majority stays up throughout.
                 try cluster.start(followers[0])
                 try await waitUntil("the restarted member caught up") {

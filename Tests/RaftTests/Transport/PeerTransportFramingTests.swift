@@ -25,7 +25,7 @@ struct PeerTransportFramingTests {
             limits.maxFrameBytes = 1_024
             limits.maxQueuedBytesPerPeer = 64 * 1_024
             limits.maxInboundBytes = 64 * 1_024
-            let node2 = try await TransportTestNode(id: 2, peers: [1: PeerAddress(host: "127.0.0.1", port: 9)],
+            let node2 = try await TransportTestNode(id: 2, peers: [1: undialedPeerAddress],
                                                     tls: try ca.nodeFiles(certifiedID: 2), limits: limits)
             try await shuttingDown([node2]) {
                 // A hand-made client with node 1's real certificate: it passes the identity check.
@@ -53,7 +53,7 @@ struct PeerTransportFramingTests {
             let node2 = try await TransportTestNode(id: 2, peers: [1: node1.address], tls: try ca.nodeFiles(certifiedID: 2), limits: limits)
             node1.transport.updatePeers([2: node2.address])
             try await shuttingDown([node1, node2]) {
-                try await waitUntil("link up") { node1.isConnected(to: 2) }
+                try await waitUntil("link up") { node1.isLinked(with: node2) }
                 let payload = [UInt8](repeating: 0xAB, count: 64 * 1_024)
                 let attemptsBound = 20_000
                 var attempts = 0
@@ -72,7 +72,7 @@ struct PeerTransportFramingTests {
     func disconnectedPeerDrops() async throws {
         try await TemporaryDirectory.with("transport-not-connected") { directory in
             let ca = try TransportTestCA(directory)
-            let node1 = try await TransportTestNode(id: 1, peers: [2: PeerAddress(host: "127.0.0.1", port: 9)], tls: try ca.nodeFiles(certifiedID: 1))
+            let node1 = try await TransportTestNode(id: 1, peers: [2: undialedPeerAddress], tls: try ca.nodeFiles(certifiedID: 1))
             try await shuttingDown([node1]) {
                 #expect(!node1.transport.send(to: 2, payload: [1], lane: .control))
                 #expect(!node1.transport.send(to: 2, payload: [2], lane: .bulk))
@@ -87,11 +87,11 @@ struct PeerTransportFramingTests {
             let ca = try TransportTestCA(directory)
             var limits = transportTestLimits()
             limits.maxInboundFrames = 8
-            let node2 = try await TransportTestNode(id: 2, peers: [:], tls: try ca.nodeFiles(certifiedID: 2), limits: limits, consume: false)
+            let node2 = try await TransportTestNode(
+                id: 2, peers: [1: undialedPeerAddress], tls: try ca.nodeFiles(certifiedID: 2), limits: limits, consume: false)
             let node1 = try await TransportTestNode(id: 1, peers: [2: node2.address], tls: try ca.nodeFiles(certifiedID: 1))
-            node2.transport.updatePeers([1: node1.address])
             try await shuttingDown([node1, node2]) {
-                try await waitUntil("link up") { node1.isConnected(to: 2) }
+                try await waitUntil("link up") { node1.isLinked(with: node2) }
                 for index in 0..<100 { #expect(node1.transport.send(to: 2, payload: [UInt8(index)], lane: .bulk)) }
                 try await waitUntil("all 100 accounted for") {
                     let status = node2.transport.status().peers[1]!

@@ -32,9 +32,13 @@ struct PeerTransportSecurityTests {
             let impostor = try await TransportTestNode(id: 2, peers: [5: node5.address], tls: try ca.nodeFiles(certifiedID: 4))
             node5.transport.updatePeers([2: impostor.address])
             try await shuttingDown([node5, impostor]) {
-                try await waitUntil("node 5 refuses") { node5.transport.status().connectionsRefused >= 2 }
+                try await waitUntil("node 5 refuses repeatedly") { node5.transport.status().connectionsRefused >= 5 }
                 #expect(node5.transport.status().peers[2]?.connectionsEstablished == 0)
                 #expect(!node5.isConnected(to: 2))
+                // The impostor's TLS 1.3 handshake completes before node 5 checks it, so it believes each
+                // connection up for a moment; its redial backoff must still grow, not restart every time.
+                let attempts = impostor.transport.state.withLock { $0.links[5]?.dialAttempt ?? 0 }
+                #expect(attempts >= 4)
             }
         }
     }
@@ -55,6 +59,22 @@ struct PeerTransportSecurityTests {
                 #expect(node2.transport.status().peers[1]?.connectionsEstablished == 0)
                 // In TLS 1.3 the client finishes its handshake before the server has checked the client's
                 // certificate, so the intruder may briefly think it is connected; nothing it sends is read.
+                #expect(node2.receivedPayloads(from: 1).isEmpty)
+            }
+        }
+    }
+
+    @Test("a TLS client that presents no certificate is refused")
+    func clientWithoutCertificateIsRefused() async throws {
+        try await TemporaryDirectory.with("transport-no-cert") { directory in
+            let ca = try TransportTestCA(directory)
+            let node2 = try await TransportTestNode(id: 2, peers: [1: undialedPeerAddress], tls: try ca.nodeFiles(certifiedID: 2))
+            try await shuttingDown([node2]) {
+                let client = try await RawTestClient.connect(to: node2.port, tls: try ca.nodeFiles(certifiedID: 1), presentCertificate: false)
+                // Anything it manages to send before the server's verdict must not be read as a frame.
+                try? await client.write([0, 0, 0, 2, PeerFrameFormat.currentVersion, 7])
+                try await client.waitUntilClosed()
+                #expect(node2.transport.status().connectionsRefused == 1)
                 #expect(node2.receivedPayloads(from: 1).isEmpty)
             }
         }
@@ -83,11 +103,12 @@ struct PeerTransportSecurityTests {
             let ca = try TransportTestCA(directory)
             let nodes = try await startFullMesh([1, 2], ca: ca)
             try await shuttingDown(Array(nodes.values)) {
-                try await waitUntil("link up") { nodes[1]!.isConnected(to: 2) }
+                try await waitUntil("link up") { nodes[1]!.isLinked(with: nodes[2]!) }
                 let client = try await RawTestClient.connect(to: nodes[2]!.port)
                 try await client.write(Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8) + [0, 0, 0, 5, 1, 9, 9, 9, 9])
                 try await client.waitUntilClosed()
-                #expect(nodes[2]!.transport.status().connectionsRefused >= 1)
+                try await waitUntil("the refusal is counted") { nodes[2]!.transport.status().connectionsRefused >= 1 }
+                #expect(nodes[2]!.transport.status().connectionsRefused == 1)
                 #expect(nodes[1]!.transport.send(to: 2, payload: [1, 2, 3], lane: .control))
                 try await waitUntil("the real peer still gets frames") { nodes[2]!.receivedPayloads(from: 1) == [[1, 2, 3]] }
             }
@@ -104,6 +125,8 @@ struct PeerTransportSecurityTests {
             try await shuttingDown([node]) {
                 let client = try await RawTestClient.connect(to: node.port)
                 try await client.waitUntilClosed()
+                try await waitUntil("the refusal is counted") { node.transport.status().connectionsRefused >= 1 }
+                #expect(node.transport.status().connectionsRefused == 1, "counted once, not again for the errors of closing")
             }
         }
     }

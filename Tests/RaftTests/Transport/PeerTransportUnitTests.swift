@@ -109,4 +109,16 @@ struct PeerTransportUnitTests {
             }
         }
     }
+
+    @Test("connection warnings beyond the rate are suppressed and the next admitted line counts them")
+    func warningRateLimit() {
+        let start = ContinuousClock.now
+        var limiter = PeerWarningRateLimiter(maxWarningsPerSecond: 3, now: start)
+        let first = (0..<5).map { _ in limiter.admit(now: start + .milliseconds(10)).admitted }
+        #expect(first == [true, true, true, false, false])
+        let next = limiter.admit(now: start + .milliseconds(1_010))
+        #expect(next.admitted && next.suppressedBefore == 2)
+        #expect(limiter.admit(now: start + .milliseconds(1_020)).suppressedBefore == 0)
+    }
 }
+

@@ -82,6 +82,12 @@ final class TransportTestNode: Sendable {
         transport.status().peers[peer]?.isConnected ?? false
     }
 
+    /// Both ends have verified the link. Waiting for one end is not enough: in TLS 1.3 the dialer's
+    /// handshake finishes before the acceptor has checked it, and frames sent then are lost if it refuses.
+    func isLinked(with other: TransportTestNode) -> Bool {
+        isConnected(to: other.transport.localID) && other.isConnected(to: transport.localID)
+    }
+
     func shutdown() async {
         await transport.shutdown()
         let task = consumer.withLock { $0 }
@@ -89,14 +95,20 @@ final class TransportTestNode: Sendable {
     }
 }
 
+/// Where a node records a lower-id peer whose address it does not know yet: such a peer dials us, so the
+/// address is never used (port 9 is "discard" in any case).
+let undialedPeerAddress = PeerAddress(host: "127.0.0.1", port: 9)
+
 /// Starts nodes with ids `ids` on ephemeral ports and tells each about the others. The listeners must be up
-/// before peers can be named, so nodes start with no peers and are then given the full set.
+/// before peers can be named, so nodes start with no peers and are then given the full set — highest id
+/// first, so that every node already knows a peer by the time that peer dials it (else the first dial
+/// is refused and retried, which tests of link events would see).
 func startFullMesh(_ ids: [TransportPeerID], ca: TransportTestCA) async throws -> [TransportPeerID: TransportTestNode] {
     var nodes: [TransportPeerID: TransportTestNode] = [:]
     for id in ids {
         nodes[id] = try await TransportTestNode(id: id, peers: [:], tls: try ca.nodeFiles(certifiedID: id))
     }
-    for (id, node) in nodes {
+    for (id, node) in nodes.sorted(by: { $0.key > $1.key }) {
         var peers: [TransportPeerID: PeerAddress] = [:]
         for (other, otherNode) in nodes where other != id { peers[other] = otherNode.address }
         node.transport.updatePeers(peers)
@@ -108,11 +120,15 @@ func startFullMesh(_ ids: [TransportPeerID], ca: TransportTestCA) async throws -
 struct RawTestClient {
     let channel: Channel
 
-    static func connect(to port: Int, tls: PeerTLSFiles? = nil) async throws -> RawTestClient {
+    /// `presentCertificate: false` makes a TLS client that trusts the cluster CA but shows no certificate,
+    /// like `openssl s_client` run without `-cert`.
+    static func connect(to port: Int, tls: PeerTLSFiles? = nil, presentCertificate: Bool = true) async throws -> RawTestClient {
         let sslContext: NIOSSLContext? = try tls.map { files in
             var configuration = TLSConfiguration.makeClientConfiguration()
-            configuration.certificateChain = try NIOSSLCertificate.fromPEMFile(files.certificatePath).map { .certificate($0) }
-            configuration.privateKey = .privateKey(try NIOSSLPrivateKey(file: files.privateKeyPath, format: .pem))
+            if presentCertificate {
+                configuration.certificateChain = try NIOSSLCertificate.fromPEMFile(files.certificatePath).map { .certificate($0) }
+                configuration.privateKey = .privateKey(try NIOSSLPrivateKey(file: files.privateKeyPath, format: .pem))
+            }
             configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(files.caCertificatePath))
             configuration.certificateVerification = .noHostnameVerification
             return try NIOSSLContext(configuration: configuration)

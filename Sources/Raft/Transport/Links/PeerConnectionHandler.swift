@@ -25,6 +25,9 @@ final class PeerConnectionHandler: ChannelInboundHandler {
     private var logger: Logger
     private var peer: TransportPeerID?
     private var handshakeTimeout: Scheduled<Void>?
+    /// Set when this handler first decides to close (refusal or error), so that the errors a closing
+    /// connection raises on its way down are neither counted nor logged a second time.
+    private var isClosing = false
     /// Bytes written since the last flush; flushing every half high-water mark lets the channel's
     /// writability reflect what is really pending, so the drain stops early and control frames wait little.
     private var unflushedBytes = 0
@@ -38,15 +41,13 @@ final class PeerConnectionHandler: ChannelInboundHandler {
     func channelActive(context: ChannelHandlerContext) {
         logger[metadataKey: "remote"] = "\(context.remoteAddress.map { "\($0)" } ?? "?")"
         guard transport.registerOpenChannel(context.channel) else {
-            logger.warning("refusing connection: shut down or too many open connections")
-            context.close(promise: nil)
-            return
+            return refuse(context.channel, "refusing connection: shut down or too many open connections")
         }
+        // The timer runs on this channel's event loop, where the handler lives, so it may touch it.
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let channel = context.channel
-        let logger = logger
         handshakeTimeout = context.eventLoop.scheduleTask(in: .milliseconds(Int64(transport.limits.handshakeTimeoutMilliseconds))) {
-            logger.warning("refusing connection: TLS handshake and identity check did not finish in time")
-            channel.close(promise: nil)
+            handler.value.refuse(channel, "refusing connection: TLS handshake and identity check did not finish in time")
         }
         context.fireChannelActive()
     }
@@ -73,9 +74,7 @@ final class PeerConnectionHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard let peer else {
             // NIOSSL completes the handshake before any application data; this is defensive.
-            logger.warning("closing connection: data before the peer was verified")
-            context.close(promise: nil)
-            return
+            return refuse(context.channel, "closing connection: data before the peer was verified")
         }
         transport.deliver(from: peer, payload: Self.unwrapInboundIn(data))
     }
@@ -86,15 +85,18 @@ final class PeerConnectionHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard !isClosing else { return }
+        // Before verification only TLS can fail: frames are decoded from data that follows the handshake.
+        if peer == nil {
+            return refuse(context.channel, "refusing connection: TLS failed", metadata: ["error": "\(error)"])
+        }
+        isClosing = true
         if let frameError = error as? PeerFrameError {
             transport.countBadFrames()
-            logger.warning("closing connection: malformed frame", metadata: ["error": "\(frameError)"])
+            transport.connectionWarning(logger, "closing connection: malformed frame", metadata: ["error": "\(frameError)"])
         } else if error is ByteToMessageDecoderError {
             transport.countBadFrames()
-            logger.warning("closing connection: frame stream error", metadata: ["error": "\(error)"])
-        } else if peer == nil {
-            transport.countRefusedConnection()
-            logger.warning("refusing connection: TLS failed", metadata: ["error": "\(error)"])
+            transport.connectionWarning(logger, "closing connection: frame stream error", metadata: ["error": "\(error)"])
         } else {
             logger.info("closing connection on error", metadata: ["error": "\(error)"])
         }
@@ -136,9 +138,16 @@ final class PeerConnectionHandler: ChannelInboundHandler {
     }
 
     private func refuse(context: ChannelHandlerContext, reason: String) {
+        refuse(context.channel, "refusing peer connection: identity check failed", metadata: ["reason": "\(reason)"])
+    }
+
+    /// Counts, logs (rate-limited) and closes a connection that is not a valid peer link — once.
+    private func refuse(_ channel: Channel, _ message: Logger.Message, metadata: Logger.Metadata = [:]) {
+        guard !isClosing else { return }
+        isClosing = true
         transport.countRefusedConnection()
-        logger.warning("refusing peer connection: identity check failed", metadata: ["reason": "\(reason)"])
-        context.close(promise: nil)
+        transport.connectionWarning(logger, message, metadata: metadata)
+        channel.close(promise: nil)
     }
 
     /// Writes queued frames while the channel is writable.

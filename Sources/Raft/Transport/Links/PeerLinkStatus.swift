@@ -34,3 +34,10 @@ public struct PeerTransportStatus: Sendable, Equatable {
     /// `send` to an id that is not a peer (e.g. just removed by a membership change).
     public var framesDroppedUnknownPeer: UInt64
 }
+
+/// A change of a link's connectivity, for a runtime that reacts at once (e.g. a follower that sees its
+/// leader's connection go may start a pre-vote without waiting for its election timeout).
+public enum PeerLinkEvent: Sendable, Equatable {
+    case connected(TransportPeerID)
+    case disconnected(TransportPeerID)
+}

@@ -44,9 +44,12 @@ struct PeerTransportState {
     var connectionsRefused: UInt64 = 0
     var connectionsClosedForBadFrames: UInt64 = 0
     var framesDroppedUnknownPeer: UInt64 = 0
+    var connectionWarnings: PeerWarningRateLimiter
 
-    init(peers: [TransportPeerID: PeerAddress]) {
+    init(peers: [TransportPeerID: PeerAddress], maxConnectionWarningsPerSecond: Int) {
         self.peers = peers
+        self.connectionWarnings = PeerWarningRateLimiter(
+            maxWarningsPerSecond: maxConnectionWarningsPerSecond, now: ContinuousClock.now)
     }
 
     var isRunning: Bool {

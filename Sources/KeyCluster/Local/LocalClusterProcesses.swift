@@ -1,0 +1,165 @@
+import AsyncHTTPClient
+import Foundation
+import Synchronization
+
+/// A cluster of real `keycluster serve` processes on this machine — for the demo, the benchmarks and the
+/// cluster tests. Each member has its own data directory, ports (free ones, picked by the kernel), certificate
+/// and log file. `shutdown()` kills every process it started and removes the directory.
+public final class LocalClusterProcesses: Sendable {
+    public let layout: LocalClusterLayout
+    public let configurations: [NodeConfiguration]
+    public let http: HTTPClient
+    private let executable: String
+    private let writesLogs: Bool
+    private let processes = Mutex<[UInt64: Process]>([:])
+
+    /// How long `waitFor…` polls before giving up.
+    public static let maxWaitSeconds = 60.0
+    /// Interval between polls of the members' status.
+    public static let pollIntervalMilliseconds = 10
+
+    /// Lays out one member per region in `directory` (created, and removed by `shutdown()`). With
+    /// `writesLogs`, each member's output goes to `node-N.log` there; otherwise it is discarded.
+    public init(
+        directory: String, regions: [String], timing: NodeConfiguration.Timing, executable: String, writesLogs: Bool
+    ) throws {
+        precondition(!regions.isEmpty, "a cluster has members")
+        layout = LocalClusterLayout(directory: directory)
+        let ports = try FreePorts.allocate(regions.count * 2)
+        let plans = regions.enumerated().map { offset, region in
+            LocalClusterLayout.MemberPlan(
+                id: UInt64(offset + 1), region: region, peerPort: ports[2 * offset], clientPort: ports[2 * offset + 1])
+        }
+        configurations = try layout.create(members: plans, timing: timing)
+        http = try MemberClient.makeHTTPClient(caCertificatePath: layout.caCertificatePath)
+        self.executable = executable
+        self.writesLogs = writesLogs
+    }
+
+    public var ids: [UInt64] { configurations.map(\.id) }
+
+    public var running: [UInt64] {
+        processes.withLock { processes in ids.filter { processes[$0]?.isRunning == true } }
+    }
+
+    public func region(of id: UInt64) -> String {
+        configurations.first { $0.id == id }?.members.first { $0.id == id }?.region ?? "?"
+    }
+
+    public func logPath(of id: UInt64) -> String { "\(layout.directory)/node-\(id).log" }
+
+    public func startAll() throws {
+        for id in ids { try start(id) }
+    }
+
+    public func start(_ id: UInt64) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["serve", "--config", layout.configurationPath(of: id)]
+        if writesLogs {
+            let path = logPath(of: id)
+            if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+            handle.seekToEndOfFile()
+            process.standardOutput = handle
+            process.standardError = handle
+        } else {
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+        }
+        try processes.withLock { processes in
+            precondition(processes[id]?.isRunning != true, "member \(id) is already running")
+            try process.run()
+            processes[id] = process
+        }
+    }
+
+    /// Sends `signal` to member `id` and waits for it to exit; returns the exited process for inspection.
+    @discardableResult
+    public func kill(_ id: UInt64, signal: Int32 = SIGKILL) -> Process? {
+        guard let process = processes.withLock({ $0.removeValue(forKey: id) }) else { return nil }
+        if process.isRunning {
+            Foundation.kill(process.processIdentifier, signal)
+            process.waitUntilExit()
+        }
+        return process
+    }
+
+    public func client(_ id: UInt64) -> MemberClient {
+        MemberClient(address: configurations.first { $0.id == id }?.members.first { $0.id == id }?.clientAddress ?? "", http: http)
+    }
+
+    public func status(_ id: UInt64) async throws -> ClusterStatusResponse {
+        try await client(id).get("/v1/cluster/status", as: ClusterStatusResponse.self)
+    }
+
+    /// Writes `value` under debug key `key` through member `id`; returns the revision it committed at.
+    @discardableResult
+    public func put(_ key: String, _ value: String = "x", via id: UInt64) async throws -> UInt64 {
+        try await client(id).put("/debug/kv/\(key)", body: Array(value.utf8), as: WriteResponse.self).revision
+    }
+
+    /// The debug value under `key` on member `id` (its local state), or nil when it has none.
+    public func value(_ key: String, on id: UInt64) async throws -> String? {
+        do {
+            return try await client(id).get("/debug/kv/\(key)", as: DebugValueResponse.self).value
+        } catch MemberClient.CallError.problem(status: 404, _, _, _) {
+            return nil
+        }
+    }
+
+    /// Increments debug counter `key` through member `id`; returns the value after the increment.
+    public func increment(_ key: String, via id: UInt64) async throws -> UInt64 {
+        try await client(id).post("/debug/counter/\(key)", as: WriteResponse.self).counter ?? 0
+    }
+
+    public func counter(_ key: String, on id: UInt64) async throws -> UInt64 {
+        UInt64(try await client(id).get("/debug/counter/\(key)", as: DebugValueResponse.self).value) ?? 0
+    }
+
+    /// The leader every running member names, once that member says it leads.
+    public func waitForLeader() async throws -> UInt64 {
+        try await poll("a leader all running members agree on") { [self] in
+            var leaders = Set<UInt64?>()
+            for id in running { leaders.insert(try? await status(id).leader) }
+            guard leaders.count == 1, let leader = leaders.first ?? nil else { return nil }
+            return (try? await status(leader).role) == "leader" ? leader : nil
+        }
+    }
+
+    /// Waits until every running member has applied at least `revision`.
+    public func waitForApplied(_ revision: UInt64) async throws {
+        let _: Bool = try await poll("every running member applied \(revision)") { [self] in
+            for id in running where ((try? await status(id).appliedIndex) ?? 0) < revision { return nil }
+            return true
+        }
+    }
+
+    /// Waits until every running member has applied what the leader has committed.
+    public func waitForCatchUp() async throws {
+        let leader = try await waitForLeader()
+        try await waitForApplied(try await status(leader).commitIndex)
+    }
+
+    /// Stops every member (SIGKILL), closes the HTTP client and removes the cluster's directory.
+    public func shutdown() async {
+        for id in ids { kill(id) }
+        try? await http.shutdown()
+        try? FileManager.default.removeItem(atPath: layout.directory)
+    }
+
+    /// The cluster did not reach the awaited state in time.
+    public struct Timeout: Error, CustomStringConvertible {
+        public let what: String
+        public var description: String { "timed out after \(LocalClusterProcesses.maxWaitSeconds) s waiting for \(what)" }
+    }
+
+    private func poll<T>(_ what: String, _ probe: () async -> T?) async throws -> T {
+        let deadline = ContinuousClock.now + .seconds(Self.maxWaitSeconds)
+        while ContinuousClock.now < deadline {
+            if let value = await probe() { return value }
+            try await Task.sleep(for: .milliseconds(Self.pollIntervalMilliseconds))
+        }
+        throw Timeout(what: what)
+    }
+}

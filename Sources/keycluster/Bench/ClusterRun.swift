@@ -1,0 +1,28 @@
+import Foundation
+import KeyCluster
+
+/// Starts a local cluster of this very executable's `serve` processes in a temporary directory, runs
+/// `body`, and always shuts it down (processes killed, files removed) — for the demo and the benchmarks.
+func withLocalCluster<R>(
+    regions: [String], timing: NodeConfiguration.Timing, _ body: (LocalClusterProcesses) async throws -> R
+) async throws -> R {
+    let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+    let directory = FileManager.default.temporaryDirectory.path + "/keycluster-local-\(getpid())"
+    let cluster = try LocalClusterProcesses(
+        directory: directory, regions: regions, timing: timing, executable: executable, writesLogs: false)
+    do {
+        try cluster.startAll()
+        let result = try await body(cluster)
+        await cluster.shutdown()
+        return result
+    } catch {
+        await cluster.shutdown()
+        throw error
+    }
+}
+
+/// Region names for local clusters: 3 members 1-1-1, 5 members 2-2-1 (design §7).
+func localRegions(members: Int) -> [String] {
+    let regions = ["eu-west", "us-east", "ap-south"]
+    return (0..<members).map { regions[$0 % regions.count] }
+}
