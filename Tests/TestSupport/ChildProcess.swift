@@ -15,9 +15,9 @@ public final class ChildProcess: Sendable {
         process.arguments = arguments
         let (stream, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .unbounded)
         if let logFile {
-            FileManager.default.createFile(atPath: logFile, contents: nil)
+            _ = FileManager.default.createFile(atPath: logFile, contents: nil)
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: logFile))
-            handle.seekToEndOfFile()
+            _ = handle.seekToEndOfFile()
             process.standardOutput = handle
             process.standardError = handle
             continuation.finish()

@@ -21,16 +21,21 @@ public struct MemberClient: Sendable {
 
     /// An HTTP client that trusts only the cluster CA in `caCertificatePath` (and presents a client
     /// certificate when given one, for operator actions). Shut it down with `shutdown()` when done.
-    public static func makeHTTPClient(caCertificatePath: String, clientCertificate: (certificate: String, privateKey: String)? = nil) throws -> HTTPClient {
+    public static func makeHTTPClient(
+        caCertificatePath: String, clientCertificate: (certificate: String, privateKey: String)? = nil,
+        maxConnectionsPerMember: Int = 8
+    ) throws -> HTTPClient {
+        precondition(maxConnectionsPerMember > 0, "at least one connection per member")
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .file(caCertificatePath)
         tls.minimumTLSVersion = .tlsv12
         if let clientCertificate {
             tls.certificateChain = try NIOSSLCertificate.fromPEMFile(clientCertificate.certificate).map { .certificate($0) }
-            tls.privateKey = .file(clientCertificate.privateKey)
+            tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: clientCertificate.privateKey, format: .pem))
         }
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
         configuration.timeout = .init(connect: .seconds(2), read: .seconds(5))
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: maxConnectionsPerMember)
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 

@@ -58,9 +58,9 @@ public final class LocalClusterProcesses: Sendable {
         process.arguments = ["serve", "--config", layout.configurationPath(of: id)]
         if writesLogs {
             let path = logPath(of: id)
-            if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+            if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-            handle.seekToEndOfFile()
+            _ = handle.seekToEndOfFile()
             process.standardOutput = handle
             process.standardError = handle
         } else {

@@ -1,0 +1,57 @@
+import Foundation
+
+/// Runs `operation` from `clients` concurrent loops for `duration` and reports throughput and latency.
+/// Each loop issues its next operation when the previous one answers (closed loop), like real clients.
+struct LoadRun {
+    let clients: Int
+    let duration: Duration
+
+    struct Result {
+        let succeeded: Int
+        let failed: Int
+        let elapsed: Duration
+        /// Latencies of successful operations, sorted.
+        let latencies: [Duration]
+
+        var perSecond: Double { Double(succeeded) / elapsed.seconds }
+
+        func percentile(_ fraction: Double) -> Duration {
+            guard !latencies.isEmpty else { return .zero }
+            return latencies[min(latencies.count - 1, Int(Double(latencies.count) * fraction))]
+        }
+    }
+
+    /// Latency samples kept per client loop at most (later ones are counted, not stored).
+    static let maxSamplesPerClient = 200_000
+
+    func run(_ operation: @escaping @Sendable (_ client: Int, _ sequence: Int) async -> Bool) async -> Result {
+        precondition(clients > 0, "at least one client")
+        let start = ContinuousClock.now
+        let deadline = start + duration
+        let perClient = await withTaskGroup(of: (Int, Int, [Duration]).self) { group in
+            for client in 0..<clients {
+                group.addTask {
+                    var succeeded = 0
+                    var failed = 0
+                    var latencies: [Duration] = []
+                    var sequence = 0
+                    while ContinuousClock.now < deadline {
+                        sequence += 1
+                        let began = ContinuousClock.now
+                        if await operation(client, sequence) {
+                            succeeded += 1
+                            if latencies.count < Self.maxSamplesPerClient { latencies.append(ContinuousClock.now - began) }
+                        } else {
+                            failed += 1
+                        }
+                    }
+                    return (succeeded, failed, latencies)
+                }
+            }
+            return await group.reduce(into: [(Int, Int, [Duration])]()) { $0.append($1) }
+        }
+        return Result(
+            succeeded: perClient.reduce(0) { $0 + $1.0 }, failed: perClient.reduce(0) { $0 + $1.1 },
+            elapsed: ContinuousClock.now - start, latencies: perClient.flatMap(\.2).sorted())
+    }
+}
