@@ -2,7 +2,7 @@ import Hummingbird
 import Raft
 
 /// `GET /v1/cluster/status`: this member's view of the cluster, for operators and tests.
-public struct ClusterStatusResponse: ResponseEncodable, Decodable, Sendable {
+public struct ClusterStatusResponse: ResponseEncodable, Codable, Sendable {
     public struct Member: Codable, Sendable {
         public var id: UInt64
         public var region: String

@@ -1,6 +1,9 @@
-/// Everything the core asks of its runtime after a batch of inputs. The runtime handles one `Ready`
-/// completely, in the order of its fields below, before it handles the next one, and handles them in
-/// the order the core returned them.
+/// Everything the core asks of its runtime after a batch of inputs. The runtime carries out each
+/// `Ready` in the order of its fields below. It may keep stepping the core and taking further Readies
+/// while earlier ones are still being persisted (and may persist several in one write), provided
+/// Readies become durable in the order the core returned them and nothing of a Ready is sent or applied
+/// before it and every earlier Ready are durable. The simulator runs exactly this model, with crashes
+/// that lose every write not yet durable.
 public struct Ready: Sendable, Equatable {
     /// 1. Persist first. New hard state (term, vote, commit), or nil when unchanged. It must be durable
     ///    before any of `messages` is sent: a vote or term that is forgotten after a crash lets this

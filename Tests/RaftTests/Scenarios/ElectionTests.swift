@@ -35,7 +35,7 @@ struct ElectionTests {
 
     @Test("a candidate with a stale log loses the election")
     func staleCandidateLoses() {
-        let upToDate = ScenarioCluster.entries(1...3, term: 1)
+        let upToDate = Entry.run(1...3, term: 1)
         var cluster = ScenarioCluster(stored: [
             1: (HardState(term: 1), Array(upToDate.prefix(1))),
             2: (HardState(term: 1), upToDate),
@@ -60,6 +60,27 @@ struct ElectionTests {
         #expect(first.map(\.body) == [.requestVoteResponse(VoteResponse(kind: .vote, granted: true))])
         #expect(second.map(\.body) == [.requestVoteResponse(VoteResponse(kind: .vote, granted: false))])
         #expect(cluster[1].vote == NodeID(2))
+    }
+
+    @Test("a member restarted from its stored hard state keeps the vote it gave in that term")
+    func restartedMemberKeepsItsVote() {
+        var cluster = ScenarioCluster(stored: [1: (HardState(term: 5, vote: NodeID(2)), [])])
+        let request = VoteRequest(kind: .vote, lastLog: .origin)
+        let replies = cluster.answer(1, to: Message(from: NodeID(3), to: NodeID(1), term: 5, body: .requestVote(request)))
+        #expect(replies.map(\.body) == [.requestVoteResponse(VoteResponse(kind: .vote, granted: false))])
+        #expect(cluster[1].vote == NodeID(2))
+    }
+
+    @Test("a pre-candidate that hears from a leader of its term becomes its follower")
+    func candidateYieldsToLeaderOfItsTerm() {
+        var cluster = ScenarioCluster()
+        cluster.isolated = [NodeID(2), NodeID(3)]
+        cluster.campaign(1)
+        #expect(cluster[1].role == .preCandidate)
+        let term = cluster[1].term
+        let heartbeat = Message(from: NodeID(2), to: NodeID(1), term: term, body: .heartbeat(Heartbeat(commit: 0)))
+        _ = cluster.answer(1, to: heartbeat)
+        #expect(cluster[1].role == .follower && cluster[1].leader == NodeID(2))
     }
 
     @Test("a vote is handed out for persisting in the same Ready as the reply that grants it")

@@ -10,7 +10,7 @@ struct ReplicationTests {
 
     @Test("a follower rejects an append that does not match prevLogIndex/term, and keeps its log")
     func followerRejectsMismatchedAppend() {
-        let stored = ScenarioCluster.entries(1...2, term: 1)
+        let stored = Entry.run(1...2, term: 1)
         var cluster = ScenarioCluster(stored: [2: (HardState(term: 2), stored)])
         for previous in [LogPosition(index: 3, term: 1), LogPosition(index: 2, term: 2)] {
             let append = AppendEntries(previous: previous, entries: [Entry(index: previous.index + 1, term: 2, kind: .normal)], leaderCommit: 0)
@@ -25,24 +25,36 @@ struct ReplicationTests {
         }
     }
 
+    @Test("a malformed append (a gap between entries, or an entry from a later term) is dropped unanswered")
+    func malformedAppendDropped() {
+        var cluster = ScenarioCluster()
+        let gapped = [Entry(index: 1, term: 1, kind: .normal), Entry(index: 3, term: 1, kind: .normal)]
+        let fromTheFuture = [Entry(index: 1, term: 9, kind: .normal)]
+        for entries in [gapped, fromTheFuture] {
+            let append = AppendEntries(previous: .origin, entries: entries, leaderCommit: 3)
+            #expect(cluster.answer(2, to: Message(from: NodeID(1), to: NodeID(2), term: 1, body: .appendEntries(append))).isEmpty)
+            #expect(cluster[2].entries.isEmpty && cluster[2].commitIndex == 0)
+        }
+    }
+
     @Test("a follower replaces a conflicting suffix but keeps entries a stale duplicate append repeats")
     func followerTruncatesOnlyConflicts() {
-        var cluster = ScenarioCluster(stored: [2: (HardState(term: 3), ScenarioCluster.entries(1...2, term: 1) + ScenarioCluster.entries(3...4, term: 2))])
-        let newer = ScenarioCluster.entries(3...5, term: 3)
+        var cluster = ScenarioCluster(stored: [2: (HardState(term: 3), Entry.run(1...2, term: 1) + Entry.run(3...4, term: 2))])
+        let newer = Entry.run(3...5, term: 3)
         let append = AppendEntries(previous: LogPosition(index: 2, term: 1), entries: newer, leaderCommit: 0)
         _ = cluster.answer(2, to: Message(from: NodeID(1), to: NodeID(2), term: 3, body: .appendEntries(append)))
-        #expect(cluster[2].entries == ScenarioCluster.entries(1...2, term: 1) + newer)
+        #expect(cluster[2].entries == Entry.run(1...2, term: 1) + newer)
         let stale = AppendEntries(previous: LogPosition(index: 2, term: 1), entries: Array(newer.prefix(1)), leaderCommit: 0)
         _ = cluster.answer(2, to: Message(from: NodeID(1), to: NodeID(2), term: 3, body: .appendEntries(stale)))
-        #expect(cluster[2].entries == ScenarioCluster.entries(1...2, term: 1) + newer, "a repeated prefix must not truncate")
+        #expect(cluster[2].entries == Entry.run(1...2, term: 1) + newer, "a repeated prefix must not truncate")
     }
 
     @Test("fast backtracking skips a whole conflicting term in one round trip")
     func fastBacktrackingSkipsConflictingTerm() {
-        let leaderLog = ScenarioCluster.entries(1...2, term: 1) + ScenarioCluster.entries(3...12, term: 3)
+        let leaderLog = Entry.run(1...2, term: 1) + Entry.run(3...12, term: 3)
         var cluster = ScenarioCluster(stored: [
             1: (HardState(term: 3), leaderLog),
-            2: (HardState(term: 2), ScenarioCluster.entries(1...2, term: 1) + ScenarioCluster.entries(3...10, term: 2)),
+            2: (HardState(term: 2), Entry.run(1...2, term: 1) + Entry.run(3...10, term: 2)),
             3: (HardState(term: 3), leaderLog),
         ])
         cluster.campaign(1)
@@ -62,11 +74,11 @@ struct ReplicationTests {
         // overwrite it. Only once the leader's own 3@4 is on a majority does commit move (to 3).
         var options = RaftOptions()
         options.maxEntriesPerMessage = 1
-        let common = ScenarioCluster.entries(1...1, term: 1)
+        let common = Entry.run(1...1, term: 1)
         var cluster = ScenarioCluster(options: options, stored: [
-            1: (HardState(term: 3, commit: 1), common + ScenarioCluster.entries(2...2, term: 2)),
+            1: (HardState(term: 3, commit: 1), common + Entry.run(2...2, term: 2)),
             2: (HardState(term: 3, commit: 1), common),
-            3: (HardState(term: 3, commit: 1), common + ScenarioCluster.entries(2...2, term: 3)),
+            3: (HardState(term: 3, commit: 1), common + Entry.run(2...2, term: 3)),
         ])
         cluster.isolated = [NodeID(3)]
         for _ in 0..<(2 * options.electionTimeoutTicks) where cluster[1].role == .follower {

@@ -90,8 +90,4 @@ struct ScenarioCluster {
         }
         return replies
     }
-
-    static func entries(_ indexes: ClosedRange<LogIndex>, term: Term) -> [Entry] {
-        indexes.map { Entry(index: $0, term: term, kind: .normal, payload: [UInt8(truncatingIfNeeded: $0)]) }
-    }
 }

@@ -46,12 +46,20 @@ struct SafetyChecker {
 
     /// Checks what a member just handed out: entries entering its log, entries it says are committed,
     /// and, when it just became leader, that it holds every committed entry.
-    mutating func observe(_ ready: Ready, of core: RaftCore, leaders: [RaftCore]) throws(SimulationFailure) {
+    ///
+    /// `durableCopies` counts the members whose disk holds an entry: a committed entry must be durable
+    /// on a majority, or a crash of that many members could lose it.
+    mutating func observe(_ ready: Ready, of core: RaftCore, leaders: [RaftCore], durableCopies: (Entry) -> Int) throws(SimulationFailure) {
         for entry in ready.entriesToAppend {
             try checkLogMatching(entry, previousTerm: core.term(at: entry.index - 1) ?? 0, holder: core.id)
         }
         for entry in ready.committedEntries {
-            try recordCommitted(entry, observedInTerm: core.term, by: core.id, leaders: leaders)
+            let isNew = try recordCommitted(entry, observedInTerm: core.term, by: core.id, leaders: leaders)
+            let copies = durableCopies(entry)
+            let majority = core.configuration.voters.count / 2 + 1
+            if isNew && copies < majority {
+                throw SimulationFailure(invariant: "durability", detail: "\(core.id) committed \(entry) but only \(copies) disks hold it")
+            }
         }
         if ready.roleChange?.role == .leader {
             try checkLeaderCompleteness(core)
@@ -82,7 +90,8 @@ struct SafetyChecker {
         }
     }
 
-    private mutating func recordCommitted(_ entry: Entry, observedInTerm: Term, by node: NodeID, leaders: [RaftCore]) throws(SimulationFailure) {
+    /// Returns whether `entry` was first seen committed now.
+    private mutating func recordCommitted(_ entry: Entry, observedInTerm: Term, by node: NodeID, leaders: [RaftCore]) throws(SimulationFailure) -> Bool {
         let slot = Int(entry.index) - 1
         precondition(slot <= committed.count, "commit is handed out in index order")
         if slot < committed.count {
@@ -90,12 +99,13 @@ struct SafetyChecker {
                 throw SimulationFailure(invariant: "state machine safety", detail: "\(node) committed \(entry) where \(committed[slot].entry) was committed")
             }
             committed[slot].commitTerm = min(committed[slot].commitTerm, observedInTerm)
-            return
+            return false
         }
         committed.append(CommittedEntry(entry: entry, commitTerm: observedInTerm))
         for leader in leaders where leader.term > observedInTerm && leader.term(at: entry.index) != entry.term {
             throw SimulationFailure(invariant: "leader completeness", detail: "leader \(leader.id) of term \(leader.term) lacks \(entry), committed by term \(observedInTerm)")
         }
+        return true
     }
 
     /// Leader Completeness: a leader holds every entry committed in an earlier term.

@@ -67,6 +67,7 @@ final class Simulation {
         options.maxMessageBytes = 50 + random.next(in: 0..<300)
         options.maxEntriesPerMessage = random.chance(1, in: 2) ? 1 : 2 + random.next(in: 0..<4)
         options.maxUncommittedBytes = 100 + random.next(in: 0..<1_000)
+        options.maxReadyApplyBytes = options.maxMessageBytes
         self.options = options
         self.faultsEndAt = (200 + random.next(in: 0..<400)) * Self.unitsPerTick
         self.nemesisIntervalUnits = Self.nemesisIntervalChoicesUnits[random.next(in: 0..<Self.nemesisIntervalChoicesUnits.count)]
@@ -80,6 +81,12 @@ final class Simulation {
             // Clients keep issuing requests through the whole fault phase; the heal limits them to one more.
             clients.append(SimClient(id: clientID, remainingOperations: .max))
         }
+    }
+
+    /// Ticks from the heal until a leader had committed an entry of its term, once it happened.
+    var healToLeaderCommitTicks: Int? {
+        guard let healedAt, let leaderCommittedAfterHealAt else { return nil }
+        return (leaderCommittedAfterHealAt - healedAt) / Self.unitsPerTick
     }
 
     var summary: String {
@@ -177,7 +184,9 @@ final class Simulation {
     func drain(_ node: SimNode) throws(SimulationFailure) {
         while let ready = node.takeReady() {
             guard let core = node.core else { return }
-            try checker.observe(ready, of: core, leaders: nodes.compactMap(\.core).filter { $0.role == .leader })
+            try checker.observe(ready, of: core, leaders: nodes.compactMap(\.core).filter { $0.role == .leader }) { entry in
+                self.nodes.count { (try? $0.disk.term(at: entry.index)) == entry.term }
+            }
             if ready.roleChange?.role == .leader {
                 leaderElected(node.id)
             }

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# A local cluster of keycluster members on loopback, one process per member, spread over named regions.
+#
+#   Deploy/local-cluster.sh up [3|5]        create (first time) and start members; 3 → 1-1-1, 5 → 2-2-1 regions
+#   Deploy/local-cluster.sh status          each member's role, term, leader, commit/applied index
+#   Deploy/local-cluster.sh stop N          SIGTERM member N (clean shutdown)
+#   Deploy/local-cluster.sh kill N          SIGKILL member N
+#   Deploy/local-cluster.sh kill-region R   SIGKILL every member in region R
+#   Deploy/local-cluster.sh start N         start member N again
+#   Deploy/local-cluster.sh down            stop every member and remove the cluster's files
+#
+# Files live in $KEYCLUSTER_LOCAL_DIR (default ./keycluster-local): certificates, configs, data, logs, pids.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dir="${KEYCLUSTER_LOCAL_DIR:-$PWD/keycluster-local}"
+binary="${KEYCLUSTER_BINARY:-}"
+if [ -z "$binary" ]; then
+  Deploy/install-deps.sh
+  swift build -c release --product keycluster >&2
+  binary="$(swift build -c release --show-bin-path)/keycluster"
+fi
+
+members() { ls "$dir"/node-*.json 2>/dev/null | sed -E 's/.*node-([0-9]+)\.json/\1/' | sort -n; }
+pidfile() { echo "$dir/node-$1.pid"; }
+running() { [ -f "$(pidfile "$1")" ] && kill -0 "$(cat "$(pidfile "$1")")" 2>/dev/null; }
+# field_of N FIELD: this member's FIELD (region, clientAddress, peerAddress) from its own configuration.
+field_of() {
+  python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); print(next(m[sys.argv[2]] for m in c["members"] if m["id"]==c["id"]))' \
+    "$dir/node-$1.json" "$2"
+}
+
+start_member() {
+  if running "$1"; then echo "member $1 already running"; return; fi
+  nohup "$binary" serve --config "$dir/node-$1.json" >>"$dir/node-$1.log" 2>&1 &
+  echo $! >"$(pidfile "$1")"
+  echo "member $1 started (pid $!, log $dir/node-$1.log)"
+}
+
+signal_member() {
+  if running "$2"; then
+    local pid; pid="$(cat "$(pidfile "$2")")"
+    kill "-$1" "$pid"
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+    echo "member $2 stopped ($1)"
+  fi
+  rm -f "$(pidfile "$2")"
+}
+
+case "${1:-}" in
+  up)
+    size="${2:-3}"
+    case "$size" in
+      3) regions="eu-west,us-east,ap-south" ;;
+      5) regions="eu-west,us-east,ap-south,eu-west,us-east" ;;
+      *) echo "local-cluster: size must be 3 or 5" >&2; exit 2 ;;
+    esac
+    if [ -z "$(members)" ]; then "$binary" local-cluster init --dir "$dir" --regions "$regions" >/dev/null; fi
+    for id in $(members); do start_member "$id"; done ;;
+  status)
+    first="$(members | head -1)"
+    [ -n "$first" ] || { echo "no local cluster in $dir"; exit 1; }
+    "$binary" cluster status --config "$dir/node-$first.json" ;;
+  stop) signal_member TERM "$2" ;;
+  kill) signal_member KILL "$2" ;;
+  kill-region)
+    for id in $(members); do
+      if [ "$(field_of "$id" region)" = "$2" ]; then signal_member KILL "$id"; fi
+    done ;;
+  start) start_member "$2" ;;
+  down)
+    for id in $(members); do signal_member TERM "$id"; done
+    rm -rf "$dir"
+    echo "local cluster removed" ;;
+  *) sed -n '2,12p' "$0"; exit 2 ;;
+esac
