@@ -3,7 +3,7 @@
 ///
 /// Only the canonical (uppercase) spelling is accepted, so one vehicle has one spelling in keys and
 /// signatures. The check digit is not verified: it is mandatory only in North America.
-public struct VIN: DomainString, Comparable {
+public struct VIN: DomainString {
     public static let length = 17
     public let text: String
 
@@ -21,6 +21,4 @@ public struct VIN: DomainString, Comparable {
     static func isAllowed(_ byte: UInt8) -> Bool {
         ASCII.isDigit(byte) || (ASCII.isUpper(byte) && byte != UInt8(ascii: "I") && byte != UInt8(ascii: "O") && byte != UInt8(ascii: "Q"))
     }
-
-    public static func < (lhs: VIN, rhs: VIN) -> Bool { lhs.text < rhs.text }
 }

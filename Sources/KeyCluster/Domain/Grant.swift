@@ -1,0 +1,64 @@
+/// Who made a change: a key (its signature was verified before the command was proposed) or an operator
+/// (authenticated by a client certificate from the cluster CA).
+public enum Principal: Codable, Hashable, Sendable {
+    case key(KeyID)
+    case `operator`(OperatorName)
+}
+
+public enum GrantStatus: String, Codable, Sendable {
+    case active, suspended, revoked
+}
+
+/// A key's access to one vehicle.
+///
+/// Times are Unix milliseconds: integers, so every member compares them identically. `notBefore` is
+/// inclusive, `notAfter` exclusive; nil means unbounded.
+public struct Grant: Codable, Hashable, Sendable {
+    public let vin: VIN
+    public let keyID: KeyID
+    public let publicKey: KeyPublicKey
+    public let formFactor: FormFactor
+    public let role: Role
+    public let permissions: Permissions
+    public let notBeforeUnixMs: Int64?
+    public let notAfterUnixMs: Int64?
+    public let grantedBy: Principal
+    public let grantedAtUnixMs: Int64
+    /// The revision of the last change to this grant (granted, suspended, resumed, revoked).
+    public let revision: UInt64
+    public let status: GrantStatus
+
+    public init(
+        vin: VIN, publicKey: KeyPublicKey, formFactor: FormFactor, role: Role, permissions: Permissions,
+        notBeforeUnixMs: Int64?, notAfterUnixMs: Int64?, grantedBy: Principal, grantedAtUnixMs: Int64,
+        revision: UInt64, status: GrantStatus
+    ) {
+        self.vin = vin
+        self.keyID = publicKey.keyID
+        self.publicKey = publicKey
+        self.formFactor = formFactor
+        self.role = role
+        self.permissions = permissions
+        self.notBeforeUnixMs = notBeforeUnixMs
+        self.notAfterUnixMs = notAfterUnixMs
+        self.grantedBy = grantedBy
+        self.grantedAtUnixMs = grantedAtUnixMs
+        self.revision = revision
+        self.status = status
+    }
+
+    /// Whether `time` lies inside the grant's validity window (status aside).
+    public func isWithinWindow(atUnixMs time: Int64) -> Bool {
+        if let notBeforeUnixMs, time < notBeforeUnixMs { return false }
+        if let notAfterUnixMs, time >= notAfterUnixMs { return false }
+        return true
+    }
+
+    /// The same grant with a new status, changed at `revision`.
+    func with(status: GrantStatus, at revision: UInt64) -> Grant {
+        Grant(
+            vin: vin, publicKey: publicKey, formFactor: formFactor, role: role, permissions: permissions,
+            notBeforeUnixMs: notBeforeUnixMs, notAfterUnixMs: notAfterUnixMs, grantedBy: grantedBy,
+            grantedAtUnixMs: grantedAtUnixMs, revision: revision, status: status)
+    }
+}

@@ -1,0 +1,215 @@
+import Storage
+
+/// Applying commands: every rule is checked against the command and the state before anything is written,
+/// so a refused command changes nothing; the writes then cannot be refused, only fail in storage.
+extension KeyAuthorizationStore {
+    /// Applies `command` as the change at `revision` (its Raft index). Deterministic: depends only on the
+    /// command and the state in `txn`. A refusal is the result; a throw means storage failed.
+    public func apply(_ command: DomainCommand, at revision: UInt64, in txn: borrowing WriteTransaction) throws -> DomainResult {
+        let change: Change
+        do {
+            change = try plan(command, at: revision, in: txn)
+        } catch let refusal as DomainRefusal {
+            return .refused(refusal)
+        }
+        try write(change, in: txn)
+        return .applied(revision: revision, grant: change.record.grant)
+    }
+
+    /// Everything one accepted command writes.
+    struct Change {
+        let vehicle: Vehicle
+        let record: AuditRecord
+        /// The signer's nonce to record, for key actions.
+        let nonce: (keyID: KeyID, nonce: Nonce)?
+    }
+
+    /// Checks every rule and returns the change; throws `DomainRefusal` for a refused command. Reads only.
+    private func plan(_ command: DomainCommand, at revision: UInt64, in txn: borrowing WriteTransaction) throws -> Change {
+        guard DomainLimits.isValidTimestamp(command.timestampUnixMs) else {
+            throw DomainRefusal(.invalidCommand, "timestamp is not a Unix-ms time between 1970 and 9999")
+        }
+        switch command {
+        case .registerVehicle(let register):
+            return try planRegistration(register, at: revision, in: txn)
+        case .grant(let grant):
+            return try planGrant(grant, at: revision, in: txn)
+        case .revoke(let change):
+            return try planKeyChange(change, .revoke, at: revision, in: txn)
+        case .suspend(let change):
+            return try planKeyChange(change, .suspend, at: revision, in: txn)
+        case .resume(let change):
+            return try planKeyChange(change, .resume, at: revision, in: txn)
+        case .forceRevoke(let force):
+            let vehicle = try existingVehicle(force.vin, at: revision, in: txn)
+            let target = try liveGrant(force.vin, force.target, in: txn)
+            return Change(
+                vehicle: vehicle.changed(at: revision),
+                record: AuditRecord(
+                    revision: revision, action: .forceRevoke, actor: .operator(force.operatorName), target: force.target,
+                    timestampUnixMs: force.timestampUnixMs, grant: target.with(status: .revoked, at: revision)),
+                nonce: nil)
+        }
+    }
+
+    private func planRegistration(
+        _ register: DomainCommand.RegisterVehicle, at revision: UInt64, in txn: borrowing WriteTransaction
+    ) throws -> Change {
+        guard try vehicle(register.vin, in: txn) == nil else {
+            throw DomainRefusal(.vehicleExists, "vehicle \(register.vin) is already registered")
+        }
+        let owner = Grant(
+            vin: register.vin, publicKey: register.ownerKey, formFactor: register.ownerFormFactor, role: .owner,
+            permissions: Role.owner.maximumPermissions, notBeforeUnixMs: nil, notAfterUnixMs: nil,
+            grantedBy: .operator(register.operatorName), grantedAtUnixMs: register.timestampUnixMs, revision: revision,
+            status: .active)
+        return Change(
+            vehicle: Vehicle(
+                vin: register.vin, registeredBy: register.operatorName, registeredAtUnixMs: register.timestampUnixMs,
+                revision: revision),
+            record: AuditRecord(
+                revision: revision, action: .registerVehicle, actor: .operator(register.operatorName),
+                target: owner.keyID, timestampUnixMs: register.timestampUnixMs, grant: owner),
+            nonce: nil)
+    }
+
+    private func planGrant(_ command: DomainCommand.GrantKey, at revision: UInt64, in txn: borrowing WriteTransaction) throws -> Change {
+        let vehicle = try existingVehicle(command.vin, at: revision, in: txn)
+        let signer = try authorizedOwner(command.vin, command.signer, in: txn)
+        let permissions = command.permissions ?? command.role.defaultPermissions
+        let time = command.signer.timestampUnixMs
+        try checkWindow(notBefore: command.notBeforeUnixMs, notAfter: command.notAfterUnixMs, at: time)
+        if command.role.mustExpire, command.notAfterUnixMs == nil {
+            throw DomainRefusal(.guestMustExpire, "a \(command.role.rawValue) grant needs notAfter")
+        }
+        guard command.role.maximumPermissions.isSuperset(of: permissions) else {
+            let beyond = permissions.subtracting(command.role.maximumPermissions)
+            throw DomainRefusal(.invalidCommand, "role \(command.role.rawValue) cannot carry \(beyond.members)")
+        }
+        guard signer.permissions.isSuperset(of: permissions) else {
+            throw DomainRefusal(.exceedsSignerAuthority, "signer does not hold \(permissions.subtracting(signer.permissions).members)")
+        }
+        if let signerEnd = signer.notAfterUnixMs, (command.notAfterUnixMs ?? .max) > signerEnd {
+            throw DomainRefusal(.exceedsSignerAuthority, "grant would outlast the signer's own grant")
+        }
+        if let signerStart = signer.notBeforeUnixMs, (command.notBeforeUnixMs ?? .min) < signerStart {
+            throw DomainRefusal(.exceedsSignerAuthority, "grant would start before the signer's own grant")
+        }
+        let keyID = command.publicKey.keyID
+        let live = try grants(of: command.vin, in: txn)
+        guard !live.contains(where: { $0.keyID == keyID }) else {
+            throw DomainRefusal(.keyAlreadyGranted, "key \(keyID) already holds a grant on \(command.vin); revoke it first")
+        }
+        guard live.count < maxKeysPerVehicle else {
+            throw DomainRefusal(.tooManyKeys, "vehicle \(command.vin) already holds \(maxKeysPerVehicle) keys")
+        }
+        let grant = Grant(
+            vin: command.vin, publicKey: command.publicKey, formFactor: command.formFactor, role: command.role,
+            permissions: permissions, notBeforeUnixMs: command.notBeforeUnixMs, notAfterUnixMs: command.notAfterUnixMs,
+            grantedBy: .key(signer.keyID), grantedAtUnixMs: time, revision: revision, status: .active)
+        return Change(
+            vehicle: vehicle.changed(at: revision),
+            record: AuditRecord(
+                revision: revision, action: .grant, actor: .key(signer.keyID), target: keyID, timestampUnixMs: time, grant: grant),
+            nonce: (signer.keyID, command.signer.nonce))
+    }
+
+    private func planKeyChange(
+        _ command: DomainCommand.ChangeKey, _ action: AuditRecord.Action, at revision: UInt64, in txn: borrowing WriteTransaction
+    ) throws -> Change {
+        let vehicle = try existingVehicle(command.vin, at: revision, in: txn)
+        let signer = try authorizedOwner(command.vin, command.signer, in: txn)
+        let target = try liveGrant(command.vin, command.target, in: txn)
+        let status: GrantStatus
+        switch action {
+        case .revoke: status = .revoked
+        case .suspend:
+            guard target.status == .active else {
+                throw DomainRefusal(.invalidTransition, "grant of \(command.target) is not active")
+            }
+            status = .suspended
+        case .resume:
+            guard target.status == .suspended else {
+                throw DomainRefusal(.invalidTransition, "grant of \(command.target) is not suspended")
+            }
+            status = .active
+        case .registerVehicle, .grant, .forceRevoke:
+            preconditionFailure("\(action) is not a key change")
+        }
+        if status != .active, target.role == .owner, target.status == .active {
+            let activeOwners = try grants(of: command.vin, in: txn).filter { $0.role == .owner && $0.status == .active }
+            guard activeOwners.count > 1 else {
+                throw DomainRefusal(.lastOwner, "\(command.target) is the vehicle's only active owner")
+            }
+        }
+        return Change(
+            vehicle: vehicle.changed(at: revision),
+            record: AuditRecord(
+                revision: revision, action: action, actor: .key(signer.keyID), target: command.target,
+                timestampUnixMs: command.signer.timestampUnixMs, grant: target.with(status: status, at: revision)),
+            nonce: (signer.keyID, command.signer.nonce))
+    }
+
+    private func existingVehicle(_ vin: VIN, at revision: UInt64, in txn: borrowing WriteTransaction) throws -> Vehicle {
+        guard let vehicle = try vehicle(vin, in: txn) else { throw DomainRefusal(.vehicleNotFound, "vehicle \(vin) is not registered") }
+        precondition(revision > vehicle.revision, "revision \(revision) does not follow the vehicle's \(vehicle.revision)")
+        return vehicle
+    }
+
+    private func liveGrant(_ vin: VIN, _ keyID: KeyID, in txn: borrowing WriteTransaction) throws -> Grant {
+        guard let grant = try grant(vin, keyID, in: txn) else {
+            throw DomainRefusal(.grantNotFound, "key \(keyID) holds no grant on \(vin)")
+        }
+        return grant
+    }
+
+    /// The signer's grant, checked to be an active owner's, valid at the command's time, with a fresh nonce.
+    private func authorizedOwner(_ vin: VIN, _ signature: DomainCommand.KeySignature, in txn: borrowing WriteTransaction) throws -> Grant {
+        guard let signer = try grant(vin, signature.keyID, in: txn) else {
+            throw DomainRefusal(.signerNotAuthorized, "signer \(signature.keyID) holds no grant on \(vin)")
+        }
+        guard signer.status == .active else {
+            throw DomainRefusal(.signerNotAuthorized, "signer's grant is \(signer.status.rawValue)")
+        }
+        guard signer.isWithinWindow(atUnixMs: signature.timestampUnixMs) else {
+            throw DomainRefusal(.signerNotAuthorized, "signer's grant is not valid at the command's time")
+        }
+        guard signer.role.managesKeys else {
+            throw DomainRefusal(.notOwner, "only owners manage keys; signer is \(signer.role.rawValue)")
+        }
+        guard try !isNonceRecorded(vin, signature.keyID, signature.nonce, in: txn) else {
+            throw DomainRefusal(.replayedNonce, "nonce already used by this key")
+        }
+        return signer
+    }
+
+    private func checkWindow(notBefore: Int64?, notAfter: Int64?, at time: Int64) throws {
+        for bound in [notBefore, notAfter].compactMap({ $0 }) where !DomainLimits.isValidTimestamp(bound) {
+            throw DomainRefusal(.invalidCommand, "grant window bound \(bound) is not a Unix-ms time between 1970 and 9999")
+        }
+        if let notBefore, let notAfter, notBefore >= notAfter {
+            throw DomainRefusal(.invalidCommand, "notBefore must be earlier than notAfter")
+        }
+        if let notAfter, notAfter <= time {
+            throw DomainRefusal(.invalidCommand, "notAfter is already past at the command's time")
+        }
+    }
+
+    private func write(_ change: Change, in txn: borrowing WriteTransaction) throws {
+        let grant = change.record.grant
+        let vin = change.vehicle.vin
+        try txn.put(try DomainCoding.encode(change.vehicle), for: Self.vehicleKey(vin), in: vehicles)
+        if grant.status == .revoked {
+            let removed = try txn.delete(Self.grantKey(vin, grant.keyID), in: grants)
+            assert(removed, "revoked a grant that was not live")
+        } else {
+            try txn.put(try DomainCoding.encode(grant), for: Self.grantKey(vin, grant.keyID), in: grants)
+        }
+        let inserted = try txn.insert(
+            try DomainCoding.encode(change.record), for: Self.auditKey(vin, change.record.revision), in: audit)
+        assert(inserted, "audit record at revision \(change.record.revision) already exists")
+        if let (keyID, nonce) = change.nonce {
+            try recordNonce(vin, keyID, nonce, timestampUnixMs: change.record.timestampUnixMs, in: txn)
+        }
+    }
+}

@@ -1,0 +1,148 @@
+import Crypto
+import Foundation
+import X509
+
+/// What a vehicle runs to check a node-signed document offline, holding only the cluster CA certificate
+/// and its own VIN. Depends on swift-crypto and swift-certificates only (no cluster, storage or network),
+/// so it can ship to a vehicle as it is.
+///
+/// Checks, in order: sizes are bounded; the node certificate is signed by the CA, valid now, not a CA, and
+/// names the issuing node; the document's signature is by the certificate's key; then the claims.
+public struct UnlockTokenVerifier: Sendable {
+    let ca: Certificate
+
+    public init(caCertificate: Certificate) {
+        ca = caCertificate
+    }
+
+    public init(caCertificateDER: [UInt8]) throws {
+        ca = try Certificate(derEncoded: caCertificateDER)
+    }
+
+    /// The token's claims, if it is a valid, unexpired decision for `command` on `vin`.
+    public func verifyUnlockToken(
+        _ document: SignedDocument, vin: VIN, command: Permission, nowUnixMs: Int64
+    ) throws(TokenVerificationError) -> UnlockToken {
+        let token = try verifiedClaims(document, as: .unlockToken, decoding: UnlockToken.self, nowUnixMs: nowUnixMs)
+        guard token.vin == vin else { throw .wrongVehicle }
+        guard token.command == command else { throw .wrongCommand }
+        guard token.expiresAtUnixMs - token.issuedAtUnixMs <= DomainLimits.maxTokenLifetimeSeconds * 1000,
+              token.issuedAtUnixMs < token.expiresAtUnixMs
+        else { throw .invalidLifetime }
+        guard token.issuedAtUnixMs - DomainLimits.maxClockSkewMs <= nowUnixMs else { throw .notYetValid }
+        guard nowUnixMs < token.expiresAtUnixMs else { throw .expired }
+        return token
+    }
+
+    /// The key list, if it is validly signed for `vin` and newer than `cachedRevision` (the revision the
+    /// vehicle already holds; 0 for none).
+    public func verifyKeyList(
+        _ document: SignedDocument, vin: VIN, cachedRevision: UInt64 = 0, nowUnixMs: Int64
+    ) throws(TokenVerificationError) -> VehicleKeyList {
+        let list = try verifiedClaims(document, as: .vehicleKeyList, decoding: VehicleKeyList.self, nowUnixMs: nowUnixMs)
+        guard list.vin == vin else { throw .wrongVehicle }
+        guard list.revision > cachedRevision else { throw .staleRevision }
+        return list
+    }
+
+    private func verifiedClaims<Claims: NodeSignedClaims>(
+        _ document: SignedDocument, as kind: SignedDocument.Kind, decoding: Claims.Type, nowUnixMs: Int64
+    ) throws(TokenVerificationError) -> Claims {
+        guard document.kind == kind else { throw .wrongKind }
+        guard document.payload.utf8.count <= Self.base64Length(of: DomainLimits.maxSignedPayloadBytes),
+              document.certificate.utf8.count <= Self.base64Length(of: DomainLimits.maxCertificateBytes),
+              document.signature.utf8.count <= DomainLimits.maxSignatureBase64Length
+        else { throw .malformed("a field is larger than any valid document's") }
+        guard let payload = Data(base64Encoded: document.payload),
+              let certificateDER = Data(base64Encoded: document.certificate),
+              let signatureDER = Data(base64Encoded: document.signature),
+              let signature = try? P256.Signing.ECDSASignature(derRepresentation: signatureDER)
+        else { throw .malformed("payload, certificate or signature is not valid base64 of its format") }
+
+        let nodeKey = try verifiedNodeKey(certificateDER: Array(certificateDER), nowUnixMs: nowUnixMs)
+        guard nodeKey.key.isValidSignature(signature, for: SignedDocument.signedBytes(kind: kind, payload: Array(payload))) else {
+            throw .badSignature
+        }
+        let claims: Claims
+        do {
+            claims = try JSONDecoder().decode(Claims.self, from: payload)
+        } catch {
+            throw .malformed("signed payload does not decode")
+        }
+        guard nodeKey.names(node: claims.issuingNode) else { throw .certificateNotForIssuingNode }
+        return claims
+    }
+
+    /// The certificate's key, once the certificate is shown to be a current, non-CA certificate from the CA.
+    private func verifiedNodeKey(certificateDER: [UInt8], nowUnixMs: Int64) throws(TokenVerificationError) -> NodeKey {
+        let certificate: Certificate
+        do {
+            certificate = try Certificate(derEncoded: certificateDER)
+        } catch {
+            throw .malformed("certificate is not DER X.509")
+        }
+        guard certificate.issuer == ca.subject, ca.publicKey.isValidSignature(certificate.signature, for: certificate) else {
+            throw .untrustedCertificate
+        }
+        let now = Date(timeIntervalSince1970: Double(nowUnixMs) / 1000)
+        guard certificate.notValidBefore <= now, now <= certificate.notValidAfter else { throw .certificateNotCurrent }
+        let constraints: BasicConstraints?
+        let alternativeNames: SubjectAlternativeNames?
+        do {
+            constraints = try certificate.extensions.basicConstraints
+            alternativeNames = try certificate.extensions.subjectAlternativeNames
+        } catch {
+            throw .malformed("certificate extensions do not parse")
+        }
+        if case .isCertificateAuthority = constraints { throw .untrustedCertificate }
+        guard let key = P256.Signing.PublicKey(certificate.publicKey) else { throw .untrustedCertificate }
+        let uris = (alternativeNames ?? SubjectAlternativeNames()).compactMap { name -> String? in
+            if case .uniformResourceIdentifier(let uri) = name { uri } else { nil }
+        }
+        return NodeKey(key: key, uris: uris)
+    }
+
+    /// A verified node certificate's key and the URIs it names.
+    private struct NodeKey {
+        let key: P256.Signing.PublicKey
+        let uris: [String]
+
+        /// Whether the certificate names `node` in the cluster's form (`ClusterIdentity.node(_:).uri`), so an
+        /// operator's certificate from the same CA cannot sign decisions.
+        func names(node: UInt64) -> Bool { uris.contains("urn:keycluster:node:\(node)") }
+    }
+
+    private static func base64Length(of byteCount: Int) -> Int { (byteCount + 2) / 3 * 4 }
+}
+
+public enum TokenVerificationError: Error, Hashable, Sendable, CustomStringConvertible {
+    case malformed(String)
+    case wrongKind
+    case untrustedCertificate
+    case certificateNotCurrent
+    case certificateNotForIssuingNode
+    case badSignature
+    case wrongVehicle
+    case wrongCommand
+    case invalidLifetime
+    case notYetValid
+    case expired
+    case staleRevision
+
+    public var description: String {
+        switch self {
+        case .malformed(let problem): "malformed document: \(problem)"
+        case .wrongKind: "document is not of the expected kind"
+        case .untrustedCertificate: "certificate is not a node certificate issued by the cluster CA"
+        case .certificateNotCurrent: "certificate is not valid at this time"
+        case .certificateNotForIssuingNode: "certificate does not name the node the document says issued it"
+        case .badSignature: "signature does not verify with the certificate's key"
+        case .wrongVehicle: "document is for another vehicle"
+        case .wrongCommand: "token is for another command"
+        case .invalidLifetime: "token lifetime exceeds the allowed maximum"
+        case .notYetValid: "token is issued in the future"
+        case .expired: "token has expired"
+        case .staleRevision: "key list is not newer than the cached one"
+        }
+    }
+}

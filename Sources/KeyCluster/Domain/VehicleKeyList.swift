@@ -1,0 +1,28 @@
+/// A vehicle's active grants at one revision: cached by the vehicle so phone-to-car unlocking over a local
+/// link keeps working while the cloud is unreachable, and refetched only when the revision moves.
+public struct VehicleKeyList: NodeSignedClaims {
+    public struct Entry: Codable, Hashable, Sendable {
+        public let keyID: KeyID
+        public let publicKey: KeyPublicKey
+        public let formFactor: FormFactor
+        public let role: Role
+        public let permissions: Permissions
+        public let notBeforeUnixMs: Int64?
+        public let notAfterUnixMs: Int64?
+    }
+
+    public let vin: VIN
+    /// The vehicle's revision: any change to its grants moves it.
+    public let revision: UInt64
+    public let issuedAtUnixMs: Int64
+    public let issuingNode: UInt64
+    public let keys: [Entry]
+
+    public init(vin: VIN, revision: UInt64, issuedAtUnixMs: Int64, issuingNode: UInt64, keys: [Entry]) {
+        self.vin = vin
+        self.revision = revision
+        self.issuedAtUnixMs = issuedAtUnixMs
+        self.issuingNode = issuingNode
+        self.keys = keys
+    }
+}
