@@ -53,20 +53,24 @@ public struct MemberClient: Sendable {
     }
 
     public func get<Answer: Decodable>(_ path: String, as: Answer.Type) async throws -> Answer {
-        try await call(path, method: .GET, body: nil)
+        try await send(.GET, path, body: nil)
     }
 
     public func put<Answer: Decodable>(_ path: String, body: [UInt8], as: Answer.Type) async throws -> Answer {
-        try await call(path, method: .PUT, body: body)
+        try await send(.PUT, path, body: body)
     }
 
     public func post<Answer: Decodable>(_ path: String, body: [UInt8] = [], as: Answer.Type) async throws -> Answer {
-        try await call(path, method: .POST, body: body)
+        try await send(.POST, path, body: body)
     }
 
-    func call<Answer: Decodable>(_ path: String, method: HTTPMethod, body: [UInt8]?) async throws -> Answer {
+    /// One request with extra `headers` (e.g. a key holder's signature headers).
+    public func send<Answer: Decodable>(
+        _ method: HTTPMethod, _ path: String, body: [UInt8]?, headers: [(String, String)] = [], as: Answer.Type = Answer.self
+    ) async throws -> Answer {
         var request = HTTPClientRequest(url: "https://\(address)\(path)")
         request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body {
             request.body = .bytes(ByteBuffer(bytes: body))
             request.headers.add(name: "content-type", value: "application/json")

@@ -8,11 +8,12 @@ struct Routes: Sendable {
     let node: RaftNode
     let stateMachine: ServiceStateMachine
     let configuration: NodeConfiguration
+    var proposer: CommandProposer { CommandProposer(node: node) }
 
     /// Largest request body accepted; larger ones get 413 before being read in full.
     static let maxBodyBytes = 64 << 10
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<ServiceRequestContext>) {
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/v1/cluster/status") { _, _ in
             ClusterStatusResponse(status: await node.status, configuration: configuration)
@@ -41,7 +42,7 @@ struct Routes: Sendable {
         }
     }
 
-    private func putDebugValue(request: Request, context: BasicRequestContext) async throws -> WriteResponse {
+    private func putDebugValue(request: Request, context: ServiceRequestContext) async throws -> WriteResponse {
         let key = try context.parameters.require("key")
         guard key.utf8.count <= ServiceStateMachine.maxDebugKeyBytes else {
             throw Problem("invalid-key", status: .badRequest, title: "The key is longer than \(ServiceStateMachine.maxDebugKeyBytes) bytes")
@@ -58,22 +59,18 @@ struct Routes: Sendable {
         }
     }
 
-    /// Replicates `command` and answers with the revision it committed at.
+    /// Replicates a diagnostic command and answers with the revision it committed at.
     private func propose(_ command: ServiceCommand) async throws -> WriteResponse {
-        let encoded = Array(try JSONEncoder().encode(command))
-        let answer: (result: [UInt8], revision: LogIndex)
-        do {
-            answer = try await node.propose(encoded)
-        } catch {
-            throw error.problem
-        }
-        switch try JSONDecoder().decode(ServiceResult.self, from: Data(answer.result)) {
+        let answer = try await proposer.propose(command)
+        switch answer.result {
         case .done:
             return WriteResponse(revision: answer.revision)
         case .counter(let value):
             return WriteResponse(revision: answer.revision, counter: value)
         case .refused(let reason):
             throw Problem("refused", status: .unprocessableContent, title: "The command was refused", detail: reason)
+        case .domain:
+            preconditionFailure("a diagnostic command answered with a domain result")
         }
     }
 }

@@ -5,6 +5,8 @@ import NIOSSL
 import Raft
 import ServiceLifecycle
 import Storage
+import X509
+import Foundation
 
 /// One member process: the LMDB environment, the Raft node and its mutual-TLS peer links, and the HTTPS
 /// API — assembled from a `NodeConfiguration` and run until SIGTERM or SIGINT.
@@ -32,8 +34,12 @@ public struct KeyClusterServer: Sendable {
             environment: environment, stateMachine: stateMachine,
             transport: PeerMessageTransport(peers: peers, logger: logger), options: nodeOptions, logger: logger)
 
-        let router = Router()
+        let router = Router(context: ServiceRequestContext.self)
         Routes(node: node, stateMachine: stateMachine, configuration: configuration).register(on: router)
+        DomainRoutes(
+            writer: CommandProposer(node: node), stateMachine: stateMachine, environment: environment,
+            signer: try documentSigner()
+        ).register(on: router)
         let clientEndpoint = try NodeConfiguration.endpoint(me.clientAddress, of: "clientAddress")
         let app = Application(
             router: router,
@@ -72,12 +78,25 @@ public struct KeyClusterServer: Sendable {
     }
 
     /// Clients reach the API over TLS with the node's certificate (it names localhost and 127.0.0.1 and
-    /// chains to the cluster CA, which clients trust).
+    /// chains to the cluster CA, which clients trust). A client certificate is optional — key holders sign
+    /// requests instead — but when one is presented it must chain to the cluster CA; operator actions
+    /// require one that names an operator.
     private func clientTLSConfiguration() throws -> TLSConfiguration {
         let chain = try NIOSSLCertificate.fromPEMFile(configuration.tls.certificate).map { NIOSSLCertificateSource.certificate($0) }
         let key = try NIOSSLPrivateKey(file: configuration.tls.privateKey, format: .pem)
         var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
         tls.minimumTLSVersion = .tlsv12
+        tls.trustRoots = .file(configuration.tls.caCertificate)
+        tls.certificateVerification = .optionalVerification
         return tls
+    }
+
+    /// Signs unlock tokens and key lists with the node's own key, whose certificate chains to the CA.
+    private func documentSigner() throws -> NodeDocumentSigner {
+        try NodeDocumentSigner(
+            nodeID: configuration.id,
+            credential: IssuedCredential(
+                certificate: Certificate(pemEncoded: String(contentsOfFile: configuration.tls.certificate, encoding: .utf8)),
+                privateKey: Certificate.PrivateKey(pemEncoded: String(contentsOfFile: configuration.tls.privateKey, encoding: .utf8))))
     }
 }

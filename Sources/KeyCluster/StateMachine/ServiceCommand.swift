@@ -4,6 +4,8 @@
 /// node of the next version adds cases without breaking this one (an unknown case is refused the same way
 /// on every node, deterministically).
 enum ServiceCommand: Codable, Sendable, Equatable {
+    /// A change to the key-authorization state.
+    case domain(DomainCommand)
     /// Diagnostic key/value write used by the cluster tests and benchmarks; not part of the key domain.
     case debugPut(key: String, value: String)
     /// Diagnostic counter increment: applying a command twice shows up as a count above the increments made.
@@ -14,5 +16,6 @@ enum ServiceCommand: Codable, Sendable, Equatable {
 enum ServiceResult: Codable, Sendable, Equatable {
     case done
     case counter(value: UInt64)
+    case domain(DomainResult)
     case refused(reason: String)
 }

@@ -8,26 +8,30 @@ import Storage
 /// the node — so every member reaches the same state and answers the same way.
 struct ServiceStateMachine: ReplicatedStateMachine {
     let debugValues: Database
+    let authorizations: KeyAuthorizationStore
 
     /// Longest key accepted by the debug key/value namespace (LMDB keys are at most 511 bytes).
     static let maxDebugKeyBytes = 256
 
     init(environment: Environment) throws {
         debugValues = try environment.openDatabase("debug.kv")
+        authorizations = try KeyAuthorizationStore(environment: environment)
     }
 
     func apply(_ command: [UInt8], at index: LogIndex, in txn: borrowing WriteTransaction) throws -> [UInt8] {
         let result: ServiceResult
         do {
-            result = try apply(JSONDecoder().decode(ServiceCommand.self, from: Data(command)), in: txn)
+            result = try apply(JSONDecoder().decode(ServiceCommand.self, from: Data(command)), at: index, in: txn)
         } catch let error as DecodingError {
             result = .refused(reason: "undecodable command: \(error)")
         }
         return Array(try JSONEncoder().encode(result))
     }
 
-    private func apply(_ command: ServiceCommand, in txn: borrowing WriteTransaction) throws -> ServiceResult {
+    private func apply(_ command: ServiceCommand, at index: LogIndex, in txn: borrowing WriteTransaction) throws -> ServiceResult {
         switch command {
+        case .domain(let command):
+            return .domain(try authorizations.apply(command, at: index, in: txn))
         case .debugPut(let key, let value):
             guard !key.isEmpty, key.utf8.count <= Self.maxDebugKeyBytes else { return .refused(reason: "key length") }
             try txn.put(Array(value.utf8), for: Array(key.utf8), in: debugValues)

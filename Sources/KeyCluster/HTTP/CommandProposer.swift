@@ -1,0 +1,42 @@
+import Foundation
+import Hummingbird
+import Raft
+
+/// Puts service commands through Raft for the HTTP handlers, and makes reads honour `minRevision`.
+struct CommandProposer: Sendable {
+    let node: RaftNode
+
+    /// How long a read with `minRevision` waits for this member to apply that far before answering 503.
+    static let maxRevisionWaitMilliseconds = 2_000
+    /// Polling interval while waiting for a revision to be applied.
+    static let revisionPollMilliseconds = 5
+
+    /// Replicates `command`; returns the state machine's answer and the revision it committed at.
+    func propose(_ command: ServiceCommand) async throws -> (result: ServiceResult, revision: UInt64) {
+        let encoded = Array(try JSONEncoder().encode(command))
+        let answer: (result: [UInt8], revision: LogIndex)
+        do {
+            answer = try await node.propose(encoded)
+        } catch {
+            throw error.problem
+        }
+        return (try JSONDecoder().decode(ServiceResult.self, from: Data(answer.result)), answer.revision)
+    }
+
+    /// Waits until this member has applied the request's `minRevision` (a revision an earlier write
+    /// returned), so a client never reads older state than it has seen; returns the applied index.
+    func waitForRevision(_ request: Request) async throws -> UInt64 {
+        let wanted = request.uri.queryParameters.get("minRevision", as: UInt64.self) ?? 0
+        let deadline = ContinuousClock.now + .milliseconds(Self.maxRevisionWaitMilliseconds)
+        while true {
+            let applied = await node.status.appliedIndex
+            if applied >= wanted { return applied }
+            guard ContinuousClock.now < deadline else {
+                throw Problem(
+                    "behind-min-revision", status: .serviceUnavailable,
+                    title: "This member has not applied revision \(wanted) yet (at \(applied))", retryAfterSeconds: 1)
+            }
+            try await Task.sleep(for: .milliseconds(Self.revisionPollMilliseconds))
+        }
+    }
+}

@@ -1,0 +1,172 @@
+import Foundation
+import Hummingbird
+import Raft
+import Storage
+
+/// The key-authorization API: operators enroll vehicles and force-revoke keys (client certificate); owners
+/// grant, revoke, suspend and resume keys (signed requests); anyone holding the CA can fetch a vehicle's
+/// signed key list. Input is validated before anything is proposed; the state machine re-checks every rule
+/// at apply time, the same way on every member. Signed writes honour `minRevision` too, so a member that has
+/// not yet applied the signer's own grant waits for it instead of refusing the signer.
+struct DomainRoutes: Sendable {
+    let writer: CommandProposer
+    let stateMachine: ServiceStateMachine
+    let environment: Storage.Environment
+    let signer: NodeDocumentSigner
+
+    var store: KeyAuthorizationStore { stateMachine.authorizations }
+    var authenticator: KeyRequestAuthenticator { KeyRequestAuthenticator(store: store, environment: environment) }
+
+    struct RegisterVehicleBody: Decodable {
+        var vin: VIN
+        var ownerPublicKey: KeyPublicKey
+        var ownerFormFactor: FormFactor
+    }
+
+    struct GrantKeyBody: Decodable {
+        var publicKey: KeyPublicKey
+        var formFactor: FormFactor
+        var role: Role
+        var permissions: [Permission]?
+        var notBeforeUnixMs: Int64?
+        var notAfterUnixMs: Int64?
+    }
+
+    /// What a change answers: the revision it committed at, and the grant as it now stands.
+    struct ChangeResponse: ResponseEncodable {
+        var revision: UInt64
+        var grant: Grant
+    }
+
+    struct VehicleResponse: ResponseEncodable {
+        var vehicle: Vehicle
+        var grants: [Grant]
+        var appliedIndex: UInt64
+    }
+
+    struct AuditResponse: ResponseEncodable {
+        var records: [AuditRecord]
+        var appliedIndex: UInt64
+    }
+
+    func register(on router: Router<ServiceRequestContext>) {
+        router.post("/v1/vehicles") { request, context in
+            let operatorName = try await context.operatorName()
+            let body = try decode(RegisterVehicleBody.self, from: try await collect(request))
+            return try await apply(.registerVehicle(.init(
+                vin: body.vin, ownerKey: body.ownerPublicKey, ownerFormFactor: body.ownerFormFactor,
+                operatorName: operatorName, timestampUnixMs: KeyRequestAuthenticator.nowUnixMs())))
+        }
+        router.post("/v1/vehicles/:vin/keys") { request, context in
+            let vin = try vin(context)
+            let bytes = try await collect(request)
+            _ = try await writer.waitForRevision(request)
+            let signed = try authenticator.authenticate(request, body: bytes, vin: vin, command: "grant")
+            let body = try decode(GrantKeyBody.self, from: bytes)
+            return try await apply(.grant(.init(
+                vin: vin, signer: signed.signer, publicKey: body.publicKey, formFactor: body.formFactor, role: body.role,
+                permissions: body.permissions.map(Permissions.init), notBeforeUnixMs: body.notBeforeUnixMs,
+                notAfterUnixMs: body.notAfterUnixMs)))
+        }
+        router.post("/v1/vehicles/:vin/keys/:keyID/:action") { request, context in
+            let vin = try vin(context)
+            let target = try keyID(context)
+            let action = try context.parameters.require("action")
+            if action == "force-revoke" {
+                let operatorName = try await context.operatorName()
+                return try await apply(.forceRevoke(.init(
+                    vin: vin, target: target, operatorName: operatorName, timestampUnixMs: KeyRequestAuthenticator.nowUnixMs())))
+            }
+            let bytes = try await collect(request)
+            _ = try await writer.waitForRevision(request)
+            let signed = try authenticator.authenticate(request, body: bytes, vin: vin, command: action)
+            let change = DomainCommand.ChangeKey(vin: vin, signer: signed.signer, target: target)
+            switch action {
+            case "revoke": return try await apply(.revoke(change))
+            case "suspend": return try await apply(.suspend(change))
+            case "resume": return try await apply(.resume(change))
+            default: throw Problem("not-found", status: .notFound, title: "No such key action: \(action)")
+            }
+        }
+        router.get("/v1/vehicles/:vin") { request, context in
+            let vin = try vin(context)
+            let applied = try await writer.waitForRevision(request)
+            let (vehicle, grants) = try environment.read { txn in (try store.vehicle(vin, in: txn), try store.grants(of: vin, in: txn)) }
+            guard let vehicle else { throw Problem("vehicle-not-found", status: .notFound, title: "No vehicle with this VIN") }
+            return VehicleResponse(vehicle: vehicle, grants: grants, appliedIndex: applied)
+        }
+        router.get("/v1/vehicles/:vin/audit") { request, context in
+            let vin = try vin(context)
+            let applied = try await writer.waitForRevision(request)
+            let after = request.uri.queryParameters.get("after", as: UInt64.self) ?? 0
+            let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? DomainLimits.maxAuditPageSize
+            let records = try environment.read { txn in try store.auditPage(vin, afterRevision: after, limit: limit, in: txn) }
+            return AuditResponse(records: records, appliedIndex: applied)
+        }
+        router.get("/v1/vehicles/:vin/key-list") { request, context in
+            let vin = try vin(context)
+            _ = try await writer.waitForRevision(request)
+            let (vehicle, grants) = try environment.read { txn in (try store.vehicle(vin, in: txn), try store.grants(of: vin, in: txn)) }
+            guard let vehicle else { throw Problem("vehicle-not-found", status: .notFound, title: "No vehicle with this VIN") }
+            return try signer.keyList(vehicle: vehicle, grants: grants, nowUnixMs: KeyRequestAuthenticator.nowUnixMs())
+        }
+    }
+
+    private func apply(_ command: DomainCommand) async throws -> ChangeResponse {
+        switch try await writer.propose(.domain(command)).result {
+        case .domain(.applied(let revision, let grant)):
+            return ChangeResponse(revision: revision, grant: grant)
+        case .domain(.refused(let refusal)):
+            throw Problem(refusal.code.rawValue, status: Self.status(of: refusal.code), title: refusal.reason)
+        case .refused(let reason):
+            throw Problem("refused", status: .unprocessableContent, title: "The command was refused", detail: reason)
+        case .done, .counter:
+            preconditionFailure("a domain command answered with a diagnostic result")
+        }
+    }
+
+    /// HTTP status of each refusal: missing things 404, conflicts 409, authority 403, replay 409, else 422.
+    static func status(of code: DomainRefusal.Code) -> HTTPResponse.Status {
+        switch code {
+        case .vehicleNotFound, .grantNotFound: .notFound
+        case .vehicleExists, .keyAlreadyGranted, .replayedNonce, .invalidTransition, .lastOwner: .conflict
+        case .signerNotAuthorized, .notOwner, .exceedsSignerAuthority: .forbidden
+        case .invalidCommand, .guestMustExpire, .tooManyKeys: .unprocessableContent
+        }
+    }
+
+    private func collect(_ request: Request) async throws -> ByteBuffer {
+        do {
+            return try await request.body.collect(upTo: Routes.maxBodyBytes)
+        } catch {
+            throw Problem("too-large", status: .contentTooLarge, title: "The body is larger than \(Routes.maxBodyBytes) bytes")
+        }
+    }
+
+    private func decode<Body: Decodable>(_ type: Body.Type, from bytes: ByteBuffer) throws -> Body {
+        do {
+            return try JSONDecoder().decode(type, from: Data(bytes.readableBytesView))
+        } catch {
+            throw Problem("invalid-body", status: .badRequest, title: "The body is not a valid \(type)", detail: "\(error)")
+        }
+    }
+
+    private func vin(_ context: ServiceRequestContext) throws -> VIN {
+        do {
+            return try VIN(validating: try context.parameters.require("vin"))
+        } catch let error as DomainInputError {
+            throw Problem("invalid-vin", status: .badRequest, title: "Invalid VIN", detail: error.description)
+        }
+    }
+
+    private func keyID(_ context: ServiceRequestContext) throws -> KeyID {
+        do {
+            return try KeyID(validating: try context.parameters.require("keyID"))
+        } catch let error as DomainInputError {
+            throw Problem("invalid-key-id", status: .badRequest, title: "Invalid key id", detail: error.description)
+        }
+    }
+}
+
+/// Signed documents (key lists, unlock tokens) are answered as they are: the document is the contract.
+extension SignedDocument: ResponseEncodable {}

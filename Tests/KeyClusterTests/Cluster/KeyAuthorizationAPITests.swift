@@ -1,0 +1,111 @@
+import AsyncHTTPClient
+import Foundation
+import KeyCluster
+import TestSupport
+import Testing
+import X509
+
+/// The key-authorization API through a real 3-member cluster: operator enrolment, owner-signed grants and
+/// revocations, the signed key list a vehicle caches, and refusals that change nothing.
+@Suite("Key-authorization API on a real cluster", .serialized)
+struct KeyAuthorizationAPITests {
+    static let vinText = "WVWZZZ1JZXW000001"
+
+    struct Change: Decodable { var revision: UInt64 }
+    struct VehicleView: Decodable { var grants: [Grant]; var appliedIndex: UInt64 }
+
+    func withOperator(_ body: (LocalClusterProcesses, MemberClient, HTTPClient) async throws -> Void) async throws {
+        try await withProcessCluster(regions: ["eu-west", "us-east", "ap-south"]) { cluster in
+            let credential = try cluster.layout.issueOperator(name: "ops")
+            let operatorHTTP = try MemberClient.makeHTTPClient(caCertificatePath: cluster.layout.caCertificatePath, clientCertificate: credential)
+            do {
+                let leader = try await cluster.waitForLeader()
+                try await body(cluster, MemberClient(address: cluster.client(leader).address, http: operatorHTTP), operatorHTTP)
+            } catch {
+                try? await operatorHTTP.shutdown()
+                throw error
+            }
+            try await operatorHTTP.shutdown()
+        }
+    }
+
+    func register(owner: KeyHolder, via operatorClient: MemberClient) async throws -> UInt64 {
+        let body = try JSONSerialization.data(withJSONObject: [
+            "vin": Self.vinText, "ownerPublicKey": Data(owner.publicKey.x963).base64EncodedString(), "ownerFormFactor": "phone",
+        ])
+        return try await operatorClient.post("/v1/vehicles", body: Array(body), as: Change.self).revision
+    }
+
+    func signed(_ holder: KeyHolder, _ client: MemberClient, path: String, command: String, body: [UInt8] = []) async throws -> UInt64 {
+        let headers = try holder.signatureHeaders(
+            method: "POST", path: path, vin: try VIN(validating: Self.vinText), command: command, body: body,
+            nowUnixMs: Int64(Date().timeIntervalSince1970 * 1_000))
+        return try await client.send(.POST, path, body: body, headers: headers, as: Change.self).revision
+    }
+
+    func grantBody(_ key: KeyHolder, role: String, notAfter: Int64? = nil) throws -> [UInt8] {
+        var fields: [String: Any] = ["publicKey": Data(key.publicKey.x963).base64EncodedString(), "formFactor": "phone", "role": role]
+        if let notAfter { fields["notAfterUnixMs"] = notAfter }
+        return Array(try JSONSerialization.data(withJSONObject: fields))
+    }
+
+    @Test("an operator enrolls a vehicle, its owner grants and revokes a key, and every member's signed key list shows it")
+    func enrollGrantRevoke() async throws {
+        try await withOperator { cluster, operatorClient, _ in
+            let owner = KeyHolder()
+            let driver = KeyHolder()
+            let enrolled = try await register(owner: owner, via: operatorClient)
+            // Through a follower, signed by the owner.
+            let leader = try await cluster.waitForLeader()
+            let follower = cluster.client(cluster.ids.first { $0 != leader } ?? leader)
+            let granted = try await signed(
+                owner, follower, path: "/v1/vehicles/\(Self.vinText)/keys?minRevision=\(enrolled)", command: "grant",
+                body: try grantBody(driver, role: "driver"))
+            let verifier = UnlockTokenVerifier(
+                caCertificate: try Certificate(pemEncoded: String(contentsOfFile: cluster.layout.caCertificatePath, encoding: .utf8)))
+            for id in cluster.ids {
+                let document = try await cluster.client(id).get("/v1/vehicles/\(Self.vinText)/key-list?minRevision=\(granted)", as: SignedDocument.self)
+                let list = try verifier.verifyKeyList(document, vin: try VIN(validating: Self.vinText), nowUnixMs: Int64(Date().timeIntervalSince1970 * 1_000))
+                #expect(Set(list.keys.map(\.keyID)) == [owner.keyID, driver.keyID], "member \(id)")
+            }
+            let revoked = try await signed(
+                owner, follower, path: "/v1/vehicles/\(Self.vinText)/keys/\(driver.keyID.text)/revoke?minRevision=\(granted)",
+                command: "revoke")
+            for id in cluster.ids {
+                let view = try await cluster.client(id).get("/v1/vehicles/\(Self.vinText)?minRevision=\(revoked)", as: VehicleView.self)
+                #expect(view.grants.map(\.keyID) == [owner.keyID], "member \(id) still lists the revoked key")
+            }
+        }
+    }
+
+    @Test("bad input gets a 4xx problem document and changes nothing")
+    func badInputChangesNothing() async throws {
+        try await withOperator { cluster, operatorClient, _ in
+            let owner = KeyHolder()
+            let stranger = KeyHolder()
+            let enrolled = try await register(owner: owner, via: operatorClient)
+            let plain = cluster.client(cluster.ids[0])
+            let path = "/v1/vehicles/\(Self.vinText)/keys?minRevision=\(enrolled)"
+            let attempts: [(String, () async throws -> UInt64)] = [
+                ("no operator certificate", { try await register(owner: owner, via: plain) }),
+                ("unsigned grant", { try await plain.post(path, body: try grantBody(stranger, role: "driver"), as: Change.self).revision }),
+                ("stranger signs a grant", { try await signed(stranger, plain, path: path, command: "grant", body: try grantBody(stranger, role: "owner")) }),
+                ("guest without expiry", { try await signed(owner, plain, path: path, command: "grant", body: try grantBody(stranger, role: "guest")) }),
+                ("malformed JSON", { try await signed(owner, plain, path: path, command: "grant", body: Array("{not json".utf8)) }),
+                ("bad VIN", { try await plain.post("/v1/vehicles/NOT-A-VIN/keys", body: [], as: Change.self).revision }),
+                ("oversized body", { try await plain.post(path, body: [UInt8](repeating: 0x20, count: 70_000), as: Change.self).revision }),
+            ]
+            for (name, attempt) in attempts {
+                do {
+                    _ = try await attempt()
+                    Issue.record("\(name) was accepted")
+                } catch MemberClient.CallError.problem(let status, let type, _, _) {
+                    #expect((400..<500).contains(status), "\(name): \(status)")
+                    #expect(type.hasPrefix("urn:keycluster:problem:"), "\(name): \(type)")
+                }
+            }
+            let view = try await plain.get("/v1/vehicles/\(Self.vinText)?minRevision=\(enrolled)", as: VehicleView.self)
+            #expect(view.grants.map(\.keyID) == [owner.keyID])
+        }
+    }
+}
