@@ -56,6 +56,12 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
     public var members: [Member]
     public var tls: TLSFiles
     public var timing: Timing
+    /// How stale a bounded-consistency unlock decision may be (design §6); 0 disables bounded reads.
+    /// Absent means `defaultMaxStalenessMilliseconds`.
+    public var maxStalenessMilliseconds: Int?
+
+    public static let defaultMaxStalenessMilliseconds = 5_000
+    public var effectiveMaxStaleness: Duration { .milliseconds(maxStalenessMilliseconds ?? Self.defaultMaxStalenessMilliseconds) }
 
     public init(id: UInt64, dataDirectory: String, members: [Member], tls: TLSFiles, timing: Timing = Timing()) {
         self.id = id
@@ -104,6 +110,7 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
             _ = try Self.endpoint(member.clientAddress, of: "member \(member.id) clientAddress")
             guard !member.region.isEmpty else { throw Invalid(reason: "member \(member.id) has no region") }
         }
+        guard (maxStalenessMilliseconds ?? 0) >= 0 else { throw Invalid(reason: "maxStalenessMilliseconds must not be negative") }
         guard timing.tickMilliseconds >= 1, timing.heartbeatTicks >= 1, timing.electionTicks > timing.heartbeatTicks else {
             throw Invalid(reason: "timing needs tickMilliseconds ≥ 1 and electionTicks > heartbeatTicks ≥ 1")
         }

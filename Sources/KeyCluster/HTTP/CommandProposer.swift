@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Raft
+import Synchronization
 
 /// Puts service commands through Raft for the HTTP handlers, and makes reads honour `minRevision`.
 struct CommandProposer: Sendable {
@@ -23,6 +24,21 @@ struct CommandProposer: Sendable {
         return (try JSONDecoder().decode(ServiceResult.self, from: Data(answer.result)), answer.revision)
     }
 
+    /// A linearizable read point: the revision of a barrier entry applied here, or nil when none could be
+    /// obtained within `timeout` (no leader reachable). The barrier goes through the log (one replicated
+    /// write); ReadIndex will replace it with a round of heartbeats.
+    func readBarrier(timeout: Duration) async -> UInt64? {
+        await withCheckedContinuation { continuation in
+            let answer = FirstAnswer(continuation)
+            // The barrier keeps going after the deadline (it is harmless); the caller just stops waiting.
+            Task { answer.resume(try? await propose(.readBarrier).revision) }
+            Task {
+                try? await Task.sleep(for: timeout)
+                answer.resume(nil)
+            }
+        }
+    }
+
     /// Waits until this member has applied the request's `minRevision` (a revision an earlier write
     /// returned), so a client never reads older state than it has seen; returns the applied index.
     func waitForRevision(_ request: Request) async throws -> UInt64 {
@@ -37,6 +53,22 @@ struct CommandProposer: Sendable {
                     title: "This member has not applied revision \(wanted) yet (at \(applied))", retryAfterSeconds: 1)
             }
             try await Task.sleep(for: .milliseconds(Self.revisionPollMilliseconds))
+        }
+    }
+}
+
+/// Resumes a continuation with whichever answer comes first and ignores the rest.
+private final class FirstAnswer<Value: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<Value, Never>?>
+
+    init(_ continuation: CheckedContinuation<Value, Never>) {
+        self.continuation = Mutex(continuation)
+    }
+
+    func resume(_ value: Value) {
+        continuation.withLock { pending in
+            pending?.resume(returning: value)
+            pending = nil
         }
     }
 }

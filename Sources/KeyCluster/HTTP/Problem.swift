@@ -10,6 +10,8 @@ struct Problem: Error, Codable, Sendable {
     var detail: String?
     /// Seconds after which retrying may succeed (also sent as `Retry-After`).
     var retryAfterSeconds: Int?
+    /// Other members' client addresses, when this member cannot answer but another may.
+    var members: [String]?
 
     init(_ kind: String, status: HTTPResponse.Status, title: String, detail: String? = nil, retryAfterSeconds: Int? = nil) {
         type = "urn:keycluster:problem:\(kind)"
@@ -20,7 +22,7 @@ struct Problem: Error, Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case type, title, detail, retryAfterSeconds
+        case type, title, detail, retryAfterSeconds, members
         case statusCode = "status"
     }
 }

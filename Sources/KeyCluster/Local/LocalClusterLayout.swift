@@ -36,7 +36,9 @@ public struct LocalClusterLayout: Sendable {
 
     /// Creates the CA (or reuses the one already in `directory`), member certificates and configurations.
     @discardableResult
-    public func create(members plans: [MemberPlan], timing: NodeConfiguration.Timing = .init()) throws -> [NodeConfiguration] {
+    public func create(
+        members plans: [MemberPlan], timing: NodeConfiguration.Timing = .init(), maxStalenessMilliseconds: Int? = nil
+    ) throws -> [NodeConfiguration] {
         precondition(!plans.isEmpty, "a cluster has members")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let issuer = try loadOrCreateCA()
@@ -48,9 +50,10 @@ public struct LocalClusterLayout: Sendable {
             let certificate = "\(directory)/node-\(plan.id).pem"
             let key = "\(directory)/node-\(plan.id)-key.pem"
             try issuer.issueNode(id: plan.id, region: plan.region).writePEM(certificatePath: certificate, privateKeyPath: key)
-            let configuration = NodeConfiguration(
+            var configuration = NodeConfiguration(
                 id: plan.id, dataDirectory: "\(directory)/node-\(plan.id)", members: members,
                 tls: .init(caCertificate: caCertificatePath, certificate: certificate, privateKey: key), timing: timing)
+            configuration.maxStalenessMilliseconds = maxStalenessMilliseconds
             try configuration.validate()
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -21,7 +21,8 @@ public final class LocalClusterProcesses: Sendable {
     /// Lays out one member per region in `directory` (created, and removed by `shutdown()`). With
     /// `writesLogs`, each member's output goes to `node-N.log` there; otherwise it is discarded.
     public init(
-        directory: String, regions: [String], timing: NodeConfiguration.Timing, executable: String, writesLogs: Bool
+        directory: String, regions: [String], timing: NodeConfiguration.Timing, executable: String, writesLogs: Bool,
+        maxStalenessMilliseconds: Int? = nil
     ) throws {
         precondition(!regions.isEmpty, "a cluster has members")
         layout = LocalClusterLayout(directory: directory)
@@ -30,7 +31,7 @@ public final class LocalClusterProcesses: Sendable {
             LocalClusterLayout.MemberPlan(
                 id: UInt64(offset + 1), region: region, peerPort: ports[2 * offset], clientPort: ports[2 * offset + 1])
         }
-        configurations = try layout.create(members: plans, timing: timing)
+        configurations = try layout.create(members: plans, timing: timing, maxStalenessMilliseconds: maxStalenessMilliseconds)
         http = try MemberClient.makeHTTPClient(caCertificatePath: layout.caCertificatePath)
         self.executable = executable
         self.writesLogs = writesLogs

@@ -36,9 +36,14 @@ public struct KeyClusterServer: Sendable {
 
         let router = Router(context: ServiceRequestContext.self)
         Routes(node: node, stateMachine: stateMachine, configuration: configuration).register(on: router)
+        let signer = try documentSigner()
         DomainRoutes(
-            writer: CommandProposer(node: node), stateMachine: stateMachine, environment: environment,
-            signer: try documentSigner()
+            writer: CommandProposer(node: node), stateMachine: stateMachine, environment: environment, signer: signer
+        ).register(on: router)
+        UnlockRoutes(
+            proposer: CommandProposer(node: node), stateMachine: stateMachine, environment: environment, signer: signer,
+            nonces: NonceCache(), maxStaleness: configuration.effectiveMaxStaleness,
+            otherMembers: configuration.members.filter { $0.id != configuration.id }.map(\.clientAddress)
         ).register(on: router)
         let clientEndpoint = try NodeConfiguration.endpoint(me.clientAddress, of: "clientAddress")
         let app = Application(

@@ -33,6 +33,7 @@ public actor RaftNode {
     private var sessionRegistration: Task<LogIndex, any Error>?
     private var nextSequence: UInt64 = 1
     private var waiters: [WaiterKey: ProposalWaiter] = [:]
+    private var freshness = FreshnessTracker()
 
     /// Opens the node's durable state in `environment` and builds its core from it.
     public init(
@@ -228,6 +229,9 @@ public actor RaftNode {
     private func receive(_ message: Message) {
         guard failure == nil, !isStopped else { return }
         core.step(message)
+        freshness.observe(message, at: clock.now, core: FreshnessTracker.CoreView(
+            id: id, term: core.term, leader: core.leader, isLeader: core.role == .leader, voters: core.configuration.voters,
+            commitIndex: core.commitIndex, appliedIndex: appliedIndex))
         collectReady()
     }
 
@@ -265,6 +269,7 @@ public actor RaftNode {
                 for ready in batch where !ready.messages.isEmpty { transport.send(ready.messages) }
                 if let last = batch.last(where: { !$0.committedEntries.isEmpty })?.committedEntries.last {
                     appliedIndex = last.index
+                    freshness.applied(upTo: appliedIndex)
                 }
                 for outcome in outcomes { resolve(outcome) }
             } catch {
@@ -297,6 +302,10 @@ public actor RaftNode {
     }
 
     // MARK: - Observation
+
+    /// The last moment (on this process's monotonic clock) at which this member knew its applied state was
+    /// current — see `FreshnessTracker`; nil until it has such evidence.
+    public var stateCurrentAsOf: ContinuousClock.Instant? { freshness.currentAsOf }
 
     public var status: NodeStatus {
         var peers: [NodeID: ReplicationStatus] = [:]

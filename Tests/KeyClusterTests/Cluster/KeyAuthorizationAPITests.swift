@@ -14,8 +14,10 @@ struct KeyAuthorizationAPITests {
     struct Change: Decodable { var revision: UInt64 }
     struct VehicleView: Decodable { var grants: [Grant]; var appliedIndex: UInt64 }
 
-    func withOperator(_ body: (LocalClusterProcesses, MemberClient, HTTPClient) async throws -> Void) async throws {
-        try await withProcessCluster(regions: ["eu-west", "us-east", "ap-south"]) { cluster in
+    func withOperator(
+        maxStalenessMilliseconds: Int? = nil, _ body: (LocalClusterProcesses, MemberClient, HTTPClient) async throws -> Void
+    ) async throws {
+        try await withProcessCluster(regions: ["eu-west", "us-east", "ap-south"], maxStalenessMilliseconds: maxStalenessMilliseconds) { cluster in
             let credential = try cluster.layout.issueOperator(name: "ops")
             let operatorHTTP = try MemberClient.makeHTTPClient(caCertificatePath: cluster.layout.caCertificatePath, clientCertificate: credential)
             do {
@@ -106,6 +108,87 @@ struct KeyAuthorizationAPITests {
             }
             let view = try await plain.get("/v1/vehicles/\(Self.vinText)?minRevision=\(enrolled)", as: VehicleView.self)
             #expect(view.grants.map(\.keyID) == [owner.keyID])
+        }
+    }
+
+    func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1_000) }
+
+    /// Asks member `client` for `command` signed by `holder`; returns the token, verified like a vehicle would.
+    func command(
+        _ holder: KeyHolder, _ command: String, via client: MemberClient, minRevision: UInt64, verifier: UnlockTokenVerifier,
+        nonce: Nonce = Nonce.random()
+    ) async throws -> UnlockToken {
+        let path = "/v1/vehicles/\(Self.vinText)/commands?minRevision=\(minRevision)"
+        let body = Array("{\"command\":\"\(command)\"}".utf8)
+        let headers = try holder.signatureHeaders(
+            method: "POST", path: path, vin: try VIN(validating: Self.vinText), command: command, body: body, nowUnixMs: now(), nonce: nonce)
+        let document = try await client.send(.POST, path, body: body, headers: headers, as: SignedDocument.self)
+        guard let permission = Permission(rawValue: command) else { throw CocoaError(.featureUnsupported) }
+        return try verifier.verifyUnlockToken(document, vin: try VIN(validating: Self.vinText), command: permission, nowUnixMs: now())
+    }
+
+    func verifier(_ cluster: LocalClusterProcesses) throws -> UnlockTokenVerifier {
+        UnlockTokenVerifier(caCertificate: try Certificate(pemEncoded: String(contentsOfFile: cluster.layout.caCertificatePath, encoding: .utf8)))
+    }
+
+    @Test("a strict unlock yields a token the vehicle verifies; right after a revoke is acknowledged every member refuses the key; a replayed request is refused")
+    func strictUnlockAndRevoke() async throws {
+        try await withOperator { cluster, operatorClient, _ in
+            let owner = KeyHolder()
+            let driver = KeyHolder()
+            let enrolled = try await register(owner: owner, via: operatorClient)
+            let verifier = try verifier(cluster)
+            let granted = try await signed(
+                owner, cluster.client(cluster.ids[1]), path: "/v1/vehicles/\(Self.vinText)/keys?minRevision=\(enrolled)",
+                command: "grant", body: try grantBody(driver, role: "driver"))
+            for id in cluster.ids {
+                let token = try await command(driver, "unlock", via: cluster.client(id), minRevision: granted, verifier: verifier)
+                #expect(token.consistency == .strict && token.keyID == driver.keyID && token.revision >= granted, "member \(id)")
+            }
+            let nonce = Nonce.random()
+            _ = try await command(driver, "lock", via: cluster.client(cluster.ids[0]), minRevision: granted, verifier: verifier, nonce: nonce)
+            await #expect(throws: MemberClient.CallError.self) {
+                _ = try await command(driver, "lock", via: cluster.client(cluster.ids[0]), minRevision: granted, verifier: verifier, nonce: nonce)
+            }
+            _ = try await signed(
+                owner, cluster.client(cluster.ids[2]), path: "/v1/vehicles/\(Self.vinText)/keys/\(driver.keyID.text)/revoke",
+                command: "revoke")
+            // No minRevision: the strict read alone must see the acknowledged revoke, on every member.
+            for id in cluster.ids {
+                do {
+                    _ = try await command(driver, "unlock", via: cluster.client(id), minRevision: 0, verifier: verifier)
+                    Issue.record("member \(id) authorized a revoked key")
+                } catch MemberClient.CallError.problem(let status, let type, _, _) {
+                    // Refused either when authenticating (no grant to check the signature against) or when deciding.
+                    #expect(status == 403 && (type.hasSuffix("denied-noGrant") || type.hasSuffix("unknown-key")), "member \(id): \(status) \(type)")
+                }
+            }
+        }
+    }
+
+    @Test("with no leader a member answers bounded reads while its state is fresh, and refuses with 503 and the other members once it is stale")
+    func boundedReadsExpire() async throws {
+        try await withOperator(maxStalenessMilliseconds: 1_500) { cluster, operatorClient, _ in
+            let owner = KeyHolder()
+            let enrolled = try await register(owner: owner, via: operatorClient)
+            let verifier = try verifier(cluster)
+            let leader = try await cluster.waitForLeader()
+            try await cluster.waitForApplied(enrolled)
+            let survivor = cluster.ids.first { $0 != leader } ?? leader
+            for id in cluster.ids where id != survivor { cluster.kill(id) }
+            let killedAt = ContinuousClock.now
+            let token = try await command(owner, "unlock", via: cluster.client(survivor), minRevision: enrolled, verifier: verifier)
+            #expect(token.consistency == .bounded)
+            #expect(ContinuousClock.now - killedAt < .milliseconds(1_500), "the bounded answer came too late to prove anything")
+            try await waitUntil("the survivor's state goes stale", deadlineSeconds: 10) {
+                do {
+                    _ = try await command(owner, "unlock", via: cluster.client(survivor), minRevision: enrolled, verifier: verifier)
+                    return false
+                } catch MemberClient.CallError.problem(let status, let type, _, _) {
+                    return status == 503 && type.hasSuffix("no-fresh-state")
+                }
+            }
+            #expect(ContinuousClock.now - killedAt >= .milliseconds(1_500), "refused before the staleness bound")
         }
     }
 }

@@ -7,11 +7,13 @@ let testTiming = NodeConfiguration.Timing(tickMilliseconds: 20, heartbeatTicks: 
 
 /// Runs `body` with a started cluster of real `keycluster serve` processes (one per region), and always
 /// shuts it down — every process killed, every file removed. On failure, prints the tail of each member's log.
-func withProcessCluster(regions: [String], _ body: (LocalClusterProcesses) async throws -> Void) async throws {
+func withProcessCluster(
+    regions: [String], maxStalenessMilliseconds: Int? = nil, _ body: (LocalClusterProcesses) async throws -> Void
+) async throws {
     let directory = try TemporaryDirectory("cluster")
     let cluster = try LocalClusterProcesses(
         directory: directory.path, regions: regions, timing: testTiming, executable: try KeyClusterBinary.path(),
-        writesLogs: true)
+        writesLogs: true, maxStalenessMilliseconds: maxStalenessMilliseconds)
     do {
         try cluster.startAll()
         try await body(cluster)

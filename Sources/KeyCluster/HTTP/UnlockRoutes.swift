@@ -1,0 +1,94 @@
+import Foundation
+import Hummingbird
+import Raft
+import Storage
+
+/// `POST /v1/vehicles/{vin}/commands`: a key holder asks for a vehicle command (unlock, lock, drive, …) and
+/// gets a token the vehicle verifies offline — decided (design §6) with
+/// 1. **strict** consistency when a linearizable read point is obtained within `strictReadTimeout`;
+/// 2. else **bounded** consistency from local state, when this member knows its state was current no more
+///    than `maxStaleness` ago and it has applied the request's `minRevision`;
+/// 3. else 503 with `Retry-After` and the other members' addresses.
+/// The token and the answer say which consistency was used.
+struct UnlockRoutes: Sendable {
+    let proposer: CommandProposer
+    let stateMachine: ServiceStateMachine
+    let environment: Storage.Environment
+    let signer: NodeDocumentSigner
+    let nonces: NonceCache
+    let maxStaleness: Duration
+    let otherMembers: [String]
+
+    /// How long an unlock waits for a linearizable read point before trying a bounded read.
+    static let strictReadTimeout: Duration = .milliseconds(500)
+
+    struct CommandBody: Decodable {
+        var command: Permission
+    }
+
+    func register(on router: Router<ServiceRequestContext>) {
+        router.post("/v1/vehicles/:vin/commands") { request, context in
+            try await decide(request, context)
+        }
+    }
+
+    private func decide(_ request: Request, _ context: ServiceRequestContext) async throws -> SignedDocument {
+        let vin: VIN
+        do {
+            vin = try VIN(validating: try context.parameters.require("vin"))
+        } catch let error as DomainInputError {
+            throw Problem("invalid-vin", status: .badRequest, title: "Invalid VIN", detail: error.description)
+        }
+        let bytes: ByteBuffer
+        do {
+            bytes = try await request.body.collect(upTo: Routes.maxBodyBytes)
+        } catch {
+            throw Problem("too-large", status: .contentTooLarge, title: "The body is larger than \(Routes.maxBodyBytes) bytes")
+        }
+        let body: CommandBody
+        do {
+            body = try JSONDecoder().decode(CommandBody.self, from: Data(bytes.readableBytesView))
+        } catch {
+            throw Problem("invalid-body", status: .badRequest, title: "The body must be {\"command\": …}", detail: "\(error)")
+        }
+        let minRevision = try await proposer.waitForRevision(request)
+        let authenticator = KeyRequestAuthenticator(store: stateMachine.authorizations, environment: environment)
+        let signed = try authenticator.authenticate(request, body: bytes, vin: vin, command: body.command.rawValue)
+        let now = KeyRequestAuthenticator.nowUnixMs()
+        switch nonces.admit(vin: vin, keyID: signed.signer.keyID, nonce: signed.signer.nonce, timestampUnixMs: signed.signer.timestampUnixMs, nowUnixMs: now) {
+        case .fresh: break
+        case .replayed: throw Problem("replayed-nonce", status: .conflict, title: "This request was already used")
+        case .full: throw Problem("overloaded", status: .serviceUnavailable, title: "Too many requests in flight", retryAfterSeconds: 1)
+        }
+        let (revision, consistency) = try await readPoint(atLeast: minRevision)
+        let decision = try environment.read { txn in
+            try stateMachine.authorizations.decide(vin, signed.signer.keyID, permission: body.command, atUnixMs: now, in: txn)
+        }
+        switch decision {
+        case .allowed(let grant):
+            return try signer.unlockToken(
+                for: grant, command: body.command, nonce: signed.signer.nonce, nowUnixMs: now, revision: revision,
+                consistency: consistency)
+        case .denied(let denial):
+            throw Problem("denied-\(denial.rawValue)", status: .forbidden, title: "The key may not do this now (\(denial.rawValue))")
+        }
+    }
+
+    /// The revision and consistency a decision is read at (steps 1–3 above).
+    private func readPoint(atLeast minRevision: UInt64) async throws -> (UInt64, ReadConsistency) {
+        if let barrier = await proposer.readBarrier(timeout: Self.strictReadTimeout) {
+            return (max(barrier, minRevision), .strict)
+        }
+        let status = await proposer.node.status
+        if maxStaleness > .zero, status.appliedIndex >= minRevision,
+            let currentAsOf = await proposer.node.stateCurrentAsOf, ContinuousClock.now - currentAsOf <= maxStaleness
+        {
+            return (status.appliedIndex, .bounded)
+        }
+        var problem = Problem(
+            "no-fresh-state", status: .serviceUnavailable,
+            title: "No leader answered in time and this member's state is not known to be fresh", retryAfterSeconds: 1)
+        problem.members = otherMembers
+        throw problem
+    }
+}
