@@ -55,7 +55,7 @@ struct DomainRoutes: Sendable {
             let body = try decode(RegisterVehicleBody.self, from: try await collect(request))
             return try await apply(.registerVehicle(.init(
                 vin: body.vin, ownerKey: body.ownerPublicKey, ownerFormFactor: body.ownerFormFactor,
-                operatorName: operatorName, timestampUnixMs: KeyRequestAuthenticator.nowUnixMs())))
+                operatorName: operatorName, timestampUnixMs: WallClock.nowUnixMs())))
         }
         router.post("/v1/vehicles/:vin/keys") { request, context in
             let vin = try vin(context)
@@ -75,7 +75,7 @@ struct DomainRoutes: Sendable {
             if action == "force-revoke" {
                 let operatorName = try await context.operatorName()
                 return try await apply(.forceRevoke(.init(
-                    vin: vin, target: target, operatorName: operatorName, timestampUnixMs: KeyRequestAuthenticator.nowUnixMs())))
+                    vin: vin, target: target, operatorName: operatorName, timestampUnixMs: WallClock.nowUnixMs())))
             }
             let bytes = try await collect(request)
             _ = try await writer.waitForRevision(request)
@@ -108,7 +108,7 @@ struct DomainRoutes: Sendable {
             _ = try await writer.waitForRevision(request)
             let (vehicle, grants) = try environment.read { txn in (try store.vehicle(vin, in: txn), try store.grants(of: vin, in: txn)) }
             guard let vehicle else { throw Problem("vehicle-not-found", status: .notFound, title: "No vehicle with this VIN") }
-            return try signer.keyList(vehicle: vehicle, grants: grants, nowUnixMs: KeyRequestAuthenticator.nowUnixMs())
+            return try signer.keyList(vehicle: vehicle, grants: grants, nowUnixMs: WallClock.nowUnixMs())
         }
     }
 

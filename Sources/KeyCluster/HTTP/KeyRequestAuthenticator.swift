@@ -49,13 +49,11 @@ struct KeyRequestAuthenticator: Sendable {
             throw Problem("unknown-key", status: .forbidden, title: "The signing key holds no grant on this vehicle here")
         }
         do {
-            try signed.verify(signatureBase64: signature, publicKey: grant.publicKey, nowUnixMs: Self.nowUnixMs())
+            try signed.verify(signatureBase64: signature, publicKey: grant.publicKey, nowUnixMs: WallClock.nowUnixMs())
         } catch {
             throw Problem("bad-signature", status: .unauthorized, title: "The request signature does not verify", detail: error.description)
         }
         return Authenticated(
             signer: .init(keyID: signed.keyID, nonce: signed.nonce, timestampUnixMs: signed.timestampUnixMs), grant: grant)
     }
-
-    static func nowUnixMs() -> Int64 { Int64((Date().timeIntervalSince1970 * 1_000).rounded()) }
 }

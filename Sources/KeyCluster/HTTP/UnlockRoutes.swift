@@ -54,7 +54,7 @@ struct UnlockRoutes: Sendable {
         let minRevision = try await proposer.waitForRevision(request)
         let authenticator = KeyRequestAuthenticator(store: stateMachine.authorizations, environment: environment)
         let signed = try authenticator.authenticate(request, body: bytes, vin: vin, command: body.command.rawValue)
-        let now = KeyRequestAuthenticator.nowUnixMs()
+        let now = WallClock.nowUnixMs()
         switch nonces.admit(vin: vin, keyID: signed.signer.keyID, nonce: signed.signer.nonce, timestampUnixMs: signed.signer.timestampUnixMs, nowUnixMs: now) {
         case .fresh: break
         case .replayed: throw Problem("replayed-nonce", status: .conflict, title: "This request was already used")
