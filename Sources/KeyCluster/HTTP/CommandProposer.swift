@@ -42,15 +42,19 @@ struct CommandProposer: Sendable {
     /// Waits until this member has applied the request's `minRevision` (a revision an earlier write
     /// returned), so a client never reads older state than it has seen; returns the applied index.
     func waitForRevision(_ request: Request) async throws -> UInt64 {
-        let wanted = request.uri.queryParameters.get("minRevision", as: UInt64.self) ?? 0
+        let wanted = try QueryParameter.unsigned("minRevision", in: request) ?? 0
         let deadline = ContinuousClock.now + .milliseconds(Self.maxRevisionWaitMilliseconds)
         while true {
-            let applied = await node.status.appliedIndex
-            if applied >= wanted { return applied }
+            let status = await node.status
+            if status.appliedIndex >= wanted { return status.appliedIndex }
             guard ContinuousClock.now < deadline else {
+                // A leader knows every committed revision: one beyond its commit index was never returned.
+                if status.role == .leader && wanted > status.commitIndex {
+                    throw Problem("unknown-revision", status: .notFound, title: "No revision \(wanted) has been committed")
+                }
                 throw Problem(
                     "behind-min-revision", status: .serviceUnavailable,
-                    title: "This member has not applied revision \(wanted) yet (at \(applied))", retryAfterSeconds: 1)
+                    title: "This member has not applied revision \(wanted) yet (at \(status.appliedIndex))", retryAfterSeconds: 1)
             }
             try await Task.sleep(for: .milliseconds(Self.revisionPollMilliseconds))
         }
@@ -70,5 +74,16 @@ private final class FirstAnswer<Value: Sendable>: Sendable {
             pending?.resume(returning: value)
             pending = nil
         }
+    }
+}
+
+/// Query parameters that must be well-formed when present: a malformed one is a 400, never ignored.
+enum QueryParameter {
+    static func unsigned(_ name: String, in request: Request) throws -> UInt64? {
+        guard let text = request.uri.queryParameters.get(name) else { return nil }
+        guard let value = UInt64(text) else {
+            throw Problem("invalid-query", status: .badRequest, title: "\(name) must be a non-negative integer")
+        }
+        return value
     }
 }

@@ -98,8 +98,11 @@ struct DomainRoutes: Sendable {
         router.get("/v1/vehicles/:vin/audit") { request, context in
             let vin = try vin(context)
             let applied = try await writer.waitForRevision(request)
-            let after = request.uri.queryParameters.get("after", as: UInt64.self) ?? 0
-            let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? DomainLimits.maxAuditPageSize
+            let after = try QueryParameter.unsigned("after", in: request) ?? 0
+            let limit = Int(try QueryParameter.unsigned("limit", in: request) ?? UInt64(DomainLimits.maxAuditPageSize))
+            guard limit <= DomainLimits.maxAuditPageSize else {
+                throw Problem("invalid-query", status: .badRequest, title: "limit must be at most \(DomainLimits.maxAuditPageSize)")
+            }
             let records = try environment.read { txn in try store.auditPage(vin, afterRevision: after, limit: limit, in: txn) }
             return AuditResponse(records: records, appliedIndex: applied)
         }

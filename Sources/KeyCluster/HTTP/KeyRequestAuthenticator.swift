@@ -34,7 +34,7 @@ struct KeyRequestAuthenticator: Sendable {
             throw Problem("bad-signature", status: .unauthorized, title: "The signature header is too long")
         }
         guard let timestamp = Int64(try header(Self.timestampHeader)) else {
-            throw Problem("invalid-request", status: .badRequest, title: "KeyCluster-Timestamp must be Unix milliseconds")
+            throw Problem("unsigned-request", status: .unauthorized, title: "KeyCluster-Timestamp must be Unix milliseconds")
         }
         let signed: SignedRequest
         do {
@@ -43,7 +43,8 @@ struct KeyRequestAuthenticator: Sendable {
                 keyID: KeyID(validating: try header(Self.keyIDHeader)), command: command, timestampUnixMs: timestamp,
                 nonce: Nonce(validating: try header(Self.nonceHeader)), body: Data(body.readableBytesView))
         } catch let error as DomainInputError {
-            throw Problem("invalid-request", status: .badRequest, title: "The signed request is malformed", detail: error.description)
+            // A malformed signature envelope is a failed authentication, whatever field is wrong.
+            throw Problem("unsigned-request", status: .unauthorized, title: "The request's signature headers are malformed", detail: error.description)
         }
         guard let grant = try environment.read({ txn in try store.grant(vin, signed.keyID, in: txn) }) else {
             throw Problem("unknown-key", status: .forbidden, title: "The signing key holds no grant on this vehicle here")

@@ -15,6 +15,21 @@ struct Routes: Sendable {
 
     func register(on router: Router<ServiceRequestContext>) {
         router.get("/healthz") { _, _ in "ok\n" }
+        router.get("/openapi.yaml") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/yaml"],
+                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
+        }
+        router.get("/readyz") { _, _ in
+            let status = await node.status
+            let fresh = await node.stateCurrentAsOf.map { ContinuousClock.now - $0 <= configuration.effectiveMaxStaleness } ?? false
+            guard status.failure == nil, status.leader != nil || fresh else {
+                throw Problem(
+                    "not-ready", status: .serviceUnavailable,
+                    title: "No leader is known and this member's state is not fresh enough for bounded reads", retryAfterSeconds: 1)
+            }
+            return ReadyResponse(ready: true, leader: status.leader?.rawValue, boundedReads: fresh)
+        }
         router.get("/v1/cluster/status") { _, _ in
             ClusterStatusResponse(status: await node.status, configuration: configuration)
         }
@@ -22,19 +37,15 @@ struct Routes: Sendable {
             try await putDebugValue(request: request, context: context)
         }
         router.post("/debug/counter/:key") { _, context in
-            let key = try context.parameters.require("key")
-            guard key.utf8.count <= ServiceStateMachine.maxDebugKeyBytes else {
-                throw Problem("invalid-key", status: .badRequest, title: "The key is longer than \(ServiceStateMachine.maxDebugKeyBytes) bytes")
-            }
-            return try await propose(.debugIncrement(key: key))
+            try await propose(.debugIncrement(key: try debugKey(context)))
         }
         router.get("/debug/counter/:key") { _, context in
-            let key = try context.parameters.require("key")
+            let key = try debugKey(context)
             let value = try stateMachine.debugValue("counter/\(key)", in: node.environment)
             return DebugValueResponse(key: key, value: value ?? "0", appliedIndex: await node.status.appliedIndex)
         }
         router.get("/debug/kv/:key") { _, context in
-            let key = try context.parameters.require("key")
+            let key = try debugKey(context)
             guard let value = try stateMachine.debugValue(key, in: node.environment) else {
                 throw Problem("not-found", status: .notFound, title: "No value under this key")
             }
@@ -42,11 +53,17 @@ struct Routes: Sendable {
         }
     }
 
-    private func putDebugValue(request: Request, context: ServiceRequestContext) async throws -> WriteResponse {
+    /// The `:key` of a debug route, refused when empty or longer than `maxDebugKeyBytes`.
+    private func debugKey(_ context: ServiceRequestContext) throws -> String {
         let key = try context.parameters.require("key")
-        guard key.utf8.count <= ServiceStateMachine.maxDebugKeyBytes else {
-            throw Problem("invalid-key", status: .badRequest, title: "The key is longer than \(ServiceStateMachine.maxDebugKeyBytes) bytes")
+        guard !key.isEmpty, key.utf8.count <= ServiceStateMachine.maxDebugKeyBytes else {
+            throw Problem("invalid-key", status: .badRequest, title: "The key must be 1–\(ServiceStateMachine.maxDebugKeyBytes) bytes")
         }
+        return key
+    }
+
+    private func putDebugValue(request: Request, context: ServiceRequestContext) async throws -> WriteResponse {
+        let key = try debugKey(context)
         let body = try await collectBody(request)
         return try await propose(.debugPut(key: key, value: String(decoding: body.readableBytesView, as: UTF8.self)))
     }
@@ -73,6 +90,13 @@ struct Routes: Sendable {
             preconditionFailure("a diagnostic command answered with a domain result")
         }
     }
+}
+
+/// `GET /readyz`: why this member is ready.
+struct ReadyResponse: ResponseEncodable {
+    var ready: Bool
+    var leader: UInt64?
+    var boundedReads: Bool
 }
 
 /// The answer to every write: the revision (Raft index) it committed at, usable as `minRevision` later.

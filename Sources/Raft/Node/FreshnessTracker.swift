@@ -62,6 +62,15 @@ struct FreshnessTracker {
         }
     }
 
+    /// `currentAsOf`, and for a leader that has applied its commit index, the quorum evidence as of `now`
+    /// (a single-voter leader is its own quorum: current now).
+    func currentAsOf(now: Instant, core: CoreView) -> Instant? {
+        guard core.isLeader, core.appliedIndex >= core.commitIndex, let quorumTime = quorumAcknowledged(now: now, core: core) else {
+            return currentAsOf
+        }
+        return max(currentAsOf ?? quorumTime, quorumTime)
+    }
+
     private func quorumAcknowledged(now: Instant, core: CoreView) -> Instant? {
         let times = core.voters.compactMap { $0 == core.id ? now : acknowledgements[$0] }.sorted(by: >)
         let quorum = core.voters.count / 2 + 1

@@ -229,9 +229,7 @@ public actor RaftNode {
     private func receive(_ message: Message) {
         guard failure == nil, !isStopped else { return }
         core.step(message)
-        freshness.observe(message, at: clock.now, core: FreshnessTracker.CoreView(
-            id: id, term: core.term, leader: core.leader, isLeader: core.role == .leader, voters: core.configuration.voters,
-            commitIndex: core.commitIndex, appliedIndex: appliedIndex))
+        freshness.observe(message, at: clock.now, core: freshnessView)
         collectReady()
     }
 
@@ -305,7 +303,13 @@ public actor RaftNode {
 
     /// The last moment (on this process's monotonic clock) at which this member knew its applied state was
     /// current — see `FreshnessTracker`; nil until it has such evidence.
-    public var stateCurrentAsOf: ContinuousClock.Instant? { freshness.currentAsOf }
+    public var stateCurrentAsOf: ContinuousClock.Instant? { freshness.currentAsOf(now: clock.now, core: freshnessView) }
+
+    private var freshnessView: FreshnessTracker.CoreView {
+        FreshnessTracker.CoreView(
+            id: id, term: core.term, leader: core.leader, isLeader: core.role == .leader, voters: core.configuration.voters,
+            commitIndex: core.commitIndex, appliedIndex: appliedIndex)
+    }
 
     public var status: NodeStatus {
         var peers: [NodeID: ReplicationStatus] = [:]

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# API conformance: runs schemathesis (PyPI) against the OpenAPI document a one-member development cluster
+# serves, with every check except "undeclared HTTP method" (the router answers 404, not 405, for a method
+# a path does not have). Starts the member in a temporary directory and removes it afterwards.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+Deploy/install-deps.sh
+command -v st >/dev/null 2>&1 || python3 -m pip install -q schemathesis
+swift build --product keycluster >&2
+binary="$(swift build --show-bin-path)/keycluster"
+work="$(mktemp -d)"
+"$binary" serve --data-dir "$work/data" >"$work/node.log" 2>&1 &
+node=$!
+trap 'kill "$node" 2>/dev/null; wait "$node" 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 1 100); do
+  curl -sf --cacert "$work/data/ca.pem" https://127.0.0.1:8101/readyz >/dev/null 2>&1 && break
+  sleep 0.1
+done
+st run https://127.0.0.1:8101/openapi.yaml --tls-verify "$work/data/ca.pem" --checks all \
+  --exclude-checks unsupported_method --max-examples "${EXAMPLES:-50}"

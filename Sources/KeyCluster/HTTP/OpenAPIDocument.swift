@@ -1,0 +1,248 @@
+/// The API's OpenAPI 3.1 description, served at `/openapi.yaml`. It is the contract clients and tools
+/// (schemathesis) test against; the routes in this folder implement it, and a test checks every route
+/// is described. Kept in code so the binary serves exactly the document it was built with.
+enum OpenAPIDocument {
+    static let yaml = """
+        openapi: 3.1.0
+        info:
+          title: KeyCluster
+          version: "0.1"
+          description: >
+            Vehicle key authorizations replicated with Raft across regions. Errors are RFC 9457 problem
+            documents (application/problem+json) with a stable `type`. Writes answer with the revision they
+            committed at; reads accept `minRevision` and wait (briefly) until this member has applied it.
+        servers:
+          - url: https://127.0.0.1:8101
+        components:
+          parameters:
+            vin:
+              name: vin
+              in: path
+              required: true
+              schema: {type: string, pattern: "^[A-HJ-NPR-Z0-9]{17}$"}
+            keyID:
+              name: keyID
+              in: path
+              required: true
+              schema: {type: string, pattern: "^[0-9a-f]{64}$"}
+            minRevision:
+              name: minRevision
+              in: query
+              required: false
+              description: >
+                A revision an earlier write returned. The member waits (up to 2 s) until it has applied it; a
+                revision never committed is 404.
+              schema: {type: integer, minimum: 0, maximum: 18446744073709551615}
+            keyHeaders-id:
+              name: KeyCluster-Key-ID
+              in: header
+              required: true
+              schema: {type: string, pattern: "^[0-9a-f]{64}$"}
+            keyHeaders-timestamp:
+              name: KeyCluster-Timestamp
+              in: header
+              required: true
+              schema: {type: string, pattern: "^[0-9]{1,16}$"}
+            keyHeaders-nonce:
+              name: KeyCluster-Nonce
+              in: header
+              required: true
+              schema: {type: string, pattern: "^[A-Za-z0-9_-]{16,64}$"}
+            keyHeaders-signature:
+              name: KeyCluster-Signature
+              in: header
+              required: true
+              schema: {type: string, maxLength: 128}
+          schemas:
+            Problem:
+              type: object
+              required: [type, title, status]
+              properties:
+                type: {type: string}
+                title: {type: string}
+                status: {type: integer}
+                detail: {type: string}
+                retryAfterSeconds: {type: integer}
+                members: {type: array, items: {type: string}}
+            Change:
+              type: object
+              required: [revision, grant]
+              properties:
+                revision: {type: integer}
+                grant: {type: object}
+            SignedDocument:
+              type: object
+              required: [kind, payload, signature, certificate]
+              properties:
+                kind: {type: string, enum: [UNLOCK-TOKEN, VEHICLE-KEY-LIST]}
+                payload: {type: string, description: base64 of the JSON claims}
+                signature: {type: string, description: base64 DER ECDSA P-256 signature}
+                certificate: {type: string, description: base64 DER certificate of the signing member}
+          responses:
+            Problem:
+              description: The request was refused; nothing changed.
+              content:
+                application/problem+json:
+                  schema: {$ref: "#/components/schemas/Problem"}
+        paths:
+          /healthz:
+            get:
+              summary: The process is up.
+              responses:
+                "200": {description: ok, content: {text/plain: {schema: {type: string}}}}
+          /readyz:
+            get:
+              summary: Ready when a leader is known or bounded reads can be served.
+              responses:
+                "200": {description: ready, content: {application/json: {schema: {type: object}}}}
+                "503": {$ref: "#/components/responses/Problem"}
+          /openapi.yaml:
+            get:
+              summary: This document.
+              responses:
+                "200": {description: the document, content: {application/yaml: {schema: {type: string}}}}
+          /v1/cluster/status:
+            get:
+              summary: This member's view of the cluster.
+              responses:
+                "200": {description: status, content: {application/json: {schema: {type: object}}}}
+          /v1/vehicles:
+            post:
+              summary: "Operator: enroll a vehicle with its first owner key (operator client certificate)."
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [vin, ownerPublicKey, ownerFormFactor]
+                      properties:
+                        vin: {type: string}
+                        ownerPublicKey: {type: string, description: base64 uncompressed X9.63 P-256 point}
+                        ownerFormFactor: {type: string, enum: [phone, card, fob, cloud]}
+              responses:
+                "200": {description: enrolled, content: {application/json: {schema: {$ref: "#/components/schemas/Change"}}}}
+                "4XX": {$ref: "#/components/responses/Problem"}
+                "503": {$ref: "#/components/responses/Problem"}
+          /v1/vehicles/{vin}:
+            get:
+              summary: A vehicle and its live grants.
+              parameters: [{$ref: "#/components/parameters/vin"}, {$ref: "#/components/parameters/minRevision"}]
+              responses:
+                "200": {description: the vehicle, content: {application/json: {schema: {type: object}}}}
+                "4XX": {$ref: "#/components/responses/Problem"}
+                "503": {$ref: "#/components/responses/Problem"}
+          /v1/vehicles/{vin}/audit:
+            get:
+              summary: A page of the vehicle's audit history.
+              parameters:
+                - {$ref: "#/components/parameters/vin"}
+                - {$ref: "#/components/parameters/minRevision"}
+                - {name: after, in: query, schema: {type: integer, minimum: 0, maximum: 18446744073709551615}}
+                - {name: limit, in: query, schema: {type: integer, minimum: 0, maximum: 100}}
+              responses:
+                "200": {description: records, content: {application/json: {schema: {type: object}}}}
+                "4XX": {$ref: "#/components/responses/Problem"}
+                "503": {$ref: "#/components/responses/Problem"}
+          /v1/vehicles/{vin}/key-list:
+            get:
+              summary: The vehicle's signed, versioned list of active keys, for offline use in the car.
+              parameters: [{$ref: "#/components/parameters/vin"}, {$ref: "#/components/parameters/minRevision"}]
+              responses:
+                "200": {description: signed list, content: {application/json: {schema: {$ref: "#/components/schemas/SignedDocument"}}}}
+                "4XX": {$ref: "#/components/responses/Problem"}
+                "503": {$ref: "#/components/responses/Problem"}
+          /v1/vehicles/{vin}/keys:
+            post:
+              summary: "Owner: grant a key (signed request, command 'grant')."
+              parameters:
+                - {$ref: "#/components/parameters/vin"}
+                - {$ref: "#/components/parameters/minRevision"}
+                - {$ref: "#/components/parameters/keyHeaders-id"}
+                - {$ref: "#/components/parameters/keyHeaders-timestamp"}
+                - {$ref: "#/components/parameters/keyHeaders-nonce"}
+                - {$ref: "#/components/parameters/keyHeaders-signature"}
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [publicKey, formFactor, role]
+                      properties:
+                        publicKey: {type: string}
+                        formFactor: {type: string, enum: [phone, card, fob, cloud]}
+                        role: {type: string, enum: [owner, driver, guest, fleetManager, service, monitor, chargingManager]}
+                        permissions: {type: array, items: {type: string, enum: [unlock, lock, drive, trunk, climate, charge]}}
+                        notBeforeUnixMs: {type: integer}
+                        notAfterUnixMs: {type: integer}
+              responses:
+                "200": {description: granted, content: {application/json: {schema: {$ref: "#/components/schemas/Change"}}}}
+                "4XX": {$ref: "#/components/responses/Problem"}
+                "503": {$ref: "#/components/responses/Problem"}
+          /v1/vehicles/{vin}/keys/{keyID}/{action}:
+            post:
+              summary: "Owner: revoke, suspend or resume a key (signed, command = action); operator: force-revoke (client certificate)."
+              parameters:
+                - {$ref: "#/components/parameters/vin"}
+                - {$ref: "#/components/parameters/keyID"}
+                - {name: action, in: path, required: true, schema: {type: string, enum: [revoke, suspend, resume, force-revoke]}}
+                - {$ref: "#/components/parameters/minRevision"}
+              responses:
+                "200": {description: changed, content: {application/json: {schema: {$ref: "#/components/schemas/Change"}}}}
+                "4XX": {$ref: "#/components/responses/Problem"}
+                "503": {$ref: "#/components/responses/Problem"}
+          /v1/vehicles/{vin}/commands:
+            post:
+              summary: "Key holder: ask for a vehicle command (signed, command = the permission); answers a signed token."
+              parameters:
+                - {$ref: "#/components/parameters/vin"}
+                - {$ref: "#/components/parameters/minRevision"}
+                - {$ref: "#/components/parameters/keyHeaders-id"}
+                - {$ref: "#/components/parameters/keyHeaders-timestamp"}
+                - {$ref: "#/components/parameters/keyHeaders-nonce"}
+                - {$ref: "#/components/parameters/keyHeaders-signature"}
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [command]
+                      properties:
+                        command: {type: string, enum: [unlock, lock, drive, trunk, climate, charge]}
+              responses:
+                "200": {description: token, content: {application/json: {schema: {$ref: "#/components/schemas/SignedDocument"}}}}
+                "4XX": {$ref: "#/components/responses/Problem"}
+                "503": {$ref: "#/components/responses/Problem"}
+          /debug/kv/{key}:
+            get:
+              summary: Diagnostic key/value read (tests and benchmarks).
+              parameters: [{name: key, in: path, required: true, schema: {type: string, maxLength: 256}}]
+              responses:
+                "200": {description: value, content: {application/json: {schema: {type: object}}}}
+                "4XX": {$ref: "#/components/responses/Problem"}
+            put:
+              summary: Diagnostic key/value write (tests and benchmarks).
+              parameters: [{name: key, in: path, required: true, schema: {type: string, maxLength: 256}}]
+              requestBody: {content: {application/octet-stream: {schema: {type: string}}}}
+              responses:
+                "200": {description: written, content: {application/json: {schema: {type: object}}}}
+                "4XX": {$ref: "#/components/responses/Problem"}
+                "503": {$ref: "#/components/responses/Problem"}
+          /debug/counter/{key}:
+            get:
+              summary: Diagnostic counter read.
+              parameters: [{name: key, in: path, required: true, schema: {type: string, maxLength: 256}}]
+              responses:
+                "200": {description: value, content: {application/json: {schema: {type: object}}}}
+                "4XX": {$ref: "#/components/responses/Problem"}
+            post:
+              summary: Diagnostic counter increment.
+              parameters: [{name: key, in: path, required: true, schema: {type: string, maxLength: 256}}]
+              responses:
+                "200": {description: incremented, content: {application/json: {schema: {type: object}}}}
+                "4XX": {$ref: "#/components/responses/Problem"}
+                "503": {$ref: "#/components/responses/Problem"}
+        """
+}
