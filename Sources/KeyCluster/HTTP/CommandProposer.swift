@@ -1,7 +1,6 @@
 import Foundation
 import Hummingbird
 import Raft
-import Synchronization
 
 /// Puts service commands through Raft for the HTTP handlers, and makes reads honour `minRevision`.
 struct CommandProposer: Sendable {
@@ -24,19 +23,10 @@ struct CommandProposer: Sendable {
         return (try JSONDecoder().decode(ServiceResult.self, from: Data(answer.result)), answer.revision)
     }
 
-    /// A linearizable read point: the revision of a barrier entry applied here, or nil when none could be
-    /// obtained within `timeout` (no leader reachable). The barrier goes through the log (one replicated
-    /// write); ReadIndex will replace it with a round of heartbeats.
-    func readBarrier(timeout: Duration) async -> UInt64? {
-        await withCheckedContinuation { continuation in
-            let answer = FirstAnswer(continuation)
-            // The barrier keeps going after the deadline (it is harmless); the caller just stops waiting.
-            Task { answer.resume(try? await propose(.readBarrier).revision) }
-            Task {
-                try? await Task.sleep(for: timeout)
-                answer.resume(nil)
-            }
-        }
+    /// A linearizable read point (ReadIndex: a heartbeat round through the leader, no log write), applied
+    /// here; nil when none could be obtained within `timeout` (no leader confirmed in time).
+    func linearizableReadPoint(timeout: Duration) async -> UInt64? {
+        try? await node.readIndex(timeout: timeout)
     }
 
     /// Waits until this member has applied the request's `minRevision` (a revision an earlier write
@@ -57,22 +47,6 @@ struct CommandProposer: Sendable {
                     title: "This member has not applied revision \(wanted) yet (at \(status.appliedIndex))", retryAfterSeconds: 1)
             }
             try await Task.sleep(for: .milliseconds(Self.revisionPollMilliseconds))
-        }
-    }
-}
-
-/// Resumes a continuation with whichever answer comes first and ignores the rest.
-private final class FirstAnswer<Value: Sendable>: Sendable {
-    private let continuation: Mutex<CheckedContinuation<Value, Never>?>
-
-    init(_ continuation: CheckedContinuation<Value, Never>) {
-        self.continuation = Mutex(continuation)
-    }
-
-    func resume(_ value: Value) {
-        continuation.withLock { pending in
-            pending?.resume(returning: value)
-            pending = nil
         }
     }
 }

@@ -7,6 +7,8 @@ extension ProposeError {
         switch self {
         case .refused(.noLeader):
             Problem("no-leader", status: .serviceUnavailable, title: "No leader is known; an election is in progress", retryAfterSeconds: 1)
+        case .refused(.transferInProgress):
+            Problem("leadership-transfer", status: .serviceUnavailable, title: "Leadership is being handed over", retryAfterSeconds: 1)
         case .refused(.uncommittedBytesLimitExceeded), .overloaded:
             Problem("overloaded", status: .tooManyRequests, title: "Too many writes are in flight", detail: description, retryAfterSeconds: 1)
         case .refused(.payloadTooLarge):

@@ -76,8 +76,8 @@ struct UnlockRoutes: Sendable {
 
     /// The revision and consistency a decision is read at (steps 1–3 above).
     private func readPoint(atLeast minRevision: UInt64) async throws -> (UInt64, ReadConsistency) {
-        if let barrier = await proposer.readBarrier(timeout: Self.strictReadTimeout) {
-            return (max(barrier, minRevision), .strict)
+        if let readPoint = await proposer.linearizableReadPoint(timeout: Self.strictReadTimeout) {
+            return (max(readPoint, minRevision), .strict)
         }
         let status = await proposer.node.status
         if maxStaleness > .zero, status.appliedIndex >= minRevision,

@@ -6,9 +6,6 @@
 enum ServiceCommand: Codable, Sendable, Equatable {
     /// A change to the key-authorization state.
     case domain(DomainCommand)
-    /// Changes nothing; once it is applied here, this member's state is at least as new as every write
-    /// acknowledged before it was proposed — a linearizable read point obtained through the log.
-    case readBarrier
     /// Diagnostic key/value write used by the cluster tests and benchmarks; not part of the key domain.
     case debugPut(key: String, value: String)
     /// Diagnostic counter increment: applying a command twice shows up as a count above the increments made.

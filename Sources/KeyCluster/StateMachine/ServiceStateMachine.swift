@@ -32,8 +32,6 @@ struct ServiceStateMachine: ReplicatedStateMachine {
         switch command {
         case .domain(let command):
             return .domain(try authorizations.apply(command, at: index, in: txn))
-        case .readBarrier:
-            return .done
         case .debugPut(let key, let value):
             guard !key.isEmpty, key.utf8.count <= Self.maxDebugKeyBytes else { return .refused(reason: "key length") }
             try txn.put(Array(value.utf8), for: Array(key.utf8), in: debugValues)

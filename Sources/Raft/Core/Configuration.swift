@@ -1,11 +1,21 @@
 /// Who votes. Kept as a sorted array, never iterated as a `Set`, so that message order — and with it
-/// every simulated run — is the same for the same seed. Issue 4 adds learners and a joint
-/// (outgoing) voter set here; quorum questions already go through `Quorum` so they can follow.
+/// every simulated run — is the same for the same seed. Membership changes one server at a time
+/// (see `RaftCore+Membership`), so there is never a joint (outgoing) voter set.
+///
+/// Learners replicate the log but never vote, never count toward commit and never campaign. Each
+/// member's region feeds `VoterPlacement`; a member without one is placed in `unknownRegion`.
 public struct MembershipConfiguration: Sendable, Equatable, CustomStringConvertible {
     public private(set) var voters: [NodeID]
+    public private(set) var learners: [NodeID]
+    public private(set) var regions: [NodeID: String]
 
-    public init(voters: some Sequence<NodeID>) {
+    public static let unknownRegion = "unknown"
+
+    public init(voters: some Sequence<NodeID>, learners: some Sequence<NodeID> = [NodeID](), regions: [NodeID: String] = [:]) {
         self.voters = Array(Set(voters)).sorted()
+        self.learners = Array(Set(learners).subtracting(self.voters)).sorted()
+        let members = Set(self.voters).union(self.learners)
+        self.regions = regions.filter { members.contains($0.key) }
         precondition(!self.voters.isEmpty, "a configuration needs at least one voter")
     }
 
@@ -13,5 +23,19 @@ public struct MembershipConfiguration: Sendable, Equatable, CustomStringConverti
         voters.contains(id)
     }
 
-    public var description: String { "voters \(voters)" }
+    public func isLearner(_ id: NodeID) -> Bool {
+        learners.contains(id)
+    }
+
+    /// Voters and learners, sorted: everyone a leader replicates to.
+    public var members: [NodeID] { (voters + learners).sorted() }
+
+    public func region(of id: NodeID) -> String { regions[id] ?? Self.unknownRegion }
+
+    /// The placement of the voters, for the one-region-loss check.
+    public var placement: VoterPlacement {
+        VoterPlacement(regions: Dictionary(uniqueKeysWithValues: voters.map { ($0, region(of: $0)) }))
+    }
+
+    public var description: String { learners.isEmpty ? "voters \(voters)" : "voters \(voters) learners \(learners)" }
 }

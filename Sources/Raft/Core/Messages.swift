@@ -21,12 +21,21 @@ public enum MessageBody: Sendable, Equatable, CustomStringConvertible {
     case appendEntries(AppendEntries)
     case appendEntriesResponse(AppendEntriesResponse)
     case heartbeat(Heartbeat)
-    case heartbeatResponse
+    case heartbeatResponse(HeartbeatResponse)
     case requestVote(VoteRequest)
     case requestVoteResponse(VoteResponse)
     /// A follower passing client proposals to the leader it knows. Not term-checked: a proposal is
     /// valid in any term, and a stale leader simply refuses it by not being leader.
     case forwardedProposal(ForwardedProposal)
+    /// Runtime to runtime: a piece of the leader's snapshot (see `Ready.snapshotsToSend`). `step(_:)`
+    /// ignores it; the receiving runtime assembles the chunks and calls `restore(_:from:term:)`.
+    case installSnapshotChunk(InstallSnapshotChunk)
+    /// A follower asks the leader to confirm a read (ReadIndex, thesis §6.4).
+    case readIndexRequest(ReadIndexRequest)
+    /// The leader's confirmed read index for a follower's read, or its refusal.
+    case readIndexResponse(ReadIndexResponse)
+    /// Leadership transfer (thesis §3.10): the leader tells a caught-up voter to campaign now.
+    case timeoutNow
 
     public var description: String {
         switch self {
@@ -37,10 +46,14 @@ public enum MessageBody: Sendable, Equatable, CustomStringConvertible {
                 ? "append-reject \(response.rejectedIndex) hint \(response.conflictHint)"
                 : "append-ok match \(response.matchIndex)"
         case .heartbeat(let heartbeat): "heartbeat commit \(heartbeat.commit)"
-        case .heartbeatResponse: "heartbeat-ok"
+        case .heartbeatResponse(let response): "heartbeat-ok round \(response.readRound)"
         case .requestVote(let request): "\(request.kind)-request last \(request.lastLog)"
         case .requestVoteResponse(let response): "\(response.kind)-\(response.granted ? "granted" : "rejected")"
         case .forwardedProposal(let proposal): "forwarded-proposal n=\(proposal.payloads.count)"
+        case .installSnapshotChunk(let chunk): "snapshot-chunk \(chunk.metadata.position) @\(chunk.offset)+\(chunk.data.count)\(chunk.isLast ? " last" : "")"
+        case .readIndexRequest(let request): "read-index-request ctx \(request.context)"
+        case .readIndexResponse(let response): "read-index-response ctx \(response.context) index \(response.index.map(String.init) ?? "refused")"
+        case .timeoutNow: "timeout-now"
         }
     }
 }
@@ -84,9 +97,22 @@ public struct AppendEntriesResponse: Sendable, Equatable {
 /// so a follower never marks as committed an entry it may not hold.
 public struct Heartbeat: Sendable, Equatable {
     public var commit: LogIndex
+    /// The leader's latest ReadIndex round; the answer echoes it (`RaftCore+ReadIndex`).
+    public var readRound: UInt64
 
-    public init(commit: LogIndex) {
+    public init(commit: LogIndex, readRound: UInt64 = 0) {
         self.commit = commit
+        self.readRound = readRound
+    }
+}
+
+/// The answer to a heartbeat, echoing its read round: proof that this follower still followed the
+/// leader after every read of that round was registered.
+public struct HeartbeatResponse: Sendable, Equatable {
+    public var readRound: UInt64
+
+    public init(readRound: UInt64) {
+        self.readRound = readRound
     }
 }
 
@@ -101,10 +127,14 @@ public enum ElectionKind: Sendable, Equatable, CustomStringConvertible {
 public struct VoteRequest: Sendable, Equatable {
     public var kind: ElectionKind
     public var lastLog: LogPosition
+    /// Sent by a transfer target after `TimeoutNow`: voters set leader stickiness aside, because the
+    /// leader itself asked for this election (etcd's campaignTransfer).
+    public var isLeadershipTransfer: Bool
 
-    public init(kind: ElectionKind, lastLog: LogPosition) {
+    public init(kind: ElectionKind, lastLog: LogPosition, isLeadershipTransfer: Bool = false) {
         self.kind = kind
         self.lastLog = lastLog
+        self.isLeadershipTransfer = isLeadershipTransfer
     }
 }
 

@@ -20,6 +20,22 @@ public struct RaftOptions: Sendable, Equatable {
     public var maxUncommittedBytes: Int = 16 << 20
     /// Entry bytes handed to the state machine per `Ready`, so one Ready never stalls the runtime.
     public var maxReadyApplyBytes: Int = 8 << 20
+    /// Applied entries since the last snapshot after which `shouldSnapshot` says the runtime should take one.
+    public var snapshotThresholdEntries: Int = 10_000
+    /// Entries kept before a snapshot's index when compacting, so a follower a little behind still
+    /// catches up from the log instead of needing the whole snapshot.
+    public var retainedEntriesForSlowFollowers: Int = 1_000
+    /// Ticks a leader waits for a follower to report a sent snapshot installed before it retries.
+    public var snapshotTimeoutTicks: Int = 100
+    /// A learner is promoted only when its log is within this many entries of the leader's last index.
+    public var maxPromotionLagEntries: Int = 100
+    /// ReadIndex reads a member keeps waiting (as leader, its own and its followers'; as follower,
+    /// those forwarded to the leader); beyond it `readIndex(context:)` refuses.
+    public var maxPendingReads: Int = 4_096
+    /// Fast failover: after the leader's connection is lost, the k-th follower by id campaigns after
+    /// k × this many ticks (the first at once), so followers do not split the vote. Should exceed two
+    /// round trips (a pre-vote and a vote).
+    public var failoverStaggerTicks: Int = 1
 
     public init() {}
 
@@ -34,5 +50,11 @@ public struct RaftOptions: Sendable, Equatable {
         precondition(maxEntriesPerMessage >= 1, "maxEntriesPerMessage must be at least 1")
         precondition(maxUncommittedBytes >= 1, "maxUncommittedBytes must be at least 1")
         precondition(maxReadyApplyBytes >= 1, "maxReadyApplyBytes must be at least 1")
+        precondition(snapshotThresholdEntries >= 1, "snapshotThresholdEntries must be at least 1")
+        precondition(retainedEntriesForSlowFollowers >= 0, "retainedEntriesForSlowFollowers must not be negative")
+        precondition(snapshotTimeoutTicks > heartbeatIntervalTicks, "snapshotTimeoutTicks must exceed the heartbeat interval")
+        precondition(maxPromotionLagEntries >= 0, "maxPromotionLagEntries must not be negative")
+        precondition(maxPendingReads >= 1, "maxPendingReads must be at least 1")
+        precondition(failoverStaggerTicks >= 1, "failoverStaggerTicks must be at least 1")
     }
 }

@@ -5,6 +5,9 @@ public enum ReplicationState: Sendable, Equatable {
     case probe
     /// The follower's log is known to match: appends are pipelined within the inflight bounds.
     case replicate
+    /// The follower needs entries that are compacted away: the runtime is streaming it a snapshot.
+    /// No appends until it reports the snapshot installed, or `snapshotTimeoutTicks` pass.
+    case snapshot
 }
 
 /// The leader's view of one follower (Raft Figure 2, `nextIndex` and `matchIndex`).
@@ -19,6 +22,9 @@ struct Progress: Sendable, Equatable {
     var inflights: Inflights
     /// Whether the follower was heard from since the last CheckQuorum round.
     var recentActive = false
+    /// In snapshot state: the index of the snapshot being sent, and ticks since it was asked for.
+    var pendingSnapshotIndex: LogIndex = 0
+    var snapshotElapsedTicks = 0
 
     init(next: LogIndex, options: RaftOptions) {
         self.next = next
@@ -30,6 +36,7 @@ struct Progress: Sendable, Equatable {
         switch state {
         case .probe: probeSent
         case .replicate: inflights.isFull
+        case .snapshot: true
         }
     }
 
@@ -37,6 +44,13 @@ struct Progress: Sendable, Equatable {
         state = .probe
         next = match + 1
         probeSent = false
+        inflights.reset()
+    }
+
+    mutating func becomeSnapshot(index: LogIndex) {
+        state = .snapshot
+        pendingSnapshotIndex = index
+        snapshotElapsedTicks = 0
         inflights.reset()
     }
 
@@ -66,6 +80,8 @@ struct Progress: Sendable, Equatable {
             }
         case .probe:
             probeSent = true
+        case .snapshot:
+            preconditionFailure("no appends while a snapshot is being sent")
         }
     }
 
@@ -83,6 +99,9 @@ struct Progress: Sendable, Equatable {
             next = max(min(rejected, resumeAfter + 1), match + 1)
             probeSent = false
             return true
+        case .snapshot:
+            // Answers to appends sent before the snapshot; the snapshot settles where the follower stands.
+            return false
         }
     }
 }

@@ -16,12 +16,15 @@ public enum ProposalError: Error, Sendable, Equatable, CustomStringConvertible {
     case uncommittedBytesLimitExceeded(limitBytes: Int)
     /// The payload is larger than one append message may carry (`maxMessageBytes`).
     case payloadTooLarge(payloadBytes: Int, limitBytes: Int)
+    /// The leader is handing over to `to` (`transferLeadership(to:)`); retry on the new leader.
+    case transferInProgress(to: NodeID)
 
     public var description: String {
         switch self {
         case .noLeader: "no leader is known; retry later"
         case .uncommittedBytesLimitExceeded(let limit): "more than \(limit) uncommitted bytes; retry later"
         case .payloadTooLarge(let size, let limit): "payload of \(size) bytes exceeds the \(limit)-byte limit"
+        case .transferInProgress(let target): "leadership is moving to \(target); retry there"
         }
     }
 }

@@ -8,8 +8,9 @@ extension RaftCore {
         campaign(.preVote)
     }
 
-    /// Starts a pre-election or an election and asks every other voter.
-    mutating func campaign(_ kind: ElectionKind) {
+    /// Starts a pre-election or an election and asks every other voter. `isLeadershipTransfer` marks
+    /// an election the leader asked for (`TimeoutNow`).
+    mutating func campaign(_ kind: ElectionKind, isLeadershipTransfer: Bool = false) {
         let electionTerm: Term
         switch kind {
         case .preVote:
@@ -24,7 +25,7 @@ extension RaftCore {
             concludeElection(kind)
             return
         }
-        let request = VoteRequest(kind: kind, lastLog: log.lastPosition)
+        let request = VoteRequest(kind: kind, lastLog: log.lastPosition, isLeadershipTransfer: isLeadershipTransfer)
         for peer in peers {
             send(to: peer, term: electionTerm, .requestVote(request))
         }
@@ -40,7 +41,7 @@ extension RaftCore {
     /// Leader stickiness: a member that heard from a live leader within the election timeout refuses
     /// to help replace it, so a node returning from a partition cannot depose a healthy leader.
     var isWithinLeaderLease: Bool {
-        leader != nil && electionElapsedTicks < options.electionTimeoutTicks
+        leader != nil && !failover.isLeaderContactLost && electionElapsedTicks < options.electionTimeoutTicks
     }
 
     /// Compares the message's term with ours (Raft §5.1) and returns whether to go on handling it.
@@ -48,16 +49,17 @@ extension RaftCore {
         if message.term > term {
             switch message.body {
             case .requestVote(let request):
-                if isWithinLeaderLease { return false }
+                if isWithinLeaderLease && !request.isLeadershipTransfer { return false }
                 // A pre-vote must leave no trace: answering it does not move our term.
                 if request.kind == .preVote { return true }
                 becomeFollower(term: message.term, leader: nil)
             case .requestVoteResponse(let response) where response.kind == .preVote && response.granted:
                 // Granted pre-votes echo the term we would campaign in; it is not yet ours.
                 return true
-            case .appendEntries, .heartbeat:
+            case .appendEntries, .heartbeat, .timeoutNow:
                 becomeFollower(term: message.term, leader: message.from)
-            case .appendEntriesResponse, .heartbeatResponse, .requestVoteResponse, .forwardedProposal:
+            case .appendEntriesResponse, .heartbeatResponse, .requestVoteResponse, .forwardedProposal, .installSnapshotChunk,
+                 .readIndexRequest, .readIndexResponse:
                 becomeFollower(term: message.term, leader: nil)
             }
             return true
@@ -66,7 +68,7 @@ extension RaftCore {
             switch message.body {
             case .appendEntries, .heartbeat:
                 // A deposed leader keeps sending; our higher term in the reply makes it step down.
-                send(to: message.from, term: term, .heartbeatResponse)
+                send(to: message.from, term: term, .heartbeatResponse(HeartbeatResponse(readRound: 0)))
             case .requestVote(let request) where request.kind == .preVote:
                 // Tell a pre-candidate with a stale term about ours, so it catches up instead of retrying.
                 send(to: message.from, term: term, .requestVoteResponse(VoteResponse(kind: .preVote, granted: false)))
@@ -84,6 +86,9 @@ extension RaftCore {
         let canVote = vote == candidate
             || (vote == nil && leader == nil)
             || (request.kind == .preVote && requestTerm > term)
+        // A member answers whatever its own configuration says (Raft thesis §4.1): a learner that was
+        // promoted without knowing it yet must still be able to vote. Candidates ask, and count,
+        // only the voters of their configuration, so a learner's answer never decides anything.
         let granted = canVote && request.lastLog.isAtLeastAsUpToDate(as: log.lastPosition)
         // A granted answer carries the request's term so a pre-candidate can count it; a refusal
         // carries ours so a candidate behind us learns of it.
@@ -113,7 +118,8 @@ extension RaftCore {
             case .lost: becomeFollower(term: term, leader: nil)
             case .pending: break
             }
-        case .appendEntriesResponse, .heartbeatResponse, .requestVote, .forwardedProposal:
+        case .appendEntriesResponse, .heartbeatResponse, .requestVote, .forwardedProposal, .installSnapshotChunk,
+             .readIndexRequest, .readIndexResponse, .timeoutNow:
             break
         }
     }

@@ -8,7 +8,10 @@ extension RaftCore {
         case .heartbeat(let heartbeat):
             heardFromLeader(message.from)
             acceptHeartbeat(heartbeat, from: message.from)
-        case .appendEntriesResponse, .heartbeatResponse, .requestVote, .requestVoteResponse, .forwardedProposal:
+        case .timeoutNow:
+            campaignOnTimeoutNow()
+        case .appendEntriesResponse, .heartbeatResponse, .requestVote, .requestVoteResponse, .forwardedProposal, .installSnapshotChunk,
+             .readIndexRequest, .readIndexResponse:
             break
         }
     }
@@ -16,6 +19,7 @@ extension RaftCore {
     private mutating func heardFromLeader(_ sender: NodeID) {
         electionElapsedTicks = 0
         leader = sender
+        restoreLeaderContact()
     }
 
     /// Appends if our log holds `append.previous`; otherwise rejects with a hint that lets the leader
@@ -35,6 +39,7 @@ extension RaftCore {
         }
         // Refusing to replace a committed entry: only a leader that already broke safety would ask.
         guard log.appendReplacingConflicts(append.entries) else { return }
+        refreshConfiguration(afterAppending: append.entries)
         let lastNewIndex = append.previous.index + LogIndex(append.entries.count)
         // Only entries known to match the leader's log may be marked committed (Figure 2, rule 5).
         log.commit(to: min(append.leaderCommit, lastNewIndex))
@@ -45,7 +50,7 @@ extension RaftCore {
     /// a message that claims more.
     mutating func acceptHeartbeat(_ heartbeat: Heartbeat, from sender: NodeID) {
         log.commit(to: min(heartbeat.commit, log.lastIndex))
-        send(to: sender, term: term, .heartbeatResponse)
+        send(to: sender, term: term, .heartbeatResponse(HeartbeatResponse(readRound: heartbeat.readRound)))
     }
 
     /// Entries must run on from `previous` without gaps, and none may claim a term after the message's.

@@ -20,5 +20,9 @@ extension RaftCore {
         case .follower:
             precondition(leader != id, "a follower does not follow itself")
         }
+        checkReadIndexInvariants()
+        checkTransferInvariants()
+        checkSnapshotAndMembershipInvariants()
+        checkFailoverInvariants()
     }
 }

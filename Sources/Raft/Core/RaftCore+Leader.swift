@@ -2,6 +2,8 @@
 /// heartbeats, CheckQuorum, proposals and their uncommitted-bytes bound.
 extension RaftCore {
     mutating func tickLeader() {
+        guard !stepDownIfRemoved() else { return }
+        tickSnapshotTransfers()
         heartbeatElapsedTicks += 1
         electionElapsedTicks += 1
         if electionElapsedTicks >= options.electionTimeoutTicks {
@@ -27,9 +29,12 @@ extension RaftCore {
         switch message.body {
         case .appendEntriesResponse(let response):
             handleAppendResponse(response, from: message.from)
-        case .heartbeatResponse:
+            sendTimeoutNowIfCaughtUp()
+        case .heartbeatResponse(let response):
             handleHeartbeatResponse(from: message.from)
-        case .appendEntries, .heartbeat, .requestVote, .requestVoteResponse, .forwardedProposal:
+            acknowledgeReadRound(response.readRound, from: message.from)
+        case .appendEntries, .heartbeat, .requestVote, .requestVoteResponse, .forwardedProposal, .installSnapshotChunk,
+             .readIndexRequest, .readIndexResponse, .timeoutNow:
             // Another leader in our term cannot exist; late vote answers are irrelevant now.
             break
         }
@@ -39,6 +44,8 @@ extension RaftCore {
 
     mutating func appendProposal(_ payload: [UInt8]) throws(ProposalError) -> LogPosition {
         precondition(role == .leader, "only a leader appends proposals")
+        // The transfer target must catch up with a log that stops growing (thesis §3.10).
+        if let transfer { throw .transferInProgress(to: transfer.target) }
         guard uncommittedBytes + payload.count <= options.maxUncommittedBytes else {
             throw .uncommittedBytesLimitExceeded(limitBytes: options.maxUncommittedBytes)
         }
@@ -60,6 +67,8 @@ extension RaftCore {
 
     mutating func appendAsLeader(_ entry: Entry) {
         log.appendLast(entry)
+        // Single-server rule: a configuration takes effect as soon as it is in the log.
+        refreshConfiguration(afterAppending: [entry])
         progress[id]?.match = log.lastIndex
         progress[id]?.next = log.lastIndex + 1
         _ = commitIfQuorumReplicated()
@@ -70,7 +79,7 @@ extension RaftCore {
     /// Sends every follower what its window allows: new entries pipelined up to the inflight bounds,
     /// or else one empty append carrying the commit index.
     mutating func broadcastAppend() {
-        for peer in peers where sendAppend(to: peer, allowEmpty: true) {
+        for peer in replicationPeers where sendAppend(to: peer, allowEmpty: true) {
             fillPipeline(to: peer)
         }
     }
@@ -81,9 +90,9 @@ extension RaftCore {
     }
 
     mutating func broadcastHeartbeat() {
-        for peer in peers {
+        for peer in replicationPeers {
             guard let match = progress[peer]?.match else { continue }
-            send(to: peer, term: term, .heartbeat(Heartbeat(commit: min(match, log.commitIndex))))
+            send(to: peer, term: term, .heartbeat(Heartbeat(commit: min(match, log.commitIndex), readRound: reads.latestRound)))
         }
     }
 
@@ -93,8 +102,11 @@ extension RaftCore {
     mutating func sendAppend(to peer: NodeID, allowEmpty: Bool) -> Bool {
         guard var peerProgress = progress[peer], !peerProgress.isPaused else { return false }
         let previousIndex = peerProgress.next - 1
-        // Issue 4: when the previous entry is compacted away, a snapshot is sent instead.
-        guard let previousTerm = log.term(at: previousIndex) else { return false }
+        // When the previous entry is compacted away, the follower gets the snapshot instead.
+        guard let previousTerm = log.term(at: previousIndex) else {
+            sendSnapshot(to: peer)
+            return false
+        }
         let batch = log.entries(from: peerProgress.next, maxCount: options.maxEntriesPerMessage, maxBytes: options.maxMessageBytes)
         guard !batch.isEmpty || allowEmpty else { return false }
         peerProgress.sent(lastIndex: batch.last?.index ?? previousIndex, entryCount: batch.count, bytes: batch.byteCount)
@@ -140,6 +152,8 @@ extension RaftCore {
         switch peerProgress.state {
         case .probe: peerProgress.becomeReplicate()
         case .replicate: peerProgress.inflights.freeThrough(response.matchIndex)
+        case .snapshot where peerProgress.match >= peerProgress.pendingSnapshotIndex: peerProgress.becomeReplicate()
+        case .snapshot: break
         }
         progress[peer] = peerProgress
         if commitIfQuorumReplicated() {

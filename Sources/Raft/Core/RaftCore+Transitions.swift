@@ -16,6 +16,9 @@ extension RaftCore {
         progress.removeAll()
         uncommittedBytes = 0
         hasUnsentProposals = false
+        transfer = nil
+        restoreLeaderContact()
+        abandonReads()
     }
 
     mutating func becomeFollower(term newTerm: Term, leader newLeader: NodeID?) {
@@ -48,8 +51,8 @@ extension RaftCore {
         reset(term: term)
         role = .leader
         leader = id
-        for voter in configuration.voters {
-            progress[voter] = Progress(next: log.lastIndex + 1, options: options)
+        for member in configuration.members {
+            progress[member] = Progress(next: log.lastIndex + 1, options: options)
         }
         appendAsLeader(Entry(index: log.lastIndex + 1, term: term, kind: .empty))
         broadcastAppend()

@@ -36,10 +36,22 @@ public struct RaftCore: Sendable {
     var hasUnsentProposals = false
     var lastReadyHardState: HardState
     var lastReadyRoleState: RoleState
+    /// The latest snapshot and what of it the runtime must install or send (`RaftCore+Snapshot`).
+    var snapshots: SnapshotState
+    /// Where the configuration in force comes from (`RaftCore+Membership`).
+    var membership: MembershipState
+    /// ReadIndex reads waiting for confirmation, and outcomes for the next Ready (`RaftCore+ReadIndex`).
+    var reads = ReadIndexState()
+    /// Leader only: the leadership transfer in progress (`RaftCore+Transfer`).
+    var transfer: LeadershipTransfer?
+    /// Follower only: the transport reported the leader's connection lost (`RaftCore+Failover`).
+    var failover = FailoverState()
 
     /// Builds a member from what its storage holds: the durable hard state and log (entries after
-    /// `boundary`), and the index the state machine has applied durably. A new member passes the
-    /// defaults. `randomSeed` makes its election timeouts reproducible; give each member its own.
+    /// `boundary`), the index the state machine has applied durably, and the metadata of the latest
+    /// snapshot saved (required once anything was compacted). A new member passes the defaults.
+    /// `configuration` is the bootstrap membership; the snapshot's and then the log's configuration
+    /// entries take precedence. `randomSeed` makes its election timeouts reproducible; give each member its own.
     public init(
         id: NodeID,
         configuration: MembershipConfiguration,
@@ -48,9 +60,12 @@ public struct RaftCore: Sendable {
         entries: [Entry] = [],
         boundary: LogPosition = .origin,
         appliedIndex: LogIndex = 0,
+        snapshot: SnapshotMetadata? = nil,
         randomSeed: UInt64
     ) {
         options.validate()
+        precondition(boundary.index == 0 || (snapshot?.index ?? 0) >= boundary.index, "a compacted log needs the snapshot that covers it")
+        precondition(appliedIndex >= (snapshot?.index ?? 0), "the state machine holds the snapshot, so it applied at least its index")
         precondition(entries.last.map { $0.term <= hardState.term } ?? true, "stored entries from a term later than the stored term")
         self.id = id
         self.options = options
@@ -61,6 +76,9 @@ public struct RaftCore: Sendable {
         self.random = DeterministicRandom(seed: randomSeed)
         self.lastReadyHardState = hardState
         self.lastReadyRoleState = RoleState(role: .follower, leader: nil, term: hardState.term)
+        self.snapshots = SnapshotState(latest: snapshot)
+        self.membership = MembershipState(base: snapshot?.configuration ?? configuration, position: snapshot?.position ?? boundary)
+        refreshConfiguration()
         resetRandomizedElectionTimeout()
         lastReadyHardState = self.hardState
         checkInvariants(termBefore: term)
@@ -76,6 +94,9 @@ public struct RaftCore: Sendable {
         case .leader: tickLeader()
         case .follower, .preCandidate, .candidate: tickElection()
         }
+        tickTransfer()
+        tickFailover()
+        tickReads()
         checkInvariants(termBefore: termBefore)
     }
 
@@ -84,14 +105,25 @@ public struct RaftCore: Sendable {
         let termBefore = term
         defer { checkInvariants(termBefore: termBefore) }
         guard message.to == id, message.from != id else { return }
+        // Snapshot chunks are the runtime's business; it calls `restore` once it holds them all.
+        if case .installSnapshotChunk = message.body { return }
         if case .forwardedProposal(let proposal) = message.body {
             acceptForwarded(proposal)
             return
         }
         guard observeTerm(of: message) else { return }
-        if case .requestVote(let request) = message.body {
+        switch message.body {
+        case .requestVote(let request):
             answerVoteRequest(request, from: message.from, requestTerm: message.term)
             return
+        case .readIndexRequest(let request):
+            answerReadIndexRequest(request, from: message.from)
+            return
+        case .readIndexResponse(let response):
+            completeForwardedRead(response, from: message.from)
+            return
+        default:
+            break
         }
         switch role {
         case .leader: stepLeader(message)
@@ -124,7 +156,7 @@ public struct RaftCore: Sendable {
     /// Whether `ready()` would return anything.
     public var hasReady: Bool {
         hasUnsentProposals || hardState != lastReadyHardState || log.hasUnpersisted || !outbox.isEmpty
-            || log.hasUnapplied || roleState != lastReadyRoleState
+            || log.hasUnapplied || roleState != lastReadyRoleState || snapshots.hasOutput || hasReadIndexWork
     }
 
     /// Takes everything accumulated since the last call. The caller must carry it out as `Ready`
@@ -136,15 +168,21 @@ public struct RaftCore: Sendable {
             hasUnsentProposals = false
             broadcastAppend()
         }
+        startReadRound()
         var ready = Ready()
         if hardState != lastReadyHardState {
             ready.hardState = hardState
             lastReadyHardState = hardState
         }
+        ready.snapshotToInstall = snapshots.toInstall
+        snapshots.toInstall = nil
         ready.entriesToAppend = log.takeUnpersisted()
         ready.messages = outbox
         outbox.removeAll()
+        ready.snapshotsToSend = snapshots.toSend
+        snapshots.toSend.removeAll()
         ready.committedEntries = log.takeCommittedUnapplied(maxBytes: options.maxReadyApplyBytes)
+        takeReadOutcomes(into: &ready)
         if roleState != lastReadyRoleState {
             ready.roleChange = roleState
             lastReadyRoleState = roleState
@@ -183,7 +221,11 @@ public struct RaftCore: Sendable {
 
     var quorum: MajorityQuorum { MajorityQuorum(voters: configuration.voters) }
 
+    /// The other voters: whom elections ask.
     var peers: [NodeID] { configuration.voters.filter { $0 != id } }
+
+    /// The other voters and the learners: whom a leader replicates to.
+    var replicationPeers: [NodeID] { configuration.members.filter { $0 != id } }
 
     mutating func resetRandomizedElectionTimeout() {
         let timeout = options.electionTimeoutTicks

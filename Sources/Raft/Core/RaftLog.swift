@@ -1,5 +1,5 @@
 /// The core's in-memory copy of the log, plus the bookkeeping of what has been handed to the runtime
-/// for persisting and for applying. Entries before `boundary` have been compacted (issue 4 compacts).
+/// for persisting and for applying. Entries through `boundary` have been compacted into a snapshot.
 struct RaftLog: Sendable, Equatable {
     /// The last compacted position; the first held entry is `boundary.index + 1`.
     private(set) var boundary: LogPosition
@@ -101,6 +101,33 @@ struct RaftLog: Sendable, Equatable {
         let batch = Self.prefix(range, maxCount: range.count, maxBytes: maxBytes)
         appliedIndex += UInt64(batch.count)
         return batch
+    }
+
+    /// Drops held entries through `index` (already applied, so durable and committed), keeping its
+    /// position as the boundary. Compacting at or below the boundary does nothing.
+    mutating func compact(through index: LogIndex) {
+        guard index > boundary.index else { return }
+        precondition(index <= appliedIndex, "only applied entries are compacted")
+        let newBoundary = entries[offset(of: index)].position
+        entries.removeFirst(offset(of: index) + 1)
+        boundary = newBoundary
+    }
+
+    /// Makes an installed snapshot the log's start: everything through `snapshot` is committed and
+    /// applied. If the log holds `snapshot` itself, the entries after it are kept (Raft §7): they may
+    /// already count toward a quorum; otherwise the whole log is discarded.
+    mutating func restore(to snapshot: LogPosition) {
+        precondition(snapshot.index > commitIndex, "a snapshot never rolls back committed entries")
+        if matches(snapshot) {
+            entries.removeFirst(offset(of: snapshot.index) + 1)
+            firstUnhandedIndex = max(firstUnhandedIndex, snapshot.index + 1)
+        } else {
+            entries.removeAll()
+            firstUnhandedIndex = snapshot.index + 1
+        }
+        boundary = snapshot
+        commitIndex = snapshot.index
+        appliedIndex = snapshot.index
     }
 
     private func offset(of index: LogIndex) -> Int {

@@ -14,38 +14,63 @@ public struct Ready: Sendable, Equatable {
     ///    replaced (a conflicting suffix written by an old leader). Durable before `messages` are sent,
     ///    because an append acknowledgement promises the follower holds them.
     public var entriesToAppend: [Entry]
+    /// 1. Persist first, in the same durable write and BEFORE `entriesToAppend`: a snapshot this member
+    ///    accepted in `restore(_:from:term:)`. Atomically: make the received snapshot bytes the state
+    ///    machine (its applied index becomes `index`), remember the metadata (restart passes it back as
+    ///    `snapshot:`), and reset the stored log — if it holds `index` with `term`, compact through
+    ///    `index`; otherwise drop every stored entry and make `position` the boundary.
+    public var snapshotToInstall: SnapshotMetadata?
     /// 2. Send only after 1 is durable. Each message may depend on the writes of this Ready or an earlier
     ///    one. Order between messages does not matter; losing any of them is safe (Raft retries).
     public var messages: [Message]
+    /// 2. With `messages`: peers that need this leader's latest snapshot (the one whose metadata the
+    ///    runtime passed to `compact(through:snapshot:)`, or a newer one saved since). Stream its bytes to each as bounded
+    ///    `.installSnapshotChunk` messages, in this Ready's term; losing any is safe (the core retries
+    ///    after `snapshotTimeoutTicks`).
+    public var snapshotsToSend: [SnapshotSend]
     /// 3. Apply after 1, in index order. Entries known committed; every one of them is in this or an
     ///    earlier Ready's `entriesToAppend` (or in storage at start).
     public var committedEntries: [Entry]
     /// Informational: the member's role and known leader when they changed in this batch, else nil.
     /// Needs no persisting; lets the runtime route clients and fail waiting proposals promptly.
     public var roleChange: RoleState?
+    /// 4. Reads cleared by ReadIndex (`readIndex(context:)`). The runtime answers each read only once
+    ///    its state machine has applied through `index` (after this Ready's `committedEntries` or
+    ///    later ones), from that state; answering earlier could miss a write that completed before the
+    ///    read began. Needs no persisting.
+    public var readStates: [ReadState] = []
+    /// 4. Reads the core gave up on (leadership changed, leader refused, no answer within an election
+    ///    timeout). The runtime answers them with a retryable error. A read neither released nor failed
+    ///    is still pending; the runtime may time it out by itself.
+    public var failedReads: [ReadFailure] = []
 
     public init(
         hardState: HardState? = nil,
         entriesToAppend: [Entry] = [],
+        snapshotToInstall: SnapshotMetadata? = nil,
         messages: [Message] = [],
+        snapshotsToSend: [SnapshotSend] = [],
         committedEntries: [Entry] = [],
         roleChange: RoleState? = nil
     ) {
         self.hardState = hardState
         self.entriesToAppend = entriesToAppend
+        self.snapshotToInstall = snapshotToInstall
         self.messages = messages
+        self.snapshotsToSend = snapshotsToSend
         self.committedEntries = committedEntries
         self.roleChange = roleChange
     }
 
     /// True when there is nothing to persist, send or apply.
     public var isEmpty: Bool {
-        hardState == nil && entriesToAppend.isEmpty && messages.isEmpty && committedEntries.isEmpty && roleChange == nil
+        hardState == nil && entriesToAppend.isEmpty && snapshotToInstall == nil && messages.isEmpty && snapshotsToSend.isEmpty
+            && committedEntries.isEmpty && roleChange == nil && readStates.isEmpty && failedReads.isEmpty
     }
 
     /// Whether step 1 has anything to write (the runtime may skip the fsync otherwise).
     public var needsPersisting: Bool {
-        hardState != nil || !entriesToAppend.isEmpty
+        hardState != nil || !entriesToAppend.isEmpty || snapshotToInstall != nil
     }
 }
 

@@ -55,6 +55,17 @@ public final class InMemoryLogStore: RaftLogStore {
         storedBoundary = newBoundary
     }
 
+    /// `Ready.snapshotToInstall`: the log restarts at `snapshot`. Entries after it are kept when the log
+    /// holds `snapshot` itself (Raft §7); otherwise every entry goes. (The LMDB store needs the same.)
+    public func restore(toSnapshot snapshot: LogPosition) {
+        if snapshot.index > storedBoundary.index, (try? term(at: snapshot.index)) == snapshot.term {
+            storedEntries.removeFirst(Int(snapshot.index - storedBoundary.index))
+        } else {
+            storedEntries.removeAll()
+        }
+        storedBoundary = snapshot
+    }
+
     private func entry(at index: LogIndex) throws(LogStoreError) -> Entry {
         guard index > storedBoundary.index else {
             throw .compacted(requested: index, boundary: storedBoundary.index)

@@ -6,7 +6,9 @@ import Logging
 public final class PeerMessageTransport: RaftMessageTransport {
     public let peers: PeerTransport
     public let inbound: AsyncStream<Message>
+    public let unreachablePeers: AsyncStream<NodeID>
     private let pump: Task<Void, Never>
+    private let linkPump: Task<Void, Never>
 
     /// Decoded messages waiting for the node; beyond this the oldest are dropped (Raft retransmits).
     public static let maxBufferedInboundMessages = 4_096
@@ -16,6 +18,16 @@ public final class PeerMessageTransport: RaftMessageTransport {
         let (stream, continuation) = AsyncStream.makeStream(
             of: Message.self, bufferingPolicy: .bufferingNewest(Self.maxBufferedInboundMessages))
         inbound = stream
+        let (unreachable, unreachableContinuation) = AsyncStream.makeStream(
+            of: NodeID.self, bufferingPolicy: .bufferingNewest(Self.maxBufferedLinkEvents))
+        unreachablePeers = unreachable
+        let events = peers.linkEvents
+        linkPump = Task {
+            for await event in events {
+                if case .disconnected(let peer) = event { unreachableContinuation.yield(NodeID(peer)) }
+            }
+            unreachableContinuation.finish()
+        }
         let frames = peers.inboundFrames
         pump = Task {
             for await frame in frames {
@@ -35,8 +47,12 @@ public final class PeerMessageTransport: RaftMessageTransport {
         }
     }
 
+    /// Link-loss notices waiting for the node; only the latest matter.
+    public static let maxBufferedLinkEvents = 64
+
     deinit {
         pump.cancel()
+        linkPump.cancel()
     }
 
     public func send(_ messages: [Message]) {
@@ -48,8 +64,10 @@ public final class PeerMessageTransport: RaftMessageTransport {
     /// Small, latency-critical messages go in the control lane; log-carrying ones in bulk.
     static func lane(of body: MessageBody) -> PeerTransportLane {
         switch body {
-        case .appendEntries, .forwardedProposal: .bulk
-        case .appendEntriesResponse, .heartbeat, .heartbeatResponse, .requestVote, .requestVoteResponse: .control
+        case .appendEntries, .forwardedProposal, .installSnapshotChunk: .bulk
+        case .appendEntriesResponse, .heartbeat, .heartbeatResponse, .requestVote, .requestVoteResponse, .readIndexRequest,
+            .readIndexResponse, .timeoutNow:
+            .control
         }
     }
 }

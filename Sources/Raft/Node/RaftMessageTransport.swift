@@ -2,7 +2,11 @@
 ///
 /// `send` never blocks and may drop (Raft retransmits whatever matters). `inbound` yields messages for this
 /// node whose `from` the transport has authenticated — a peer can never speak for another.
+///
+/// `unreachablePeers` yields a peer whenever its connection is reset or refused — the signal that lets a
+/// follower campaign at once when its leader's process dies, instead of waiting out the election timeout.
 public protocol RaftMessageTransport: Sendable {
     func send(_ messages: [Message])
     var inbound: AsyncStream<Message> { get }
+    var unreachablePeers: AsyncStream<NodeID> { get }
 }

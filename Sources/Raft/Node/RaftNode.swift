@@ -34,6 +34,8 @@ public actor RaftNode {
     private var nextSequence: UInt64 = 1
     private var waiters: [WaiterKey: ProposalWaiter] = [:]
     private var freshness = FreshnessTracker()
+    private var nextReadContext: ReadContext = 1
+    private var readWaiters: [ReadContext: ReadWaiter] = [:]
 
     /// Opens the node's durable state in `environment` and builds its core from it.
     public init(
@@ -85,6 +87,12 @@ public actor RaftNode {
                 await self?.receive(message)
             }
         })
+        let unreachable = transport.unreachablePeers
+        loops.append(Task { [weak self] in
+            for await peer in unreachable {
+                await self?.peerUnreachable(peer)
+            }
+        })
     }
 
     /// Stops ticking and receiving, lets the writes in flight finish, fails waiting proposals with
@@ -98,6 +106,7 @@ public actor RaftNode {
             await withCheckedContinuation { flushIdleWaiters.append($0) }
         }
         failAllWaiters(.stopped)
+        for context in Array(readWaiters.keys) { finishRead(context, .failure(.stopped)) }
         writer.close()
         logger.info("stopped", metadata: ["applied": "\(appliedIndex)"])
     }
@@ -184,7 +193,8 @@ public actor RaftNode {
             waiter.offers += 1
             waiter.retryAt = clock.now + options.proposalRetryInterval
             waiters[key] = waiter
-        } catch .noLeader {
+        } catch .noLeader, .transferInProgress {
+            // Both pass within an election timeout: try again on the next tick.
             waiter.retryAt = clock.now + options.tickInterval
             waiters[key] = waiter
         } catch {
@@ -210,6 +220,75 @@ public actor RaftNode {
         for key in Array(waiters.keys) { finish(key, .failure(error)) }
     }
 
+    // MARK: - Linearizable reads, leadership, membership
+
+    /// A linearizable read point (Raft thesis §6.4, ReadIndex — no log write): once this returns `index`,
+    /// this member has applied through it, so its local state reflects every write acknowledged before
+    /// the call began. Throws a retryable `ReadError` when no leader confirms in time.
+    public func readIndex(timeout: Duration) async throws(ReadError) -> LogIndex {
+        guard failure == nil, !isStopped else { throw .stopped }
+        let context = nextReadContext
+        nextReadContext += 1
+        do {
+            return try await withCheckedThrowingContinuation { continuation in
+                readWaiters[context] = ReadWaiter(continuation: continuation, deadline: clock.now + timeout)
+                do throws(ReadIndexError) {
+                    try core.readIndex(context: context)
+                } catch {
+                    finishRead(context, .failure(.refused(error)))
+                    return
+                }
+                collectReady()
+            }
+        } catch let error as ReadError {
+            throw error
+        } catch {
+            preconditionFailure("reads are only failed with ReadError, got \(error)")
+        }
+    }
+
+    private func finishRead(_ context: ReadContext, _ result: Result<LogIndex, ReadError>) {
+        guard let waiter = readWaiters.removeValue(forKey: context) else { return }
+        waiter.continuation.resume(with: result.mapError { $0 as any Error })
+    }
+
+    /// Answers every released read whose index the state machine has now applied.
+    private func answerAppliedReads() {
+        for (context, waiter) in readWaiters {
+            if let index = waiter.index, index <= appliedIndex { finishRead(context, .success(index)) }
+        }
+    }
+
+    /// Hands leadership to `target` (TimeoutNow once it is caught up); proposals pause meanwhile.
+    public func transferLeadership(to target: NodeID) throws(TransferError) {
+        try core.transferLeadership(to: target)
+        collectReady()
+    }
+
+    /// Proposes one membership change (learner, promotion, removal) and waits until it is applied here.
+    /// Refused at once when another change is pending or the placement would not survive a region loss
+    /// (unless `force`).
+    public func changeMembership(_ change: MembershipChange, force: Bool = false, timeout: Duration) async throws -> LogIndex {
+        let position = try core.proposeMembershipChange(change, force: force)
+        collectReady()
+        let deadline = clock.now + timeout
+        while appliedIndex < position.index {
+            guard clock.now < deadline, failure == nil, !isStopped else { throw ProposeError.timedOut }
+            try await Task.sleep(for: options.tickInterval)
+        }
+        guard core.term(at: position.index) == position.term || core.firstIndex > position.index else {
+            throw ProposeError.timedOut  // replaced by another leader's entry: the change did not happen
+        }
+        return position.index
+    }
+
+    /// The transport saw `peer`'s connection reset or refused: if it is the leader, campaign now.
+    public func peerUnreachable(_ peer: NodeID) {
+        guard failure == nil, !isStopped else { return }
+        core.peerUnreachable(peer)
+        collectReady()
+    }
+
     // MARK: - Inputs
 
     private func tick() {
@@ -222,6 +301,9 @@ public actor RaftNode {
             } else if now >= waiter.retryAt {
                 offer(key)
             }
+        }
+        for (context, waiter) in readWaiters where now >= waiter.deadline {
+            finishRead(context, .failure(.timedOut))
         }
         collectReady()
     }
@@ -238,6 +320,9 @@ public actor RaftNode {
     private func collectReady() {
         guard failure == nil, core.hasReady else { return }
         var ready = core.ready()
+        for released in ready.readStates { readWaiters[released.context]?.index = released.index }
+        for failed in ready.failedReads { finishRead(failed.context, .failure(.failed(failed.reason))) }
+        answerAppliedReads()
         if let change = ready.roleChange {
             logger.info("role changed", metadata: ["role": "\(change.role)", "term": "\(change.term)", "leader": "\(change.leader.map { "\($0)" } ?? "-")"])
             if change.leader != nil { reofferWaitingProposals() }
@@ -268,6 +353,7 @@ public actor RaftNode {
                 if let last = batch.last(where: { !$0.committedEntries.isEmpty })?.committedEntries.last {
                     appliedIndex = last.index
                     freshness.applied(upTo: appliedIndex)
+                    answerAppliedReads()
                 }
                 for outcome in outcomes { resolve(outcome) }
             } catch {
@@ -297,6 +383,7 @@ public actor RaftNode {
         pendingReadies.removeAll()
         for loop in loops { loop.cancel() }
         failAllWaiters(.stopped)
+        for context in Array(readWaiters.keys) { finishRead(context, .failure(.stopped)) }
     }
 
     // MARK: - Observation

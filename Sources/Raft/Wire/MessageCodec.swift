@@ -9,6 +9,7 @@ public enum MessageCodec {
         case from = 1, to = 2, term = 3
         case appendEntries = 10, appendEntriesResponse = 11, heartbeat = 12, heartbeatResponse = 13
         case requestVote = 14, requestVoteResponse = 15, forwardedProposal = 16
+        case installSnapshotChunk = 17, readIndexRequest = 18, readIndexResponse = 19, timeoutNow = 20
     }
 
     public static func encode(_ message: Message) -> [UInt8] {
@@ -31,13 +32,17 @@ public enum MessageCodec {
                 body.bool(4, response.isRejected)
             }
         case .heartbeat(let heartbeat):
-            writer.message(Field.heartbeat.rawValue) { $0.uint(1, heartbeat.commit) }
-        case .heartbeatResponse:
-            writer.message(Field.heartbeatResponse.rawValue) { _ in }
+            writer.message(Field.heartbeat.rawValue) { body in
+                body.uint(1, heartbeat.commit)
+                body.uint(2, heartbeat.readRound)
+            }
+        case .heartbeatResponse(let response):
+            writer.message(Field.heartbeatResponse.rawValue) { $0.uint(1, response.readRound) }
         case .requestVote(let request):
             writer.message(Field.requestVote.rawValue) { body in
                 body.bool(1, request.kind == .preVote)
                 body.message(2) { $0.position(request.lastLog) }
+                body.bool(3, request.isLeadershipTransfer)
             }
         case .requestVoteResponse(let response):
             writer.message(Field.requestVoteResponse.rawValue) { body in
@@ -48,6 +53,26 @@ public enum MessageCodec {
             writer.message(Field.forwardedProposal.rawValue) { body in
                 for payload in proposal.payloads { body.bytes(1, payload) }
             }
+        case .installSnapshotChunk(let chunk):
+            writer.message(Field.installSnapshotChunk.rawValue) { body in
+                body.message(1) { metadata in
+                    metadata.position(chunk.metadata.position)
+                    metadata.bytes(3, chunk.metadata.configuration.encoded)
+                }
+                body.uint(2, UInt64(chunk.offset))
+                body.bytes(3, chunk.data)
+                body.bool(4, chunk.isLast)
+            }
+        case .readIndexRequest(let request):
+            writer.message(Field.readIndexRequest.rawValue) { $0.uint(1, request.context) }
+        case .readIndexResponse(let response):
+            writer.message(Field.readIndexResponse.rawValue) { body in
+                body.uint(1, response.context)
+                body.bool(2, response.index != nil)
+                body.uint(3, response.index ?? 0)
+            }
+        case .timeoutNow:
+            writer.message(Field.timeoutNow.rawValue) { _ in }
         }
         return writer.bytes
     }
@@ -66,10 +91,14 @@ public enum MessageCodec {
             case .appendEntries: body = .appendEntries(try decodeAppend(value.message("append_entries")))
             case .appendEntriesResponse: body = .appendEntriesResponse(try decodeAppendResponse(value.message("append_entries_response")))
             case .heartbeat: body = .heartbeat(try decodeHeartbeat(value.message("heartbeat")))
-            case .heartbeatResponse: _ = try value.bytes("heartbeat_response"); body = .heartbeatResponse
+            case .heartbeatResponse: body = .heartbeatResponse(try decodeHeartbeatResponse(value.message("heartbeat_response")))
             case .requestVote: body = .requestVote(try decodeVoteRequest(value.message("request_vote")))
             case .requestVoteResponse: body = .requestVoteResponse(try decodeVoteResponse(value.message("request_vote_response")))
             case .forwardedProposal: body = .forwardedProposal(try decodeForwarded(value.message("forwarded_proposal")))
+            case .installSnapshotChunk: body = .installSnapshotChunk(try decodeSnapshotChunk(value.message("install_snapshot_chunk")))
+            case .readIndexRequest: body = .readIndexRequest(ReadIndexRequest(context: try decodeSingleUInt(value.message("read_index_request"))))
+            case .readIndexResponse: body = .readIndexResponse(try decodeReadIndexResponse(value.message("read_index_response")))
+            case .timeoutNow: _ = try value.bytes("timeout_now"); body = .timeoutNow
             case nil: break
             }
         }
@@ -112,25 +141,101 @@ public enum MessageCodec {
 
     private static func decodeHeartbeat(_ reader: WireReader) throws -> Heartbeat {
         var reader = reader
-        var commit: LogIndex = 0
+        var heartbeat = Heartbeat(commit: 0)
         try reader.forEachField { field, value in
-            if field == 1 { commit = try value.uint("commit") }
+            switch field {
+            case 1: heartbeat.commit = try value.uint("commit")
+            case 2: heartbeat.readRound = try value.uint("read_round")
+            default: break
+            }
         }
-        return Heartbeat(commit: commit)
+        return heartbeat
+    }
+
+    private static func decodeHeartbeatResponse(_ reader: WireReader) throws -> HeartbeatResponse {
+        HeartbeatResponse(readRound: try decodeSingleUInt(reader))
+    }
+
+    /// A message whose only field is varint 1 (read contexts, read rounds).
+    private static func decodeSingleUInt(_ reader: WireReader) throws -> UInt64 {
+        var reader = reader
+        var value: UInt64 = 0
+        try reader.forEachField { field, wire in
+            if field == 1 { value = try wire.uint("value") }
+        }
+        return value
+    }
+
+    private static func decodeReadIndexResponse(_ reader: WireReader) throws -> ReadIndexResponse {
+        var reader = reader
+        var context: ReadContext = 0
+        var granted = false
+        var index: LogIndex = 0
+        try reader.forEachField { field, value in
+            switch field {
+            case 1: context = try value.uint("context")
+            case 2: granted = try value.bool("granted")
+            case 3: index = try value.uint("index")
+            default: break
+            }
+        }
+        return ReadIndexResponse(context: context, index: granted ? index : nil)
+    }
+
+    private static func decodeSnapshotChunk(_ reader: WireReader) throws -> InstallSnapshotChunk {
+        var reader = reader
+        var metadata: SnapshotMetadata?
+        var offset: UInt64 = 0
+        var data: [UInt8] = []
+        var isLast = false
+        try reader.forEachField { field, value in
+            switch field {
+            case 1: metadata = try decodeSnapshotMetadata(value.message("metadata"))
+            case 2: offset = try value.uint("offset")
+            case 3: data = Array(try value.bytes("data"))
+            case 4: isLast = try value.bool("last")
+            default: break
+            }
+        }
+        guard let metadata else { throw WireError.missingField("metadata") }
+        guard offset <= UInt64(Int.max) else { throw WireError.invalidValue(field: "offset", reason: "too large") }
+        return InstallSnapshotChunk(metadata: metadata, offset: Int(offset), data: data, isLast: isLast)
+    }
+
+    private static func decodeSnapshotMetadata(_ reader: WireReader) throws -> SnapshotMetadata {
+        var reader = reader
+        var position = LogPosition.origin
+        var configuration: MembershipConfiguration?
+        try reader.forEachField { field, value in
+            switch field {
+            case 1: position.index = try value.uint("index")
+            case 2: position.term = try value.uint("term")
+            case 3:
+                guard let decoded = MembershipConfiguration(decoding: Array(try value.bytes("configuration"))) else {
+                    throw WireError.invalidValue(field: "configuration", reason: "malformed")
+                }
+                configuration = decoded
+            default: break
+            }
+        }
+        guard let configuration else { throw WireError.missingField("configuration") }
+        return SnapshotMetadata(index: position.index, term: position.term, configuration: configuration)
     }
 
     private static func decodeVoteRequest(_ reader: WireReader) throws -> VoteRequest {
         var reader = reader
         var preVote = false
         var lastLog = LogPosition.origin
+        var transfer = false
         try reader.forEachField { field, value in
             switch field {
             case 1: preVote = try value.bool("pre_vote")
             case 2: lastLog = try decodePosition(value.message("last_log"))
+            case 3: transfer = try value.bool("leadership_transfer")
             default: break
             }
         }
-        return VoteRequest(kind: preVote ? .preVote : .vote, lastLog: lastLog)
+        return VoteRequest(kind: preVote ? .preVote : .vote, lastLog: lastLog, isLeadershipTransfer: transfer)
     }
 
     private static func decodeVoteResponse(_ reader: WireReader) throws -> VoteResponse {

@@ -49,6 +49,8 @@ final class LocalNetwork: Sendable {
 struct LocalTransport: RaftMessageTransport {
     let network: LocalNetwork
     let inbound: AsyncStream<Message>
+    /// The in-process network has no connections to lose; failover is driven by timeouts here.
+    let unreachablePeers = AsyncStream<NodeID> { $0.finish() }
 
     func send(_ messages: [Message]) {
         network.deliver(messages)

@@ -154,7 +154,7 @@ struct ElectionTests {
         var cluster = ScenarioCluster()
         cluster.campaign(1)
         let term = cluster[1].term
-        _ = cluster.answer(1, to: Message(from: NodeID(2), to: NodeID(1), term: term + 3, body: .heartbeatResponse))
+        _ = cluster.answer(1, to: Message(from: NodeID(2), to: NodeID(1), term: term + 3, body: .heartbeatResponse(HeartbeatResponse(readRound: 0))))
         #expect(cluster[1].role == .follower && cluster[1].term == term + 3)
     }
 }

@@ -9,6 +9,9 @@ struct ScenarioCluster {
     private(set) var inFlight: [Message] = []
     /// Every message delivered so far, for assertions about what was said.
     private(set) var delivered: [Message] = []
+    /// Every `ReadState` and `ReadFailure` a member's Readies handed out, by member.
+    private(set) var readStates: [UInt64: [ReadState]] = [:]
+    private(set) var failedReads: [UInt64: [ReadFailure]] = [:]
     /// Members cut off from everyone: messages to and from them are dropped.
     var isolated: Set<NodeID> = []
     static let maxSettleRounds = 200
@@ -29,8 +32,18 @@ struct ScenarioCluster {
     /// Drains the member's Readies; their messages join `inFlight`.
     mutating func collect(_ id: UInt64) {
         while cores[Int(id) - 1].hasReady {
-            inFlight += cores[Int(id) - 1].ready().messages
+            let ready = cores[Int(id) - 1].ready()
+            inFlight += ready.messages
+            readStates[id, default: []] += ready.readStates
+            failedReads[id, default: []] += ready.failedReads
         }
+    }
+
+    /// Gives a test direct access to one member's inputs (reads, transfers, connection loss), then
+    /// collects what it produced.
+    mutating func act<Result, Failure: Error>(_ id: UInt64, _ body: (inout RaftCore) throws(Failure) -> Result) throws(Failure) -> Result {
+        defer { collect(id) }
+        return try body(&cores[Int(id) - 1])
     }
 
     mutating func tick(_ id: UInt64, times: Int = 1) {

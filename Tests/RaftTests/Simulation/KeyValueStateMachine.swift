@@ -1,3 +1,4 @@
+import Foundation
 import Raft
 
 /// A client command of the simulated key-value service, with the client id and sequence number that
@@ -80,5 +81,46 @@ struct KeyValueStateMachine {
         sessions[command.clientID] = (command.sequence, result)
         effectCounts[OperationID(clientID: command.clientID, sequence: command.sequence), default: 0] += 1
         return result
+    }
+
+    /// The whole state as snapshot bytes (JSON with sorted keys, so equal states give equal bytes).
+    var snapshotBytes: [UInt8] {
+        let image = SnapshotImage(
+            values: values,
+            sessions: sessions.mapValues { SnapshotImage.Session(sequence: $0.sequence, result: $0.result) },
+            effects: effectCounts.map { SnapshotImage.Effect(clientID: $0.key.clientID, sequence: $0.key.sequence, count: $0.value) }
+                .sorted { ($0.clientID, $0.sequence) < ($1.clientID, $1.sequence) }
+        )
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        guard let data = try? encoder.encode(image) else { preconditionFailure("a state machine image always encodes") }
+        return Array(data)
+    }
+
+    /// Rebuilds a state machine from `snapshotBytes`; nil for anything else.
+    init?(snapshotBytes: [UInt8]) {
+        guard let image = try? JSONDecoder().decode(SnapshotImage.self, from: Data(snapshotBytes)) else { return nil }
+        values = image.values
+        sessions = image.sessions.mapValues { ($0.sequence, $0.result) }
+        effectCounts = Dictionary(uniqueKeysWithValues: image.effects.map { (OperationID(clientID: $0.clientID, sequence: $0.sequence), $0.count) })
+    }
+
+    init() {}
+
+    private struct SnapshotImage: Codable {
+        struct Session: Codable {
+            let sequence: Int
+            let result: String
+        }
+
+        struct Effect: Codable {
+            let clientID: Int
+            let sequence: Int
+            let count: Int
+        }
+
+        let values: [String: String]
+        let sessions: [Int: Session]
+        let effects: [Effect]
     }
 }

@@ -61,6 +61,9 @@ struct SafetyChecker {
                 throw SimulationFailure(invariant: "durability", detail: "\(core.id) committed \(entry) but only \(copies) disks hold it")
             }
         }
+        if let snapshot = ready.snapshotToInstall {
+            try checkSnapshot(snapshot, installedBy: core.id)
+        }
         if ready.roleChange?.role == .leader {
             try checkLeaderCompleteness(core)
         }
@@ -102,17 +105,32 @@ struct SafetyChecker {
             return false
         }
         committed.append(CommittedEntry(entry: entry, commitTerm: observedInTerm))
-        for leader in leaders where leader.term > observedInTerm && leader.term(at: entry.index) != entry.term {
+        for leader in leaders where leader.term > observedInTerm && !Self.holds(leader, entry) {
             throw SimulationFailure(invariant: "leader completeness", detail: "leader \(leader.id) of term \(leader.term) lacks \(entry), committed by term \(observedInTerm)")
         }
         return true
+    }
+
+    /// Whether `core` holds `entry`: in its log, or compacted into its snapshot. Entries before the
+    /// compaction boundary are judged by the boundary itself, which is checked like any held entry
+    /// (by Log Matching, equal boundary positions mean equal prefixes).
+    private static func holds(_ core: RaftCore, _ entry: Entry) -> Bool {
+        entry.index < core.firstIndex - 1 || core.term(at: entry.index) == entry.term
+    }
+
+    /// A snapshot covers committed entries only, and ends at the committed entry of its index.
+    private func checkSnapshot(_ snapshot: SnapshotMetadata, installedBy node: NodeID) throws(SimulationFailure) {
+        let slot = Int(snapshot.index) - 1
+        guard slot < committed.count, committed[slot].entry.term == snapshot.term else {
+            throw SimulationFailure(invariant: "snapshot safety", detail: "\(node) installs \(snapshot), which does not end at a committed entry")
+        }
     }
 
     /// Leader Completeness: a leader holds every entry committed in an earlier term.
     private func checkLeaderCompleteness(_ leader: RaftCore) throws(SimulationFailure) {
         for committedEntry in committed where committedEntry.commitTerm < leader.term {
             let entry = committedEntry.entry
-            guard leader.term(at: entry.index) == entry.term else {
+            guard Self.holds(leader, entry) else {
                 throw SimulationFailure(invariant: "leader completeness", detail: "new leader \(leader.id) of term \(leader.term) lacks \(entry), committed by term \(committedEntry.commitTerm)")
             }
         }

@@ -7,6 +7,8 @@ struct SimClient {
         let command: KeyValueCommand
         let historyIndex: Int
         var attempt: Int
+        /// A get served by ReadIndex instead of through the log.
+        var viaReadIndex = false
     }
 
     let id: Int
@@ -42,7 +44,7 @@ extension Simulation {
         let command = KeyValueCommand(clientID: clientID, sequence: sequence, key: key, operation: operation)
         history.append(KeyValueHistoryOperation(key: key, operation: operation, invokedAt: historyClock))
         historyClock += 1
-        clients[index].outstanding = SimClient.Outstanding(command: command, historyIndex: history.count - 1, attempt: 0)
+        clients[index].outstanding = SimClient.Outstanding(command: command, historyIndex: history.count - 1, attempt: 0, viaReadIndex: choosesReadIndex(for: operation))
         try submit(clientID)
     }
 
@@ -52,7 +54,7 @@ extension Simulation {
         let target = nodes[random.next(in: 0..<nodes.count)]
         var accepted = false
         target.withCore { core in
-            accepted = (try? core.propose(outstanding.command.payload)) != nil
+            accepted = offer(outstanding, to: &core)
         }
         let timeout = accepted ? Self.clientTimeoutTicks * Self.unitsPerTick : 20 + random.next(in: 0..<20)
         schedule(.clientTimeout(clientID: clientID, sequence: outstanding.command.sequence, attempt: outstanding.attempt), after: timeout)

@@ -13,9 +13,14 @@ final class SimNode {
     var lastWriteCompletesAt: SimTime = 0
     /// Bumped on every crash so that completions scheduled before it are ignored.
     private(set) var incarnation = 0
-    private(set) var stateMachine = KeyValueStateMachine()
+    /// Set directly only by a snapshot install (`SimNode+Snapshot`).
+    var stateMachine = KeyValueStateMachine()
     /// The last index applied to `stateMachine` (the core's `appliedIndex` runs ahead while writes are pending).
-    private(set) var stateMachineAppliedIndex: LogIndex = 0
+    var stateMachineAppliedIndex: LogIndex = 0
+    /// The durable snapshot and the volatile transfer state (`SimNode+Snapshot`).
+    var snapshots = SimSnapshots()
+    /// Reads the core released, waiting for the state machine to apply through their index; volatile.
+    var waitingReads: [ReadState] = []
 
     init(id: NodeID, core: RaftCore) {
         self.id = id
@@ -46,6 +51,9 @@ final class SimNode {
     func completeOldestWrite() throws(SimulationFailure) -> Ready? {
         guard !pendingWrites.isEmpty else { return nil }
         let ready = pendingWrites.removeFirst()
+        if let installed = ready.snapshotToInstall {
+            try install(installed)
+        }
         do {
             try disk.persist(hardState: ready.hardState, entries: ready.entriesToAppend)
         } catch {
@@ -69,11 +77,13 @@ final class SimNode {
     func crash() {
         core = nil
         pendingWrites.removeAll()
+        snapshots.forgetVolatile()
+        waitingReads.removeAll()
         incarnation += 1
     }
 
-    /// Reboot from the disk. The state machine is volatile here, so it is rebuilt by re-applying from
-    /// the start of the log (applied index 0).
+    /// Reboot from the disk. The state machine is volatile here, so it is rebuilt from the durable
+    /// snapshot, if any, and by re-applying the log after it.
     func restart(configuration: MembershipConfiguration, options: RaftOptions, randomSeed: UInt64, now: SimTime) throws(SimulationFailure) {
         precondition(!isUp, "only a crashed member restarts")
         let stored: (hardState: HardState, boundary: LogPosition, entries: [Entry])
@@ -82,13 +92,14 @@ final class SimNode {
         } catch {
             throw SimulationFailure(invariant: "storage contract", detail: "\(id) could not read its disk: \(error)")
         }
+        let durable = try snapshots.durableStateMachine(of: id)
         core = RaftCore(
             id: id, configuration: configuration, options: options,
             hardState: stored.hardState, entries: stored.entries, boundary: stored.boundary,
-            appliedIndex: 0, randomSeed: randomSeed
+            appliedIndex: durable.appliedIndex, snapshot: snapshots.durable?.metadata, randomSeed: randomSeed
         )
-        stateMachine = KeyValueStateMachine()
-        stateMachineAppliedIndex = 0
+        stateMachine = durable.stateMachine
+        stateMachineAppliedIndex = durable.appliedIndex
         lastWriteCompletesAt = now
     }
 }

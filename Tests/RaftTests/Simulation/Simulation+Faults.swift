@@ -19,6 +19,7 @@ extension Simulation {
     func crash(_ node: SimNode) {
         guard node.isUp, now < faultsEndAt else { return }
         node.crash()
+        reportConnectionsLost(to: node.id)
         schedule(.restart(node.id), after: random.next(in: downtimeUnits))
     }
 
@@ -39,6 +40,7 @@ extension Simulation {
             for (fromIndex, from) in nodes.enumerated() {
                 for (toIndex, to) in nodes.enumerated() where sides[fromIndex] != sides[toIndex] {
                     network.block(from: from.id, to: to.id)
+                    reportPartitioned(observer: to.id, peer: from.id)
                 }
             }
         case 40..<52:

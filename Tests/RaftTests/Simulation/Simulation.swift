@@ -11,6 +11,11 @@ enum SimEvent {
     case crash(NodeID)
     case restart(NodeID)
     case healAll
+    case membershipChange
+    /// An operator's leadership transfer, or a spurious connection-loss report (`Simulation+ReadIndex`).
+    case operatorAction
+    /// `observer`'s transport reports `peer`'s connection lost.
+    case connectionLost(observer: NodeID, peer: NodeID)
 }
 
 /// A deterministic simulation of one cluster: every choice — delays, losses, crashes, timeouts,
@@ -53,13 +58,20 @@ final class Simulation {
     var leaderCommittedAfterHealAt: SimTime?
     var settledAt: SimTime?
     private(set) var eventCount = 0
+    /// Membership changes the leaders accepted (`Simulation+Membership`), for coverage.
+    var membershipChangesAccepted = 0
+    /// Clients' ReadIndex reads in flight (`Simulation+ReadIndex`).
+    var reads = SimReads()
+    /// Whether the transport reports a crashed member's connection lost to the others (fast failover).
+    var failoverNotifications = true
 
     init(seed: UInt64, traceCapacity: Int = defaultTraceCapacity) {
         self.seed = seed
         self.trace = RingBuffer(capacity: traceCapacity)
         var random = DeterministicRandom(seed: seed)
         let nodeCount = random.chance(1, in: 2) ? 3 : 5
-        self.configuration = MembershipConfiguration(voters: (1...UInt64(nodeCount)).map(NodeID.init))
+        let initialVoters = (1...UInt64(nodeCount)).map(NodeID.init)
+        self.configuration = MembershipConfiguration(voters: initialVoters, regions: Dictionary(uniqueKeysWithValues: initialVoters.map { ($0, Self.region(of: $0)) }))
         var options = RaftOptions()
         // Small bounds, so batching, pipelining limits and refusals all happen.
         options.maxInflightMessages = 1 + random.next(in: 0..<4)
@@ -68,6 +80,13 @@ final class Simulation {
         options.maxEntriesPerMessage = random.chance(1, in: 2) ? 1 : 2 + random.next(in: 0..<4)
         options.maxUncommittedBytes = 100 + random.next(in: 0..<1_000)
         options.maxReadyApplyBytes = options.maxMessageBytes
+        // Above two simulated round trips, so staggered failover campaigns rarely collide.
+        options.failoverStaggerTicks = 3
+        // Snapshots often, so compaction, transfers and installs happen in every run.
+        options.snapshotThresholdEntries = 10 + random.next(in: 0..<40)
+        options.retainedEntriesForSlowFollowers = random.next(in: 0..<8)
+        options.snapshotTimeoutTicks = 20 + random.next(in: 0..<40)
+        options.maxPromotionLagEntries = 5 + random.next(in: 0..<30)
         self.options = options
         self.faultsEndAt = (200 + random.next(in: 0..<400)) * Self.unitsPerTick
         self.nemesisIntervalUnits = Self.nemesisIntervalChoicesUnits[random.next(in: 0..<Self.nemesisIntervalChoicesUnits.count)]
@@ -106,7 +125,7 @@ final class Simulation {
                     runStart = entry.index + 1
                 }
             }
-            return "  \(node.id) \(core.role) term \(core.term) commit \(core.commitIndex) applied \(node.stateMachineAppliedIndex) log \(runs.joined(separator: " "))"
+            return "  \(node.id) \(core.role) term \(core.term) commit \(core.commitIndex) applied \(node.stateMachineAppliedIndex) log \(runs.joined(separator: " ")) \(core.configuration)"
         }.joined(separator: "\n")
     }
 
@@ -124,6 +143,8 @@ final class Simulation {
         }
         schedule(.nemesis, after: random.next(in: nemesisIntervalUnits))
         queue.schedule(.healAll, at: faultsEndAt)
+        schedule(.membershipChange, after: random.next(in: Self.membershipChangeIntervalUnits))
+        schedule(.operatorAction, after: random.next(in: Self.operatorIntervalUnits))
         while let (time, event) = queue.popEarliest() {
             precondition(time >= now, "simulated time went backwards")
             now = time
@@ -150,7 +171,8 @@ final class Simulation {
         return node
     }
 
-    private func handle(_ event: SimEvent) throws(SimulationFailure) {
+    func handle(_ event: SimEvent) throws(SimulationFailure) {
+        guard !deferredWhilePaused(event) else { return }
         switch event {
         case .tick(let id):
             node(id).withCore { $0.tick() }
@@ -160,6 +182,7 @@ final class Simulation {
             let target = node(message.to)
             guard target.isUp, !network.isBlocked(from: message.from, to: message.to) else { return }
             target.withCore { $0.step(message) }
+            target.receiveSnapshotChunk(message)
             try drain(target)
         case .diskWriteCompleted(let id, let incarnation):
             try completeWrite(node(id), incarnation: incarnation)
@@ -175,6 +198,12 @@ final class Simulation {
             try restart(node(id))
         case .healAll:
             try healAll()
+        case .membershipChange:
+            try membershipChange()
+        case .operatorAction:
+            try operatorAction()
+        case .connectionLost(let observer, let peer):
+            try connectionLost(observer: observer, peer: peer)
         }
     }
 
@@ -201,12 +230,19 @@ final class Simulation {
         for message in ready.messages {
             send(message)
         }
+        for transfer in ready.snapshotsToSend {
+            for chunk in try node.snapshotChunks(for: transfer, chunkBytes: options.maxMessageBytes) {
+                send(chunk)
+            }
+        }
         for entry in ready.committedEntries {
             try checker.observeApplied(entry, by: node.id)
             if let (command, result) = try node.apply(entry) {
                 acknowledge(command, result: result)
             }
         }
+        try node.snapshotIfDue()
+        handleReadOutcomes(of: ready, on: node)
     }
 
     func send(_ message: Message) {
@@ -260,7 +296,10 @@ final class Simulation {
         let effects = mostApplied.stateMachine.effectCounts
         for client in clients {
             for sequence in 1..<client.nextSequence {
-                let count = effects[KeyValueStateMachine.OperationID(clientID: client.id, sequence: sequence)] ?? 0
+                let operation = KeyValueStateMachine.OperationID(clientID: client.id, sequence: sequence)
+                // A ReadIndex read never enters the log; linearizability covers it.
+                guard !reads.operations.contains(operation) else { continue }
+                let count = effects[operation] ?? 0
                 guard count == 1 else {
                     throw SimulationFailure(invariant: "exactly once", detail: "c\(client.id)#\(sequence) took effect \(count) times on \(mostApplied.id)")
                 }

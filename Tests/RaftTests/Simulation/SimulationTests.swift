@@ -29,11 +29,13 @@ struct SimulationTests {
         let seeds = Self.seeds
         print("Simulation: seeds \(seeds.lowerBound)...\(seeds.upperBound) (\(seeds.count) seeds)")
         var worstHealToLeaderCommitTicks = 0
+        var readStatistics = SimReads.Statistics()
         for seed in seeds {
             let simulation = Simulation(seed: seed, traceCapacity: Self.traceCapacity)
             do {
                 try simulation.run()
                 worstHealToLeaderCommitTicks = max(worstHealToLeaderCommitTicks, simulation.healToLeaderCommitTicks ?? 0)
+                readStatistics = readStatistics + simulation.reads.statistics
             } catch {
                 let report = """
                 Simulation FAILED at seed \(seed) (replay: KEYCLUSTER_SIM_SEED=\(seed) swift test --filter Simulation)
@@ -51,6 +53,7 @@ struct SimulationTests {
             }
         }
         print("Simulation: seeds \(seeds.lowerBound)...\(seeds.upperBound) passed; slowest recovery after the heal: a leader committed within \(worstHealToLeaderCommitTicks) ticks (bound \(Simulation.leaderAfterHealBoundTicks))")
+        print("Simulation: \(readStatistics.description)")
     }
 
     @Test("the same seed replays the same run")
