@@ -70,8 +70,10 @@ extension RaftCore {
         if leaderTerm > term || role != .follower {
             becomeFollower(term: leaderTerm, leader: leader)
         }
+        // A snapshot from the leader is hearing from it, as an append is.
         self.leader = leader
         electionElapsedTicks = 0
+        restoreLeaderContact()
         // Never over newer entries: everything through commit is settled and may be applied already.
         guard metadata.index > log.commitIndex else {
             send(to: leader, term: term, .appendEntriesResponse(.accepted(matchIndex: log.commitIndex)))
