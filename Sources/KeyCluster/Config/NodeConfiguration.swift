@@ -56,6 +56,17 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
     public var members: [Member]
     public var tls: TLSFiles
     public var timing: Timing
+    /// Bootstraps even when one region holds enough voters that losing it loses the quorum (design §7).
+    /// Only for deliberate, temporary layouts; absent means false.
+    public var forceUnsafePlacement: Bool?
+
+    /// The voters and their regions this member starts from (later changes come through the log).
+    public var bootstrapMembership: MembershipConfiguration {
+        MembershipConfiguration(
+            voters: members.map { NodeID($0.id) },
+            regions: Dictionary(uniqueKeysWithValues: members.map { (NodeID($0.id), $0.region) }))
+    }
+
     /// How stale a bounded-consistency unlock decision may be (design §6); 0 disables bounded reads.
     /// Absent means `defaultMaxStalenessMilliseconds`.
     public var maxStalenessMilliseconds: Int?
@@ -111,6 +122,10 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
             guard !member.region.isEmpty else { throw Invalid(reason: "member \(member.id) has no region") }
         }
         guard (maxStalenessMilliseconds ?? 0) >= 0 else { throw Invalid(reason: "maxStalenessMilliseconds must not be negative") }
+        // A one-member (development) cluster has no region to survive the loss of.
+        if members.count > 1, forceUnsafePlacement != true, let refusal = bootstrapMembership.placement.refusal {
+            throw Invalid(reason: "refusing to bootstrap: \(refusal) (set \"forceUnsafePlacement\": true to override)")
+        }
         guard timing.tickMilliseconds >= 1, timing.heartbeatTicks >= 1, timing.electionTicks > timing.heartbeatTicks else {
             throw Invalid(reason: "timing needs tickMilliseconds ≥ 1 and electionTicks > heartbeatTicks ≥ 1")
         }

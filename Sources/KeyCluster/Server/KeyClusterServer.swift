@@ -30,7 +30,7 @@ public struct KeyClusterServer: Sendable {
         let stateMachine = try ServiceStateMachine(environment: environment)
         let peers = try PeerTransport(configuration: peerTransportConfiguration(me: me), logger: logger)
         let node = try RaftNode(
-            id: NodeID(configuration.id), voters: configuration.members.map { NodeID($0.id) },
+            id: NodeID(configuration.id), configuration: configuration.bootstrapMembership,
             environment: environment, stateMachine: stateMachine,
             transport: PeerMessageTransport(peers: peers, logger: logger), options: nodeOptions, logger: logger)
 

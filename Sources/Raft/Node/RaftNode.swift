@@ -40,14 +40,14 @@ public actor RaftNode {
     /// Opens the node's durable state in `environment` and builds its core from it.
     public init(
         id: NodeID,
-        voters: [NodeID],
+        configuration: MembershipConfiguration,
         environment: Environment,
         stateMachine: any ReplicatedStateMachine,
         transport: any RaftMessageTransport,
         options: RaftNodeOptions = RaftNodeOptions(),
         logger: Logger = Logger(label: "keycluster.raft")
     ) throws {
-        precondition(voters.contains(id), "a node starts as one of the voters")
+        precondition(configuration.members.contains(id), "a node starts as one of the members")
         let store = try LMDBLogStore(environment: environment)
         let sessions = try ClientSessions(
             environment: environment, expiryEntries: options.sessionExpiryEntries, maxResultBytes: options.maxSessionResultBytes)
@@ -65,7 +65,7 @@ public actor RaftNode {
         logger[metadataKey: "node"] = "\(id)"
         self.logger = logger
         core = RaftCore(
-            id: id, configuration: MembershipConfiguration(voters: voters), options: options.raft,
+            id: id, configuration: configuration, options: options.raft,
             hardState: restart.hardState, entries: restart.entries, boundary: restart.boundary,
             appliedIndex: applied, randomSeed: UInt64.random(in: 0 ... .max))
     }

@@ -34,7 +34,7 @@ final class InProcessCluster {
             path: directory.appending("\(id)"), options: EnvironmentOptions(durability: .noSync))
         let stateMachine = try AppendingStateMachine(environment: environment)
         let node = try RaftNode(
-            id: id, voters: ids, environment: environment, stateMachine: stateMachine,
+            id: id, configuration: MembershipConfiguration(voters: ids), environment: environment, stateMachine: stateMachine,
             transport: network.attach(id), options: options)
         nodes[id] = node
         stateMachines[id] = stateMachine
