@@ -106,6 +106,18 @@ enum OpenAPIDocument {
               summary: This member's view of the cluster.
               responses:
                 "200": {description: status, content: {application/json: {schema: {type: object}}}}
+          /v1/cluster/transfer-leader:
+            post:
+              summary: "Operator: hand leadership to another voter (e.g. before maintenance)."
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema: {type: object, required: [to], properties: {to: {type: integer, minimum: 1}}}
+              responses:
+                "200": {description: transferred, content: {application/json: {schema: {type: object}}}}
+                "4XX": {$ref: "#/components/responses/Problem"}
+                "503": {$ref: "#/components/responses/Problem"}
           /v1/vehicles:
             post:
               summary: "Operator: enroll a vehicle with its first owner key (operator client certificate)."

@@ -36,6 +36,7 @@ public struct KeyClusterServer: Sendable {
 
         let router = Router(context: ServiceRequestContext.self)
         Routes(node: node, stateMachine: stateMachine, configuration: configuration).register(on: router)
+        ClusterRoutes(node: node, configuration: configuration).register(on: router)
         let signer = try documentSigner()
         DomainRoutes(
             writer: CommandProposer(node: node), stateMachine: stateMachine, environment: environment, signer: signer

@@ -103,3 +103,34 @@ struct ProcessClusterShutdownTests {
         }
     }
 }
+
+@Suite("Leadership transfer on a real cluster", .serialized)
+struct LeadershipTransferProcessTests {
+    struct Transferred: Decodable { var leader: UInt64 }
+
+    @Test("an operator moves leadership to a named member; every member follows it and writes go on")
+    func operatorTransfersLeadership() async throws {
+        try await withProcessCluster(regions: ["eu-west", "us-east", "ap-south"]) { cluster in
+            let leader = try await cluster.waitForLeader()
+            let target = cluster.ids.first { $0 != leader } ?? leader
+            let http = try MemberClient.makeHTTPClient(
+                caCertificatePath: cluster.layout.caCertificatePath, clientCertificate: try cluster.layout.issueOperator(name: "ops"))
+            do {
+                let answer = try await MemberClient(address: cluster.client(leader).address, http: http)
+                    .post("/v1/cluster/transfer-leader", body: Array("{\"to\":\(target)}".utf8), as: Transferred.self)
+                #expect(answer.leader == target)
+                #expect(try await cluster.waitForLeader() == target)
+                let revision = try await cluster.put("after-transfer", "1", via: leader)
+                try await cluster.waitForApplied(revision)
+                // Without an operator certificate the same call is refused.
+                await #expect(throws: MemberClient.CallError.self) {
+                    _ = try await cluster.client(target).post("/v1/cluster/transfer-leader", body: Array("{\"to\":\(leader)}".utf8), as: Transferred.self)
+                }
+            } catch {
+                try? await http.shutdown()
+                throw error
+            }
+            try await http.shutdown()
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import Hummingbird
+import Raft
+
+/// Operator actions on the cluster itself (operator client certificate required).
+struct ClusterRoutes: Sendable {
+    let node: RaftNode
+    let configuration: NodeConfiguration
+
+    /// How long a leadership transfer may take before the call answers 503 (the core abandons it after an
+    /// election timeout anyway).
+    static let maxTransferWait: Duration = .seconds(5)
+
+    struct TransferBody: Decodable {
+        var to: UInt64
+    }
+
+    struct TransferResponse: ResponseEncodable {
+        var leader: UInt64
+        var term: UInt64
+    }
+
+    func register(on router: Router<ServiceRequestContext>) {
+        router.post("/v1/cluster/transfer-leader") { request, context in
+            _ = try await context.operatorName()
+            let bytes = try await request.body.collect(upTo: Routes.maxBodyBytes)
+            guard let body = try? JSONDecoder().decode(TransferBody.self, from: Data(bytes.readableBytesView)) else {
+                throw Problem("invalid-body", status: .badRequest, title: "The body must be {\"to\": memberID}")
+            }
+            let target = NodeID(body.to)
+            do {
+                try await node.transferLeadership(to: target)
+            } catch {
+                let leader = await node.status.leader
+                var problem = Problem("transfer-refused", status: .conflict, title: "Leadership cannot be transferred from here", detail: "\(error)")
+                problem.members = configuration.members.filter { NodeID($0.id) == leader }.map(\.clientAddress)
+                throw problem
+            }
+            let deadline = ContinuousClock.now + Self.maxTransferWait
+            while ContinuousClock.now < deadline {
+                let status = await node.status
+                if status.leader == target { return TransferResponse(leader: body.to, term: status.term) }
+                try await Task.sleep(for: .milliseconds(CommandProposer.revisionPollMilliseconds))
+            }
+            throw Problem("transfer-timed-out", status: .serviceUnavailable, title: "The transfer did not complete in time", retryAfterSeconds: 1)
+        }
+    }
+}
