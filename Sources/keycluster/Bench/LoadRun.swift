@@ -55,3 +55,34 @@ struct LoadRun {
             elapsed: ContinuousClock.now - start, latencies: perClient.flatMap(\.2).sorted())
     }
 }
+
+/// One load level measured on KeyCluster and, when etcd ran, on etcd.
+struct ComparisonRow {
+    let clients: Int
+    let keycluster: LoadRun.Result
+    let etcd: LoadRun.Result?
+}
+
+/// Parses `--clients 1,64,512`.
+func clientLevels(_ text: String) throws -> [Int] {
+    let levels = text.split(separator: ",").compactMap { Int($0) }
+    guard !levels.isEmpty, levels.allSatisfy({ $0 > 0 }) else { throw LoadRunInputError(text: text) }
+    return levels
+}
+
+struct LoadRunInputError: Error, CustomStringConvertible {
+    let text: String
+    var description: String { "--clients must be positive integers separated by commas, got \(text)" }
+}
+
+/// Prints the Markdown table that goes into BENCHMARKS.md.
+func printComparison(_ rows: [ComparisonRow], keyclusterColumn: String, etcdColumn: String) {
+    print("\n| clients | \(keyclusterColumn) | p50 / p99 ms | \(etcdColumn) | p50 / p99 ms | KeyCluster ÷ etcd |")
+    print("|---|---|---|---|---|---|")
+    for row in rows {
+        let etcdColumns = row.etcd.map { etcd in
+            "\(Int(etcd.perSecond)) | \(etcd.percentile(0.5).milliseconds) / \(etcd.percentile(0.99).milliseconds) | \(String(format: "%.2f×", row.keycluster.perSecond / max(etcd.perSecond, 1)))"
+        } ?? "— | — | —"
+        print("| \(row.clients) | \(Int(row.keycluster.perSecond)) | \(row.keycluster.percentile(0.5).milliseconds) / \(row.keycluster.percentile(0.99).milliseconds) | \(etcdColumns) |")
+    }
+}

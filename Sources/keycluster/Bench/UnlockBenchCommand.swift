@@ -24,9 +24,9 @@ struct UnlockBenchCommand: AsyncParsableCommand {
     static let vin = "5YJ3E1EA7KF317002"
 
     func run() async throws {
-        let levels = clients.split(separator: ",").compactMap { Int($0) }
-        guard !levels.isEmpty, levels.allSatisfy({ $0 > 0 }), seconds > 0 else { throw ValidationError("bad --clients or --seconds") }
-        var rows: [(level: Int, keycluster: LoadRun.Result, etcd: LoadRun.Result?)] = []
+        let levels = try clientLevels(clients)
+        guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
+        var rows: [ComparisonRow] = []
         try await withLocalCluster(regions: localRegions(members: 3), timing: .init()) { cluster in
             let leader = try await cluster.waitForLeader()
             let operatorHTTP = try MemberClient.makeHTTPClient(
@@ -66,7 +66,7 @@ struct UnlockBenchCommand: AsyncParsableCommand {
                         }
                     }
                     print("clients \(level): keycluster \(Int(keycluster.perSecond))/s" + (etcdResult.map { ", etcd \(Int($0.perSecond))/s" } ?? ""))
-                    rows.append((level, keycluster, etcdResult))
+                    rows.append(ComparisonRow(clients: level, keycluster: keycluster, etcd: etcdResult))
                 }
             } catch {
                 etcd?.stop()
@@ -78,14 +78,7 @@ struct UnlockBenchCommand: AsyncParsableCommand {
             try await http.shutdown()
             try await operatorHTTP.shutdown()
         }
-        print("\n| clients | KeyCluster strict unlocks/s | p50 / p99 ms | etcd 3.4 linearizable reads/s | p50 / p99 ms | KeyCluster ÷ etcd |")
-        print("|---|---|---|---|---|---|")
-        for row in rows {
-            let etcdColumns = row.etcd.map { etcd in
-                "\(Int(etcd.perSecond)) | \(etcd.percentile(0.5).milliseconds) / \(etcd.percentile(0.99).milliseconds) | \(String(format: "%.2f×", row.keycluster.perSecond / max(etcd.perSecond, 1)))"
-            } ?? "— | — | —"
-            print("| \(row.level) | \(Int(row.keycluster.perSecond)) | \(row.keycluster.percentile(0.5).milliseconds) / \(row.keycluster.percentile(0.99).milliseconds) | \(etcdColumns) |")
-        }
+        printComparison(rows, keyclusterColumn: "KeyCluster strict unlocks/s", etcdColumn: "etcd 3.4 linearizable reads/s")
     }
 
     /// One linearizable etcd v3 range of `key` through its JSON gateway.

@@ -27,12 +27,12 @@ struct WritesBenchCommand: AsyncParsableCommand {
     static let valueBytes = 128
 
     func run() async throws {
-        let levels = clients.split(separator: ",").compactMap { Int($0) }
-        guard !levels.isEmpty, levels.allSatisfy({ $0 > 0 }), seconds > 0 else { throw ValidationError("bad --clients or --seconds") }
+        let levels = try clientLevels(clients)
+        guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
         let duration = Duration.seconds(seconds)
         let value = String(repeating: "v", count: Self.valueBytes)
         let timing = NodeConfiguration.Timing()
-        var rows: [(level: Int, keycluster: LoadRun.Result, etcd: LoadRun.Result?)] = []
+        var rows: [ComparisonRow] = []
         try await withLocalCluster(regions: localRegions(members: 3), timing: timing) { cluster in
             _ = try await cluster.waitForLeader()
             let http = try MemberClient.makeHTTPClient(
@@ -60,7 +60,7 @@ struct WritesBenchCommand: AsyncParsableCommand {
                         }
                     }
                     print("clients \(level): keycluster \(Int(keycluster.perSecond))/s" + (etcdResult.map { ", etcd \(Int($0.perSecond))/s" } ?? ""))
-                    rows.append((level, keycluster, etcdResult))
+                    rows.append(ComparisonRow(clients: level, keycluster: keycluster, etcd: etcdResult))
                 }
             } catch {
                 etcd?.stop()
@@ -70,14 +70,7 @@ struct WritesBenchCommand: AsyncParsableCommand {
             etcd?.stop()
             try await http.shutdown()
         }
-        print("\n| clients | KeyCluster writes/s | p50 / p99 ms | etcd 3.4 puts/s | p50 / p99 ms | KeyCluster ÷ etcd |")
-        print("|---|---|---|---|---|---|")
-        for row in rows {
-            let etcdColumns = row.etcd.map { etcd in
-                "\(Int(etcd.perSecond)) | \(etcd.percentile(0.5).milliseconds) / \(etcd.percentile(0.99).milliseconds) | \(String(format: "%.2f×", row.keycluster.perSecond / max(etcd.perSecond, 1)))"
-            } ?? "— | — | —"
-            print("| \(row.level) | \(Int(row.keycluster.perSecond)) | \(row.keycluster.percentile(0.5).milliseconds) / \(row.keycluster.percentile(0.99).milliseconds) | \(etcdColumns) |")
-        }
+        printComparison(rows, keyclusterColumn: "KeyCluster writes/s", etcdColumn: "etcd 3.4 puts/s")
     }
 
     /// One etcd v3 put through its JSON gateway (`POST /v3/kv/put`, base64 key and value).
