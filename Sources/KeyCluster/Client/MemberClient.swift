@@ -56,6 +56,22 @@ public struct MemberClient: Sendable {
         try await send(.GET, path, body: nil)
     }
 
+    /// A plain-text resource (e.g. `/metrics`, `/openapi.yaml`).
+    public func text(_ path: String) async throws -> String {
+        let response: HTTPClientResponse
+        let bytes: ByteBuffer
+        do {
+            response = try await http.execute(HTTPClientRequest(url: "https://\(address)\(path)"), timeout: Self.requestTimeout)
+            bytes = try await response.body.collect(upTo: Self.maxResponseBytes)
+        } catch {
+            throw CallError.unreachable("\(address): \(error)")
+        }
+        guard response.status == .ok else {
+            throw CallError.problem(status: Int(response.status.code), type: "about:blank", title: response.status.reasonPhrase, retryAfterSeconds: nil)
+        }
+        return String(buffer: bytes)
+    }
+
     public func put<Answer: Decodable>(_ path: String, body: [UInt8], as: Answer.Type) async throws -> Answer {
         try await send(.PUT, path, body: body)
     }

@@ -96,6 +96,11 @@ enum OpenAPIDocument {
               responses:
                 "200": {description: ready, content: {application/json: {schema: {type: object}}}}
                 "503": {$ref: "#/components/responses/Problem"}
+          /metrics:
+            get:
+              summary: Prometheus metrics (requests by route and status, Raft term and indexes, storage commits).
+              responses:
+                "200": {description: metrics, content: {text/plain: {schema: {type: string}}}}
           /openapi.yaml:
             get:
               summary: This document.

@@ -1,6 +1,8 @@
 import Hummingbird
 import HummingbirdTLS
 import Logging
+import Metrics
+import Prometheus
 import NIOSSL
 import Raft
 import ServiceLifecycle
@@ -34,7 +36,15 @@ public struct KeyClusterServer: Sendable {
             environment: environment, stateMachine: stateMachine,
             transport: PeerMessageTransport(peers: peers, logger: logger), options: nodeOptions, logger: logger)
 
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let router = Router(context: ServiceRequestContext.self)
+        router.add(middleware: MetricsMiddleware())
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+        }
         Routes(node: node, stateMachine: stateMachine, configuration: configuration).register(on: router)
         ClusterRoutes(node: node, configuration: configuration).register(on: router)
         let signer = try documentSigner()
@@ -54,7 +64,10 @@ public struct KeyClusterServer: Sendable {
             logger: logger)
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: RaftService(node: node, transport: peers)), .init(service: app)],
+                services: [
+                    .init(service: RaftService(node: node, transport: peers, metrics: NodeMetrics(registry: registry))),
+                    .init(service: app),
+                ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         logger.info("serving", metadata: ["region": "\(me.region)", "peers": "\(me.peerAddress)", "clients": "https://\(me.clientAddress)"])

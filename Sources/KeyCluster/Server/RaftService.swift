@@ -6,11 +6,18 @@ import ServiceLifecycle
 struct RaftService: Service {
     let node: RaftNode
     let transport: PeerTransport
+    let metrics: NodeMetrics
 
     func run() async throws {
         try await transport.start()
         await node.start()
-        try? await gracefulShutdown()
+        // Refreshes the Raft and storage gauges until shutdown begins.
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await metrics.refresh(from: node)
+                try? await Task.sleep(for: NodeMetrics.refreshInterval)
+            }
+        }
         await node.stop()
         await transport.shutdown()
     }

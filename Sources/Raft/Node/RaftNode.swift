@@ -388,6 +388,9 @@ public actor RaftNode {
 
     // MARK: - Observation
 
+    /// Commits, writes and time spent committing (fsync) by this node's storage writer.
+    public nonisolated var storageStatistics: GroupCommitWriter.Statistics { writer.statistics }
+
     /// The last moment (on this process's monotonic clock) at which this member knew its applied state was
     /// current — see `FreshnessTracker`; nil until it has such evidence.
     public var stateCurrentAsOf: ContinuousClock.Instant? { freshness.currentAsOf(now: clock.now, core: freshnessView) }

@@ -134,3 +134,27 @@ struct LeadershipTransferProcessTests {
         }
     }
 }
+
+@Suite("Observability endpoints on a real cluster", .serialized)
+struct ObservabilityProcessTests {
+    @Test("/metrics shows Raft term, indexes, storage commits and request counts; /readyz and /openapi.yaml answer")
+    func metricsReadyAndDocument() async throws {
+        try await withProcessCluster(regions: ["eu-west", "us-east", "ap-south"]) { cluster in
+            let leader = try await cluster.waitForLeader()
+            let revision = try await cluster.put("observed", "1", via: leader)
+            try await cluster.waitForApplied(revision)
+            let client = cluster.client(leader)
+            // Gauges refresh every second; wait until they show this member leading and the write applied.
+            try await waitUntil("metrics refreshed after the write") {
+                let metrics = try await client.text("/metrics")
+                return metrics.contains("keycluster_raft_is_leader 1.0") && metrics.contains("keycluster_raft_applied_index \(Double(revision))")
+            }
+            let metrics = try await client.text("/metrics")
+            for name in ["keycluster_raft_term", "keycluster_raft_commit_index", "keycluster_storage_commits_total", "hb_requests"] {
+                #expect(metrics.contains(name), "missing \(name)")
+            }
+            #expect(try await client.text("/readyz").contains("\"ready\":true"))
+            #expect(try await client.text("/openapi.yaml").hasPrefix("openapi: 3.1.0"))
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import Prometheus
+import Raft
+
+/// The Raft and storage figures an operator watches, as Prometheus metrics: term, role, commit and apply
+/// progress (and their lag), proposals waiting, storage commits and the time spent in them (fsync).
+/// HTTP request rates and latencies by route and status come from Hummingbird's `MetricsMiddleware`.
+struct NodeMetrics: Sendable {
+    let registry: PrometheusCollectorRegistry
+    private let term: Gauge
+    private let isLeader: Gauge
+    private let commitIndex: Gauge
+    private let appliedIndex: Gauge
+    private let applyLag: Gauge
+    private let pendingProposals: Gauge
+    private let storageCommits: Gauge
+    private let storageWrites: Gauge
+    private let storageCommitSeconds: Gauge
+
+    /// How often the gauges are refreshed from the node.
+    static let refreshInterval: Duration = .seconds(1)
+
+    init(registry: PrometheusCollectorRegistry) {
+        self.registry = registry
+        term = registry.makeGauge(name: "keycluster_raft_term", help: "Current Raft term")
+        isLeader = registry.makeGauge(name: "keycluster_raft_is_leader", help: "1 when this member leads")
+        commitIndex = registry.makeGauge(name: "keycluster_raft_commit_index", help: "Highest log index known committed")
+        appliedIndex = registry.makeGauge(name: "keycluster_raft_applied_index", help: "Highest log index applied durably")
+        applyLag = registry.makeGauge(name: "keycluster_raft_apply_lag_entries", help: "Committed entries not yet applied")
+        pendingProposals = registry.makeGauge(name: "keycluster_raft_pending_proposals", help: "Proposals waiting for their result")
+        storageCommits = registry.makeGauge(name: "keycluster_storage_commits_total", help: "Durable LMDB commits (one fsync each)")
+        storageWrites = registry.makeGauge(name: "keycluster_storage_writes_total", help: "Writes committed (many per commit)")
+        storageCommitSeconds = registry.makeGauge(name: "keycluster_storage_commit_seconds_total", help: "Time spent in durable commits")
+    }
+
+    func refresh(from node: RaftNode) async {
+        let status = await node.status
+        term.set(Double(status.term))
+        isLeader.set(status.role == .leader ? 1.0 : 0.0)
+        commitIndex.set(Double(status.commitIndex))
+        appliedIndex.set(Double(status.appliedIndex))
+        applyLag.set(Double(status.commitIndex &- min(status.appliedIndex, status.commitIndex)))
+        pendingProposals.set(Double(status.pendingProposals))
+        let storage = node.storageStatistics
+        storageCommits.set(Double(storage.committedBatches))
+        storageWrites.set(Double(storage.committedWrites))
+        let (seconds, attoseconds) = storage.commitDuration.components
+        storageCommitSeconds.set(Double(seconds) + Double(attoseconds) / 1e18)
+    }
+}
