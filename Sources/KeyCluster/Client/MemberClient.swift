@@ -13,6 +13,8 @@ public struct MemberClient: Sendable {
     public static let maxResponseBytes = 4 << 20
     /// Time allowed for one request, connection included.
     public static let requestTimeout: TimeAmount = .seconds(5)
+    /// Time allowed to connect (TCP and TLS) to a member: several inter-region round trips.
+    public static let connectTimeout: TimeAmount = .milliseconds(750)
 
     public init(address: String, http: HTTPClient) {
         self.address = address
@@ -34,7 +36,9 @@ public struct MemberClient: Sendable {
             tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: clientCertificate.privateKey, format: .pem))
         }
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
-        configuration.timeout = .init(connect: .seconds(2), read: .seconds(5))
+        // A dead member refuses at once, but the pool keeps re-dialling until the connect timeout, so this
+        // bounds how long a call waits before failing over to the next member.
+        configuration.timeout = .init(connect: Self.connectTimeout, read: Self.requestTimeout)
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: maxConnectionsPerMember)
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
