@@ -23,10 +23,7 @@ struct ClusterRoutes: Sendable {
     func register(on router: Router<ServiceRequestContext>) {
         router.post("/v1/cluster/transfer-leader") { request, context in
             _ = try await context.operatorName()
-            let bytes = try await request.body.collect(upTo: Routes.maxBodyBytes)
-            guard let body = try? JSONDecoder().decode(TransferBody.self, from: Data(bytes.readableBytesView)) else {
-                throw Problem("invalid-body", status: .badRequest, title: "The body must be {\"to\": memberID}")
-            }
+            let body = try RequestInput.json(TransferBody.self, from: try await RequestInput.body(request))
             let target = NodeID(body.to)
             do {
                 try await node.transferLeadership(to: target)

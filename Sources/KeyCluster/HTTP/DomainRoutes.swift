@@ -52,24 +52,24 @@ struct DomainRoutes: Sendable {
     func register(on router: Router<ServiceRequestContext>) {
         router.post("/v1/vehicles") { request, context in
             let operatorName = try await context.operatorName()
-            let body = try decode(RegisterVehicleBody.self, from: try await collect(request))
+            let body = try RequestInput.json(RegisterVehicleBody.self, from: try await RequestInput.body(request))
             return try await apply(.registerVehicle(.init(
                 vin: body.vin, ownerKey: body.ownerPublicKey, ownerFormFactor: body.ownerFormFactor,
                 operatorName: operatorName, timestampUnixMs: WallClock.nowUnixMs())))
         }
         router.post("/v1/vehicles/:vin/keys") { request, context in
-            let vin = try vin(context)
-            let bytes = try await collect(request)
+            let vin = try RequestInput.vin(context)
+            let bytes = try await RequestInput.body(request)
             _ = try await writer.waitForRevision(request)
             let signed = try authenticator.authenticate(request, body: bytes, vin: vin, command: "grant")
-            let body = try decode(GrantKeyBody.self, from: bytes)
+            let body = try RequestInput.json(GrantKeyBody.self, from: bytes)
             return try await apply(.grant(.init(
                 vin: vin, signer: signed.signer, publicKey: body.publicKey, formFactor: body.formFactor, role: body.role,
                 permissions: body.permissions.map(Permissions.init), notBeforeUnixMs: body.notBeforeUnixMs,
                 notAfterUnixMs: body.notAfterUnixMs)))
         }
         router.post("/v1/vehicles/:vin/keys/:keyID/:action") { request, context in
-            let vin = try vin(context)
+            let vin = try RequestInput.vin(context)
             let target = try keyID(context)
             let action = try context.parameters.require("action")
             if action == "force-revoke" {
@@ -77,7 +77,7 @@ struct DomainRoutes: Sendable {
                 return try await apply(.forceRevoke(.init(
                     vin: vin, target: target, operatorName: operatorName, timestampUnixMs: WallClock.nowUnixMs())))
             }
-            let bytes = try await collect(request)
+            let bytes = try await RequestInput.body(request)
             _ = try await writer.waitForRevision(request)
             let signed = try authenticator.authenticate(request, body: bytes, vin: vin, command: action)
             let change = DomainCommand.ChangeKey(vin: vin, signer: signed.signer, target: target)
@@ -89,14 +89,14 @@ struct DomainRoutes: Sendable {
             }
         }
         router.get("/v1/vehicles/:vin") { request, context in
-            let vin = try vin(context)
+            let vin = try RequestInput.vin(context)
             let applied = try await writer.waitForRevision(request)
             let (vehicle, grants) = try environment.read { txn in (try store.vehicle(vin, in: txn), try store.grants(of: vin, in: txn)) }
             guard let vehicle else { throw Problem("vehicle-not-found", status: .notFound, title: "No vehicle with this VIN") }
             return VehicleResponse(vehicle: vehicle, grants: grants, appliedIndex: applied)
         }
         router.get("/v1/vehicles/:vin/audit") { request, context in
-            let vin = try vin(context)
+            let vin = try RequestInput.vin(context)
             let applied = try await writer.waitForRevision(request)
             let after = try QueryParameter.unsigned("after", in: request) ?? 0
             let limit = Int(try QueryParameter.unsigned("limit", in: request) ?? UInt64(DomainLimits.maxAuditPageSize))
@@ -107,7 +107,7 @@ struct DomainRoutes: Sendable {
             return AuditResponse(records: records, appliedIndex: applied)
         }
         router.get("/v1/vehicles/:vin/key-list") { request, context in
-            let vin = try vin(context)
+            let vin = try RequestInput.vin(context)
             _ = try await writer.waitForRevision(request)
             let (vehicle, grants) = try environment.read { txn in (try store.vehicle(vin, in: txn), try store.grants(of: vin, in: txn)) }
             guard let vehicle else { throw Problem("vehicle-not-found", status: .notFound, title: "No vehicle with this VIN") }
@@ -135,30 +135,6 @@ struct DomainRoutes: Sendable {
         case .vehicleExists, .keyAlreadyGranted, .replayedNonce, .invalidTransition, .lastOwner: .conflict
         case .signerNotAuthorized, .notOwner, .exceedsSignerAuthority: .forbidden
         case .invalidCommand, .guestMustExpire, .tooManyKeys: .unprocessableContent
-        }
-    }
-
-    private func collect(_ request: Request) async throws -> ByteBuffer {
-        do {
-            return try await request.body.collect(upTo: Routes.maxBodyBytes)
-        } catch {
-            throw Problem("too-large", status: .contentTooLarge, title: "The body is larger than \(Routes.maxBodyBytes) bytes")
-        }
-    }
-
-    private func decode<Body: Decodable>(_ type: Body.Type, from bytes: ByteBuffer) throws -> Body {
-        do {
-            return try JSONDecoder().decode(type, from: Data(bytes.readableBytesView))
-        } catch {
-            throw Problem("invalid-body", status: .badRequest, title: "The body is not a valid \(type)", detail: "\(error)")
-        }
-    }
-
-    private func vin(_ context: ServiceRequestContext) throws -> VIN {
-        do {
-            return try VIN(validating: try context.parameters.require("vin"))
-        } catch let error as DomainInputError {
-            throw Problem("invalid-vin", status: .badRequest, title: "Invalid VIN", detail: error.description)
         }
     }
 

@@ -10,9 +10,6 @@ struct Routes: Sendable {
     let configuration: NodeConfiguration
     var proposer: CommandProposer { CommandProposer(node: node) }
 
-    /// Largest request body accepted; larger ones get 413 before being read in full.
-    static let maxBodyBytes = 64 << 10
-
     func register(on router: Router<ServiceRequestContext>) {
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/openapi.yaml") { _, _ in
@@ -64,16 +61,8 @@ struct Routes: Sendable {
 
     private func putDebugValue(request: Request, context: ServiceRequestContext) async throws -> WriteResponse {
         let key = try debugKey(context)
-        let body = try await collectBody(request)
+        let body = try await RequestInput.body(request)
         return try await propose(.debugPut(key: key, value: String(decoding: body.readableBytesView, as: UTF8.self)))
-    }
-
-    private func collectBody(_ request: Request) async throws -> ByteBuffer {
-        do {
-            return try await request.body.collect(upTo: Self.maxBodyBytes)
-        } catch {
-            throw Problem("too-large", status: .contentTooLarge, title: "The body is larger than \(Self.maxBodyBytes) bytes")
-        }
     }
 
     /// Replicates a diagnostic command and answers with the revision it committed at.

@@ -33,24 +33,9 @@ struct UnlockRoutes: Sendable {
     }
 
     private func decide(_ request: Request, _ context: ServiceRequestContext) async throws -> SignedDocument {
-        let vin: VIN
-        do {
-            vin = try VIN(validating: try context.parameters.require("vin"))
-        } catch let error as DomainInputError {
-            throw Problem("invalid-vin", status: .badRequest, title: "Invalid VIN", detail: error.description)
-        }
-        let bytes: ByteBuffer
-        do {
-            bytes = try await request.body.collect(upTo: Routes.maxBodyBytes)
-        } catch {
-            throw Problem("too-large", status: .contentTooLarge, title: "The body is larger than \(Routes.maxBodyBytes) bytes")
-        }
-        let body: CommandBody
-        do {
-            body = try JSONDecoder().decode(CommandBody.self, from: Data(bytes.readableBytesView))
-        } catch {
-            throw Problem("invalid-body", status: .badRequest, title: "The body must be {\"command\": …}", detail: "\(error)")
-        }
+        let vin = try RequestInput.vin(context)
+        let bytes = try await RequestInput.body(request)
+        let body = try RequestInput.json(CommandBody.self, from: bytes)
         let minRevision = try await proposer.waitForRevision(request)
         let authenticator = KeyRequestAuthenticator(store: stateMachine.authorizations, environment: environment)
         let signed = try authenticator.authenticate(request, body: bytes, vin: vin, command: body.command.rawValue)

@@ -37,6 +37,9 @@ struct ReadyPersister: Sendable {
         var outcomes: [ApplyOutcome] = []
         var lastApplied: LogIndex?
         for ready in readies {
+            // This runtime never compacts, so no leader sends it a snapshot and it never calls `restore`;
+            // a snapshot to install here would be a programming error, not an operating one.
+            precondition(ready.snapshotToInstall == nil, "snapshot install is not supported by this runtime yet")
             if ready.needsPersisting {
                 try store.persist(hardState: ready.hardState, entries: ready.entriesToAppend, in: txn)
             }

@@ -1,0 +1,33 @@
+import Foundation
+import Hummingbird
+
+/// Reading request input the same way in every handler: bounded bodies, validated path values, and JSON
+/// bodies decoded — each failure a problem document, so bad input changes nothing.
+enum RequestInput {
+    /// Largest request body accepted; larger ones get 413 before being read in full.
+    static let maxBodyBytes = 64 << 10
+
+    static func body(_ request: Request) async throws -> ByteBuffer {
+        do {
+            return try await request.body.collect(upTo: maxBodyBytes)
+        } catch {
+            throw Problem("too-large", status: .contentTooLarge, title: "The body is larger than \(maxBodyBytes) bytes")
+        }
+    }
+
+    static func json<Body: Decodable>(_ type: Body.Type, from bytes: ByteBuffer) throws -> Body {
+        do {
+            return try JSONDecoder().decode(type, from: Data(bytes.readableBytesView))
+        } catch {
+            throw Problem("invalid-body", status: .badRequest, title: "The body is not a valid \(type)", detail: "\(error)")
+        }
+    }
+
+    static func vin(_ context: ServiceRequestContext) throws -> VIN {
+        do {
+            return try VIN(validating: try context.parameters.require("vin"))
+        } catch let error as DomainInputError {
+            throw Problem("invalid-vin", status: .badRequest, title: "Invalid VIN", detail: error.description)
+        }
+    }
+}
