@@ -102,8 +102,9 @@ public enum MessageCodec {
             case nil: break
             }
         }
-        guard let from else { throw WireError.missingField("from") }
-        guard let to else { throw WireError.missingField("to") }
+        // Member ids start at 1 (configuration refuses 0); 0 is also what an omitted field would mean.
+        guard let from, from != 0 else { throw WireError.missingField("from") }
+        guard let to, to != 0 else { throw WireError.missingField("to") }
         guard let body else { throw WireError.missingField("body") }
         return Message(from: NodeID(from), to: NodeID(to), term: term, body: body)
     }
