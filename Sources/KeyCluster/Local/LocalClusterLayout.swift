@@ -24,14 +24,16 @@ public struct LocalClusterLayout: Sendable {
 
     public let directory: String
     public let host: String
+    /// The CA and certificates live in the cluster's directory, named as `keycluster certs` names them.
+    public let certificates: CertificateDirectory
 
     public init(directory: String, host: String = "127.0.0.1") {
         self.directory = directory
         self.host = host
+        self.certificates = CertificateDirectory(path: directory)
     }
 
-    public var caCertificatePath: String { "\(directory)/ca.pem" }
-    public var caPrivateKeyPath: String { "\(directory)/ca-key.pem" }
+    public var caCertificatePath: String { certificates.caCertificatePath }
     public func configurationPath(of id: UInt64) -> String { "\(directory)/node-\(id).json" }
 
     /// Creates the CA (or reuses the one already in `directory`), member certificates and configurations.
@@ -41,18 +43,18 @@ public struct LocalClusterLayout: Sendable {
     ) throws -> [NodeConfiguration] {
         precondition(!plans.isEmpty, "a cluster has members")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let issuer = try loadOrCreateCA()
+        if !certificates.hasCA { try certificates.createCA() }
+        // Loopback names always, so local tools reach every member; plus the host members listen on.
+        let hosts = CertificateIssuer.loopbackHosts + (CertificateIssuer.loopbackHosts.contains(host) ? [] : [host])
         let members = plans.map { plan in
             NodeConfiguration.Member(
                 id: plan.id, region: plan.region, peerAddress: "\(host):\(plan.peerPort)", clientAddress: "\(host):\(plan.clientPort)")
         }
         return try plans.map { plan in
-            let certificate = "\(directory)/node-\(plan.id).pem"
-            let key = "\(directory)/node-\(plan.id)-key.pem"
-            try issuer.issueNode(id: plan.id, region: plan.region).writePEM(certificatePath: certificate, privateKeyPath: key)
+            let files = try certificates.issueNode(id: plan.id, region: plan.region, hosts: hosts)
             var configuration = NodeConfiguration(
                 id: plan.id, dataDirectory: "\(directory)/node-\(plan.id)", members: members,
-                tls: .init(caCertificate: caCertificatePath, certificate: certificate, privateKey: key), timing: timing)
+                tls: .init(caCertificate: caCertificatePath, certificate: files.certificate, privateKey: files.privateKey), timing: timing)
             configuration.maxStalenessMilliseconds = maxStalenessMilliseconds
             try configuration.validate()
             let encoder = JSONEncoder()
@@ -64,19 +66,7 @@ public struct LocalClusterLayout: Sendable {
 
     /// Issues an operator client certificate signed by this layout's CA.
     public func issueOperator(name: String) throws -> (certificate: String, privateKey: String) {
-        let paths = ("\(directory)/operator-\(name).pem", "\(directory)/operator-\(name)-key.pem")
-        try loadOrCreateCA().issueOperator(name: name).writePEM(certificatePath: paths.0, privateKeyPath: paths.1)
-        return paths
-    }
-
-    private func loadOrCreateCA() throws -> CertificateIssuer {
-        if FileManager.default.fileExists(atPath: caCertificatePath) {
-            return try CertificateIssuer(
-                caCertificatePEM: String(contentsOfFile: caCertificatePath, encoding: .utf8),
-                caPrivateKeyPEM: String(contentsOfFile: caPrivateKeyPath, encoding: .utf8))
-        }
-        let issuer = try CertificateIssuer.makeCA()
-        try issuer.ca.writePEM(certificatePath: caCertificatePath, privateKeyPath: caPrivateKeyPath)
-        return issuer
+        let files = try certificates.issueOperator(name: name)
+        return (files.certificate, files.privateKey)
     }
 }
