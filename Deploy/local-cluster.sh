@@ -7,18 +7,25 @@
 #   Deploy/local-cluster.sh kill N          SIGKILL member N
 #   Deploy/local-cluster.sh kill-region R   SIGKILL every member in region R
 #   Deploy/local-cluster.sh start N         start member N again
+#   Deploy/local-cluster.sh start-region R  start every member of region R again
+#   Deploy/local-cluster.sh restart N       SIGTERM member N, then start it again
 #   Deploy/local-cluster.sh down            stop every member and remove the cluster's files
 #
 # Files live in $KEYCLUSTER_LOCAL_DIR (default ./keycluster-local): certificates, configs, data, logs, pids.
+# Ports: member N uses peer port $KEYCLUSTER_LOCAL_PEER_PORT + N - 1 (default 7201) and client (HTTPS) port
+# $KEYCLUSTER_LOCAL_CLIENT_PORT + N - 1 (default 8201). KEYCLUSTER_BINARY skips the release build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir="${KEYCLUSTER_LOCAL_DIR:-$PWD/keycluster-local}"
 binary="${KEYCLUSTER_BINARY:-}"
-if [ -z "$binary" ]; then
-  Deploy/install-deps.sh
-  swift build -c release --product keycluster >&2
-  binary="$(swift build -c release --show-bin-path)/keycluster"
-fi
+# need_binary: builds keycluster (release) once, unless KEYCLUSTER_BINARY names one.
+need_binary() {
+  if [ -z "$binary" ]; then
+    Deploy/install-deps.sh
+    swift build -c release --product keycluster >&2
+    binary="$(swift build -c release --show-bin-path)/keycluster"
+  fi
+}
 
 members() { ls "$dir"/node-*.json 2>/dev/null | sed -E 's/.*node-([0-9]+)\.json/\1/' | sort -n; }
 pidfile() { echo "$dir/node-$1.pid"; }
@@ -29,9 +36,27 @@ field_of() {
     "$dir/node-$1.json" "$2"
 }
 
+# region_members R: the ids of the members in region R.
+region_members() {
+  local found=""
+  for id in $(members); do
+    if [ "$(field_of "$id" region)" = "$1" ]; then found="$found $id"; fi
+  done
+  [ -n "$found" ] || { echo "local-cluster: no member in region $1" >&2; exit 2; }
+  echo "$found"
+}
+
 start_member() {
   if running "$1"; then echo "member $1 already running"; return; fi
-  nohup "$binary" serve --config "$dir/node-$1.json" >>"$dir/node-$1.log" 2>&1 &
+  need_binary
+  # The member outlives this script: it must not keep the caller's descriptors (a supervisor watching a
+  # pipe or socket for this script's end would otherwise wait for the member's end instead).
+  (
+    for fd in $(ls /proc/$BASHPID/fd); do
+      if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
+    done
+    exec nohup "$binary" serve --config "$dir/node-$1.json" >>"$dir/node-$1.log" 2>&1 </dev/null
+  ) &
   echo $! >"$(pidfile "$1")"
   echo "member $1 started (pid $!, log $dir/node-$1.log)"
 }
@@ -54,22 +79,26 @@ case "${1:-}" in
       5) regions="eu-west,us-east,ap-south,eu-west,us-east" ;;
       *) echo "local-cluster: size must be 3 or 5" >&2; exit 2 ;;
     esac
-    if [ -z "$(members)" ]; then "$binary" local-cluster init --dir "$dir" --regions "$regions" >/dev/null; fi
+    if [ -z "$(members)" ]; then
+      need_binary
+      "$binary" local-cluster init --dir "$dir" --regions "$regions" \
+        --base-peer-port "${KEYCLUSTER_LOCAL_PEER_PORT:-7201}" --base-client-port "${KEYCLUSTER_LOCAL_CLIENT_PORT:-8201}" >/dev/null
+    fi
     for id in $(members); do start_member "$id"; done ;;
   status)
     first="$(members | head -1)"
     [ -n "$first" ] || { echo "no local cluster in $dir"; exit 1; }
+    need_binary
     "$binary" cluster status --config "$dir/node-$first.json" ;;
   stop) signal_member TERM "$2" ;;
   kill) signal_member KILL "$2" ;;
-  kill-region)
-    for id in $(members); do
-      if [ "$(field_of "$id" region)" = "$2" ]; then signal_member KILL "$id"; fi
-    done ;;
+  kill-region) ids="$(region_members "$2")"; for id in $ids; do signal_member KILL "$id"; done ;;
   start) start_member "$2" ;;
+  start-region) ids="$(region_members "$2")"; for id in $ids; do start_member "$id"; done ;;
+  restart) signal_member TERM "$2"; start_member "$2" ;;
   down)
     for id in $(members); do signal_member TERM "$id"; done
     rm -rf "$dir"
     echo "local cluster removed" ;;
-  *) sed -n '2,12p' "$0"; exit 2 ;;
+  *) sed -n '2,17p' "$0"; exit 2 ;;
 esac

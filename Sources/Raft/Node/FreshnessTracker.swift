@@ -44,7 +44,9 @@ struct FreshnessTracker {
             confirm(commit: heartbeat.commit, at: now, applied: core.appliedIndex)
         case .appendEntries(let append) where message.from == core.leader:
             confirm(commit: append.leaderCommit, at: now, applied: core.appliedIndex)
-        case .heartbeatResponse, .appendEntriesResponse where core.isLeader:
+        // Only a leader counts acknowledgements: a member that stepped down within the term may still get
+        // late responses, which say nothing about its own state being current.
+        case .heartbeatResponse where core.isLeader, .appendEntriesResponse where core.isLeader:
             acknowledgements[message.from] = now
             if core.appliedIndex >= core.commitIndex, let quorumTime = quorumAcknowledged(now: now, core: core) {
                 advance(to: quorumTime)
