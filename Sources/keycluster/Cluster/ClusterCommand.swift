@@ -6,8 +6,8 @@ import KeyCluster
 struct ClusterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cluster",
-        abstract: "Inspect a running cluster.",
-        subcommands: [Status.self]
+        abstract: "Inspect a running cluster and change its members.",
+        subcommands: [Status.self, MembersCommand.self]
     )
 
     struct Status: AsyncParsableCommand {
