@@ -36,15 +36,14 @@ struct MemberRoutes: Sendable {
             let change = try await Self.learner(from: body, joining: await node.membershipStatus.configuration)
             return try await apply(change, force: body.force ?? false)
         }
-        router.post("/v1/cluster/members/:id/promote") { request, context in
+        router.post("/v1/cluster/members/:id/:action") { request, context in
             _ = try await context.operatorName()
+            let action = context.parameters.get("action")
+            guard action == "promote" || action == "remove" else {
+                throw Problem("unknown-action", status: .notFound, title: "The action must be promote or remove")
+            }
             let (id, force) = try await Self.target(request, context)
-            return try await apply(.promote(id), force: force)
-        }
-        router.post("/v1/cluster/members/:id/remove") { request, context in
-            _ = try await context.operatorName()
-            let (id, force) = try await Self.target(request, context)
-            return try await apply(.remove(id), force: force)
+            return try await apply(action == "promote" ? .promote(id) : .remove(id), force: force)
         }
     }
 
