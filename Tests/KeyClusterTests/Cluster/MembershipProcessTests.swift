@@ -53,6 +53,7 @@ struct MembershipProcessTests {
                     return true
                 }
                 let (acknowledged, increments) = load.results
+                print("membership changes under load: \(acknowledged.count) writes and \(increments.acknowledged) of \(increments.attempted) increments acknowledged")
                 #expect(acknowledged.count >= 50, "too few writes were acknowledged: \(acknowledged.count)")
                 for member in voters {
                     for (key, value) in acknowledged {
