@@ -24,14 +24,16 @@ public struct LocalClusterLayout: Sendable {
 
     public let directory: String
     public let host: String
+    /// The CA and certificates live in the cluster's directory, named as `keycluster certs` names them.
+    public let certificates: CertificateDirectory
 
     public init(directory: String, host: String = "127.0.0.1") {
         self.directory = directory
         self.host = host
+        self.certificates = CertificateDirectory(path: directory)
     }
 
-    public var caCertificatePath: String { "\(directory)/ca.pem" }
-    public var caPrivateKeyPath: String { "\(directory)/ca-key.pem" }
+    public var caCertificatePath: String { certificates.caCertificatePath }
     public func configurationPath(of id: UInt64) -> String { "\(directory)/node-\(id).json" }
 
     /// Creates the CA (or reuses the one already in `directory`), member certificates and configurations.
@@ -41,10 +43,10 @@ public struct LocalClusterLayout: Sendable {
     ) throws -> [NodeConfiguration] {
         precondition(!plans.isEmpty, "a cluster has members")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let issuer = try loadOrCreateCA()
+        if !certificates.hasCA { try certificates.createCA() }
         let members = plans.map(member)
         return try plans.map { plan in
-            try write(plan, members: members, joining: false, issuer: issuer, timing: timing, maxStalenessMilliseconds: maxStalenessMilliseconds)
+            try write(plan, members: members, joining: false, timing: timing, maxStalenessMilliseconds: maxStalenessMilliseconds)
         }
     }
 
@@ -57,12 +59,11 @@ public struct LocalClusterLayout: Sendable {
         maxStalenessMilliseconds: Int? = nil
     ) throws -> NodeConfiguration {
         precondition(!existing.contains { $0.id == plan.id }, "a joining member has a new id")
-        guard FileManager.default.fileExists(atPath: caCertificatePath) else {
+        guard certificates.hasCA else {
             throw NodeConfiguration.Invalid(reason: "no cluster CA in \(directory): a joining member needs the cluster's CA")
         }
         return try write(
-            plan, members: existing + [member(plan)], joining: true, issuer: try loadOrCreateCA(), timing: timing,
-            maxStalenessMilliseconds: maxStalenessMilliseconds)
+            plan, members: existing + [member(plan)], joining: true, timing: timing, maxStalenessMilliseconds: maxStalenessMilliseconds)
     }
 
     private func member(_ plan: MemberPlan) -> NodeConfiguration.Member {
@@ -72,15 +73,15 @@ public struct LocalClusterLayout: Sendable {
 
     /// Issues the member's certificate and writes its validated configuration file.
     private func write(
-        _ plan: MemberPlan, members: [NodeConfiguration.Member], joining: Bool, issuer: CertificateIssuer,
-        timing: NodeConfiguration.Timing, maxStalenessMilliseconds: Int?
+        _ plan: MemberPlan, members: [NodeConfiguration.Member], joining: Bool, timing: NodeConfiguration.Timing,
+        maxStalenessMilliseconds: Int?
     ) throws -> NodeConfiguration {
-        let certificate = "\(directory)/node-\(plan.id).pem"
-        let key = "\(directory)/node-\(plan.id)-key.pem"
-        try issuer.issueNode(id: plan.id, region: plan.region).writePEM(certificatePath: certificate, privateKeyPath: key)
+        // Loopback names always, so local tools reach every member; plus the host members listen on.
+        let hosts = CertificateIssuer.loopbackHosts + (CertificateIssuer.loopbackHosts.contains(host) ? [] : [host])
+        let files = try certificates.issueNode(id: plan.id, region: plan.region, hosts: hosts)
         var configuration = NodeConfiguration(
             id: plan.id, dataDirectory: "\(directory)/node-\(plan.id)", members: members,
-            tls: .init(caCertificate: caCertificatePath, certificate: certificate, privateKey: key), timing: timing)
+            tls: .init(caCertificate: caCertificatePath, certificate: files.certificate, privateKey: files.privateKey), timing: timing)
         configuration.maxStalenessMilliseconds = maxStalenessMilliseconds
         configuration.join = joining ? true : nil
         try configuration.validate()
@@ -92,20 +93,7 @@ public struct LocalClusterLayout: Sendable {
 
     /// Issues an operator client certificate signed by this layout's CA.
     public func issueOperator(name: String) throws -> (certificate: String, privateKey: String) {
-        guard ClusterIdentity.isValidName(name) else { throw NodeConfiguration.Invalid(reason: "operator name '\(name)' is not a valid name") }
-        let paths = ("\(directory)/operator-\(name).pem", "\(directory)/operator-\(name)-key.pem")
-        try loadOrCreateCA().issueOperator(name: name).writePEM(certificatePath: paths.0, privateKeyPath: paths.1)
-        return paths
-    }
-
-    private func loadOrCreateCA() throws -> CertificateIssuer {
-        if FileManager.default.fileExists(atPath: caCertificatePath) {
-            return try CertificateIssuer(
-                caCertificatePEM: String(contentsOfFile: caCertificatePath, encoding: .utf8),
-                caPrivateKeyPEM: String(contentsOfFile: caPrivateKeyPath, encoding: .utf8))
-        }
-        let issuer = try CertificateIssuer.makeCA()
-        try issuer.ca.writePEM(certificatePath: caCertificatePath, privateKeyPath: caPrivateKeyPath)
-        return issuer
+        let files = try certificates.issueOperator(name: name)
+        return (files.certificate, files.privateKey)
     }
 }

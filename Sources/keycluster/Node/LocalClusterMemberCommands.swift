@@ -38,22 +38,4 @@ extension LocalClusterCommand {
             print(layout.configurationPath(of: id))
         }
     }
-
-    /// `keycluster local-cluster operator`: an operator client certificate from the cluster's CA.
-    struct IssueOperator: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "operator", abstract: "Issue an operator client certificate (for cluster members and other operator calls).")
-
-        @Option(help: "The cluster's directory (as given to init).")
-        var dir: String
-
-        @Option(help: "The operator's name, written into the certificate.")
-        var name = "ops"
-
-        func run() throws {
-            let paths = try LocalClusterLayout(directory: dir).issueOperator(name: name)
-            print(paths.certificate)
-            print(paths.privateKey)
-        }
-    }
 }

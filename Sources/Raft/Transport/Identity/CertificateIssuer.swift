@@ -7,8 +7,8 @@ import X509
 /// certificates for peer links and the service, and operator client certificates. Used by tooling
 /// (`keycluster cluster certs …`) and by tests, which make a throwaway CA each.
 ///
-/// Node certificates carry `ClusterIdentity` URIs plus DNS `localhost` and IP 127.0.0.1, so the same
-/// certificate serves loopback clusters that verify hostnames too.
+/// Node certificates carry `ClusterIdentity` URIs plus the host names and addresses clients dial (by default
+/// DNS `localhost` and IP 127.0.0.1, which serves loopback clusters), because clients verify the hostname.
 public struct CertificateIssuer: Sendable {
     /// Default lifetimes: long for the CA (rotated by re-issuing, rarely), a year for leaves.
     public static let defaultCAValiditySeconds: Int64 = 10 * 365 * 24 * 3600
@@ -60,19 +60,26 @@ public struct CertificateIssuer: Sendable {
         return try CertificateIssuer(ca: IssuedCredential(certificate: certificate, privateKey: key))
     }
 
+    /// The names a node certificate answers to when none are given: a cluster on loopback.
+    public static let loopbackHosts = ["localhost", "127.0.0.1"]
+    /// Bound on the host names and addresses one node certificate lists.
+    public static let maxHostsPerNode = 16
+
     /// A node certificate: server and client authentication (a node both accepts and dials peer links).
+    /// `hosts` are the DNS names and IP addresses clients use to reach the node.
     public func issueNode(
-        id: TransportPeerID, region: String, validitySeconds: Int64 = defaultLeafValiditySeconds, now: Date = Date()
+        id: TransportPeerID, region: String, hosts: [String] = loopbackHosts,
+        validitySeconds: Int64 = defaultLeafValiditySeconds, now: Date = Date()
     ) throws -> IssuedCredential {
         precondition(ClusterIdentity.isValidName(region), "invalid region name \(region)")
+        guard (1...Self.maxHostsPerNode).contains(hosts.count) else { throw IssuerError.hostCount(hosts.count) }
+        let hostNames = try hosts.map(Self.subjectName(forHost:))
         return try issueLeaf(
             commonName: "keycluster node \(id)",
             names: [
                 .uniformResourceIdentifier(ClusterIdentity.node(id).uri),
                 .uniformResourceIdentifier(ClusterIdentity.region(region).uri),
-                .dnsName("localhost"),
-                .ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1])),
-            ],
+            ] + hostNames,
             usages: [.serverAuth, .clientAuth],
             validitySeconds: validitySeconds, now: now
         )
@@ -89,6 +96,26 @@ public struct CertificateIssuer: Sendable {
             usages: [.clientAuth],
             validitySeconds: validitySeconds, now: now
         )
+    }
+
+    /// An IP literal becomes an IP address name (4 or 16 bytes), anything else a DNS name.
+    static func subjectName(forHost host: String) throws -> GeneralName {
+        var v4 = in_addr()
+        if inet_pton(AF_INET, host, &v4) == 1 {
+            return .ipAddress(ASN1OctetString(contentBytes: withUnsafeBytes(of: &v4) { ArraySlice($0) }))
+        }
+        var v6 = in6_addr()
+        if inet_pton(AF_INET6, host, &v6) == 1 {
+            return .ipAddress(ASN1OctetString(contentBytes: withUnsafeBytes(of: &v6) { ArraySlice($0) }))
+        }
+        let labels = host.split(separator: ".", omittingEmptySubsequences: false)
+        let isDNSName = !host.isEmpty && host.utf8.count <= 253
+            && labels.allSatisfy { label in
+                !label.isEmpty && label.utf8.count <= 63 && !label.hasPrefix("-") && !label.hasSuffix("-")
+                    && label.utf8.allSatisfy { $0 == UInt8(ascii: "-") || ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) }
+            }
+        guard isDNSName else { throw IssuerError.invalidHost(host) }
+        return .dnsName(host)
     }
 
     private func issueLeaf(
@@ -119,7 +146,18 @@ public struct CertificateIssuer: Sendable {
     }
 }
 
-public enum IssuerError: Error, Equatable, Sendable {
+public enum IssuerError: Error, Equatable, Sendable, CustomStringConvertible {
     case keyDoesNotMatchCertificate
     case notACertificateAuthority
+    case invalidHost(String)
+    case hostCount(Int)
+
+    public var description: String {
+        switch self {
+        case .keyDoesNotMatchCertificate: "the CA private key does not match the CA certificate"
+        case .notACertificateAuthority: "the CA certificate is not a certificate authority"
+        case .invalidHost(let host): "'\(host)' is neither an IP address nor a DNS name"
+        case .hostCount(let count): "a node certificate lists 1 to \(CertificateIssuer.maxHostsPerNode) hosts, not \(count)"
+        }
+    }
 }
