@@ -88,6 +88,32 @@ public struct MemberClient: Sendable {
     public func send<Answer: Decodable>(
         _ method: HTTPMethod, _ path: String, body: [UInt8]?, headers: [(String, String)] = [], as: Answer.Type = Answer.self
     ) async throws -> Answer {
+        do {
+            return try await sendShowingProblems(method, path, body: body, headers: headers)
+        } catch let refusal as Refusal {
+            throw CallError.problem(
+                status: refusal.status, type: refusal.problem?.type ?? "about:blank",
+                title: refusal.problem?.title ?? refusal.reason, retryAfterSeconds: refusal.problem?.retryAfterSeconds)
+        }
+    }
+
+    /// A call the member answered with an error status, with the whole problem document (nil when the body
+    /// was not one) — for operator tools that show its detail and follow its `members`.
+    public struct Refusal: Error, CustomStringConvertible, Sendable {
+        public let status: Int
+        public let reason: String
+        public let problem: ProblemDocument?
+
+        public var description: String {
+            guard let problem else { return "\(status) \(reason)" }
+            return "\(status) \(problem.title)" + (problem.detail.map { ": \($0)" } ?? "")
+        }
+    }
+
+    /// Like `send`, but a refusal is thrown as `Refusal` (unreachable members still as `CallError.unreachable`).
+    public func sendShowingProblems<Answer: Decodable>(
+        _ method: HTTPMethod, _ path: String, body: [UInt8]?, headers: [(String, String)] = [], as: Answer.Type = Answer.self
+    ) async throws -> Answer {
         var request = HTTPClientRequest(url: "https://\(address)\(path)")
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
@@ -104,18 +130,20 @@ public struct MemberClient: Sendable {
             throw CallError.unreachable("\(address): \(error)")
         }
         guard (200..<300).contains(response.status.code) else {
-            let problem = try? JSONDecoder().decode(ProblemDocument.self, from: Data(bytes.readableBytesView))
-            throw CallError.problem(
-                status: Int(response.status.code), type: problem?.type ?? "about:blank",
-                title: problem?.title ?? response.status.reasonPhrase, retryAfterSeconds: problem?.retryAfterSeconds)
+            throw Refusal(
+                status: Int(response.status.code), reason: response.status.reasonPhrase,
+                problem: try? JSONDecoder().decode(ProblemDocument.self, from: Data(bytes.readableBytesView)))
         }
         return try JSONDecoder().decode(Answer.self, from: Data(bytes.readableBytesView))
     }
 
     /// The fields of an RFC 9457 problem document a client reads.
-    struct ProblemDocument: Decodable {
-        var type: String
-        var title: String
-        var retryAfterSeconds: Int?
+    public struct ProblemDocument: Decodable, Sendable {
+        public var type: String
+        public var title: String
+        public var detail: String?
+        public var retryAfterSeconds: Int?
+        /// Where to go instead (e.g. the leader's client address).
+        public var members: [String]?
     }
 }

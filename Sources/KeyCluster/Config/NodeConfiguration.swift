@@ -5,6 +5,11 @@ import Raft
 ///
 /// Every member's file lists the whole voter set with regions and addresses; ids are stable for a member's
 /// lifetime. Validation happens once at start-up and names what is wrong, so a bad file never half-starts.
+///
+/// The file is where a member starts from, not where it stays: membership changes (and the addresses of members
+/// they add) come through the replicated log, so a restart after a change uses the log's membership. A member
+/// with `"join": true` does not bootstrap: it lists the existing members it will hear from, and waits until an
+/// operator adds it (docs/membership.md).
 public struct NodeConfiguration: Codable, Sendable, Equatable {
     public struct Member: Codable, Sendable, Equatable {
         public var id: UInt64
@@ -60,11 +65,21 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
     /// Only for deliberate, temporary layouts; absent means false.
     public var forceUnsafePlacement: Bool?
 
-    /// The voters and their regions this member starts from (later changes come through the log).
+    /// Joins an existing cluster instead of bootstrapping one: `members` lists the existing members and this
+    /// one, and this member starts with no vote until an operator adds it as a learner. Absent means false.
+    public var join: Bool?
+
+    public var isJoining: Bool { join == true }
+
+    /// The voters, regions and addresses this member starts from (later changes come through the log). A
+    /// joining member is not among the voters: it learns its membership from the leader.
     public var bootstrapMembership: MembershipConfiguration {
         MembershipConfiguration(
-            voters: members.map { NodeID($0.id) },
-            regions: Dictionary(uniqueKeysWithValues: members.map { (NodeID($0.id), $0.region) }))
+            voters: members.map { NodeID($0.id) }.filter { !isJoining || $0 != NodeID(id) },
+            regions: Dictionary(uniqueKeysWithValues: members.map { (NodeID($0.id), $0.region) }),
+            addresses: Dictionary(uniqueKeysWithValues: members.map {
+                (NodeID($0.id), MemberAddresses(peer: $0.peerAddress, client: $0.clientAddress))
+            }))
     }
 
     /// How stale a bounded-consistency unlock decision may be (design §6); 0 disables bounded reads.
@@ -121,9 +136,12 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
             _ = try Self.endpoint(member.clientAddress, of: "member \(member.id) clientAddress")
             guard !member.region.isEmpty else { throw Invalid(reason: "member \(member.id) has no region") }
         }
+        guard !isJoining || members.count > 1 else {
+            throw Invalid(reason: "a joining member must list at least one existing member to hear from")
+        }
         guard (maxStalenessMilliseconds ?? 0) >= 0 else { throw Invalid(reason: "maxStalenessMilliseconds must not be negative") }
         // A one-member (development) cluster has no region to survive the loss of.
-        if members.count > 1, forceUnsafePlacement != true, let refusal = bootstrapMembership.placement.refusal {
+        if members.count > 1, !isJoining, forceUnsafePlacement != true, let refusal = bootstrapMembership.placement.refusal {
             throw Invalid(reason: "refusing to bootstrap: \(refusal) (set \"forceUnsafePlacement\": true to override)")
         }
         guard timing.tickMilliseconds >= 1, timing.heartbeatTicks >= 1, timing.electionTicks > timing.heartbeatTicks else {
@@ -133,12 +151,9 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
 
     /// Splits `host:port` (IPv6 as `[::1]:port`).
     public static func endpoint(_ address: String, of what: String) throws(Invalid) -> PeerAddress {
-        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
-            (1...65_535).contains(port)
-        else { throw Invalid(reason: "\(what) '\(address)' is not host:port") }
-        var host = String(address[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        guard !host.isEmpty else { throw Invalid(reason: "\(what) '\(address)' has no host") }
-        return PeerAddress(host: host, port: port)
+        guard address.utf8.count <= MemberAddresses.maxAddressBytes, let endpoint = PeerAddress(parsing: address) else {
+            throw Invalid(reason: "\(what) '\(address)' is not host:port (at most \(MemberAddresses.maxAddressBytes) bytes)")
+        }
+        return endpoint
     }
 }

@@ -5,7 +5,6 @@ import Raft
 /// Operator actions on the cluster itself (operator client certificate required).
 struct ClusterRoutes: Sendable {
     let node: RaftNode
-    let configuration: NodeConfiguration
 
     /// How long a leadership transfer may take before the call answers 503 (the core abandons it after an
     /// election timeout anyway).
@@ -28,9 +27,9 @@ struct ClusterRoutes: Sendable {
             do {
                 try await node.transferLeadership(to: target)
             } catch {
-                let leader = await node.status.leader
+                let membership = await node.membershipStatus
                 var problem = Problem("transfer-refused", status: .conflict, title: "Leadership cannot be transferred from here", detail: "\(error)")
-                problem.members = configuration.members.filter { NodeID($0.id) == leader }.map(\.clientAddress)
+                problem.members = membership.clientAddress(of: membership.leader).map { [$0] }
                 throw problem
             }
             let deadline = ContinuousClock.now + Self.maxTransferWait

@@ -23,9 +23,11 @@ public struct ClusterStatusResponse: ResponseEncodable, Codable, Sendable {
     public var failure: String?
     public var members: [Member]
 
-    init(status: NodeStatus, configuration: NodeConfiguration) {
+    /// `members` are those of the configuration in force (from the log, not the bootstrap file).
+    init(status: NodeStatus, membership: MembershipStatus) {
+        let configuration = membership.configuration
         id = status.id.rawValue
-        region = (try? configuration.me.region) ?? ""
+        region = configuration.region(of: status.id)
         role = "\(status.role)"
         term = status.term
         leader = status.leader?.rawValue
@@ -36,8 +38,8 @@ public struct ClusterStatusResponse: ResponseEncodable, Codable, Sendable {
         failure = status.failure
         members = configuration.members.map { member in
             Member(
-                id: member.id, region: member.region, clientAddress: member.clientAddress,
-                matchIndex: status.peers[NodeID(member.id)]?.match)
+                id: member.rawValue, region: configuration.region(of: member), clientAddress: configuration.addresses[member]?.client ?? "",
+                matchIndex: member == status.id ? nil : membership.matchIndexes[member])
         }
     }
 }

@@ -78,6 +78,30 @@ enum OpenAPIDocument {
                 payload: {type: string, description: base64 of the JSON claims}
                 signature: {type: string, description: base64 DER ECDSA P-256 signature}
                 certificate: {type: string, description: base64 DER certificate of the signing member}
+            Members:
+              type: object
+              required: [servedBy, term, commitIndex, lastIndex, changePending, members]
+              properties:
+                servedBy: {type: integer}
+                leader: {type: integer}
+                term: {type: integer}
+                commitIndex: {type: integer}
+                lastIndex: {type: integer}
+                changePending: {type: boolean}
+                revision: {type: integer}
+                members:
+                  type: array
+                  items:
+                    type: object
+                    required: [id, region, role]
+                    properties:
+                      id: {type: integer}
+                      region: {type: string}
+                      role: {type: string, enum: [voter, learner]}
+                      peerAddress: {type: string}
+                      clientAddress: {type: string}
+                      matchIndex: {type: integer}
+                      lagEntries: {type: integer}
           responses:
             Problem:
               description: The request was refused; nothing changed.
@@ -121,6 +145,46 @@ enum OpenAPIDocument {
                     schema: {type: object, required: [to], properties: {to: {type: integer, minimum: 1}}}
               responses:
                 "200": {description: transferred, content: {application/json: {schema: {type: object}}}}
+                "4XX": {$ref: "#/components/responses/Problem"}
+                "503": {$ref: "#/components/responses/Problem"}
+          /v1/cluster/members:
+            get:
+              summary: "Operator: the membership in force (id, region, voter/learner, addresses; lag on the leader)."
+              responses:
+                "200": {description: members, content: {application/json: {schema: {$ref: "#/components/schemas/Members"}}}}
+                "4XX": {$ref: "#/components/responses/Problem"}
+            post:
+              summary: "Operator, on the leader: add a learner (a member started with join: true)."
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [id, region, peerAddress, clientAddress]
+                      properties:
+                        id: {type: integer, minimum: 1, maximum: 18446744073709551615}
+                        region: {type: string, pattern: "^[A-Za-z0-9._-]{1,64}$"}
+                        peerAddress: {type: string, maxLength: 255, description: "host:port of its Raft transport"}
+                        clientAddress: {type: string, maxLength: 255, description: "host:port of its HTTPS API"}
+                        force: {type: boolean, description: accept a placement where one region holds a quorum}
+              responses:
+                "200": {description: added, content: {application/json: {schema: {$ref: "#/components/schemas/Members"}}}}
+                "4XX": {$ref: "#/components/responses/Problem"}
+                "503": {$ref: "#/components/responses/Problem"}
+          /v1/cluster/members/{id}/{action}:
+            post:
+              summary: "Operator, on the leader: promote a caught-up learner to voter, or remove a member (409 while lagging or when placement breaks)."
+              parameters:
+                - {name: id, in: path, required: true, schema: {type: integer, minimum: 1, maximum: 18446744073709551615}}
+                - {name: action, in: path, required: true, schema: {type: string, enum: [promote, remove]}}
+              requestBody:
+                required: false
+                content:
+                  application/json:
+                    schema: {type: object, properties: {force: {type: boolean}}}
+              responses:
+                "200": {description: changed, content: {application/json: {schema: {$ref: "#/components/schemas/Members"}}}}
                 "4XX": {$ref: "#/components/responses/Problem"}
                 "503": {$ref: "#/components/responses/Problem"}
           /v1/vehicles:

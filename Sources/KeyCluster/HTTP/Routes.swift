@@ -19,6 +19,11 @@ struct Routes: Sendable {
         }
         router.get("/readyz") { _, _ in
             let status = await node.status
+            guard await node.membershipStatus.isMember else {
+                throw Problem(
+                    "not-a-member", status: .serviceUnavailable,
+                    title: "This member is not (or not yet) in the cluster's membership; an operator adds it", retryAfterSeconds: 1)
+            }
             let fresh = await node.stateCurrentAsOf.map { ContinuousClock.now - $0 <= configuration.effectiveMaxStaleness } ?? false
             guard status.failure == nil, status.leader != nil || fresh else {
                 throw Problem(
@@ -28,7 +33,7 @@ struct Routes: Sendable {
             return ReadyResponse(ready: true, leader: status.leader?.rawValue, boundedReads: fresh)
         }
         router.get("/v1/cluster/status") { _, _ in
-            ClusterStatusResponse(status: await node.status, configuration: configuration)
+            ClusterStatusResponse(status: await node.status, membership: await node.membershipStatus)
         }
         router.put("/debug/kv/:key") { request, context in
             try await putDebugValue(request: request, context: context)

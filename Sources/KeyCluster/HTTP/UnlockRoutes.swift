@@ -17,7 +17,6 @@ struct UnlockRoutes: Sendable {
     let signer: NodeDocumentSigner
     let nonces: NonceCache
     let maxStaleness: Duration
-    let otherMembers: [String]
 
     /// How long an unlock waits for a linearizable read point before trying a bounded read.
     static let strictReadTimeout: Duration = .milliseconds(500)
@@ -73,7 +72,7 @@ struct UnlockRoutes: Sendable {
         var problem = Problem(
             "no-fresh-state", status: .serviceUnavailable,
             title: "No leader answered in time and this member's state is not known to be fresh", retryAfterSeconds: 1)
-        problem.members = otherMembers
+        problem.members = await proposer.node.membershipStatus.otherClientAddresses
         throw problem
     }
 }

@@ -44,24 +44,51 @@ public struct LocalClusterLayout: Sendable {
         precondition(!plans.isEmpty, "a cluster has members")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         if !certificates.hasCA { try certificates.createCA() }
+        let members = plans.map(member)
+        return try plans.map { plan in
+            try write(plan, members: members, joining: false, timing: timing, maxStalenessMilliseconds: maxStalenessMilliseconds)
+        }
+    }
+
+    /// Creates the certificate and configuration of a member that joins a running cluster (`"join": true`):
+    /// it lists `existing` (the current members, which will dial it or be dialed) and itself. Needs the CA
+    /// already in `directory`.
+    @discardableResult
+    public func createJoining(
+        _ plan: MemberPlan, existing: [NodeConfiguration.Member], timing: NodeConfiguration.Timing = .init(),
+        maxStalenessMilliseconds: Int? = nil
+    ) throws -> NodeConfiguration {
+        precondition(!existing.contains { $0.id == plan.id }, "a joining member has a new id")
+        guard certificates.hasCA else {
+            throw NodeConfiguration.Invalid(reason: "no cluster CA in \(directory): a joining member needs the cluster's CA")
+        }
+        return try write(
+            plan, members: existing + [member(plan)], joining: true, timing: timing, maxStalenessMilliseconds: maxStalenessMilliseconds)
+    }
+
+    private func member(_ plan: MemberPlan) -> NodeConfiguration.Member {
+        NodeConfiguration.Member(
+            id: plan.id, region: plan.region, peerAddress: "\(host):\(plan.peerPort)", clientAddress: "\(host):\(plan.clientPort)")
+    }
+
+    /// Issues the member's certificate and writes its validated configuration file.
+    private func write(
+        _ plan: MemberPlan, members: [NodeConfiguration.Member], joining: Bool, timing: NodeConfiguration.Timing,
+        maxStalenessMilliseconds: Int?
+    ) throws -> NodeConfiguration {
         // Loopback names always, so local tools reach every member; plus the host members listen on.
         let hosts = CertificateIssuer.loopbackHosts + (CertificateIssuer.loopbackHosts.contains(host) ? [] : [host])
-        let members = plans.map { plan in
-            NodeConfiguration.Member(
-                id: plan.id, region: plan.region, peerAddress: "\(host):\(plan.peerPort)", clientAddress: "\(host):\(plan.clientPort)")
-        }
-        return try plans.map { plan in
-            let files = try certificates.issueNode(id: plan.id, region: plan.region, hosts: hosts)
-            var configuration = NodeConfiguration(
-                id: plan.id, dataDirectory: "\(directory)/node-\(plan.id)", members: members,
-                tls: .init(caCertificate: caCertificatePath, certificate: files.certificate, privateKey: files.privateKey), timing: timing)
-            configuration.maxStalenessMilliseconds = maxStalenessMilliseconds
-            try configuration.validate()
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try encoder.encode(configuration).write(to: URL(fileURLWithPath: configurationPath(of: plan.id)))
-            return configuration
-        }
+        let files = try certificates.issueNode(id: plan.id, region: plan.region, hosts: hosts)
+        var configuration = NodeConfiguration(
+            id: plan.id, dataDirectory: "\(directory)/node-\(plan.id)", members: members,
+            tls: .init(caCertificate: caCertificatePath, certificate: files.certificate, privateKey: files.privateKey), timing: timing)
+        configuration.maxStalenessMilliseconds = maxStalenessMilliseconds
+        configuration.join = joining ? true : nil
+        try configuration.validate()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(configuration).write(to: URL(fileURLWithPath: configurationPath(of: plan.id)))
+        return configuration
     }
 
     /// Issues an operator client certificate signed by this layout's CA.

@@ -12,6 +12,10 @@ public final class LocalClusterProcesses: Sendable {
     private let executable: String
     private let writesLogs: Bool
     private let processes = Mutex<[UInt64: Process]>([:])
+    /// Members added after the cluster was laid out (`addJoiningMember`).
+    private let joined = Mutex<[NodeConfiguration]>([])
+    private let timing: NodeConfiguration.Timing
+    private let maxStalenessMilliseconds: Int?
 
     /// How long `waitFor…` polls before giving up.
     public static let maxWaitSeconds = 60.0
@@ -35,16 +39,39 @@ public final class LocalClusterProcesses: Sendable {
         http = try MemberClient.makeHTTPClient(caCertificatePath: layout.caCertificatePath)
         self.executable = executable
         self.writesLogs = writesLogs
+        self.timing = timing
+        self.maxStalenessMilliseconds = maxStalenessMilliseconds
     }
 
-    public var ids: [UInt64] { configurations.map(\.id) }
+    /// Every member laid out, those added by `addJoiningMember` included.
+    public var ids: [UInt64] { allConfigurations.map(\.id) }
+
+    private var allConfigurations: [NodeConfiguration] { configurations + joined.withLock { $0 } }
+
+    /// Member `id` as its own configuration file describes it.
+    public func member(_ id: UInt64) -> NodeConfiguration.Member? {
+        allConfigurations.first { $0.id == id }?.members.first { $0.id == id }
+    }
+
+    /// Lays out a new member in `region` that joins the running cluster (not started, not yet added): its
+    /// file lists every member laid out so far. Returns its id, one above the highest so far.
+    public func addJoiningMember(region: String) throws -> UInt64 {
+        let ports = try FreePorts.allocate(2)
+        let existing = allConfigurations.compactMap { configuration in configuration.members.first { $0.id == configuration.id } }
+        let id = (existing.map(\.id).max() ?? 0) + 1
+        let configuration = try layout.createJoining(
+            .init(id: id, region: region, peerPort: ports[0], clientPort: ports[1]), existing: existing, timing: timing,
+            maxStalenessMilliseconds: maxStalenessMilliseconds)
+        joined.withLock { $0.append(configuration) }
+        return id
+    }
 
     public var running: [UInt64] {
         processes.withLock { processes in ids.filter { processes[$0]?.isRunning == true } }
     }
 
     public func region(of id: UInt64) -> String {
-        configurations.first { $0.id == id }?.members.first { $0.id == id }?.region ?? "?"
+        member(id)?.region ?? "?"
     }
 
     public func logPath(of id: UInt64) -> String { "\(layout.directory)/node-\(id).log" }
@@ -87,7 +114,7 @@ public final class LocalClusterProcesses: Sendable {
     }
 
     public func client(_ id: UInt64) -> MemberClient {
-        MemberClient(address: configurations.first { $0.id == id }?.members.first { $0.id == id }?.clientAddress ?? "", http: http)
+        MemberClient(address: member(id)?.clientAddress ?? "", http: http)
     }
 
     public func status(_ id: UInt64) async throws -> ClusterStatusResponse {

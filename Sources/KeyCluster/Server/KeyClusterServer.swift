@@ -46,16 +46,16 @@ public struct KeyClusterServer: Sendable {
                 body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
         }
         Routes(node: node, stateMachine: stateMachine, configuration: configuration).register(on: router)
-        ClusterRoutes(node: node, configuration: configuration).register(on: router)
+        ClusterRoutes(node: node).register(on: router)
         let signer = try documentSigner()
         DomainRoutes(
             writer: CommandProposer(node: node), stateMachine: stateMachine, environment: environment, signer: signer
         ).register(on: router)
         UnlockRoutes(
             proposer: CommandProposer(node: node), stateMachine: stateMachine, environment: environment, signer: signer,
-            nonces: NonceCache(), maxStaleness: configuration.effectiveMaxStaleness,
-            otherMembers: configuration.members.filter { $0.id != configuration.id }.map(\.clientAddress)
+            nonces: NonceCache(), maxStaleness: configuration.effectiveMaxStaleness
         ).register(on: router)
+        MemberRoutes(node: node).register(on: router)
         let clientEndpoint = try NodeConfiguration.endpoint(me.clientAddress, of: "clientAddress")
         let app = Application(
             router: router,

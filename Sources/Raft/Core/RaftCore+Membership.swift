@@ -16,8 +16,9 @@ struct MembershipState: Sendable, Equatable {
 
 /// A change to the membership, proposed through `RaftCore.proposeMembershipChange(_:force:)`.
 public enum MembershipChange: Sendable, Equatable, CustomStringConvertible {
-    /// A new non-voting member that replicates the log and catches up.
-    case addLearner(NodeID, region: String)
+    /// A new non-voting member that replicates the log and catches up; `addresses` tell every member
+    /// where to reach it.
+    case addLearner(NodeID, region: String, addresses: MemberAddresses? = nil)
     /// A caught-up learner becomes a voter.
     case promote(NodeID)
     /// A voter or learner leaves; a leader may remove itself (it steps down once the change commits).
@@ -25,7 +26,7 @@ public enum MembershipChange: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .addLearner(let id, let region): "add learner \(id) in \(region)"
+        case .addLearner(let id, let region, _): "add learner \(id) in \(region)"
         case .promote(let id): "promote \(id)"
         case .remove(let id): "remove \(id)"
         }
@@ -70,16 +71,21 @@ extension MembershipConfiguration {
     /// The configuration after `change`, or why `change` does not apply to this one.
     public func applying(_ change: MembershipChange) throws(MembershipChangeError) -> MembershipConfiguration {
         switch change {
-        case .addLearner(let id, let region):
+        case .addLearner(let id, let region, let memberAddresses):
             guard !members.contains(id) else { throw .alreadyMember(id) }
-            return MembershipConfiguration(voters: voters, learners: learners + [id], regions: regions.merging([id: region]) { $1 })
+            var addresses = addresses
+            addresses[id] = memberAddresses
+            return MembershipConfiguration(
+                voters: voters, learners: learners + [id], regions: regions.merging([id: region]) { $1 }, addresses: addresses)
         case .promote(let id):
             guard isLearner(id) else { throw .notALearner(id) }
-            return MembershipConfiguration(voters: voters + [id], learners: learners.filter { $0 != id }, regions: regions)
+            return MembershipConfiguration(
+                voters: voters + [id], learners: learners.filter { $0 != id }, regions: regions, addresses: addresses)
         case .remove(let id):
             guard members.contains(id) else { throw .notAMember(id) }
             guard voters != [id] else { throw .removesLastVoter(id) }
-            return MembershipConfiguration(voters: voters.filter { $0 != id }, learners: learners.filter { $0 != id }, regions: regions)
+            return MembershipConfiguration(
+                voters: voters.filter { $0 != id }, learners: learners.filter { $0 != id }, regions: regions, addresses: addresses)
         }
     }
 }
@@ -119,7 +125,7 @@ extension RaftCore {
     }
 
     /// The configuration in force at `index`: set by the last configuration entry at or before it.
-    func configuration(at index: LogIndex) -> MembershipConfiguration {
+    public func configuration(at index: LogIndex) -> MembershipConfiguration {
         guard index < membership.position.index else { return configuration }
         return lastConfiguration(atOrBefore: index)?.configuration ?? membership.base
     }

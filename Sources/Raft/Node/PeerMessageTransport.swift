@@ -7,6 +7,7 @@ public final class PeerMessageTransport: RaftMessageTransport {
     public let peers: PeerTransport
     public let inbound: AsyncStream<Message>
     public let unreachablePeers: AsyncStream<NodeID>
+    private let logger: Logger
     private let pump: Task<Void, Never>
     private let linkPump: Task<Void, Never>
 
@@ -15,6 +16,7 @@ public final class PeerMessageTransport: RaftMessageTransport {
 
     public init(peers: PeerTransport, logger: Logger = Logger(label: "keycluster.raft.wire")) {
         self.peers = peers
+        self.logger = logger
         let (stream, continuation) = AsyncStream.makeStream(
             of: Message.self, bufferingPolicy: .bufferingNewest(Self.maxBufferedInboundMessages))
         inbound = stream
@@ -59,6 +61,24 @@ public final class PeerMessageTransport: RaftMessageTransport {
         for message in messages {
             _ = peers.send(to: message.to.rawValue, payload: MessageCodec.encode(message), lane: Self.lane(of: message.body))
         }
+    }
+
+    /// Replaces the transport's peer set with `members` (this node left out). Addresses come from the replicated
+    /// configuration; a member it gives none for keeps the address the transport knew (the bootstrap file).
+    public func updateMembers(_ members: [NodeID], addresses: [NodeID: MemberAddresses]) {
+        let known = peers.peerAddresses
+        var next: [TransportPeerID: PeerAddress] = [:]
+        for member in members where member.rawValue != peers.localID {
+            if let text = addresses[member]?.peer, let address = PeerAddress(parsing: text) {
+                next[member.rawValue] = address
+            } else if let address = known[member.rawValue] {
+                next[member.rawValue] = address
+            } else {
+                logger.warning("a member has no known peer address; it is not reached until one is", metadata: ["member": "\(member)"])
+            }
+        }
+        guard next != known else { return }
+        peers.updatePeers(next)
     }
 
     /// Small, latency-critical messages go in the control lane; log-carrying ones in bulk.

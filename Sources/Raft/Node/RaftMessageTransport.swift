@@ -5,8 +5,17 @@
 ///
 /// `unreachablePeers` yields a peer whenever its connection is reset or refused — the signal that lets a
 /// follower campaign at once when its leader's process dies, instead of waiting out the election timeout.
+///
+/// `updateMembers` tells the transport whom to talk to after a membership change: dial new members, forget
+/// removed ones. A member without an entry in `addresses` is reached where the transport already knew.
 public protocol RaftMessageTransport: Sendable {
     func send(_ messages: [Message])
     var inbound: AsyncStream<Message> { get }
     var unreachablePeers: AsyncStream<NodeID> { get }
+    func updateMembers(_ members: [NodeID], addresses: [NodeID: MemberAddresses])
+}
+
+extension RaftMessageTransport {
+    /// Transports whose peers are fixed (in-process test networks reach every node) ignore membership.
+    public func updateMembers(_ members: [NodeID], addresses: [NodeID: MemberAddresses]) {}
 }

@@ -14,11 +14,11 @@ public actor RaftNode {
     public nonisolated let options: RaftNodeOptions
     public nonisolated let environment: Environment
 
-    private var core: RaftCore
-    private let transport: any RaftMessageTransport
+    var core: RaftCore
+    let transport: any RaftMessageTransport
     private let writer: GroupCommitWriter
     private let persister: ReadyPersister
-    private let logger: Logger
+    let logger: Logger
     private let clock = ContinuousClock()
 
     private var appliedIndex: LogIndex
@@ -36,8 +36,11 @@ public actor RaftNode {
     private var freshness = FreshnessTracker()
     private var nextReadContext: ReadContext = 1
     private var readWaiters: [ReadContext: ReadWaiter] = [:]
+    var membershipTracker: MembershipTracker
 
-    /// Opens the node's durable state in `environment` and builds its core from it.
+    /// Opens the node's durable state in `environment` and builds its core from it. `configuration` is the
+    /// bootstrap membership; the log's configuration entries take precedence. A node joining an existing
+    /// cluster is not in it: it waits, without a vote, until a leader adds it and sends it the log.
     public init(
         id: NodeID,
         configuration: MembershipConfiguration,
@@ -47,7 +50,6 @@ public actor RaftNode {
         options: RaftNodeOptions = RaftNodeOptions(),
         logger: Logger = Logger(label: "keycluster.raft")
     ) throws {
-        precondition(configuration.members.contains(id), "a node starts as one of the members")
         let store = try LMDBLogStore(environment: environment)
         let sessions = try ClientSessions(
             environment: environment, expiryEntries: options.sessionExpiryEntries, maxResultBytes: options.maxSessionResultBytes)
@@ -68,6 +70,11 @@ public actor RaftNode {
             id: id, configuration: configuration, options: options.raft,
             hardState: restart.hardState, entries: restart.entries, boundary: restart.boundary,
             appliedIndex: applied, randomSeed: UInt64.random(in: 0 ... .max))
+        var tracker = MembershipTracker(id: id, applied: core.configuration(at: applied))
+        if let peers = tracker.peersIfChanged(inForce: core.configuration) {
+            transport.updateMembers(peers.members, addresses: peers.addresses)
+        }
+        membershipTracker = tracker
     }
 
     /// Starts ticking and receiving. Call once.
@@ -320,6 +327,7 @@ public actor RaftNode {
     private func collectReady() {
         guard failure == nil, core.hasReady else { return }
         var ready = core.ready()
+        syncTransportPeers()
         for released in ready.readStates { readWaiters[released.context]?.index = released.index }
         for failed in ready.failedReads { finishRead(failed.context, .failure(.failed(failed.reason))) }
         answerAppliedReads()
@@ -350,6 +358,7 @@ public actor RaftNode {
             do {
                 let outcomes = try await writer.write { txn in try persister.persist(batch, in: txn) }
                 for ready in batch where !ready.messages.isEmpty { transport.send(ready.messages) }
+                noteApplied(batch.flatMap(\.committedEntries))
                 if let last = batch.last(where: { !$0.committedEntries.isEmpty })?.committedEntries.last {
                     appliedIndex = last.index
                     freshness.applied(upTo: appliedIndex)

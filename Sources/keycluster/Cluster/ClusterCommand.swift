@@ -6,15 +6,18 @@ import KeyCluster
 struct ClusterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cluster",
-        abstract: "Inspect a running cluster.",
-        subcommands: [Status.self]
+        abstract: "Inspect a running cluster and change its members.",
+        subcommands: [Status.self, MembersCommand.self]
     )
 
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Each member's role, term, leader and indexes.")
 
-        @Option(help: "Any member's configuration file: it lists every member and the cluster CA.")
+        @Option(help: "Any member's configuration file: the cluster CA and members to ask (members added later are found through them).")
         var config: String
+
+        /// Members asked at most, however many the answers name.
+        static let maxMembers = 64
 
         @Flag(help: "Print JSON for scripts.")
         var json = false
@@ -23,10 +26,17 @@ struct ClusterCommand: AsyncParsableCommand {
             let configuration = try NodeConfiguration.load(from: config)
             let http = try MemberClient.makeHTTPClient(caCertificatePath: configuration.tls.caCertificate)
             var statuses: [(NodeConfiguration.Member, ClusterStatusResponse?)] = []
-            for member in configuration.members {
+            // The file's members first, then members added since (the answers list the live membership).
+            var pending = configuration.members
+            while let member = pending.first, statuses.count < Self.maxMembers {
+                pending.removeFirst()
                 let status = try? await MemberClient(address: member.clientAddress, http: http)
                     .get("/v1/cluster/status", as: ClusterStatusResponse.self)
                 statuses.append((member, status))
+                let known = Set(statuses.map(\.0.id) + pending.map(\.id))
+                for live in status?.members ?? [] where !known.contains(live.id) && !live.clientAddress.isEmpty {
+                    pending.append(.init(id: live.id, region: live.region, peerAddress: "", clientAddress: live.clientAddress))
+                }
             }
             try await http.shutdown()
             if json {

@@ -7,7 +7,7 @@ struct LocalClusterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "local-cluster",
         abstract: "Prepare configurations and certificates for a cluster on this machine.",
-        subcommands: [Init.self]
+        subcommands: [Init.self, AddMember.self]
     )
 
     struct Init: AsyncParsableCommand {

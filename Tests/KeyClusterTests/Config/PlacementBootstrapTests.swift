@@ -1,4 +1,5 @@
 import KeyCluster
+import Raft
 import Testing
 
 @Suite("Bootstrap placement safety")
@@ -27,5 +28,19 @@ struct PlacementBootstrapTests {
         try configuration(regions: ["eu", "us", "ap"]).validate()
         try configuration(regions: ["eu", "eu", "us", "us", "ap"]).validate()
         try configuration(regions: ["local"]).validate()
+    }
+
+    @Test("a joining member does not bootstrap: it is not among its starting voters, knows the others' addresses, and must list someone to hear from")
+    func joiningMember() throws {
+        var joining = configuration(regions: ["eu", "us", "ap", "eu"])
+        joining.id = 4
+        joining.join = true
+        try joining.validate()
+        let membership = joining.bootstrapMembership
+        #expect(membership.voters.map(\.rawValue) == [1, 2, 3])
+        #expect(membership.addresses[NodeID(1)] == MemberAddresses(peer: "127.0.0.1:7000", client: "127.0.0.1:8000"))
+        var alone = configuration(regions: ["eu"])
+        alone.join = true
+        #expect(throws: NodeConfiguration.Invalid.self) { try alone.validate() }
     }
 }

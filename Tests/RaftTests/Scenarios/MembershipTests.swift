@@ -30,10 +30,28 @@ struct MembershipTests {
         let configuration = MembershipConfiguration(voters: [NodeID(1), NodeID(2)], learners: [NodeID(7)], regions: [NodeID(1): "eu", NodeID(7): "ап-юг"])
         #expect(MembershipConfiguration(decoding: configuration.encoded) == configuration)
         let encoded = configuration.encoded
-        let malformedPayloads: [[UInt8]] = [[], Array(encoded.dropLast()), encoded + [0], [2] + encoded.dropFirst(), [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]]
+        let malformedPayloads: [[UInt8]] = [[], Array(encoded.dropLast()), encoded + [0], [3] + encoded.dropFirst(), [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]]
         for malformed in malformedPayloads {
             #expect(MembershipConfiguration(decoding: malformed) == nil)
         }
+    }
+
+    @Test("members' addresses travel with the configuration through changes and its encoding; a version-1 payload (no addresses) still decodes")
+    func addressesInConfiguration() throws {
+        let one = MemberAddresses(peer: "127.0.0.1:7201", client: "127.0.0.1:8201")
+        let four = MemberAddresses(peer: "[::1]:7204", client: "node4.example:8204")
+        let configuration = MembershipConfiguration(
+            voters: [NodeID(1), NodeID(2)], regions: [NodeID(1): "eu", NodeID(2): "us"], addresses: [NodeID(1): one])
+        let added = try configuration.applying(.addLearner(NodeID(4), region: "sa", addresses: four))
+        #expect(added.addresses == [NodeID(1): one, NodeID(4): four])
+        #expect(MembershipConfiguration(decoding: added.encoded) == added)
+        let promoted = try added.applying(.promote(NodeID(4)))
+        #expect(promoted.addresses == added.addresses)
+        let removed = try promoted.applying(.remove(NodeID(1)))
+        #expect(removed.addresses == [NodeID(4): four], "a removed member's addresses are dropped")
+        let withoutAddresses = MembershipConfiguration(voters: [NodeID(1), NodeID(2)], regions: [NodeID(1): "eu"])
+        let version1 = [UInt8(1)] + withoutAddresses.encoded.dropFirst().dropLast(4)
+        #expect(MembershipConfiguration(decoding: Array(version1)) == withoutAddresses)
     }
 
     @Test("a configuration takes effect on the leader when appended, before it commits")

@@ -1,0 +1,136 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import KeyCluster
+
+/// `keycluster cluster members [list|add|promote|remove]`: the operator's membership changes (docs/membership.md).
+/// Each change goes to the leader, found by asking any member; refusals print the server's reason.
+struct MembersCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "members",
+        abstract: "List and change the cluster's members (needs an operator certificate).",
+        subcommands: [List.self, Add.self, Promote.self, Remove.self],
+        defaultSubcommand: List.self
+    )
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Each member's region, role, addresses and (from the leader) lag.")
+
+        @OptionGroup var options: OperatorOptions
+
+        func run() async throws {
+            try await options.withSession { session in options.print(try await session.listFromLeader()) }
+        }
+    }
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a learner: a member started with \"join\": true, which then catches up from the leader.")
+
+        @OptionGroup var options: OperatorOptions
+
+        @Option(help: "The new member's id (never one used before).")
+        var id: UInt64
+
+        @Option(help: "Its region.")
+        var region: String
+
+        @Option(help: "Where members reach its Raft transport (host:port).")
+        var peerAddress: String
+
+        @Option(help: "Where clients reach its HTTPS API (host:port).")
+        var clientAddress: String
+
+        @Flag(help: "Accept a placement where one region holds a quorum.")
+        var force = false
+
+        func run() async throws {
+            struct Body: Encodable { var id: UInt64; var region, peerAddress, clientAddress: String; var force: Bool }
+            let body = try JSONEncoder().encode(Body(id: id, region: region, peerAddress: peerAddress, clientAddress: clientAddress, force: force))
+            try await options.withSession { session in
+                options.print(try await session.change("/v1/cluster/members", body: Array(body)), done: "added learner \(id) (\(region))")
+            }
+        }
+    }
+
+    struct Promote: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Make a caught-up learner a voter (refused while it lags).")
+
+        @OptionGroup var options: OperatorOptions
+
+        @Argument(help: "The learner's id.")
+        var id: UInt64
+
+        @Flag(help: "Accept a placement where one region holds a quorum.")
+        var force = false
+
+        func run() async throws {
+            try await options.withSession { session in
+                options.print(try await session.change("/v1/cluster/members/\(id)/promote", force: force), done: "promoted \(id) to voter")
+            }
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a voter or learner (the leader too: it steps down).")
+
+        @OptionGroup var options: OperatorOptions
+
+        @Argument(help: "The member's id.")
+        var id: UInt64
+
+        @Flag(help: "Accept a placement where one region holds a quorum.")
+        var force = false
+
+        func run() async throws {
+            try await options.withSession { session in
+                options.print(try await session.change("/v1/cluster/members/\(id)/remove", force: force), done: "removed \(id)")
+            }
+        }
+    }
+}
+
+/// What every members subcommand needs: where the cluster is, and the operator's certificate.
+struct OperatorOptions: ParsableArguments {
+    @Option(help: "Any member's configuration file: the cluster CA and the members to ask first.")
+    var config: String
+
+    @Option(help: "Operator client certificate (PEM), issued by the cluster CA.")
+    var operatorCert: String
+
+    @Option(help: "The operator certificate's private key (PEM).")
+    var operatorKey: String
+
+    @Flag(help: "Print JSON for scripts.")
+    var json = false
+
+    func withSession(_ body: (MembershipSession) async throws -> Void) async throws {
+        let configuration = try NodeConfiguration.load(from: config)
+        let http = try MemberClient.makeHTTPClient(
+            caCertificatePath: configuration.tls.caCertificate, clientCertificate: (operatorCert, operatorKey))
+        do {
+            try await body(MembershipSession(http: http, addresses: configuration.members.map(\.clientAddress)))
+        } catch {
+            try? await http.shutdown()
+            throw error
+        }
+        try await http.shutdown()
+    }
+
+    func print(_ list: MemberListResponse, done: String? = nil) {
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            Swift.print(String(decoding: (try? encoder.encode(list)) ?? Data(), as: UTF8.self))
+            return
+        }
+        if let done { Swift.print("\(done)" + (list.revision.map { " at revision \($0)" } ?? "")) }
+        Swift.print("term \(list.term), leader \(list.leader.map(String.init) ?? "none"), commit \(list.commitIndex)"
+            + (list.changePending ? ", a change is pending" : "") + (list.leader == list.servedBy ? "" : " (lag is shown by the leader only)"))
+        for member in list.members {
+            let leader = member.id == list.leader ? " leader" : ""
+            Swift.print("member \(member.id) (\(member.region)) \(member.role)\(leader): peer \(member.peerAddress ?? "?"), "
+                + "client \(member.clientAddress ?? "?")" + (member.lagEntries.map { ", lag \($0) entries" } ?? ""))
+        }
+    }
+}
