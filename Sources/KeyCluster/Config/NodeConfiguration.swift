@@ -67,6 +67,9 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
             regions: Dictionary(uniqueKeysWithValues: members.map { (NodeID($0.id), $0.region) }))
     }
 
+    /// When to snapshot and compact the log; absent means the defaults (`Snapshots`).
+    public var snapshots: Snapshots?
+
     /// How stale a bounded-consistency unlock decision may be (design §6); 0 disables bounded reads.
     /// Absent means `defaultMaxStalenessMilliseconds`.
     public var maxStalenessMilliseconds: Int?
@@ -121,6 +124,7 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
             _ = try Self.endpoint(member.clientAddress, of: "member \(member.id) clientAddress")
             guard !member.region.isEmpty else { throw Invalid(reason: "member \(member.id) has no region") }
         }
+        try snapshots?.validate()
         guard (maxStalenessMilliseconds ?? 0) >= 0 else { throw Invalid(reason: "maxStalenessMilliseconds must not be negative") }
         // A one-member (development) cluster has no region to survive the loss of.
         if members.count > 1, forceUnsafePlacement != true, let refusal = bootstrapMembership.placement.refusal {

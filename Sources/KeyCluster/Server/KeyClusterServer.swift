@@ -93,6 +93,7 @@ public struct KeyClusterServer: Sendable {
         options.tickInterval = .milliseconds(configuration.timing.tickMilliseconds)
         options.raft.electionTimeoutTicks = configuration.timing.electionTicks
         options.raft.heartbeatIntervalTicks = configuration.timing.heartbeatTicks
+        configuration.snapshots?.apply(to: &options)
         return options
     }
 

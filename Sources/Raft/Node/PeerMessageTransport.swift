@@ -61,6 +61,10 @@ public final class PeerMessageTransport: RaftMessageTransport {
         }
     }
 
+    public func queuedBulkBytes(to peer: NodeID) -> Int {
+        peers.queuedBytes(to: peer.rawValue, lane: .bulk)
+    }
+
     /// Small, latency-critical messages go in the control lane; log-carrying ones in bulk.
     static func lane(of body: MessageBody) -> PeerTransportLane {
         switch body {

@@ -9,4 +9,7 @@ public protocol RaftMessageTransport: Sendable {
     func send(_ messages: [Message])
     var inbound: AsyncStream<Message> { get }
     var unreachablePeers: AsyncStream<NodeID> { get }
+    /// Bytes of bulk messages (appends, snapshot chunks) waiting to go to `peer`; a snapshot transfer
+    /// pauses while this is high. A transport without send queues answers 0.
+    func queuedBulkBytes(to peer: NodeID) -> Int
 }

@@ -24,7 +24,7 @@ struct SnapshotFileTests {
             }
             try target.write { txn in try txn.put(Array("stale".utf8), for: Array("old".utf8), in: targetDBs[0]) }
             let path = directory.appending("snap.bin")
-            try SnapshotFile.write(from: source, databases: sourceDBs, appliedIndex: 42, to: path)
+            try SnapshotFile.write(from: source, databases: sourceDBs, to: path) { _ in 42 }
             let applied = try target.write { txn in try SnapshotFile.install(from: path, into: targetDBs, in: txn) }
             #expect(applied == 42)
             let copied = try target.read { txn in try (txn.entries(targetDBs[0]), txn.entries(targetDBs[1])) }
@@ -41,7 +41,7 @@ struct SnapshotFileTests {
             try source.write { txn in try txn.put(Array("v".utf8), for: Array("k".utf8), in: sourceDBs[0]) }
             try target.write { txn in try txn.put(Array("keep".utf8), for: Array("mine".utf8), in: targetDBs[0]) }
             let path = directory.appending("snap.bin")
-            try SnapshotFile.write(from: source, databases: sourceDBs, appliedIndex: 7, to: path)
+            try SnapshotFile.write(from: source, databases: sourceDBs, to: path) { _ in 7 }
             let good = try #require(FileManager.default.contents(atPath: path))
             var flipped = [UInt8](good)
             flipped[12] ^= 0x40
