@@ -47,6 +47,7 @@ public struct KeyClusterServer: Sendable {
         }
         Routes(node: node, stateMachine: stateMachine, configuration: configuration).register(on: router)
         ClusterRoutes(node: node, configuration: configuration).register(on: router)
+        BackupRoutes(node: node, logger: logger).register(on: router)
         let signer = try documentSigner()
         DomainRoutes(
             writer: CommandProposer(node: node), stateMachine: stateMachine, environment: environment, signer: signer

@@ -185,24 +185,11 @@ extension RaftNode {
         collectReady()
     }
 
-    // MARK: Status and backup
+    // MARK: Status
 
     var snapshotStatus: SnapshotStatus {
         var status = snapshotState.status
         status.index = core.latestSnapshot?.index ?? 0
         return status
-    }
-
-    /// Writes a consistent snapshot of this member's applied state (state machine and client sessions) to
-    /// `path`, from one LMDB read transaction while the node keeps running — the online backup. Returns the
-    /// applied index the file holds.
-    public nonisolated func writeBackup(to path: String) async throws -> LogIndex {
-        let environment = self.environment
-        let persister = self.persister
-        return try await Task.detached {
-            try SnapshotFile.write(from: environment, databases: persister.stateDatabases, to: path) { txn in
-                try persister.appliedIndex(in: txn)
-            }
-        }.value
     }
 }
