@@ -31,6 +31,7 @@ struct BackupRoutes: Sendable {
                 throw Problem("backup-failed", status: .internalServerError, title: "The backup could not be written", detail: "\(error)")
             }
             guard let handle = FileHandle(forReadingAtPath: backup.path) else {
+                try? FileManager.default.removeItem(atPath: backup.path)
                 throw Problem("backup-failed", status: .internalServerError, title: "The backup could not be read back")
             }
             let size = Int((try? handle.seekToEnd()) ?? 0)

@@ -18,12 +18,17 @@ extension RaftNode {
         let persister = self.persister
         let environment = self.environment
         let path = "\(persister.catalog.directory)/backup-\(UInt64.random(in: 1 ... .max)).tmp"
-        let applied = try await Task.detached {
-            try SnapshotFile.write(from: environment, databases: persister.stateDatabases, to: path) { txn in
-                try persister.appliedIndex(in: txn)
-            }
-        }.value
-        return (path, applied)
+        do {
+            let applied = try await Task.detached {
+                try SnapshotFile.write(from: environment, databases: persister.stateDatabases, to: path) { txn in
+                    try persister.appliedIndex(in: txn)
+                }
+            }.value
+            return (path, applied)
+        } catch {
+            try? FileManager.default.removeItem(atPath: path)
+            throw error
+        }
     }
 
     /// Prepares the empty data directory of `environment` to start a NEW cluster from `backupPath`: the
