@@ -8,7 +8,7 @@ struct KeyClusterCommand: AsyncParsableCommand {
         abstract: "A Raft-replicated store of vehicle key authorizations.",
         subcommands: [
             ServeCommand.self, DemoCommand.self, ClusterCommand.self, LocalClusterCommand.self, CertsCommand.self, BenchCommand.self,
-            DebugCommand.self,
+            BackupCommand.self, RestoreCommand.self, DebugCommand.self,
         ]
     )
 }

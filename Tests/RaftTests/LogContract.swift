@@ -103,6 +103,33 @@ enum LogStoreContract {
             try store.persist(hardState: nil, entries: Entry.run(4...4, term: 2))
             #expect(try store.lastIndex() == 4)
         },
+        LogStoreContractCheck(name: "restoring to a snapshot the log holds keeps the entries after it") { fixture in
+            var store = try fixture.make()
+            try store.persist(hardState: nil, entries: Entry.run(1...3, term: 1) + Entry.run(4...6, term: 2))
+            try store.compact(through: 1)
+            try store.restore(toSnapshot: LogPosition(index: 4, term: 2))
+            store = try fixture.reopen(store)
+            #expect(try store.boundary() == LogPosition(index: 4, term: 2))
+            #expect(try store.firstIndex() == 5)
+            #expect(try store.entries(in: 5...6, maxBytes: .max) == Entry.run(5...6, term: 2))
+            #expect(throws: LogStoreError.compacted(requested: 3, boundary: 4)) { try store.term(at: 3) }
+        },
+        LogStoreContractCheck(name: "restoring to a snapshot the log does not hold drops every entry") { fixture in
+            var store = try fixture.make()
+            try store.persist(hardState: nil, entries: Entry.run(1...5, term: 1))
+            // Same index, other term: a conflicting suffix from an old leader must not survive.
+            try store.restore(toSnapshot: LogPosition(index: 4, term: 3))
+            #expect(try store.lastIndex() == 4)
+            #expect(try store.term(at: 4) == 3)
+            // Beyond the end of the log.
+            try store.restore(toSnapshot: LogPosition(index: 20, term: 4))
+            store = try fixture.reopen(store)
+            #expect(try store.boundary() == LogPosition(index: 20, term: 4))
+            #expect(try store.firstIndex() == 21)
+            #expect(try store.lastIndex() == 20)
+            try store.persist(hardState: nil, entries: Entry.run(21...22, term: 4))
+            #expect(try store.entries(in: 21...22, maxBytes: .max) == Entry.run(21...22, term: 4))
+        },
         LogStoreContractCheck(name: "everything written is there after a reopen") { fixture in
             var store = try fixture.make()
             let hardState = HardState(term: 4, vote: NodeID(2), commit: 5)

@@ -82,6 +82,9 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
             }))
     }
 
+    /// When to snapshot and compact the log; absent means the defaults (`Snapshots`).
+    public var snapshots: Snapshots?
+
     /// How stale a bounded-consistency unlock decision may be (design §6); 0 disables bounded reads.
     /// Absent means `defaultMaxStalenessMilliseconds`.
     public var maxStalenessMilliseconds: Int?
@@ -139,6 +142,7 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
         guard !isJoining || members.count > 1 else {
             throw Invalid(reason: "a joining member must list at least one existing member to hear from")
         }
+        try snapshots?.validate()
         guard (maxStalenessMilliseconds ?? 0) >= 0 else { throw Invalid(reason: "maxStalenessMilliseconds must not be negative") }
         // A one-member (development) cluster has no region to survive the loss of.
         if members.count > 1, !isJoining, forceUnsafePlacement != true, let refusal = bootstrapMembership.placement.refusal {

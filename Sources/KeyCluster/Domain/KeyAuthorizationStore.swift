@@ -18,6 +18,10 @@ public struct KeyAuthorizationStore: Sendable {
     let audit: Database
     let nonces: Database
     let nonceTimes: Database
+
+    /// Every database of the key-authorization state (what a snapshot or backup carries).
+    var databases: [Database] { [vehicles, grants, audit, nonces, nonceTimes] }
+
     /// Must be equal on every member (it decides replicated outcomes).
     public let maxKeysPerVehicle: Int
 

@@ -22,6 +22,12 @@ public struct ClusterStatusResponse: ResponseEncodable, Codable, Sendable {
     public var pendingProposals: Int
     public var failure: String?
     public var members: [Member]
+    /// Index of the newest snapshot this member holds (0: none).
+    public var snapshotIndex: UInt64?
+    /// Snapshots received from a leader and installed since this process started.
+    public var snapshotsInstalled: Int?
+    /// Snapshots taken here (each followed by log compaction) since this process started.
+    public var snapshotsTaken: Int?
 
     /// `members` are those of the configuration in force (from the log, not the bootstrap file).
     init(status: NodeStatus, membership: MembershipStatus) {
@@ -36,6 +42,9 @@ public struct ClusterStatusResponse: ResponseEncodable, Codable, Sendable {
         lastIndex = status.lastIndex
         pendingProposals = status.pendingProposals
         failure = status.failure
+        snapshotIndex = status.snapshots.index
+        snapshotsInstalled = status.snapshots.installed
+        snapshotsTaken = status.snapshots.taken
         members = configuration.members.map { member in
             Member(
                 id: member.rawValue, region: configuration.region(of: member), clientAddress: configuration.addresses[member]?.client ?? "",

@@ -135,6 +135,13 @@ enum OpenAPIDocument {
               summary: This member's view of the cluster.
               responses:
                 "200": {description: status, content: {application/json: {schema: {type: object}}}}
+          /v1/cluster/backup:
+            get:
+              summary: "Operator: a consistent online backup of this member's applied state (KeyCluster snapshot file; see docs/backup-restore.md)."
+              responses:
+                "200": {description: the backup, content: {application/octet-stream: {schema: {type: string, format: binary}}}}
+                "4XX": {$ref: "#/components/responses/Problem"}
+                "500": {$ref: "#/components/responses/Problem"}
           /v1/cluster/transfer-leader:
             post:
               summary: "Operator: hand leadership to another voter (e.g. before maintenance)."

@@ -15,6 +15,10 @@ struct NodeMetrics: Sendable {
     private let storageCommits: Gauge
     private let storageWrites: Gauge
     private let storageCommitSeconds: Gauge
+    private let snapshotIndex: Gauge
+    private let snapshotsTaken: Gauge
+    private let snapshotsInstalled: Gauge
+    private let snapshotsSent: Gauge
 
     /// How often the gauges are refreshed from the node.
     static let refreshInterval: Duration = .seconds(1)
@@ -30,6 +34,10 @@ struct NodeMetrics: Sendable {
         storageCommits = registry.makeGauge(name: "keycluster_storage_commits_total", help: "Durable LMDB commits (one fsync each)")
         storageWrites = registry.makeGauge(name: "keycluster_storage_writes_total", help: "Writes committed (many per commit)")
         storageCommitSeconds = registry.makeGauge(name: "keycluster_storage_commit_seconds_total", help: "Time spent in durable commits")
+        snapshotIndex = registry.makeGauge(name: "keycluster_raft_snapshot_index", help: "Index of the newest snapshot held")
+        snapshotsTaken = registry.makeGauge(name: "keycluster_raft_snapshots_taken_total", help: "Snapshots taken (log compactions) since start")
+        snapshotsInstalled = registry.makeGauge(name: "keycluster_raft_snapshots_installed_total", help: "Snapshots received from a leader and installed since start")
+        snapshotsSent = registry.makeGauge(name: "keycluster_raft_snapshots_sent_total", help: "Snapshot transfers streamed to followers since start")
     }
 
     func refresh(from node: RaftNode) async {
@@ -40,6 +48,10 @@ struct NodeMetrics: Sendable {
         appliedIndex.set(Double(status.appliedIndex))
         applyLag.set(Double(status.commitIndex &- min(status.appliedIndex, status.commitIndex)))
         pendingProposals.set(Double(status.pendingProposals))
+        snapshotIndex.set(Double(status.snapshots.index))
+        snapshotsTaken.set(Double(status.snapshots.taken))
+        snapshotsInstalled.set(Double(status.snapshots.installed))
+        snapshotsSent.set(Double(status.snapshots.sent))
         let storage = node.storageStatistics
         storageCommits.set(Double(storage.committedBatches))
         storageWrites.set(Double(storage.committedWrites))

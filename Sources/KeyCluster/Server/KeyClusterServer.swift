@@ -47,6 +47,7 @@ public struct KeyClusterServer: Sendable {
         }
         Routes(node: node, stateMachine: stateMachine, configuration: configuration).register(on: router)
         ClusterRoutes(node: node).register(on: router)
+        BackupRoutes(node: node, logger: logger).register(on: router)
         let signer = try documentSigner()
         DomainRoutes(
             writer: CommandProposer(node: node), stateMachine: stateMachine, environment: environment, signer: signer
@@ -93,6 +94,7 @@ public struct KeyClusterServer: Sendable {
         options.tickInterval = .milliseconds(configuration.timing.tickMilliseconds)
         options.raft.electionTimeoutTicks = configuration.timing.electionTicks
         options.raft.heartbeatIntervalTicks = configuration.timing.heartbeatTicks
+        configuration.snapshots?.apply(to: &options)
         return options
     }
 

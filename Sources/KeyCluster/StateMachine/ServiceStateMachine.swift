@@ -45,6 +45,8 @@ struct ServiceStateMachine: ReplicatedStateMachine {
         }
     }
 
+    var snapshotDatabases: [Database] { [debugValues] + authorizations.databases }
+
     func debugValue(_ key: String, in environment: Environment) throws -> String? {
         try environment.read { txn in
             try txn.get(Array(key.utf8), in: debugValues).map { String(decoding: $0, as: UTF8.self) }

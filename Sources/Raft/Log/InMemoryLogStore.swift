@@ -55,8 +55,7 @@ public final class InMemoryLogStore: RaftLogStore {
         storedBoundary = newBoundary
     }
 
-    /// `Ready.snapshotToInstall`: the log restarts at `snapshot`. Entries after it are kept when the log
-    /// holds `snapshot` itself (Raft §7); otherwise every entry goes. (The LMDB store needs the same.)
+    /// `Ready.snapshotToInstall`: the log restarts at `snapshot` (see `RaftLogStore.restore(toSnapshot:)`).
     public func restore(toSnapshot snapshot: LogPosition) {
         if snapshot.index > storedBoundary.index, (try? term(at: snapshot.index)) == snapshot.term {
             storedEntries.removeFirst(Int(snapshot.index - storedBoundary.index))

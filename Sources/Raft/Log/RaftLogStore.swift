@@ -27,6 +27,10 @@ public protocol RaftLogStore: AnyObject {
     /// Drops entries up to and including `index` (which must be held), keeping its position as the
     /// new boundary. Compacting at or below the current boundary does nothing.
     func compact(through index: LogIndex) throws
+    /// Restarts the log at an installed snapshot (`Ready.snapshotToInstall`), in one atomic write: when
+    /// the log holds `snapshot` itself (same index and term), the entries after it are kept (Raft §7) and
+    /// those up to it dropped; otherwise every entry goes. Either way `snapshot` becomes the boundary.
+    func restore(toSnapshot snapshot: LogPosition) throws
 }
 
 extension RaftLogStore {

@@ -28,6 +28,9 @@ struct ClientSessions: Sendable {
         byLastIndex = try environment.openDatabase("raft.sessions.by-index")
     }
 
+    /// The databases a snapshot carries, so deduplication survives a snapshot install (exactly once).
+    var databases: [Database] { [sessions, byLastIndex] }
+
     /// What to do with a command of `request`.
     enum Decision: Equatable {
         /// New: apply it.

@@ -23,6 +23,11 @@ struct MembershipTracker: Sendable {
         self.applied = applied
     }
 
+    /// An installed snapshot replaces everything applied before it, configuration included.
+    mutating func installed(_ configuration: MembershipConfiguration) {
+        applied = configuration
+    }
+
     /// Records the configuration entries among `committed` (applied in log order).
     mutating func apply(_ committed: [Entry]) {
         for entry in committed where entry.kind == .configChange {

@@ -15,4 +15,5 @@ public struct NodeStatus: Sendable, Equatable {
     public var pendingProposals: Int
     /// Set when the node stopped itself (storage failure); it answers nothing until restarted.
     public var failure: String?
+    public var snapshots = SnapshotStatus()
 }

@@ -81,6 +81,11 @@ public final class PeerMessageTransport: RaftMessageTransport {
         peers.updatePeers(next)
     }
 
+    /// Bytes of bulk messages queued for `peer` (snapshot transfers pause while this is high).
+    public func queuedBulkBytes(to peer: NodeID) -> Int {
+        peers.queuedBytes(to: peer.rawValue, lane: .bulk)
+    }
+
     /// Small, latency-critical messages go in the control lane; log-carrying ones in bulk.
     static func lane(of body: MessageBody) -> PeerTransportLane {
         switch body {

@@ -12,6 +12,10 @@ public protocol RaftMessageTransport: Sendable {
     func send(_ messages: [Message])
     var inbound: AsyncStream<Message> { get }
     var unreachablePeers: AsyncStream<NodeID> { get }
+    /// Bytes of bulk messages (appends, snapshot chunks) waiting to go to `peer`; a snapshot transfer
+    /// pauses while this is high. A transport without send queues answers 0.
+    func queuedBulkBytes(to peer: NodeID) -> Int
+    /// Points the transport at the members a node must talk to (this node left out), with their addresses.
     func updateMembers(_ members: [NodeID], addresses: [NodeID: MemberAddresses])
 }
 

@@ -46,9 +46,13 @@ extension RaftNode {
         transport.updateMembers(peers.members, addresses: peers.addresses)
     }
 
-    /// Notes the configuration entries among entries just applied, then resyncs the peer set.
-    func noteApplied(_ committed: [Entry]) {
-        membershipTracker.apply(committed)
+    /// Notes the configurations a durable batch applied — an installed snapshot's, then configuration entries
+    /// in log order — and resyncs the peer set.
+    func noteApplied(_ batch: [Ready]) {
+        for ready in batch {
+            if let snapshot = ready.snapshotToInstall { membershipTracker.installed(snapshot.configuration) }
+            membershipTracker.apply(ready.committedEntries)
+        }
         syncTransportPeers()
     }
 }

@@ -7,7 +7,8 @@ import Storage
 /// Ordering rules kept here (see `Ready`):
 /// - a message is sent only after every `Ready` before it and its own writes are durable; only when nothing
 ///   is being persisted and its `Ready` writes nothing does it go out at once (steady-state heartbeats);
-/// - committed entries are applied in the same LMDB transaction as the applied index and client sessions.
+/// - committed entries are applied in the same LMDB transaction as the applied index and client sessions;
+/// - snapshots (taken, streamed, installed) follow `RaftNode+Snapshots`.
 /// A storage failure stops the node (`status.failure`): carrying on would break the core's assumptions.
 public actor RaftNode {
     public nonisolated let id: NodeID
@@ -17,16 +18,17 @@ public actor RaftNode {
     var core: RaftCore
     let transport: any RaftMessageTransport
     private let writer: GroupCommitWriter
-    private let persister: ReadyPersister
+    let persister: ReadyPersister
     let logger: Logger
     private let clock = ContinuousClock()
 
-    private var appliedIndex: LogIndex
+    var appliedIndex: LogIndex
     private var pendingReadies: [Ready] = []
     private var isFlushing = false
     private var flushIdleWaiters: [CheckedContinuation<Void, Never>] = []
-    private var failure: String?
-    private var isStopped = false
+    var failure: String?
+    var isStopped = false
+    var snapshotState: NodeSnapshotState
     private var loops: [Task<Void, Never>] = []
 
     private var session: LogIndex?
@@ -53,9 +55,14 @@ public actor RaftNode {
         let store = try LMDBLogStore(environment: environment)
         let sessions = try ClientSessions(
             environment: environment, expiryEntries: options.sessionExpiryEntries, maxResultBytes: options.maxSessionResultBytes)
-        let persister = try ReadyPersister(store: store, sessions: sessions, stateMachine: stateMachine)
+        options.snapshots.validate()
+        let catalog = try SnapshotCatalog(environment: environment)
+        let persister = try ReadyPersister(store: store, sessions: sessions, stateMachine: stateMachine, catalog: catalog)
         let restart = try store.restartState()
         let applied = try persister.appliedIndex()
+        let snapshot = try catalog.latest(in: environment)
+        snapshotState = NodeSnapshotState(durable: snapshot)
+        catalog.removeFiles(except: snapshotState.filesToKeep(catalog: catalog, latest: snapshot), includingTemporary: true)
         self.id = id
         self.options = options
         self.environment = environment
@@ -69,7 +76,7 @@ public actor RaftNode {
         core = RaftCore(
             id: id, configuration: configuration, options: options.raft,
             hardState: restart.hardState, entries: restart.entries, boundary: restart.boundary,
-            appliedIndex: applied, randomSeed: UInt64.random(in: 0 ... .max))
+            appliedIndex: applied, snapshot: snapshot, randomSeed: UInt64.random(in: 0 ... .max))
         var tracker = MembershipTracker(id: id, applied: core.configuration(at: applied))
         if let peers = tracker.peersIfChanged(inForce: core.configuration) {
             transport.updateMembers(peers.members, addresses: peers.addresses)
@@ -114,6 +121,7 @@ public actor RaftNode {
         }
         failAllWaiters(.stopped)
         for context in Array(readWaiters.keys) { finishRead(context, .failure(.stopped)) }
+        stopSnapshotTransfers()
         writer.close()
         logger.info("stopped", metadata: ["applied": "\(appliedIndex)"])
     }
@@ -317,6 +325,10 @@ public actor RaftNode {
 
     private func receive(_ message: Message) {
         guard failure == nil, !isStopped else { return }
+        if case .installSnapshotChunk(let chunk) = message.body {
+            receiveSnapshotChunk(chunk, in: message)
+            return
+        }
         core.step(message)
         freshness.observe(message, at: clock.now, core: freshnessView)
         collectReady()
@@ -324,7 +336,7 @@ public actor RaftNode {
 
     // MARK: - Ready pipeline
 
-    private func collectReady() {
+    func collectReady() {
         guard failure == nil, core.hasReady else { return }
         var ready = core.ready()
         syncTransportPeers()
@@ -338,29 +350,41 @@ public actor RaftNode {
         if !isFlushing && !ready.needsPersisting {
             // Nothing is being persisted and this Ready writes nothing: its messages depend on nothing new.
             transport.send(ready.messages)
+            startSnapshotTransfers(ready.snapshotsToSend)
             ready.messages = []
+            ready.snapshotsToSend = []
             guard !ready.committedEntries.isEmpty else { return }
         }
         pendingReadies.append(ready)
-        if !isFlushing {
-            isFlushing = true
-            Task { await self.flush() }
-        }
+        flushSoon()
+    }
+
+    /// Starts the flush loop unless it runs already.
+    func flushSoon() {
+        guard !isFlushing else { return }
+        isFlushing = true
+        Task { await self.flush() }
     }
 
     /// Persists and applies everything pending in one write, then sends its messages and answers waiters;
     /// repeats until nothing is pending.
     private func flush() async {
-        while !pendingReadies.isEmpty && failure == nil {
+        while (!pendingReadies.isEmpty || snapshotState.pendingCompaction != nil) && failure == nil {
             let batch = pendingReadies
             pendingReadies.removeAll()
+            let compaction = snapshotState.pendingCompaction
+            snapshotState.pendingCompaction = nil
             let persister = self.persister
             do {
-                let outcomes = try await writer.write { txn in try persister.persist(batch, in: txn) }
-                for ready in batch where !ready.messages.isEmpty { transport.send(ready.messages) }
-                noteApplied(batch.flatMap(\.committedEntries))
-                if let last = batch.last(where: { !$0.committedEntries.isEmpty })?.committedEntries.last {
-                    appliedIndex = last.index
+                let outcomes = try await writer.write { txn in try persister.persist(batch, compaction: compaction, in: txn) }
+                for ready in batch {
+                    if !ready.messages.isEmpty { transport.send(ready.messages) }
+                    startSnapshotTransfers(ready.snapshotsToSend)
+                }
+                snapshotsDurable(installedIn: batch, compaction: compaction)
+                noteApplied(batch)
+                if let applied = Self.appliedIndex(after: batch) {
+                    appliedIndex = applied
                     freshness.applied(upTo: appliedIndex)
                     answerAppliedReads()
                 }
@@ -372,6 +396,7 @@ public actor RaftNode {
         isFlushing = false
         for waiter in flushIdleWaiters { waiter.resume() }
         flushIdleWaiters.removeAll()
+        snapshotIfDue()
     }
 
     private func resolve(_ outcome: ApplyOutcome) {
@@ -390,6 +415,7 @@ public actor RaftNode {
         failure = "\(error)"
         logger.critical("storage failed; the node stops rather than continue without its writes", metadata: ["error": "\(error)"])
         pendingReadies.removeAll()
+        stopSnapshotTransfers()
         for loop in loops { loop.cancel() }
         failAllWaiters(.stopped)
         for context in Array(readWaiters.keys) { finishRead(context, .failure(.stopped)) }
@@ -418,6 +444,6 @@ public actor RaftNode {
         return NodeStatus(
             id: id, role: core.role, term: core.term, leader: core.leader, voters: core.configuration.voters,
             commitIndex: core.commitIndex, appliedIndex: appliedIndex, lastIndex: core.lastPosition.index,
-            peers: peers, pendingProposals: waiters.count, failure: failure)
+            peers: peers, pendingProposals: waiters.count, failure: failure, snapshots: snapshotStatus)
     }
 }

@@ -15,6 +15,8 @@ public struct RaftNodeOptions: Sendable {
     public var sessionExpiryEntries: UInt64 = 1_000_000
     /// Result bytes remembered per session for answering retries.
     public var maxSessionResultBytes = 4_096
+    /// Snapshot streaming bounds (when to take a snapshot is `raft.snapshotThresholdEntries`).
+    public var snapshots = SnapshotTransferOptions()
 
     public init() {}
 }

@@ -1,8 +1,9 @@
 import Storage
 
-/// Carries out step 1 and 3 of a batch of `Ready`s in one LMDB write transaction — one fsync: the hard
-/// state and entries of each, in order, then the committed entries applied to the state machine together
-/// with the client sessions and the applied index.
+/// Carries out step 1 and 3 of a batch of `Ready`s in one LMDB write transaction — one fsync: for each, in
+/// order, the snapshot to install (state, sessions, applied index, snapshot record and log reset), the hard
+/// state and entries, then the committed entries applied to the state machine together with the client
+/// sessions and the applied index; and last, a log compaction after a snapshot this member took.
 ///
 /// Persisting and applying in one transaction is what makes a crash harmless: the applied index can never
 /// run ahead of, or behind, the state machine's own writes. Runs on the storage writer thread; holds only
@@ -11,35 +12,49 @@ struct ReadyPersister: Sendable {
     let store: LMDBLogStore
     let sessions: ClientSessions
     let stateMachine: any ReplicatedStateMachine
+    let catalog: SnapshotCatalog
     private let appliedDatabase: Database
 
     private static let appliedKey = Array("applied-index".utf8)
 
-    init(store: LMDBLogStore, sessions: ClientSessions, stateMachine: any ReplicatedStateMachine) throws {
+    init(store: LMDBLogStore, sessions: ClientSessions, stateMachine: any ReplicatedStateMachine, catalog: SnapshotCatalog) throws {
         self.store = store
         self.sessions = sessions
         self.stateMachine = stateMachine
+        self.catalog = catalog
         appliedDatabase = try store.environment.openDatabase("raft.applied")
     }
 
+    /// What a snapshot carries and an install replaces: the state machine and the client sessions.
+    var stateDatabases: [Database] { stateMachine.snapshotDatabases + sessions.databases }
+
     /// The index of the last entry applied durably (0 for a new member).
     func appliedIndex() throws -> LogIndex {
-        try store.environment.read { txn in
-            guard let bytes = try txn.get(Self.appliedKey, in: appliedDatabase) else { return 0 }
-            return try bytes.withUnsafeBytes { raw in
-                var reader = ByteReader(raw)
-                return try reader.readBigEndian(LogIndex.self)
-            }
+        try store.environment.read { txn in try appliedIndex(in: txn) }
+    }
+
+    func appliedIndex<A>(in txn: borrowing Transaction<A>) throws -> LogIndex {
+        guard let bytes = try txn.get(Self.appliedKey, in: appliedDatabase) else { return 0 }
+        return try bytes.withUnsafeBytes { raw in
+            var reader = ByteReader(raw)
+            return try reader.readBigEndian(LogIndex.self)
         }
     }
 
-    func persist(_ readies: [Ready], in txn: borrowing WriteTransaction) throws -> [ApplyOutcome] {
+    /// `compaction`: a snapshot this member took and published, and the index through which the core
+    /// compacted (nil: none yet). Recorded after the Readies, and the log compacted only if no newer
+    /// snapshot was recorded meanwhile (an install in this very batch, say).
+    func persist(_ readies: [Ready], compaction: SnapshotCompaction? = nil, in txn: borrowing WriteTransaction) throws -> [ApplyOutcome] {
         var outcomes: [ApplyOutcome] = []
         var lastApplied: LogIndex?
         for ready in readies {
-            // This runtime never compacts, so no leader sends it a snapshot and it never calls `restore`;
-            // a snapshot to install here would be a programming error, not an operating one.
-            precondition(ready.snapshotToInstall == nil, "snapshot install is not supported by this runtime yet")
+            if let snapshot = ready.snapshotToInstall {
+                // Ready rule: before this Ready's entries, atomically with them. The core accepted it only
+                // when newer than its commit index, so it never goes over applied entries.
+                precondition(lastApplied.map { snapshot.index > $0 } ?? true, "a snapshot never goes back over applied entries")
+                try install(snapshot, in: txn)
+                lastApplied = snapshot.index
+            }
             if ready.needsPersisting {
                 try store.persist(hardState: ready.hardState, entries: ready.entriesToAppend, in: txn)
             }
@@ -52,7 +67,22 @@ struct ReadyPersister: Sendable {
         if let lastApplied {
             try txn.put(.bigEndian(lastApplied), for: Self.appliedKey, in: appliedDatabase)
         }
+        if let compaction, try catalog.record(compaction.snapshot, in: txn), let through = compaction.compactThrough {
+            try store.compact(through: through, in: txn)
+        }
         return outcomes
+    }
+
+    /// Replaces state and sessions with the received snapshot's (published under its final name before the
+    /// core accepted it), records it, and restarts the log at it — all in `txn`, so a crash leaves the old
+    /// state or the new one. Idempotent, as the writer may run it twice.
+    private func install(_ snapshot: SnapshotMetadata, in txn: borrowing WriteTransaction) throws {
+        let applied = try SnapshotFile.install(from: catalog.path(of: snapshot), into: stateDatabases, in: txn)
+        guard applied == snapshot.index else {
+            throw SnapshotFile.Invalid(reason: "the file for \(snapshot) holds state at \(applied)")
+        }
+        _ = try catalog.record(snapshot, in: txn)
+        try store.restore(toSnapshot: snapshot.position, in: txn)
     }
 
     private func apply(_ entry: Entry, in txn: borrowing WriteTransaction) throws -> ApplyOutcome? {
@@ -84,4 +114,11 @@ struct ReadyPersister: Sendable {
             }
         }
     }
+}
+
+/// A snapshot this member took, to be recorded with the log compaction it allows.
+struct SnapshotCompaction: Sendable {
+    let snapshot: SnapshotMetadata
+    /// What `RaftCore.compact(through:snapshot:)` returned: compact the durable log through it.
+    let compactThrough: LogIndex?
 }

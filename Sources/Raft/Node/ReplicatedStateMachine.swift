@@ -13,4 +13,8 @@ public protocol ReplicatedStateMachine: Sendable {
     /// when the map grows. A command the domain refuses is answered in the result, not by throwing; a throw
     /// means storage failed, and the node stops rather than skip the entry.
     func apply(_ command: [UInt8], at index: LogIndex, in txn: borrowing WriteTransaction) throws -> [UInt8]
+
+    /// Every database `apply` writes: together they are the state a snapshot copies and an install
+    /// replaces. One that is missing here would silently diverge on a member that installs a snapshot.
+    var snapshotDatabases: [Database] { get }
 }

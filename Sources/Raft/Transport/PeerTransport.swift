@@ -142,6 +142,12 @@ public final class PeerTransport: Sendable {
         return queued
     }
 
+    /// Bytes waiting in `peer`'s `lane` (0 for an unknown peer): lets a long stream, such as a snapshot,
+    /// pace itself to the link instead of overflowing the queue.
+    public func queuedBytes(to peer: TransportPeerID, lane: PeerTransportLane) -> Int {
+        state.withLock { state in state.withLink(peer) { $0.queue.queuedBytes(in: lane) } ?? 0 }
+    }
+
     /// Replaces the peer set (membership change). New peers are dialed or awaited; removed peers are
     /// disconnected; a peer this node dials whose address changed is redialed (the address of a peer that
     /// dials us is only recorded: its connection stays). Before `start()` it replaces the configured set.

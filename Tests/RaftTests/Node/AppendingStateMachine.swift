@@ -20,6 +20,8 @@ struct AppendingStateMachine: ReplicatedStateMachine {
         return Array("\(list.split(separator: UInt8(ascii: ",")).count)".utf8)
     }
 
+    var snapshotDatabases: [Database] { [database] }
+
     func values(of key: String, in environment: Environment) throws -> [String] {
         try environment.read { txn in
             (try txn.get(Array(key.utf8), in: database) ?? []).split(separator: UInt8(ascii: ",")).map { String(decoding: $0, as: UTF8.self) }

@@ -12,7 +12,7 @@ struct ExactlyOnceTests {
             let persister = try ReadyPersister(
                 store: LMDBLogStore(environment: environment),
                 sessions: ClientSessions(environment: environment, expiryEntries: expiryEntries, maxResultBytes: 64),
-                stateMachine: stateMachine)
+                stateMachine: stateMachine, catalog: SnapshotCatalog(environment: environment))
             try body(persister, stateMachine, environment)
         }
     }

@@ -55,4 +55,7 @@ struct LocalTransport: RaftMessageTransport {
     func send(_ messages: [Message]) {
         network.deliver(messages)
     }
+
+    /// Delivery is immediate: nothing ever waits in a queue.
+    func queuedBulkBytes(to peer: NodeID) -> Int { 0 }
 }

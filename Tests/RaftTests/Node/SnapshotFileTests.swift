@@ -24,7 +24,7 @@ struct SnapshotFileTests {
             }
             try target.write { txn in try txn.put(Array("stale".utf8), for: Array("old".utf8), in: targetDBs[0]) }
             let path = directory.appending("snap.bin")
-            try SnapshotFile.write(from: source, databases: sourceDBs, appliedIndex: 42, to: path)
+            try SnapshotFile.write(from: source, databases: sourceDBs, to: path) { _ in 42 }
             let applied = try target.write { txn in try SnapshotFile.install(from: path, into: targetDBs, in: txn) }
             #expect(applied == 42)
             let copied = try target.read { txn in try (txn.entries(targetDBs[0]), txn.entries(targetDBs[1])) }
@@ -41,7 +41,7 @@ struct SnapshotFileTests {
             try source.write { txn in try txn.put(Array("v".utf8), for: Array("k".utf8), in: sourceDBs[0]) }
             try target.write { txn in try txn.put(Array("keep".utf8), for: Array("mine".utf8), in: targetDBs[0]) }
             let path = directory.appending("snap.bin")
-            try SnapshotFile.write(from: source, databases: sourceDBs, appliedIndex: 7, to: path)
+            try SnapshotFile.write(from: source, databases: sourceDBs, to: path) { _ in 7 }
             let good = try #require(FileManager.default.contents(atPath: path))
             var flipped = [UInt8](good)
             flipped[12] ^= 0x40
@@ -52,6 +52,33 @@ struct SnapshotFileTests {
                 }
                 #expect(try target.read { txn in try txn.get(Array("mine".utf8), in: targetDBs[0]) } == Array("keep".utf8))
             }
+        }
+    }
+}
+
+@Suite("State-machine snapshot files: bounded buffers")
+struct SnapshotFileBufferTests {
+    @Test("a snapshot several buffers long, with records across buffer boundaries, round-trips and verifies")
+    func largeSnapshotRoundTrips() async throws {
+        try await TemporaryDirectory.with("snapshot-large") { directory in
+            let source = try Environment(path: directory.appending("source"), options: EnvironmentOptions(durability: .noSync))
+            let target = try Environment(path: directory.appending("target"), options: EnvironmentOptions(durability: .noSync))
+            let sourceDB = try source.openDatabase("values")
+            let targetDB = try target.openDatabase("values")
+            // 3 MiB of 10 007-byte values: records straddle every 1 MiB read.
+            let valueBytes = 10_007
+            let count = 3 * (1 << 20) / valueBytes
+            try source.write { txn in
+                for index in 0..<count { try txn.put(Array(repeating: UInt8(index % 251), count: valueBytes), for: .bigEndian(UInt32(index)), in: sourceDB) }
+            }
+            let path = directory.appending("snap.bin")
+            try SnapshotFile.write(from: source, databases: [sourceDB], to: path) { _ in 99 }
+            #expect(try SnapshotFile.verify(path) == 99)
+            #expect(try target.write { txn in try SnapshotFile.install(from: path, into: [targetDB], in: txn) } == 99)
+            let copied = try target.read { txn in try txn.entries(targetDB) }
+            #expect(copied.count == count)
+            #expect(copied.allSatisfy { $0.value.count == valueBytes })
+            #expect(copied.last?.value.first == UInt8((count - 1) % 251))
         }
     }
 }

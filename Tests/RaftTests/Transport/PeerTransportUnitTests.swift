@@ -36,6 +36,21 @@ struct PeerTransportUnitTests {
         #expect(queue.isEmpty)
     }
 
+    @Test("snapshot chunks go in the bulk lane, behind no heartbeat; the bulk lane reports the bytes a transfer paces on")
+    func snapshotChunksUseBulkLane() {
+        let metadata = SnapshotMetadata(index: 9, term: 2, configuration: MembershipConfiguration(voters: [NodeID(1), NodeID(2)]))
+        let chunk = InstallSnapshotChunk(metadata: metadata, offset: 0, data: [1, 2, 3], isLast: false)
+        #expect(PeerMessageTransport.lane(of: .installSnapshotChunk(chunk)) == .bulk)
+        #expect(PeerMessageTransport.lane(of: .heartbeat(Heartbeat(commit: 0))) == .control)
+        var queue = PeerSendQueue(maxFrames: 8, maxBytes: 1_024)
+        #expect(queue.enqueue(Self.frame(1, bytes: 300), lane: .bulk) == true)
+        #expect(queue.enqueue(Self.frame(2, bytes: 5), lane: .control) == true)
+        #expect(queue.queuedBytes(in: .bulk) == 300)
+        #expect(queue.queuedBytes(in: .control) == 5)
+        _ = queue.dequeue()
+        #expect(queue.queuedBytes(in: .control) == 0)
+    }
+
     @Test("a long-lived lane keeps FIFO order across compactions")
     func fifoOrderAcrossCompaction() {
         var fifo = PeerFrameFIFO()

@@ -115,6 +115,24 @@ public final class LMDBLogStore: RaftLogStore, Sendable {
         try txn.put(LogRecord.encode(LogPosition(index: index, term: term)), for: Self.boundaryKey, in: meta)
     }
 
+    public func restore(toSnapshot snapshot: LogPosition) throws {
+        try environment.write { txn in try restore(toSnapshot: snapshot, in: txn) }
+    }
+
+    /// `restore(toSnapshot:)` inside the caller's write transaction — the one that installs the snapshot's
+    /// state, so a crash leaves either the old log and state or the new ones.
+    public func restore(toSnapshot snapshot: LogPosition, in txn: borrowing WriteTransaction) throws {
+        let boundary = try boundary(in: txn)
+        let last = try lastIndex(in: txn)
+        let holdsSnapshot = snapshot.index > boundary.index && snapshot.index <= last
+        if try holdsSnapshot && term(at: snapshot.index, in: txn) == snapshot.term {
+            try txn.delete(KeyRange(from: .bigEndian(boundary.index + 1), upTo: .bigEndian(snapshot.index + 1)), in: log)
+        } else {
+            try txn.removeAll(in: log)
+        }
+        try txn.put(LogRecord.encode(snapshot), for: Self.boundaryKey, in: meta)
+    }
+
     private func boundary<A>(in txn: borrowing Transaction<A>) throws -> LogPosition {
         guard let boundary = try txn.withValue(Self.boundaryKey, in: meta, { $0.map(LogRecord.decodePosition) }) else {
             return .origin

@@ -2,16 +2,18 @@ import Foundation
 import Storage
 
 /// A state-machine snapshot on disk: every entry of the snapshotted databases, as of one read transaction,
-/// in a self-checking format — written by the leader's runtime, streamed to a lagging follower in chunks,
-/// and installed there in one write transaction.
+/// in a self-checking format — written by a member's runtime when it compacts, streamed to a lagging
+/// follower in chunks, installed there in one write transaction, and used as the backup file format.
 ///
-/// Layout: magic `KCSNAP1\n`, then records, then a trailer.
+/// Layout: magic `KCSNAP1\n` (the `1` is the format version), then records, then a trailer.
 /// - database record: `0x01 · name length (u16 BE) · name`
 /// - entry record:    `0x02 · key length (u32 BE) · key · value length (u32 BE) · value`
 /// - trailer:         `0x03 · applied index (u64 BE) · FNV-1a 64 of every byte before the trailer (u64 BE)`
 /// A truncated, reordered or corrupted file fails the checksum or the record parser and is never installed.
+/// Reading and writing go through fixed-size buffers, so a snapshot of any size needs bounded memory.
 public enum SnapshotFile {
     static let magic = Array("KCSNAP1\n".utf8)
+    static let trailerBytes = 1 + 8 + 8
 
     enum RecordKind: UInt8 {
         case database = 1
@@ -25,25 +27,32 @@ public enum SnapshotFile {
         public var description: String { "invalid snapshot: \(reason)" }
     }
 
-    /// Bytes buffered before a write to the file.
-    static let writeBufferBytes = 1 << 20
+    /// Bytes buffered before a write to the file, and read from it at once.
+    static let ioBufferBytes = 1 << 20
+    /// A key or value longer than this makes a file invalid (LMDB keys are at most 511 bytes; values are
+    /// bounded by what the state machine writes, far below this).
+    static let maxRecordBytes = 64 << 20
 
-    /// Writes `databases` as seen by one read transaction, plus `appliedIndex`, to `path` (replaced).
+    /// Writes `databases` as seen by one read transaction to `path` (replaced) and fsyncs it. The applied
+    /// index comes from `appliedIndex`, read in the same transaction, so it names exactly the state written.
+    /// Returns that index.
+    @discardableResult
     public static func write(
-        from environment: Environment, databases: [Database], appliedIndex: UInt64, to path: String
-    ) throws {
+        from environment: Environment, databases: [Database], to path: String,
+        appliedIndex: (borrowing ReadTransaction) throws -> UInt64
+    ) throws -> UInt64 {
         _ = FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
         guard let handle = FileHandle(forWritingAtPath: path) else { throw Invalid(reason: "cannot create \(path)") }
         defer { try? handle.close() }
         var buffer: [UInt8] = magic
         var checksum = FNV1a64()
         func flushIfFull(_ force: Bool = false) throws {
-            guard force || buffer.count >= writeBufferBytes else { return }
+            guard force || buffer.count >= ioBufferBytes else { return }
             checksum.update(buffer)
             try handle.write(contentsOf: Data(buffer))
             buffer.removeAll(keepingCapacity: true)
         }
-        try environment.read { txn in
+        let applied = try environment.read { txn in
             for database in databases {
                 let name = Array(database.name.utf8)
                 precondition(name.count <= Int(UInt16.max), "database names are short")
@@ -60,76 +69,119 @@ public enum SnapshotFile {
                     return .proceed
                 }
             }
+            return try appliedIndex(txn)
         }
         try flushIfFull(true)
         var trailer: [UInt8] = [RecordKind.trailer.rawValue]
-        trailer.appendBigEndian(appliedIndex)
+        trailer.appendBigEndian(applied)
         checksum.update(trailer)
         trailer.appendBigEndian(checksum.value)
         try handle.write(contentsOf: Data(trailer))
         try handle.synchronize()
+        return applied
     }
 
     /// Replaces the contents of `databases` with the snapshot at `path`, in the caller's write transaction
-    /// (so the runtime can reset the log in the same transaction). Returns the snapshot's applied index.
-    /// Verifies the whole file before changing anything; a database in the file that is not in `databases`
-    /// makes it invalid.
+    /// (so the runtime can reset the log and applied index in the same transaction). Returns the snapshot's
+    /// applied index. Verifies the whole file before changing anything; a database in the file that is not
+    /// in `databases` makes it invalid (and the caller's transaction must then be aborted).
     public static func install(
         from path: String, into databases: [Database], in txn: borrowing WriteTransaction
     ) throws -> UInt64 {
-        guard let data = FileManager.default.contents(atPath: path) else { throw Invalid(reason: "cannot read \(path)") }
-        let bytes = [UInt8](data)
-        let appliedIndex = try verify(bytes)
+        let appliedIndex = try verify(path)
         let byName = Dictionary(uniqueKeysWithValues: databases.map { ($0.name, $0) })
         for database in databases { try txn.removeAll(in: database) }
-        try bytes.withUnsafeBytes { raw in
-            var reader = ByteReader(raw)
-            _ = try reader.readBytes(magic.count)
-            var current: Database?
-            while true {
-                guard let kind = RecordKind(rawValue: try reader.readBigEndian(UInt8.self)) else {
-                    throw Invalid(reason: "unknown record kind")
-                }
-                switch kind {
-                case .database:
-                    let name = String(decoding: try reader.readBytes(Int(try reader.readBigEndian(UInt16.self))), as: UTF8.self)
-                    guard let database = byName[name] else { throw Invalid(reason: "unexpected database \(name)") }
-                    current = database
-                case .entry:
-                    guard let database = current else { throw Invalid(reason: "entry before any database") }
-                    let key = try reader.readBytes(Int(try reader.readBigEndian(UInt32.self)))
-                    let value = try reader.readBytes(Int(try reader.readBigEndian(UInt32.self)))
-                    try txn.put(value, for: key, in: database)
-                case .trailer:
-                    return
-                }
+        var reader = try SnapshotFileReader(path: path)
+        defer { reader.close() }
+        _ = try reader.read(magic.count)
+        var current: Database?
+        while true {
+            guard let kind = RecordKind(rawValue: try reader.readBigEndian(UInt8.self)) else {
+                throw Invalid(reason: "unknown record kind")
+            }
+            switch kind {
+            case .database:
+                let name = String(decoding: try reader.read(Int(try reader.readBigEndian(UInt16.self))), as: UTF8.self)
+                guard let database = byName[name] else { throw Invalid(reason: "unexpected database \(name)") }
+                current = database
+            case .entry:
+                guard let database = current else { throw Invalid(reason: "entry before any database") }
+                let key = try reader.read(Int(try reader.readBigEndian(UInt32.self)))
+                let value = try reader.read(Int(try reader.readBigEndian(UInt32.self)))
+                try txn.put(value, for: key, in: database)
+            case .trailer:
+                return appliedIndex
             }
         }
-        return appliedIndex
     }
 
-    /// Checks magic, record framing and checksum; returns the applied index from the trailer.
-    static func verify(_ bytes: [UInt8]) throws -> UInt64 {
-        let trailerBytes = 1 + 8 + 8
-        guard bytes.count >= magic.count + trailerBytes, Array(bytes.prefix(magic.count)) == magic else {
-            throw Invalid(reason: "not a snapshot file")
+    /// Checks magic, trailer and checksum of the file at `path`; returns the applied index from the trailer.
+    public static func verify(_ path: String) throws -> UInt64 {
+        var reader = try SnapshotFileReader(path: path)
+        defer { reader.close() }
+        let size = reader.fileBytes
+        guard size >= magic.count + trailerBytes, try reader.read(magic.count) == magic else {
+            throw Invalid(reason: "not a KeyCluster snapshot (or an unsupported format version)")
         }
-        let trailerStart = bytes.count - trailerBytes
-        guard bytes[trailerStart] == RecordKind.trailer.rawValue else { throw Invalid(reason: "missing trailer") }
         var checksum = FNV1a64()
-        checksum.update(bytes[..<(bytes.count - 8)])
-        return try bytes[trailerStart...].withUnsafeBytes { raw in
-            var reader = ByteReader(raw)
-            _ = try reader.readBigEndian(UInt8.self)
-            let appliedIndex = try reader.readBigEndian(UInt64.self)
-            guard try reader.readBigEndian(UInt64.self) == checksum.value else { throw Invalid(reason: "checksum mismatch") }
+        checksum.update(magic)
+        var remaining = size - magic.count - trailerBytes
+        while remaining > 0 {
+            let block = try reader.read(min(remaining, ioBufferBytes))
+            checksum.update(block)
+            remaining -= block.count
+        }
+        let trailer = try reader.read(trailerBytes)
+        guard trailer[0] == RecordKind.trailer.rawValue else { throw Invalid(reason: "missing trailer (truncated?)") }
+        checksum.update(trailer[..<9])
+        return try trailer.withUnsafeBytes { raw in
+            var fields = ByteReader(raw)
+            _ = try fields.readBigEndian(UInt8.self)
+            let appliedIndex = try fields.readBigEndian(UInt64.self)
+            guard try fields.readBigEndian(UInt64.self) == checksum.value else { throw Invalid(reason: "checksum mismatch (corrupted or truncated)") }
             return appliedIndex
         }
     }
 }
 
+/// Reads a snapshot file sequentially through a buffer of `SnapshotFile.ioBufferBytes`; a short file is
+/// `Invalid`, never a crash.
+struct SnapshotFileReader {
+    private let handle: FileHandle
+    let fileBytes: Int
+    private var buffer: [UInt8] = []
+    private var position = 0
+
+    init(path: String) throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw SnapshotFile.Invalid(reason: "cannot read \(path)") }
+        self.handle = handle
+        let end = (try? handle.seekToEnd()) ?? 0
+        try handle.seek(toOffset: 0)
+        fileBytes = Int(end)
+    }
+
+    func close() { try? handle.close() }
+
+    mutating func read(_ count: Int) throws -> [UInt8] {
+        guard count >= 0, count <= SnapshotFile.maxRecordBytes else { throw SnapshotFile.Invalid(reason: "a record of \(count) bytes is too long") }
+        while buffer.count - position < count {
+            let block = try handle.read(upToCount: max(SnapshotFile.ioBufferBytes, count)) ?? Data()
+            guard !block.isEmpty else { throw SnapshotFile.Invalid(reason: "file ends inside a record") }
+            buffer.removeFirst(position)
+            position = 0
+            buffer.append(contentsOf: block)
+        }
+        defer { position += count }
+        return Array(buffer[position..<position + count])
+    }
+
+    mutating func readBigEndian<T: FixedWidthInteger>(_ type: T.Type = T.self) throws -> T {
+        try read(MemoryLayout<T>.size).reduce(T(0)) { $0 << 8 | T($1) }
+    }
+}
+
 /// FNV-1a, 64 bit: a fast checksum that catches truncation and corruption of snapshot files (it is not a
-/// defence against forgery — the TLS link authenticates the sender).
+/// defence against forgery — the TLS link authenticates the sender, and backups are kept by operators).
 struct FNV1a64 {
     private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
 

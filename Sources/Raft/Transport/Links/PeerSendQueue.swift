@@ -54,6 +54,14 @@ struct PeerSendQueue {
         self.maxBytes = maxBytes
     }
 
+    /// Bytes waiting in `lane`.
+    func queuedBytes(in lane: PeerTransportLane) -> Int {
+        switch lane {
+        case .control: control.queuedBytes
+        case .bulk: bulk.queuedBytes
+        }
+    }
+
     /// Queues `frame` unless its lane is full; returns whether it was queued.
     mutating func enqueue(_ frame: ByteBuffer, lane: PeerTransportLane) -> Bool {
         switch lane {

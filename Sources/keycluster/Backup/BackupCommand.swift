@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import KeyCluster
+
+/// `keycluster backup`: save a running member's state to a file (online, consistent).
+struct BackupCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backup",
+        abstract: "Save a consistent online backup of a running member's state to a file.")
+
+    @Option(help: "Any member's configuration file: it lists every member and the cluster CA.")
+    var config: String
+
+    @Option(help: "The member to back up (default: the first that answers).")
+    var member: UInt64?
+
+    @Option(help: "Operator client certificate (PEM).")
+    var operatorCertificate: String
+
+    @Option(help: "Operator private key (PEM).")
+    var operatorKey: String
+
+    @Option(help: "Where to write the backup file.")
+    var output: String
+
+    func run() async throws {
+        let configuration = try NodeConfiguration.load(from: config)
+        let members = configuration.members.filter { member == nil || $0.id == member }
+        guard !members.isEmpty else { throw ValidationError("member \(member.map(String.init) ?? "") is not in \(config)") }
+        let http = try MemberClient.makeHTTPClient(
+            caCertificatePath: configuration.tls.caCertificate, clientCertificate: (operatorCertificate, operatorKey))
+        var failures: [String] = []
+        for candidate in members {
+            do {
+                let applied = try await ClusterBackup.download(from: candidate.clientAddress, http: http, to: output)
+                try await http.shutdown()
+                print("backup of member \(candidate.id) at revision \(applied) written to \(output)")
+                return
+            } catch {
+                failures.append("member \(candidate.id): \(error)")
+            }
+        }
+        try await http.shutdown()
+        throw ValidationError("no backup taken:\n" + failures.joined(separator: "\n"))
+    }
+}
+
+/// `keycluster restore`: prepare a new member's empty data directory from a backup.
+struct RestoreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "restore",
+        abstract: "Prepare a new cluster member's empty data directory from a backup file.",
+        discussion: "Run once per member of the new cluster, each with its own configuration and the same backup; then start them.")
+
+    @Option(help: "The backup file written by `keycluster backup`.")
+    var backup: String
+
+    @Option(help: "This new member's configuration file (its data directory and the new cluster's members).")
+    var config: String
+
+    func run() throws {
+        let configuration = try NodeConfiguration.load(from: config)
+        let applied = try ClusterBackup.restore(from: backup, configuration: configuration)
+        print("member \(configuration.id) prepared in \(configuration.dataDirectory) at revision \(applied)")
+    }
+}

@@ -1,0 +1,85 @@
+import Raft
+import Storage
+import TestSupport
+import Testing
+
+@Suite("Raft node runtime: snapshots and compaction (in-process network, real LMDB)")
+struct RaftNodeSnapshotTests {
+    func command(_ key: String, _ value: String) -> [UInt8] { Array("\(key)=\(value)".utf8) }
+
+    /// Snapshot every 20 entries, keep 5, and send in 512-byte chunks, so a short test compacts several
+    /// times and a transfer takes many chunks.
+    static var snapshottingOptions: RaftNodeOptions {
+        var options = InProcessCluster.fastOptions
+        options.raft.snapshotThresholdEntries = 20
+        options.raft.retainedEntriesForSlowFollowers = 5
+        options.snapshots.maxChunkBytes = 512
+        return options
+    }
+
+    @Test("a follower that was down while the leader compacted catches up through a snapshot, applies nothing twice, and restarts from it")
+    func followerCatchesUpThroughSnapshot() async throws {
+        let cluster = try await InProcessCluster(size: 3, options: Self.snapshottingOptions)
+        do {
+            let leader = try await cluster.waitForLeader()
+            let leaderNode = try #require(cluster.nodes[leader])
+            let follower = try #require(cluster.ids.first { $0 != leader })
+            _ = try await leaderNode.propose(command("k", "v0"))
+            await cluster.stop(follower)
+            for value in 1..<80 { _ = try await leaderNode.propose(command("k", "v\(value)")) }
+            let leaderStatus = await leaderNode.status
+            #expect(leaderStatus.snapshots.taken >= 2)
+            #expect(leaderStatus.snapshots.index > 20, "the leader compacted past what the follower holds")
+            try await cluster.start(follower)
+            let last = try await leaderNode.propose(command("k", "v80")).revision
+            try await cluster.waitForApplied(last)
+            let expected = (0...80).map { "v\($0)" }
+            for id in cluster.ids { #expect(try cluster.values(of: "k", on: id) == expected, "node \(id)") }
+            let caughtUp = try #require(cluster.nodes[follower])
+            #expect(await caughtUp.status.snapshots.installed == 1)
+
+            // Restart it: it begins from the installed snapshot and its log after it.
+            await cluster.stop(follower)
+            try await cluster.start(follower)
+            let restarted = try #require(cluster.nodes[follower])
+            #expect(await restarted.status.appliedIndex >= last)
+            #expect(await restarted.status.snapshots.index > 0)
+            #expect(try cluster.values(of: "k", on: follower) == expected)
+            let after = try await leaderNode.propose(command("k", "v81")).revision
+            try await cluster.waitForApplied(after)
+            #expect(try cluster.values(of: "k", on: follower) == expected + ["v81"])
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+        await cluster.shutdown()
+    }
+
+    @Test("a leader that compacted restarts with the same state, from its snapshot and the rest of its log")
+    func compactedNodeRestartsWithSameState() async throws {
+        let cluster = try await InProcessCluster(size: 3, options: Self.snapshottingOptions)
+        do {
+            let leader = try await cluster.waitForLeader()
+            let leaderNode = try #require(cluster.nodes[leader])
+            var last: LogIndex = 0
+            for value in 0..<50 { last = try await leaderNode.propose(command("k", "v\(value)")).revision }
+            try await cluster.waitForApplied(last)
+            for id in cluster.ids { await cluster.stop(id) }
+            for id in cluster.ids { try await cluster.start(id) }
+            let expected = (0..<50).map { "v\($0)" }
+            for id in cluster.ids {
+                let status = try #require(await cluster.nodes[id]?.status)
+                #expect(status.snapshots.index >= 20 && status.appliedIndex >= last, "node \(id): \(status)")
+                #expect(try cluster.values(of: "k", on: id) == expected, "node \(id)")
+            }
+            let newLeader = try await cluster.waitForLeader()
+            let revision = try #require(try await cluster.nodes[newLeader]?.propose(command("k", "v50"))).revision
+            try await cluster.waitForApplied(revision)
+            for id in cluster.ids { #expect(try cluster.values(of: "k", on: id) == expected + ["v50"]) }
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+        await cluster.shutdown()
+    }
+}
