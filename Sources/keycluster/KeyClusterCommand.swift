@@ -6,6 +6,7 @@ struct KeyClusterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keycluster",
         abstract: "A Raft-replicated store of vehicle key authorizations.",
-        subcommands: [ServeCommand.self, DemoCommand.self, ClusterCommand.self, LocalClusterCommand.self, BenchCommand.self, DebugCommand.self]
+        subcommands: [ServeCommand.self, DemoCommand.self, ClusterCommand.self, LocalClusterCommand.self, BenchCommand.self, DebugCommand.self,
+            VehicleCommand.self, KeyCommand.self, UnlockCommand.self, TokenCommand.self, AuditCommand.self]
     )
 }

@@ -6,8 +6,8 @@ import KeyCluster
 struct ClusterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cluster",
-        abstract: "Inspect a running cluster.",
-        subcommands: [Status.self]
+        abstract: "Inspect and operate a running cluster.",
+        subcommands: [Status.self, TransferLeaderCommand.self]
     )
 
     struct Status: AsyncParsableCommand {
