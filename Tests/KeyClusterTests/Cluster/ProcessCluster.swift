@@ -7,14 +7,24 @@ let testTiming = NodeConfiguration.Timing(tickMilliseconds: 20, heartbeatTicks: 
 
 /// Runs `body` with a started cluster of real `keycluster serve` processes (one per region), and always
 /// shuts it down — every process killed, every file removed. On failure, prints the tail of each member's log.
+/// `configure` may change each member's configuration file before the members start.
 func withProcessCluster(
-    regions: [String], maxStalenessMilliseconds: Int? = nil, _ body: (LocalClusterProcesses) async throws -> Void
+    regions: [String], maxStalenessMilliseconds: Int? = nil, configure: ((inout NodeConfiguration) -> Void)? = nil,
+    _ body: (LocalClusterProcesses) async throws -> Void
 ) async throws {
     let directory = try TemporaryDirectory("cluster")
     let cluster = try LocalClusterProcesses(
         directory: directory.path, regions: regions, timing: testTiming, executable: try KeyClusterBinary.path(),
         writesLogs: true, maxStalenessMilliseconds: maxStalenessMilliseconds)
     do {
+        if let configure {
+            for id in cluster.ids {
+                let path = cluster.layout.configurationPath(of: id)
+                var configuration = try NodeConfiguration.load(from: path)
+                configure(&configuration)
+                try JSONEncoder().encode(configuration).write(to: URL(fileURLWithPath: path))
+            }
+        }
         try cluster.startAll()
         try await body(cluster)
     } catch {
