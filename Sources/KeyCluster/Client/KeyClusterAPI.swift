@@ -71,8 +71,12 @@ extension ClusterClient {
     }
 
     /// Asks for `command` on `vin` as `holder`; returns the signed token (verify it with `UnlockTokenVerifier`).
-    public func command(_ command: Permission, on vin: VIN, as holder: KeyHolder, minRevision: UInt64 = 0) async throws -> SignedDocument {
-        let path = "/v1/vehicles/\(vin.text)/commands?minRevision=\(minRevision)"
+    /// With `acceptingBounded`, a member whose state is known fresh decides without the read round through
+    /// the leader (the token then says `bounded`).
+    public func command(
+        _ command: Permission, on vin: VIN, as holder: KeyHolder, minRevision: UInt64 = 0, acceptingBounded: Bool = false
+    ) async throws -> SignedDocument {
+        let path = "/v1/vehicles/\(vin.text)/commands?minRevision=\(minRevision)" + (acceptingBounded ? "&consistency=bounded" : "")
         let body = Array("{\"command\":\"\(command.rawValue)\"}".utf8)
         return try await withFailover { member in
             // Each try is signed afresh: a new nonce and timestamp, so a retry is never a replay.

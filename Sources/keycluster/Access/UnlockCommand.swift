@@ -24,6 +24,9 @@ struct UnlockCommand: AsyncParsableCommand {
     @Option(help: "A revision an earlier command printed: the member decides on state at least that new.")
     var minRevision: UInt64 = 0
 
+    @Flag(help: "Accept a bounded-staleness decision: a member with fresh state answers without a read round through the leader.")
+    var bounded = false
+
     @Option(help: "Also write the signed token (JSON) here, e.g. for `keycluster token verify`.")
     var tokenOut: String?
 
@@ -36,7 +39,7 @@ struct UnlockCommand: AsyncParsableCommand {
     func run() async throws {
         let holder = try KeyFile.holder(at: key)
         let (document, description) = try await cluster.withCluster { client, description in
-            (try await client.command(command, on: vin, as: holder, minRevision: minRevision), description)
+            (try await client.command(command, on: vin, as: holder, minRevision: minRevision, acceptingBounded: bounded), description)
         }
         let token = try TokenCommand.verifier(caPath: description.caCertificate)
             .verifyUnlockToken(document, vin: vin, command: command, nowUnixMs: WallClock.nowUnixMs())

@@ -47,6 +47,7 @@ struct CommandLineStoryTests {
 
     struct NewKey: Decodable { var keyID: String }
     struct Transferred: Decodable { var leader: UInt64 }
+    struct BoundedUnlock: Decodable { var token: UnlockToken }
 
     @Test("register, grant a guest, unlock, verify the token offline, revoke, unlock refused, audit shows the history")
     func fullStory() async throws {
@@ -72,6 +73,11 @@ struct CommandLineStoryTests {
                     ["unlock", vin, "--key", "guest.pem", "--min-revision", "\(granted.revision)", "--token-out", "token.json"] + access, in: work)
                 #expect(unlocked.status == 0, "\(unlocked.errors)")
                 #expect(unlocked.output.contains("unlock allowed for key \(guest.keyID.prefix(TextFormat.shortKeyIDLength))"), "\(unlocked.output)")
+                // Accepting bounded staleness: a member with fresh state decides without the round through the leader.
+                let bounded = try json(
+                    ["unlock", vin, "--key", "guest.pem", "--command", "lock", "--bounded", "--min-revision", "\(granted.revision)"] + access,
+                    as: BoundedUnlock.self, in: work)
+                #expect(bounded.token.consistency == .bounded && bounded.token.command == .lock)
                 let caPath = cluster.layout.caCertificatePath
                 let verified = try keycluster(["token", "verify", "token.json", "--vin", vin, "--ca", caPath], in: work)
                 #expect(verified.status == 0 && verified.output.hasPrefix("valid: unlock allowed"), "\(verified.errors)")
