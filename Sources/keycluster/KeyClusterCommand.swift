@@ -7,8 +7,9 @@ struct KeyClusterCommand: AsyncParsableCommand {
         commandName: "keycluster",
         abstract: "A Raft-replicated store of vehicle key authorizations.",
         subcommands: [
-            ServeCommand.self, DemoCommand.self, ClusterCommand.self, LocalClusterCommand.self, CertsCommand.self, BenchCommand.self,
-            BackupCommand.self, RestoreCommand.self, DebugCommand.self,
+            ServeCommand.self, DemoCommand.self, VehicleCommand.self, KeyCommand.self, UnlockCommand.self, TokenCommand.self,
+            AuditCommand.self, ClusterCommand.self, LocalClusterCommand.self, CertsCommand.self, BackupCommand.self,
+            RestoreCommand.self, BenchCommand.self, DebugCommand.self,
         ]
     )
 }

@@ -90,6 +90,10 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
     public var maxStalenessMilliseconds: Int?
 
     public static let defaultMaxStalenessMilliseconds = 5_000
+
+    /// Bounds on client connections and requests in flight (design §8); absent fields take their defaults.
+    public var admission: AdmissionLimits?
+    public var effectiveAdmission: AdmissionLimits { admission ?? AdmissionLimits() }
     public var effectiveMaxStaleness: Duration { .milliseconds(maxStalenessMilliseconds ?? Self.defaultMaxStalenessMilliseconds) }
 
     public init(id: UInt64, dataDirectory: String, members: [Member], tls: TLSFiles, timing: Timing = Timing()) {
@@ -144,6 +148,7 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
         }
         try snapshots?.validate()
         guard (maxStalenessMilliseconds ?? 0) >= 0 else { throw Invalid(reason: "maxStalenessMilliseconds must not be negative") }
+        if let refusal = effectiveAdmission.refusal { throw Invalid(reason: refusal) }
         // A one-member (development) cluster has no region to survive the loss of.
         if members.count > 1, !isJoining, forceUnsafePlacement != true, let refusal = bootstrapMembership.placement.refusal {
             throw Invalid(reason: "refusing to bootstrap: \(refusal) (set \"forceUnsafePlacement\": true to override)")

@@ -32,23 +32,6 @@ struct DomainRoutes: Sendable {
         var notAfterUnixMs: Int64?
     }
 
-    /// What a change answers: the revision it committed at, and the grant as it now stands.
-    struct ChangeResponse: ResponseEncodable {
-        var revision: UInt64
-        var grant: Grant
-    }
-
-    struct VehicleResponse: ResponseEncodable {
-        var vehicle: Vehicle
-        var grants: [Grant]
-        var appliedIndex: UInt64
-    }
-
-    struct AuditResponse: ResponseEncodable {
-        var records: [AuditRecord]
-        var appliedIndex: UInt64
-    }
-
     func register(on router: Router<ServiceRequestContext>) {
         router.post("/v1/vehicles") { request, context in
             let operatorName = try await context.operatorName()
@@ -93,7 +76,7 @@ struct DomainRoutes: Sendable {
             let applied = try await writer.waitForRevision(request)
             let (vehicle, grants) = try environment.read { txn in (try store.vehicle(vin, in: txn), try store.grants(of: vin, in: txn)) }
             guard let vehicle else { throw Problem("vehicle-not-found", status: .notFound, title: "No vehicle with this VIN") }
-            return VehicleResponse(vehicle: vehicle, grants: grants, appliedIndex: applied)
+            return VehicleView(vehicle: vehicle, grants: grants, appliedIndex: applied)
         }
         router.get("/v1/vehicles/:vin/audit") { request, context in
             let vin = try RequestInput.vin(context)
@@ -104,7 +87,7 @@ struct DomainRoutes: Sendable {
                 throw Problem("invalid-query", status: .badRequest, title: "limit must be at most \(DomainLimits.maxAuditPageSize)")
             }
             let records = try environment.read { txn in try store.auditPage(vin, afterRevision: after, limit: limit, in: txn) }
-            return AuditResponse(records: records, appliedIndex: applied)
+            return AuditPage(records: records, appliedIndex: applied)
         }
         router.get("/v1/vehicles/:vin/key-list") { request, context in
             let vin = try RequestInput.vin(context)
@@ -115,10 +98,10 @@ struct DomainRoutes: Sendable {
         }
     }
 
-    private func apply(_ command: DomainCommand) async throws -> ChangeResponse {
+    private func apply(_ command: DomainCommand) async throws -> KeyChange {
         switch try await writer.propose(.domain(command)).result {
         case .domain(.applied(let revision, let grant)):
-            return ChangeResponse(revision: revision, grant: grant)
+            return KeyChange(revision: revision, grant: grant)
         case .domain(.refused(let refusal)):
             throw Problem(refusal.code.rawValue, status: Self.status(of: refusal.code), title: refusal.reason)
         case .refused(let reason):

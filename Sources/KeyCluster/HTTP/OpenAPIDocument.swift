@@ -286,6 +286,7 @@ enum OpenAPIDocument {
               parameters:
                 - {$ref: "#/components/parameters/vin"}
                 - {$ref: "#/components/parameters/minRevision"}
+                - {name: consistency, in: query, required: false, description: "bounded: decide from this member's state when it is known fresh, skipping the read round through the leader", schema: {type: string, enum: [strict, bounded]}}
                 - {$ref: "#/components/parameters/keyHeaders-id"}
                 - {$ref: "#/components/parameters/keyHeaders-timestamp"}
                 - {$ref: "#/components/parameters/keyHeaders-nonce"}

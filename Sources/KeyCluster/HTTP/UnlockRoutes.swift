@@ -9,7 +9,10 @@ import Storage
 /// 2. else **bounded** consistency from local state, when this member knows its state was current no more
 ///    than `maxStaleness` ago and it has applied the request's `minRevision`;
 /// 3. else 503 with `Retry-After` and the other members' addresses.
-/// The token and the answer say which consistency was used.
+/// The token and the answer say which consistency was used. A client that accepts bounded staleness says
+/// so with `?consistency=bounded`: a member whose state is fresh then decides from it at once, without the
+/// read round through the leader (like etcd's serializable reads); the guarantee is the same as for any
+/// bounded decision — a revocation is honoured everywhere within `maxStaleness`.
 struct UnlockRoutes: Sendable {
     let proposer: CommandProposer
     let stateMachine: ServiceStateMachine
@@ -35,6 +38,7 @@ struct UnlockRoutes: Sendable {
         let vin = try RequestInput.vin(context)
         let bytes = try await RequestInput.body(request)
         let body = try RequestInput.json(CommandBody.self, from: bytes)
+        let acceptsBounded = try Self.acceptsBounded(request)
         let minRevision = try await proposer.waitForRevision(request)
         let authenticator = KeyRequestAuthenticator(store: stateMachine.authorizations, environment: environment)
         let signed = try authenticator.authenticate(request, body: bytes, vin: vin, command: body.command.rawValue)
@@ -44,7 +48,7 @@ struct UnlockRoutes: Sendable {
         case .replayed: throw Problem("replayed-nonce", status: .conflict, title: "This request was already used")
         case .full: throw Problem("overloaded", status: .serviceUnavailable, title: "Too many requests in flight", retryAfterSeconds: 1)
         }
-        let (revision, consistency) = try await readPoint(atLeast: minRevision)
+        let (revision, consistency) = try await readPoint(atLeast: minRevision, acceptsBounded: acceptsBounded)
         let decision = try environment.read { txn in
             try stateMachine.authorizations.decide(vin, signed.signer.keyID, permission: body.command, atUnixMs: now, in: txn)
         }
@@ -58,21 +62,37 @@ struct UnlockRoutes: Sendable {
         }
     }
 
-    /// The revision and consistency a decision is read at (steps 1–3 above).
-    private func readPoint(atLeast minRevision: UInt64) async throws -> (UInt64, ReadConsistency) {
+    /// The revision and consistency a decision is read at (steps 1–3 above; bounded first when accepted).
+    private func readPoint(atLeast minRevision: UInt64, acceptsBounded: Bool) async throws -> (UInt64, ReadConsistency) {
+        if acceptsBounded, let revision = await boundedReadPoint(atLeast: minRevision) { return (revision, .bounded) }
         if let readPoint = await proposer.linearizableReadPoint(timeout: Self.strictReadTimeout) {
             return (max(readPoint, minRevision), .strict)
         }
-        let status = await proposer.node.status
-        if maxStaleness > .zero, status.appliedIndex >= minRevision,
-            let currentAsOf = await proposer.node.stateCurrentAsOf, ContinuousClock.now - currentAsOf <= maxStaleness
-        {
-            return (status.appliedIndex, .bounded)
-        }
+        if let revision = await boundedReadPoint(atLeast: minRevision) { return (revision, .bounded) }
         var problem = Problem(
             "no-fresh-state", status: .serviceUnavailable,
             title: "No leader answered in time and this member's state is not known to be fresh", retryAfterSeconds: 1)
         problem.members = await proposer.node.membershipStatus.otherClientAddresses
         throw problem
+    }
+
+    /// This member's applied revision, when bounded reads are enabled, it has applied `minRevision`, and it
+    /// knows its state was current within `maxStaleness`; else nil.
+    private func boundedReadPoint(atLeast minRevision: UInt64) async -> UInt64? {
+        guard maxStaleness > .zero else { return nil }
+        let status = await proposer.node.status
+        guard status.appliedIndex >= minRevision, let currentAsOf = await proposer.node.stateCurrentAsOf,
+            ContinuousClock.now - currentAsOf <= maxStaleness
+        else { return nil }
+        return status.appliedIndex
+    }
+
+    /// `?consistency=strict` (the default) or `bounded`; anything else is a 400.
+    private static func acceptsBounded(_ request: Request) throws -> Bool {
+        switch request.uri.queryParameters.get("consistency") {
+        case nil, ReadConsistency.strict.rawValue?: return false
+        case ReadConsistency.bounded.rawValue?: return true
+        default: throw Problem("invalid-query", status: .badRequest, title: "consistency must be strict or bounded")
+        }
     }
 }

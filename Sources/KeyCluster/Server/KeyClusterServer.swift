@@ -40,6 +40,8 @@ public struct KeyClusterServer: Sendable {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let router = Router(context: ServiceRequestContext.self)
         router.add(middleware: MetricsMiddleware())
+        router.add(middleware: UnroutedRequestMiddleware(declared: DeclaredRoutes(openAPIYAML: OpenAPIDocument.yaml)))
+        router.add(middleware: AdmissionMiddleware(admission: AdmissionControl(limits: configuration.effectiveAdmission, registry: registry)))
         router.get("/metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
@@ -61,7 +63,9 @@ public struct KeyClusterServer: Sendable {
         let app = Application(
             router: router,
             server: try .tls(.http1(), tlsConfiguration: try clientTLSConfiguration()),
-            configuration: .init(address: .hostname(clientEndpoint.host, port: clientEndpoint.port), serverName: "keycluster"),
+            configuration: .init(
+                address: .hostname(clientEndpoint.host, port: clientEndpoint.port), serverName: "keycluster",
+                availableConnectionsDelegate: ConnectionLimit(maxConnections: configuration.effectiveAdmission.maxConnections, registry: registry)),
             logger: logger)
         let group = ServiceGroup(
             configuration: .init(

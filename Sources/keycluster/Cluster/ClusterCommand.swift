@@ -6,8 +6,8 @@ import KeyCluster
 struct ClusterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cluster",
-        abstract: "Inspect a running cluster and change its members.",
-        subcommands: [Status.self, MembersCommand.self]
+        abstract: "Inspect a running cluster, change its members, move its leadership.",
+        subcommands: [Status.self, MembersCommand.self, TransferLeaderCommand.self]
     )
 
     struct Status: AsyncParsableCommand {

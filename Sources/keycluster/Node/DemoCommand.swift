@@ -56,7 +56,7 @@ struct DemoCommand: AsyncParsableCommand {
         let leader = try await cluster.waitForLeader()
         say("leader elected: member \(leader) (\(cluster.region(of: leader)))")
         let owner = KeyHolder()
-        let enrolled = try await operatorClient.registerVehicle(vin, owner: owner.publicKey)
+        let enrolled = try await operatorClient.registerVehicle(vin, owner: owner.publicKey).revision
         say("operator enrolled vehicle \(vin.text) with the owner's phone key \(owner.keyID.text.prefix(12))… at revision \(enrolled)")
 
         func unlock(_ holder: KeyHolder, _ who: String, minRevision: UInt64) async throws -> UInt64 {
@@ -70,7 +70,7 @@ struct DemoCommand: AsyncParsableCommand {
         let guest = KeyHolder()
         let shared = try await phone.grant(
             guest.publicKey, role: .guest, on: vin, signedBy: owner,
-            notAfterUnixMs: WallClock.nowUnixMs() + Self.guestAccessSeconds * 1_000, minRevision: enrolled)
+            notAfterUnixMs: WallClock.nowUnixMs() + Self.guestAccessSeconds * 1_000, minRevision: enrolled).revision
         say("owner shared a guest key for \(Self.guestAccessSeconds / 3_600) h at revision \(shared)")
 
         let lostRegion = cluster.region(of: leader)
@@ -78,7 +78,7 @@ struct DemoCommand: AsyncParsableCommand {
         say("region \(lostRegion) lost: its members were killed with SIGKILL")
         _ = try await unlock(guest, "guest", minRevision: shared)
 
-        let revoked = try await phone.change("revoke", guest.keyID, on: vin, signedBy: owner, minRevision: shared)
+        let revoked = try await phone.change(.revoke, guest.keyID, on: vin, signedBy: owner, minRevision: shared).revision
         say("owner revoked the guest key at revision \(revoked), without region \(lostRegion)")
         do {
             _ = try await phone.command(.unlock, on: vin, as: guest, minRevision: revoked)

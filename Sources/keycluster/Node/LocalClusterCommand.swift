@@ -11,7 +11,8 @@ struct LocalClusterCommand: AsyncParsableCommand {
     )
 
     struct Init: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create the CA, member certificates and configurations.")
+        static let configuration = CommandConfiguration(
+            abstract: "Create the CA, member certificates and configurations, and client.json (members, CA, an operator certificate) for the CLI.")
 
         @Option(help: "Directory for certificates, configurations and data.")
         var dir: String
@@ -39,8 +40,10 @@ struct LocalClusterCommand: AsyncParsableCommand {
                     id: UInt64(offset + 1), region: region, peerPort: basePeerPort + offset, clientPort: baseClientPort + offset)
             }
             let layout = LocalClusterLayout(directory: dir)
-            try layout.create(members: plans, timing: .init(tickMilliseconds: tickMilliseconds, electionTicks: electionTicks))
+            let configurations = try layout.create(members: plans, timing: .init(tickMilliseconds: tickMilliseconds, electionTicks: electionTicks))
             for plan in plans { print(layout.configurationPath(of: plan.id)) }
+            try layout.writeClientDescription(for: configurations)
+            print(layout.clientDescriptionPath)
         }
     }
 }

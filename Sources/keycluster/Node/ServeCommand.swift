@@ -49,7 +49,8 @@ struct ServeCommand: AsyncParsableCommand {
         let created = try layout.create(members: [
             .init(id: 1, region: "local", peerPort: Self.developmentPeerPort, clientPort: Self.developmentClientPort)
         ])
-        print("keycluster: created a development cluster in \(dataDir) (CA: \(layout.caCertificatePath))")
+        try layout.writeClientDescription(for: created)
+        print("keycluster: created a development cluster in \(dataDir) (CA: \(layout.caCertificatePath), CLI access: \(layout.clientDescriptionPath))")
         return created[0]
     }
 }

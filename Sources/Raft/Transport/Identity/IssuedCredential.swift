@@ -26,16 +26,16 @@ public struct IssuedCredential: Sendable {
 }
 
 /// Writing PEM text to disk with an explicit mode.
-enum PEMFile {
-    struct WriteError: Error, CustomStringConvertible {
+public enum PEMFile {
+    public struct WriteError: Error, CustomStringConvertible {
         let path: String
         let errno: Int32
-        var description: String { "cannot write \(path): \(String(cString: strerror(errno)))" }
+        public var description: String { "cannot write \(path): \(String(cString: strerror(errno)))" }
     }
 
     /// Replaces `path` with `text`, creating the file with `mode`. An existing file is removed first, so a
     /// key file that used to be world-readable does not keep its old mode.
-    static func write(_ text: String, to path: String, mode: mode_t) throws {
+    public static func write(_ text: String, to path: String, mode: mode_t) throws {
         if unlink(path) != 0 && errno != ENOENT { throw WriteError(path: path, errno: errno) }
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard descriptor >= 0 else { throw WriteError(path: path, errno: errno) }

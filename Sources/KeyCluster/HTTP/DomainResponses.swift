@@ -1,0 +1,21 @@
+import Hummingbird
+
+/// What a key-authorization change answers: the revision it committed at (usable as `minRevision`), and
+/// the grant as it now stands.
+public struct KeyChange: ResponseEncodable, Decodable, Sendable {
+    public var revision: UInt64
+    public var grant: Grant
+}
+
+/// `GET /v1/vehicles/{vin}`: the vehicle, its live grants, and the revision this member had applied.
+public struct VehicleView: ResponseEncodable, Decodable, Sendable {
+    public var vehicle: Vehicle
+    public var grants: [Grant]
+    public var appliedIndex: UInt64
+}
+
+/// `GET /v1/vehicles/{vin}/audit`: one page of the vehicle's history, oldest first.
+public struct AuditPage: ResponseEncodable, Decodable, Sendable {
+    public var records: [AuditRecord]
+    public var appliedIndex: UInt64
+}

@@ -1,0 +1,75 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import KeyCluster
+
+/// The options every command that talks to a running cluster shares: where the cluster is described, the
+/// region to prefer, and whether to print JSON.
+struct ClusterOptions: ParsableArguments {
+    @Option(name: .customLong("cluster"), help: "Cluster description: a client.json (from `local-cluster init` or `serve`) or any member's configuration.")
+    var descriptionPath = "keycluster-data/client.json"
+
+    @Option(help: "Region whose members are tried first (default: the description's region).")
+    var region: String?
+
+    @Flag(help: "Print JSON for scripts instead of text.")
+    var json = false
+
+    func description() throws -> ClientDescription {
+        do {
+            return try ClientDescription.load(from: descriptionPath)
+        } catch let error as ClientDescription.Invalid {
+            throw ValidationError("\(error.reason) (pass --cluster FILE)")
+        }
+    }
+
+    /// Runs `body` with a failover client of the whole cluster, presenting the operator certificate when
+    /// `asOperator`; the HTTP client is always shut down.
+    func withCluster<R>(asOperator: Bool = false, _ body: (ClusterClient, ClientDescription) async throws -> R) async throws -> R {
+        let description = try description()
+        var certificate: (certificate: String, privateKey: String)?
+        if asOperator {
+            guard let operatorCertificate = description.operatorCertificate else {
+                throw ValidationError("this is an operator action, and \(descriptionPath) names no operatorCertificate")
+            }
+            certificate = (operatorCertificate.certificate, operatorCertificate.privateKey)
+        }
+        let http = try MemberClient.makeHTTPClient(caCertificatePath: description.caCertificate, clientCertificate: certificate)
+        let client = ClusterClient(
+            addresses: description.members.map { (address: $0.clientAddress, region: $0.region) },
+            preferredRegion: region ?? description.region, http: http)
+        do {
+            let result = try await body(client, description)
+            try await http.shutdown()
+            return result
+        } catch {
+            try? await http.shutdown()
+            throw CommandFailure(error)
+        }
+    }
+
+    /// Prints `value` as pretty JSON.
+    func printJSON<Value: Encodable>(_ value: Value) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+}
+
+/// A failed call, told plainly: what the cluster answered (status, problem type and title) or why no member
+/// could be reached. ArgumentParser prints it and exits non-zero.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ error: any Error) {
+        switch error {
+        case MemberClient.CallError.problem(let status, let type, let title, _):
+            let kind = type.split(separator: ":").last.map(String.init) ?? type
+            description = "refused (\(status) \(kind)): \(title)"
+        case MemberClient.CallError.unreachable(let reason):
+            description = "no member answered: \(reason)"
+        default:
+            description = "\(error)"
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import KeyCluster
+import X509
+
+/// `keycluster token verify FILE`: what a vehicle does with a token, offline — only the CA certificate,
+/// the VIN and the command it was asked for (UnlockTokenVerifier, no network).
+struct TokenCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "token",
+        abstract: "Check unlock tokens offline, as a vehicle does.",
+        subcommands: [Verify.self]
+    )
+
+    /// Largest token file read: a token is a few kilobytes (payload and node certificate).
+    static let maxTokenFileBytes = 64 << 10
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    static func verifier(caPath: String) throws -> UnlockTokenVerifier {
+        guard let pem = try? String(contentsOfFile: caPath, encoding: .utf8), let ca = try? Certificate(pemEncoded: pem) else {
+            throw ValidationError("cannot read the CA certificate \(caPath)")
+        }
+        return UnlockTokenVerifier(caCertificate: ca)
+    }
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Verify a token file (`unlock --token-out`, or `unlock --json` output) against the cluster CA, offline.")
+
+        @Argument(help: "The token file, or - for standard input.")
+        var file: String
+
+        @Option(help: "The VIN the vehicle expects.")
+        var vin: VIN
+
+        @Option(help: "The command the vehicle was asked for.")
+        var command: Permission = .unlock
+
+        @Option(help: "The cluster CA certificate (PEM). Default: the one the --cluster description names.")
+        var ca: String?
+
+        @Option(name: .customLong("cluster"), help: "Cluster description, read only for its CA path when --ca is not given.")
+        var descriptionPath = "keycluster-data/client.json"
+
+        @Option(help: "Verify as of this Unix time in milliseconds (default: now).")
+        var atUnixMs: Int64?
+
+        @Flag(help: "Print the verified claims as JSON.")
+        var json = false
+
+        /// Token files hold either the signed document or `unlock --json`'s `{token, document}`.
+        struct Wrapped: Decodable { var document: SignedDocument }
+
+        func run() throws {
+            let data: Data
+            if file == "-" {
+                data = FileHandle.standardInput.readData(ofLength: TokenCommand.maxTokenFileBytes + 1)
+            } else {
+                guard let read = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
+                data = read
+            }
+            guard data.count <= TokenCommand.maxTokenFileBytes else { throw ValidationError("\(file) is larger than any token") }
+            let decoder = JSONDecoder()
+            guard let document = (try? decoder.decode(SignedDocument.self, from: data)) ?? (try? decoder.decode(Wrapped.self, from: data))?.document
+            else { throw ValidationError("\(file) holds no signed document") }
+            let caPath = try ca ?? ClientDescription.load(from: descriptionPath).caCertificate
+            let verifier = try TokenCommand.verifier(caPath: caPath)
+            let token: UnlockToken
+            do {
+                token = try verifier.verifyUnlockToken(document, vin: vin, command: command, nowUnixMs: atUnixMs ?? WallClock.nowUnixMs())
+            } catch {
+                throw TokenRejected(reason: error)
+            }
+            if json {
+                print(String(decoding: try TokenCommand.encoder.encode(token), as: UTF8.self))
+            } else {
+                print("valid: \(TextFormat.token(token))")
+            }
+        }
+    }
+
+    struct TokenRejected: Error, CustomStringConvertible {
+        let reason: TokenVerificationError
+        var description: String { "invalid token: \(reason)" }
+    }
+}

@@ -1,0 +1,56 @@
+import ArgumentParser
+import KeyCluster
+
+/// `keycluster vehicle …`: enrol a vehicle (operator) and show one.
+struct VehicleCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vehicle",
+        abstract: "Enrol a vehicle with its first owner key (operator), or show a vehicle and its keys.",
+        subcommands: [Register.self, Show.self]
+    )
+
+    struct Register: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Operator: enrol a vehicle with its owner's key (operator certificate).")
+
+        @OptionGroup var cluster: ClusterOptions
+
+        @Argument(help: "The vehicle's VIN (17 characters, no I, O or Q).")
+        var vin: VIN
+
+        @Option(help: "The owner's public key file (FILE.pub), key file, or base64 X9.63 point.")
+        var owner: String
+
+        @Option(help: "Form factor of the owner's key.")
+        var formFactor: FormFactor = .phone
+
+        func run() async throws {
+            let ownerKey = try KeyFile.publicKey(owner)
+            let change = try await cluster.withCluster(asOperator: true) { client, _ in
+                try await client.registerVehicle(vin, owner: ownerKey, formFactor: formFactor)
+            }
+            if cluster.json { return try cluster.printJSON(change) }
+            print("registered \(vin.text) at revision \(change.revision) with owner key \(change.grant.keyID.text)")
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A vehicle and its live grants.")
+
+        @OptionGroup var cluster: ClusterOptions
+
+        @Argument(help: "The vehicle's VIN.")
+        var vin: VIN
+
+        @Option(help: "A revision an earlier command printed: the member waits until it has applied it.")
+        var minRevision: UInt64 = 0
+
+        func run() async throws {
+            let view = try await cluster.withCluster { client, _ in try await client.vehicle(vin, minRevision: minRevision) }
+            if cluster.json { return try cluster.printJSON(view) }
+            let vehicle = view.vehicle
+            print("vehicle \(vehicle.vin.text): registered by operator \(vehicle.registeredBy.text) at "
+                + "\(TextFormat.time(unixMs: vehicle.registeredAtUnixMs)), revision \(vehicle.revision) (member at \(view.appliedIndex))")
+            for grant in view.grants { print("  \(TextFormat.grant(grant))") }
+        }
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import KeyCluster
+import TestSupport
+import Testing
+
+/// The `keycluster` CLI driven as a user would, against a real 3-member cluster: every step is a separate
+/// process of the built binary reading the cluster description and key files.
+@Suite("keycluster CLI on a real cluster", .serialized)
+struct CommandLineStoryTests {
+    static let vin = "WVWZZZ1JZXW000042"
+
+    struct Run {
+        let status: Int32
+        let output: String
+        let errors: String
+    }
+
+    /// Runs the binary with `arguments` to completion; stdout and stderr go through files in `directory`.
+    func keycluster(_ arguments: [String], in directory: TemporaryDirectory) throws -> Run {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try KeyClusterBinary.path())
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory.path)
+        let outputPath = directory.appending("stdout"), errorPath = directory.appending("stderr")
+        for path in [outputPath, errorPath] { _ = FileManager.default.createFile(atPath: path, contents: nil) }
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errorPath))
+        try process.run()
+        process.waitUntilExit()
+        return Run(
+            status: process.terminationStatus, output: try String(contentsOfFile: outputPath, encoding: .utf8),
+            errors: try String(contentsOfFile: errorPath, encoding: .utf8))
+    }
+
+    /// Runs a command that must succeed and print JSON; decodes it as `T`.
+    func json<T: Decodable>(_ arguments: [String], as: T.Type, in directory: TemporaryDirectory) throws -> T {
+        let run = try keycluster(arguments + ["--json"], in: directory)
+        guard run.status == 0 else { throw CLIFailed(arguments: arguments, run: run) }
+        return try JSONDecoder().decode(T.self, from: Data(run.output.utf8))
+    }
+
+    struct CLIFailed: Error, CustomStringConvertible {
+        let arguments: [String]
+        let run: Run
+        var description: String { "keycluster \(arguments.joined(separator: " ")) exited \(run.status): \(run.errors)\(run.output)" }
+    }
+
+    struct NewKey: Decodable { var keyID: String }
+    struct Transferred: Decodable { var leader: UInt64 }
+    struct BoundedUnlock: Decodable { var token: UnlockToken }
+
+    @Test("register, grant a guest, unlock, verify the token offline, revoke, unlock refused, audit shows the history")
+    func fullStory() async throws {
+        try await withProcessCluster(regions: ["eu-west", "us-east", "ap-south"]) { cluster in
+            try await TemporaryDirectory.with("cli") { work in
+                try cluster.layout.writeClientDescription(for: cluster.configurations)
+                let access = ["--cluster", cluster.layout.clientDescriptionPath]
+                let vin = Self.vin
+                let owner = try json(["key", "new", "--out", "owner.pem"], as: NewKey.self, in: work)
+                let guest = try json(["key", "new", "--out", "guest.pem"], as: NewKey.self, in: work)
+                let mode = try FileManager.default.attributesOfItem(atPath: work.appending("owner.pem"))[.posixPermissions] as? Int
+                #expect(mode == 0o600, "the private key file must be 0600")
+                _ = try await cluster.waitForLeader()
+
+                let enrolled = try json(["vehicle", "register", vin, "--owner", "owner.pem.pub"] + access, as: KeyChange.self, in: work)
+                #expect(enrolled.grant.keyID.text == owner.keyID && enrolled.grant.role == .owner)
+                let granted = try json(
+                    ["key", "grant", vin, "--key", "owner.pem", "--grantee", "guest.pem.pub", "--role", "guest", "--expires", "1h",
+                     "--min-revision", "\(enrolled.revision)"] + access, as: KeyChange.self, in: work)
+                #expect(granted.grant.keyID.text == guest.keyID && granted.grant.notAfterUnixMs != nil)
+
+                let unlocked = try keycluster(
+                    ["unlock", vin, "--key", "guest.pem", "--min-revision", "\(granted.revision)", "--token-out", "token.json"] + access, in: work)
+                #expect(unlocked.status == 0, "\(unlocked.errors)")
+                #expect(unlocked.output.contains("unlock allowed for key \(guest.keyID.prefix(TextFormat.shortKeyIDLength))"), "\(unlocked.output)")
+                // Accepting bounded staleness: a member with fresh state decides without the round through the leader.
+                let bounded = try json(
+                    ["unlock", vin, "--key", "guest.pem", "--command", "lock", "--bounded", "--min-revision", "\(granted.revision)"] + access,
+                    as: BoundedUnlock.self, in: work)
+                #expect(bounded.token.consistency == .bounded && bounded.token.command == .lock)
+                let caPath = cluster.layout.caCertificatePath
+                let verified = try keycluster(["token", "verify", "token.json", "--vin", vin, "--ca", caPath], in: work)
+                #expect(verified.status == 0 && verified.output.hasPrefix("valid: unlock allowed"), "\(verified.errors)")
+                let wrongCommand = try keycluster(["token", "verify", "token.json", "--vin", vin, "--command", "drive", "--ca", caPath], in: work)
+                #expect(wrongCommand.status != 0 && wrongCommand.errors.contains("token is for another command"), "\(wrongCommand.errors)")
+
+                let revoked = try json(
+                    ["key", "revoke", vin, "--key", "owner.pem", "--target", "guest.pem.pub", "--min-revision", "\(granted.revision)"] + access,
+                    as: KeyChange.self, in: work)
+                #expect(revoked.grant.status == .revoked)
+                let refused = try keycluster(["unlock", vin, "--key", "guest.pem", "--min-revision", "\(revoked.revision)"] + access, in: work)
+                #expect(refused.status != 0 && refused.errors.contains("refused (403"), "\(refused.errors)")
+
+                let history = try json(["audit", vin, "--min-revision", "\(revoked.revision)"] + access, as: AuditPage.self, in: work)
+                #expect(history.records.map(\.action) == [.registerVehicle, .grant, .revoke])
+                #expect(history.records.map(\.revision) == [enrolled.revision, granted.revision, revoked.revision])
+                let text = try keycluster(["audit", vin, "--min-revision", "\(revoked.revision)"] + access, in: work)
+                #expect(text.output.split(separator: "\n").count == 3 && text.output.contains("revoke") && text.output.contains("operator admin"))
+                let vehicle = try json(["vehicle", "show", vin, "--min-revision", "\(revoked.revision)"] + access, as: VehicleView.self, in: work)
+                #expect(vehicle.grants.map(\.keyID.text) == [owner.keyID])
+            }
+        }
+    }
+
+    @Test("an operator hands leadership over; bad arguments and missing credentials fail with a message and a non-zero exit")
+    func transferAndErrors() async throws {
+        try await withProcessCluster(regions: ["eu-west", "us-east", "ap-south"]) { cluster in
+            try await TemporaryDirectory.with("cli") { work in
+                try cluster.layout.writeClientDescription(for: cluster.configurations)
+                let access = ["--cluster", cluster.layout.clientDescriptionPath]
+                let leader = try await cluster.waitForLeader()
+                let next = cluster.ids.first { $0 != leader } ?? leader
+                let moved = try json(["cluster", "transfer-leader", "--to", "\(next)"] + access, as: Transferred.self, in: work)
+                #expect(moved.leader == next)
+
+                let badVIN = try keycluster(["vehicle", "show", "NOT-A-VIN"] + access, in: work)
+                #expect(badVIN.status != 0 && badVIN.errors.contains("vin"), "\(badVIN.errors)")
+                let noKey = try keycluster(["unlock", Self.vin, "--key", "missing.pem"] + access, in: work)
+                #expect(noKey.status != 0 && noKey.errors.contains("missing.pem"), "\(noKey.errors)")
+                _ = try keycluster(["key", "new", "--out", "owner.pem"], in: work)
+                let again = try keycluster(["key", "new", "--out", "owner.pem"], in: work)
+                #expect(again.status != 0 && again.errors.contains("refusing to overwrite"), "\(again.errors)")
+                chmod(work.appending("owner.pem"), 0o644)
+                let exposed = try keycluster(["unlock", Self.vin, "--key", "owner.pem"] + access, in: work)
+                #expect(exposed.status != 0 && exposed.errors.contains("chmod 600"), "\(exposed.errors)")
+                let unknown = try keycluster(["vehicle", "show", Self.vin] + access, in: work)
+                #expect(unknown.status != 0 && unknown.errors.contains("404 vehicle-not-found"), "\(unknown.errors)")
+            }
+        }
+    }
+}
