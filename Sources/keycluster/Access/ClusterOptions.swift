@@ -4,10 +4,18 @@ import Foundation
 import KeyCluster
 
 /// The options every command that talks to a running cluster shares: where the cluster is described, the
-/// region to prefer, and whether to print JSON.
+/// operator certificate for operator actions, the region to prefer, and whether to print JSON.
 struct ClusterOptions: ParsableArguments {
-    @Option(name: .customLong("cluster"), help: "Cluster description: a client.json (from `local-cluster init` or `serve`) or any member's configuration.")
+    @Option(
+        name: [.customLong("cluster"), .customLong("config")],
+        help: "Cluster description: a client.json (from `local-cluster init` or `serve`) or any member's configuration.")
     var descriptionPath = "keycluster-data/client.json"
+
+    @Option(help: "Operator client certificate (PEM) for operator actions; default: the description's operatorCertificate.")
+    var operatorCert: String?
+
+    @Option(help: "The operator certificate's private key (PEM).")
+    var operatorKey: String?
 
     @Option(help: "Region whose members are tried first (default: the description's region).")
     var region: String?
@@ -23,18 +31,31 @@ struct ClusterOptions: ParsableArguments {
         }
     }
 
+    func validate() throws {
+        guard (operatorCert == nil) == (operatorKey == nil) else { throw ValidationError("give --operator-cert and --operator-key together") }
+    }
+
+    /// An HTTP client that trusts the cluster CA and, when `asOperator`, presents the operator certificate
+    /// (from the flags, else the description). The caller shuts it down.
+    func makeHTTPClient(asOperator: Bool, description: ClientDescription) throws -> HTTPClient {
+        var certificate: (certificate: String, privateKey: String)?
+        if asOperator {
+            if let operatorCert, let operatorKey {
+                certificate = (operatorCert, operatorKey)
+            } else if let named = description.operatorCertificate {
+                certificate = (named.certificate, named.privateKey)
+            } else {
+                throw ValidationError("this is an operator action: pass --operator-cert and --operator-key, or a description naming an operatorCertificate")
+            }
+        }
+        return try MemberClient.makeHTTPClient(caCertificatePath: description.caCertificate, clientCertificate: certificate)
+    }
+
     /// Runs `body` with a failover client of the whole cluster, presenting the operator certificate when
     /// `asOperator`; the HTTP client is always shut down.
     func withCluster<R>(asOperator: Bool = false, _ body: (ClusterClient, ClientDescription) async throws -> R) async throws -> R {
         let description = try description()
-        var certificate: (certificate: String, privateKey: String)?
-        if asOperator {
-            guard let operatorCertificate = description.operatorCertificate else {
-                throw ValidationError("this is an operator action, and \(descriptionPath) names no operatorCertificate")
-            }
-            certificate = (operatorCertificate.certificate, operatorCertificate.privateKey)
-        }
-        let http = try MemberClient.makeHTTPClient(caCertificatePath: description.caCertificate, clientCertificate: certificate)
+        let http = try makeHTTPClient(asOperator: asOperator, description: description)
         let client = ClusterClient(
             addresses: description.members.map { (address: $0.clientAddress, region: $0.region) },
             preferredRegion: region ?? description.region, http: http)

@@ -8,33 +8,30 @@ struct BackupCommand: AsyncParsableCommand {
         commandName: "backup",
         abstract: "Save a consistent online backup of a running member's state to a file.")
 
-    @Option(help: "Any member's configuration file: it lists every member and the cluster CA.")
-    var config: String
+    @OptionGroup var cluster: ClusterOptions
 
     @Option(help: "The member to back up (default: the first that answers).")
     var member: UInt64?
-
-    @Option(help: "Operator client certificate (PEM).")
-    var operatorCertificate: String
-
-    @Option(help: "Operator private key (PEM).")
-    var operatorKey: String
 
     @Option(help: "Where to write the backup file.")
     var output: String
 
     func run() async throws {
-        let configuration = try NodeConfiguration.load(from: config)
-        let members = configuration.members.filter { member == nil || $0.id == member }
-        guard !members.isEmpty else { throw ValidationError("member \(member.map(String.init) ?? "") is not in \(config)") }
-        let http = try MemberClient.makeHTTPClient(
-            caCertificatePath: configuration.tls.caCertificate, clientCertificate: (operatorCertificate, operatorKey))
+        let description = try cluster.description()
+        let members = description.members.filter { member == nil || $0.id == member }
+        guard !members.isEmpty else { throw ValidationError("member \(member.map(String.init) ?? "") is not in \(cluster.descriptionPath)") }
+        let http = try cluster.makeHTTPClient(asOperator: true, description: description)
         var failures: [String] = []
         for candidate in members {
             do {
                 let applied = try await ClusterBackup.download(from: candidate.clientAddress, http: http, to: output)
                 try await http.shutdown()
-                print("backup of member \(candidate.id) at revision \(applied) written to \(output)")
+                struct Written: Encodable { var member: UInt64; var revision: UInt64; var file: String }
+                if cluster.json {
+                    try cluster.printJSON(Written(member: candidate.id, revision: applied, file: output))
+                } else {
+                    print("backup of member \(candidate.id) at revision \(applied) written to \(output)")
+                }
                 return
             } catch {
                 failures.append("member \(candidate.id): \(error)")

@@ -13,21 +13,18 @@ struct ClusterCommand: AsyncParsableCommand {
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Each member's role, term, leader and indexes.")
 
-        @Option(help: "Any member's configuration file: the cluster CA and members to ask (members added later are found through them).")
-        var config: String
+        /// The members to ask first; members added later are found through their answers.
+        @OptionGroup var cluster: ClusterOptions
 
         /// Members asked at most, however many the answers name.
         static let maxMembers = 64
 
-        @Flag(help: "Print JSON for scripts.")
-        var json = false
-
         func run() async throws {
-            let configuration = try NodeConfiguration.load(from: config)
-            let http = try MemberClient.makeHTTPClient(caCertificatePath: configuration.tls.caCertificate)
-            var statuses: [(NodeConfiguration.Member, ClusterStatusResponse?)] = []
+            let description = try cluster.description()
+            let http = try cluster.makeHTTPClient(asOperator: false, description: description)
+            var statuses: [(ClientDescription.Member, ClusterStatusResponse?)] = []
             // The file's members first, then members added since (the answers list the live membership).
-            var pending = configuration.members
+            var pending = description.members
             while let member = pending.first, statuses.count < Self.maxMembers {
                 pending.removeFirst()
                 let status = try? await MemberClient(address: member.clientAddress, http: http)
@@ -35,17 +32,11 @@ struct ClusterCommand: AsyncParsableCommand {
                 statuses.append((member, status))
                 let known = Set(statuses.map(\.0.id) + pending.map(\.id))
                 for live in status?.members ?? [] where !known.contains(live.id) && !live.clientAddress.isEmpty {
-                    pending.append(.init(id: live.id, region: live.region, peerAddress: "", clientAddress: live.clientAddress))
+                    pending.append(.init(id: live.id, region: live.region, clientAddress: live.clientAddress))
                 }
             }
             try await http.shutdown()
-            if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                let reachable = statuses.compactMap(\.1)
-                print(String(decoding: try encoder.encode(reachable), as: UTF8.self))
-                return
-            }
+            if cluster.json { return try cluster.printJSON(statuses.compactMap(\.1)) }
             for (member, status) in statuses {
                 guard let status else {
                     print("member \(member.id) (\(member.region)) \(member.clientAddress): unreachable")

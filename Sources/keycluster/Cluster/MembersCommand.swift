@@ -13,13 +13,29 @@ struct MembersCommand: AsyncParsableCommand {
         defaultSubcommand: List.self
     )
 
+    /// A member list as text, or as JSON with `--json`; `done` names the change just made.
+    static func print(_ options: ClusterOptions, _ list: MemberListResponse, done: String? = nil) {
+        if options.json {
+            try? options.printJSON(list)
+            return
+        }
+        if let done { Swift.print("\(done)" + (list.revision.map { " at revision \($0)" } ?? "")) }
+        Swift.print("term \(list.term), leader \(list.leader.map(String.init) ?? "none"), commit \(list.commitIndex)"
+            + (list.changePending ? ", a change is pending" : "") + (list.leader == list.servedBy ? "" : " (lag is shown by the leader only)"))
+        for member in list.members {
+            let leader = member.id == list.leader ? " leader" : ""
+            Swift.print("member \(member.id) (\(member.region)) \(member.role)\(leader): peer \(member.peerAddress ?? "?"), "
+                + "client \(member.clientAddress ?? "?")" + (member.lagEntries.map { ", lag \($0) entries" } ?? ""))
+        }
+    }
+
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Each member's region, role, addresses and (from the leader) lag.")
 
-        @OptionGroup var options: OperatorOptions
+        @OptionGroup var options: ClusterOptions
 
         func run() async throws {
-            try await options.withSession { session in options.print(try await session.listFromLeader()) }
+            try await options.withSession { session in MembersCommand.print(options, try await session.listFromLeader()) }
         }
     }
 
@@ -27,7 +43,7 @@ struct MembersCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add a learner: a member started with \"join\": true, which then catches up from the leader.")
 
-        @OptionGroup var options: OperatorOptions
+        @OptionGroup var options: ClusterOptions
 
         @Option(help: "The new member's id (never one used before).")
         var id: UInt64
@@ -48,7 +64,7 @@ struct MembersCommand: AsyncParsableCommand {
             struct Body: Encodable { var id: UInt64; var region, peerAddress, clientAddress: String; var force: Bool }
             let body = try JSONEncoder().encode(Body(id: id, region: region, peerAddress: peerAddress, clientAddress: clientAddress, force: force))
             try await options.withSession { session in
-                options.print(try await session.change("/v1/cluster/members", body: Array(body)), done: "added learner \(id) (\(region))")
+                MembersCommand.print(options, try await session.change("/v1/cluster/members", body: Array(body)), done: "added learner \(id) (\(region))")
             }
         }
     }
@@ -56,7 +72,7 @@ struct MembersCommand: AsyncParsableCommand {
     struct Promote: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Make a caught-up learner a voter (refused while it lags).")
 
-        @OptionGroup var options: OperatorOptions
+        @OptionGroup var options: ClusterOptions
 
         @Argument(help: "The learner's id.")
         var id: UInt64
@@ -66,7 +82,7 @@ struct MembersCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await options.withSession { session in
-                options.print(try await session.change("/v1/cluster/members/\(id)/promote", force: force), done: "promoted \(id) to voter")
+                MembersCommand.print(options, try await session.change("/v1/cluster/members/\(id)/promote", force: force), done: "promoted \(id) to voter")
             }
         }
     }
@@ -74,7 +90,7 @@ struct MembersCommand: AsyncParsableCommand {
     struct Remove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove a voter or learner (the leader too: it steps down).")
 
-        @OptionGroup var options: OperatorOptions
+        @OptionGroup var options: ClusterOptions
 
         @Argument(help: "The member's id.")
         var id: UInt64
@@ -84,53 +100,23 @@ struct MembersCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await options.withSession { session in
-                options.print(try await session.change("/v1/cluster/members/\(id)/remove", force: force), done: "removed \(id)")
+                MembersCommand.print(options, try await session.change("/v1/cluster/members/\(id)/remove", force: force), done: "removed \(id)")
             }
         }
     }
 }
 
-/// What every members subcommand needs: where the cluster is, and the operator's certificate.
-struct OperatorOptions: ParsableArguments {
-    @Option(help: "Any member's configuration file: the cluster CA and the members to ask first.")
-    var config: String
-
-    @Option(help: "Operator client certificate (PEM), issued by the cluster CA.")
-    var operatorCert: String
-
-    @Option(help: "The operator certificate's private key (PEM).")
-    var operatorKey: String
-
-    @Flag(help: "Print JSON for scripts.")
-    var json = false
-
+extension ClusterOptions {
+    /// Runs `body` with an operator membership session over the described members; the client is always shut down.
     func withSession(_ body: (MembershipSession) async throws -> Void) async throws {
-        let configuration = try NodeConfiguration.load(from: config)
-        let http = try MemberClient.makeHTTPClient(
-            caCertificatePath: configuration.tls.caCertificate, clientCertificate: (operatorCert, operatorKey))
+        let description = try description()
+        let http = try makeHTTPClient(asOperator: true, description: description)
         do {
-            try await body(MembershipSession(http: http, addresses: configuration.members.map(\.clientAddress)))
+            try await body(MembershipSession(http: http, addresses: description.members.map(\.clientAddress)))
         } catch {
             try? await http.shutdown()
             throw error
         }
         try await http.shutdown()
-    }
-
-    func print(_ list: MemberListResponse, done: String? = nil) {
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            Swift.print(String(decoding: (try? encoder.encode(list)) ?? Data(), as: UTF8.self))
-            return
-        }
-        if let done { Swift.print("\(done)" + (list.revision.map { " at revision \($0)" } ?? "")) }
-        Swift.print("term \(list.term), leader \(list.leader.map(String.init) ?? "none"), commit \(list.commitIndex)"
-            + (list.changePending ? ", a change is pending" : "") + (list.leader == list.servedBy ? "" : " (lag is shown by the leader only)"))
-        for member in list.members {
-            let leader = member.id == list.leader ? " leader" : ""
-            Swift.print("member \(member.id) (\(member.region)) \(member.role)\(leader): peer \(member.peerAddress ?? "?"), "
-                + "client \(member.clientAddress ?? "?")" + (member.lagEntries.map { ", lag \($0) entries" } ?? ""))
-        }
     }
 }

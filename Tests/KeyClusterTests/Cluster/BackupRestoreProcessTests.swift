@@ -33,7 +33,7 @@ struct BackupRestoreProcessTests {
                 let ops = try cluster.layout.issueOperator(name: "backup-ops")
                 let arguments = [
                     "backup", "--config", cluster.layout.configurationPath(of: leader), "--member", "\(leader)",
-                    "--operator-certificate", ops.certificate, "--operator-key", ops.privateKey, "--output", backup,
+                    "--operator-cert", ops.certificate, "--operator-key", ops.privateKey, "--output", backup,
                 ]
                 let run = try await runKeyCluster(arguments, logFile: scratch.appending("backup.log"))
                 #expect(run.status == 0, "backup failed: \(run.output)")
