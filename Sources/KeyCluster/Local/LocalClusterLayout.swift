@@ -13,12 +13,16 @@ public struct LocalClusterLayout: Sendable {
         public var region: String
         public var peerPort: Int
         public var clientPort: Int
+        /// The IPv4 address this member listens on, when not the layout's `host` (e.g. one network
+        /// namespace per member); it is also named in the member's certificate.
+        public var host: String?
 
-        public init(id: UInt64, region: String, peerPort: Int, clientPort: Int) {
+        public init(id: UInt64, region: String, peerPort: Int, clientPort: Int, host: String? = nil) {
             self.id = id
             self.region = region
             self.peerPort = peerPort
             self.clientPort = clientPort
+            self.host = host
         }
     }
 
@@ -43,13 +47,16 @@ public struct LocalClusterLayout: Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let issuer = try loadOrCreateCA()
         let members = plans.map { plan in
-            NodeConfiguration.Member(
+            let host = plan.host ?? host
+            return NodeConfiguration.Member(
                 id: plan.id, region: plan.region, peerAddress: "\(host):\(plan.peerPort)", clientAddress: "\(host):\(plan.clientPort)")
         }
         return try plans.map { plan in
             let certificate = "\(directory)/node-\(plan.id).pem"
             let key = "\(directory)/node-\(plan.id)-key.pem"
-            try issuer.issueNode(id: plan.id, region: plan.region).writePEM(certificatePath: certificate, privateKeyPath: key)
+            let addresses = try plan.host.map { [try Self.ipv4Bytes($0)] } ?? []
+            try issuer.issueNode(id: plan.id, region: plan.region, ipv4Addresses: addresses)
+                .writePEM(certificatePath: certificate, privateKeyPath: key)
             var configuration = NodeConfiguration(
                 id: plan.id, dataDirectory: "\(directory)/node-\(plan.id)", members: members,
                 tls: .init(caCertificate: caCertificatePath, certificate: certificate, privateKey: key), timing: timing)
@@ -60,6 +67,13 @@ public struct LocalClusterLayout: Sendable {
             try encoder.encode(configuration).write(to: URL(fileURLWithPath: configurationPath(of: plan.id)))
             return configuration
         }
+    }
+
+    /// `host` as four bytes; only dotted-quad IPv4 is taken (it goes into a certificate as an IP name).
+    static func ipv4Bytes(_ host: String) throws -> [UInt8] {
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false).compactMap { UInt8($0) }
+        guard parts.count == 4 else { throw NodeConfiguration.Invalid(reason: "member host '\(host)' is not an IPv4 address") }
+        return parts
     }
 
     /// Issues an operator client certificate signed by this layout's CA.

@@ -61,10 +61,14 @@ public struct CertificateIssuer: Sendable {
     }
 
     /// A node certificate: server and client authentication (a node both accepts and dials peer links).
+    /// `ipv4Addresses` are further addresses clients reach the node at (e.g. its network namespace's), so
+    /// that hostname verification passes there too.
     public func issueNode(
-        id: TransportPeerID, region: String, validitySeconds: Int64 = defaultLeafValiditySeconds, now: Date = Date()
+        id: TransportPeerID, region: String, ipv4Addresses: [[UInt8]] = [], validitySeconds: Int64 = defaultLeafValiditySeconds,
+        now: Date = Date()
     ) throws -> IssuedCredential {
         precondition(ClusterIdentity.isValidName(region), "invalid region name \(region)")
+        precondition(ipv4Addresses.allSatisfy { $0.count == 4 }, "an IPv4 address has four bytes")
         return try issueLeaf(
             commonName: "keycluster node \(id)",
             names: [
@@ -72,7 +76,7 @@ public struct CertificateIssuer: Sendable {
                 .uniformResourceIdentifier(ClusterIdentity.region(region).uri),
                 .dnsName("localhost"),
                 .ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1])),
-            ],
+            ] + ipv4Addresses.map { .ipAddress(ASN1OctetString(contentBytes: ArraySlice($0))) },
             usages: [.serverAuth, .clientAuth],
             validitySeconds: validitySeconds, now: now
         )
