@@ -14,6 +14,7 @@
 #   Deploy/netns-cluster.sh kill N | kill-region R | start N | start-region R
 #   Deploy/netns-cluster.sh down                stop everything and remove namespaces, links, rules and files
 #   Deploy/netns-cluster.sh sweep               remove what crashed earlier runs left (up and down do it too)
+#   Deploy/netns-cluster.sh check               say whether this machine can run it (root, tools, namespaces)
 #
 # Environment (all optional):
 #   KEYCLUSTER_NETNS_DIR            the cluster's files (default ./keycluster-netns)
@@ -313,6 +314,14 @@ up() {
 case "${1:-}" in
   up) up "${2:-3}" ;;
   sweep) require_tools; sweep ;;
+  check)
+    # Whether this machine can run the simulation: root, the tools, and network namespaces that work.
+    require_tools
+    python3 -c 'import ctypes; ctypes.CDLL("libnetfilter_queue.so.1")' 2>/dev/null || die "libnetfilter_queue is missing: run Deploy/install-deps.sh as root"
+    probe="${prefix}probe$$"
+    ip netns add "$probe" 2>/dev/null || die "cannot create network namespaces here"
+    ip netns del "$probe"
+    echo "ok" ;;
   down)
     require_tools
     if [ -f "$dir/id" ]; then load; teardown "$id" "$(cd "$dir" && pwd)"; echo "cluster $id removed"; fi
