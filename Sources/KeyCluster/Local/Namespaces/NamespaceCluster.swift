@@ -144,11 +144,25 @@ public final class NamespaceCluster: Sendable {
         process.standardInput = FileHandle.nullDevice
         try process.run()
         let bytes = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        try? output.fileHandleForReading.close()
+        let status = exitStatus(of: process)
         let text = String(decoding: bytes, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            throw ScriptFailed(arguments: arguments, status: process.terminationStatus, output: text)
-        }
+        guard status == 0 else { throw ScriptFailed(arguments: arguments, status: status, output: text) }
         return text
+    }
+
+    /// Reaps `process` with `waitpid` rather than `Process.waitUntilExit()`, which was seen never to
+    /// return for a script whose background children outlive it (its SIGCHLD went unnoticed, the
+    /// script stayed a zombie). When Foundation reaped it first, its own status is used.
+    private static func exitStatus(of process: Process) -> Int32 {
+        var status: Int32 = 0
+        var reaped: pid_t
+        repeat { reaped = waitpid(process.processIdentifier, &status, 0) } while reaped == -1 && errno == EINTR
+        guard reaped == process.processIdentifier else {
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        // The wait status: exit code in bits 8–15 when the low 7 bits (the terminating signal) are 0.
+        return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     }
 }
