@@ -163,7 +163,7 @@ struct RegionsBenchCommand: AsyncParsableCommand {
         return (await unlocks, resume)
     }
 
-    static func ms(_ duration: Duration) -> String { "\(Int(duration.milliseconds.rounded())) ms" }
+    static func ms(_ duration: Duration) -> String { "\(Int((duration.seconds * 1_000).rounded())) ms" }
 
     private func addresses(_ cluster: NamespaceCluster) -> [(address: String, region: String)] {
         cluster.members.map { ($0.clientAddress, $0.region) }
