@@ -99,7 +99,7 @@ struct PartitionCheckerTests {
             event("k1", .unlock, index * 10, index * 10 + (index == 99 ? 900 : 20), index < 90 ? .authorized(strict: true) : .unknown("503"))
         }
         let stats = PartitionChecker.windowStats(
-            history, phases: [.init(name: "fault", start: .zero, end: .milliseconds(1_000), majorityConnected: true)])
+            history, phases: [.init(name: "fault", start: .zero, end: .milliseconds(1_000))])
         #expect(stats.count == 1 && stats[0].attempts == 100 && stats[0].answered == 90)
         #expect(stats[0].p99 == .milliseconds(20))
     }

@@ -46,8 +46,6 @@ final class PartitionHistory: Sendable {
         var name: String
         var start: Duration
         var end: Duration
-        /// Whether a majority of regions stayed connected (and so unlocks must keep succeeding).
-        var majorityConnected: Bool
     }
 
     let start = ContinuousClock.now
