@@ -29,7 +29,7 @@ struct PartitionToleranceTests {
 
     @Test(
         "under load, killing the leader, a region, cutting a minority, the leader, and one way loses no acknowledged change, never unlocks a revoked key past its bound, stays linearizable, and keeps unlocking",
-        .enabled(if: unavailable == nil, "skipped: \(unavailable ?? "")"), arguments: [3, 5])
+        .enabled(if: unavailable == nil, "\(unavailable ?? "")"), arguments: [3, 5])
     func nemesis(members: Int) async throws {
         let seed = TestSeed.make("partition nemesis, \(members) members")
         let directory = FileManager.default.temporaryDirectory.path + "/keycluster-partition-\(getpid())-\(members)"
