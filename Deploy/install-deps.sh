@@ -10,10 +10,25 @@ declare -A needed=(
   [pkg-config]=/usr/bin/pkg-config
 )
 
+# For the multi-region simulation (Deploy/netns-cluster.sh, the partition suite): installed as root; without
+# them (or without root) that suite says it is skipped.
+declare -A simulation=(
+  [nftables]=/usr/sbin/nft
+  [iptables]=/usr/sbin/iptables
+  [iproute2]=/usr/sbin/tc
+  [libnetfilter-queue1]=/usr/share/doc/libnetfilter-queue1/copyright
+  [python3]=/usr/bin/python3
+)
+
 missing=()
 for package in "${!needed[@]}"; do
   [ -e "${needed[$package]}" ] || missing+=("$package")
 done
+if [ "$(id -u)" -eq 0 ]; then
+  for package in "${!simulation[@]}"; do
+    [ -e "${simulation[$package]}" ] || missing+=("$package")
+  done
+fi
 
 if ! command -v swift >/dev/null 2>&1; then
   echo "install-deps: 'swift' is not on PATH; KeyCluster needs Swift 6.3 (https://www.swift.org/install/linux/)." >&2

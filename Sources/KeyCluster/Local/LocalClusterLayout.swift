@@ -13,12 +13,16 @@ public struct LocalClusterLayout: Sendable {
         public var region: String
         public var peerPort: Int
         public var clientPort: Int
+        /// The address this member listens on, when not the layout's `host` (e.g. one network
+        /// namespace per member); it is also named in the member's certificate.
+        public var host: String?
 
-        public init(id: UInt64, region: String, peerPort: Int, clientPort: Int) {
+        public init(id: UInt64, region: String, peerPort: Int, clientPort: Int, host: String? = nil) {
             self.id = id
             self.region = region
             self.peerPort = peerPort
             self.clientPort = clientPort
+            self.host = host
         }
     }
 
@@ -68,7 +72,8 @@ public struct LocalClusterLayout: Sendable {
 
     private func member(_ plan: MemberPlan) -> NodeConfiguration.Member {
         NodeConfiguration.Member(
-            id: plan.id, region: plan.region, peerAddress: "\(host):\(plan.peerPort)", clientAddress: "\(host):\(plan.clientPort)")
+            id: plan.id, region: plan.region, peerAddress: "\(plan.host ?? host):\(plan.peerPort)",
+            clientAddress: "\(plan.host ?? host):\(plan.clientPort)")
     }
 
     /// Issues the member's certificate and writes its validated configuration file.
@@ -77,7 +82,8 @@ public struct LocalClusterLayout: Sendable {
         maxStalenessMilliseconds: Int?
     ) throws -> NodeConfiguration {
         // Loopback names always, so local tools reach every member; plus the host members listen on.
-        let hosts = CertificateIssuer.loopbackHosts + (CertificateIssuer.loopbackHosts.contains(host) ? [] : [host])
+        let listens = plan.host ?? host
+        let hosts = CertificateIssuer.loopbackHosts + (CertificateIssuer.loopbackHosts.contains(listens) ? [] : [listens])
         let files = try certificates.issueNode(id: plan.id, region: plan.region, hosts: hosts)
         var configuration = NodeConfiguration(
             id: plan.id, dataDirectory: "\(directory)/node-\(plan.id)", members: members,

@@ -26,6 +26,12 @@ struct LocalClusterCommand: AsyncParsableCommand {
         @Option(help: "Client (HTTPS) port of member 1; member N uses baseClientPort + N - 1.")
         var baseClientPort = 8_201
 
+        @Option(help: "Comma-separated IPv4 address of each member, in id order (default: all on 127.0.0.1).")
+        var hosts: String?
+
+        @Option(help: "Staleness bound of bounded unlock decisions (default 5000; 0 disables them).")
+        var maxStalenessMilliseconds: Int?
+
         @Option(help: "Milliseconds per Raft tick.")
         var tickMilliseconds = 100
 
@@ -35,12 +41,17 @@ struct LocalClusterCommand: AsyncParsableCommand {
         func run() throws {
             let regionList = regions.split(separator: ",").map(String.init)
             guard (1...9).contains(regionList.count) else { throw ValidationError("give 1 to 9 regions, one per member") }
+            let hostList = hosts?.split(separator: ",").map(String.init)
+            guard hostList == nil || hostList?.count == regionList.count else { throw ValidationError("give one host per region") }
             let plans = regionList.enumerated().map { offset, region in
                 LocalClusterLayout.MemberPlan(
-                    id: UInt64(offset + 1), region: region, peerPort: basePeerPort + offset, clientPort: baseClientPort + offset)
+                    id: UInt64(offset + 1), region: region, peerPort: basePeerPort + offset, clientPort: baseClientPort + offset,
+                    host: hostList?[offset])
             }
             let layout = LocalClusterLayout(directory: dir)
-            let configurations = try layout.create(members: plans, timing: .init(tickMilliseconds: tickMilliseconds, electionTicks: electionTicks))
+            let configurations = try layout.create(
+                members: plans, timing: .init(tickMilliseconds: tickMilliseconds, electionTicks: electionTicks),
+                maxStalenessMilliseconds: maxStalenessMilliseconds)
             for plan in plans { print(layout.configurationPath(of: plan.id)) }
             try layout.writeClientDescription(for: configurations)
             print(layout.clientDescriptionPath)
