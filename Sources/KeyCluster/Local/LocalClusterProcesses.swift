@@ -5,7 +5,7 @@ import Synchronization
 /// A cluster of real `keycluster serve` processes on this machine — for the demo, the benchmarks and the
 /// cluster tests. Each member has its own data directory, ports (free ones, picked by the kernel), certificate
 /// and log file. `shutdown()` kills every process it started and removes the directory.
-public final class LocalClusterProcesses: Sendable {
+public final class LocalClusterProcesses: MemberStatusPolling {
     public let layout: LocalClusterLayout
     public let configurations: [NodeConfiguration]
     public let http: HTTPClient
@@ -147,20 +147,12 @@ public final class LocalClusterProcesses: Sendable {
 
     /// The leader every running member names, once that member says it leads.
     public func waitForLeader() async throws -> UInt64 {
-        try await poll("a leader all running members agree on") { [self] in
-            var leaders = Set<UInt64?>()
-            for id in running { leaders.insert(try? await status(id).leader) }
-            guard leaders.count == 1, let leader = leaders.first ?? nil else { return nil }
-            return (try? await status(leader).role) == "leader" ? leader : nil
-        }
+        try await waitForLeader(agreedBy: running)
     }
 
     /// Waits until every running member has applied at least `revision`.
     public func waitForApplied(_ revision: UInt64) async throws {
-        let _: Bool = try await poll("every running member applied \(revision)") { [self] in
-            for id in running where ((try? await status(id).appliedIndex) ?? 0) < revision { return nil }
-            return true
-        }
+        try await waitForApplied(revision, by: running)
     }
 
     /// Waits until every running member has applied what the leader has committed.
@@ -174,20 +166,5 @@ public final class LocalClusterProcesses: Sendable {
         for id in ids { kill(id) }
         try? await http.shutdown()
         try? FileManager.default.removeItem(atPath: layout.directory)
-    }
-
-    /// The cluster did not reach the awaited state in time.
-    public struct Timeout: Error, CustomStringConvertible {
-        public let what: String
-        public var description: String { "timed out after \(LocalClusterProcesses.maxWaitSeconds) s waiting for \(what)" }
-    }
-
-    private func poll<T>(_ what: String, _ probe: () async -> T?) async throws -> T {
-        let deadline = ContinuousClock.now + .seconds(Self.maxWaitSeconds)
-        while ContinuousClock.now < deadline {
-            if let value = await probe() { return value }
-            try await Task.sleep(for: .milliseconds(Self.pollIntervalMilliseconds))
-        }
-        throw Timeout(what: what)
     }
 }

@@ -7,7 +7,7 @@ import Foundation
 /// an operator and the tests build the very same network; this type adds the members' addresses and an
 /// HTTP client that reaches them. `down()` removes everything (the script's sweep also removes what a
 /// crashed earlier run left, because each cluster names this process as its owner).
-public final class NamespaceCluster: Sendable {
+public final class NamespaceCluster: MemberStatusPolling {
     public struct Options: Sendable {
         /// 3 (regions 1-1-1) or 5 (2-2-1).
         public var size = 3
@@ -87,20 +87,12 @@ public final class NamespaceCluster: Sendable {
 
     /// A member that says it leads and that every member in `among` (default: all) names as leader.
     public func waitForLeader(among: [UInt64]? = nil) async throws -> UInt64 {
-        try await poll("a leader that members \(among ?? ids) agree on") { [self] in
-            var leaders = Set<UInt64?>()
-            for id in among ?? ids { leaders.insert(try? await status(id).leader) }
-            guard leaders.count == 1, let leader = leaders.first ?? nil else { return nil }
-            return (try? await status(leader).role) == "leader" ? leader : nil
-        }
+        try await waitForLeader(agreedBy: among ?? ids)
     }
 
     /// Waits until every member in `among` (default: all) has applied at least `revision`.
     public func waitForApplied(_ revision: UInt64, among: [UInt64]? = nil) async throws {
-        let _: Bool = try await poll("members \(among ?? ids) applied \(revision)") { [self] in
-            for id in among ?? ids where ((try? await status(id).appliedIndex) ?? 0) < revision { return nil }
-            return true
-        }
+        try await waitForApplied(revision, by: among ?? ids)
     }
 
     /// Stops every process and removes the namespaces, links, rules and files.
@@ -115,21 +107,6 @@ public final class NamespaceCluster: Sendable {
         public let status: Int32
         public let output: String
         public var description: String { "netns-cluster.sh \(arguments.joined(separator: " ")) exited \(status): \(output)" }
-    }
-
-    /// The cluster did not reach the awaited state in time.
-    public struct Timeout: Error, CustomStringConvertible {
-        public let what: String
-        public var description: String { "timed out after \(NamespaceCluster.maxWaitSeconds) s waiting for \(what)" }
-    }
-
-    private func poll<T>(_ what: String, _ probe: () async -> T?) async throws -> T {
-        let deadline = ContinuousClock.now + .seconds(Self.maxWaitSeconds)
-        while ContinuousClock.now < deadline {
-            if let value = await probe() { return value }
-            try await Task.sleep(for: .milliseconds(Self.pollIntervalMilliseconds))
-        }
-        throw Timeout(what: what)
     }
 
     /// Runs the script to completion; its output (stdout and stderr) is returned, or thrown with the status.
