@@ -291,10 +291,23 @@ public actor RaftNode {
             guard clock.now < deadline, failure == nil, !isStopped else { throw ProposeError.timedOut }
             try await Task.sleep(for: options.tickInterval)
         }
-        guard core.term(at: position.index) == position.term || core.firstIndex > position.index else {
-            throw ProposeError.timedOut  // replaced by another leader's entry: the change did not happen
+        // The entry still in the log with its term proves the change happened. Compacted away (a snapshot
+        // installed meanwhile), only its effect on the applied configuration can say so; without it the
+        // outcome is unknown, reported as a timeout for the caller to look at the member list.
+        let kept = core.firstIndex <= position.index && core.term(at: position.index) == position.term
+        guard kept || (core.firstIndex > position.index && Self.isInEffect(change, in: core.configuration(at: appliedIndex))) else {
+            throw ProposeError.timedOut
         }
         return position.index
+    }
+
+    /// Whether `configuration` shows `change` done (used once the change's own entry is compacted away).
+    static func isInEffect(_ change: MembershipChange, in configuration: MembershipConfiguration) -> Bool {
+        switch change {
+        case .addLearner(let id, _, _): configuration.members.contains(id)
+        case .promote(let id): configuration.isVoter(id)
+        case .remove(let id): !configuration.members.contains(id)
+        }
     }
 
     /// The transport saw `peer`'s connection reset or refused: if it is the leader, campaign now.

@@ -38,4 +38,16 @@ struct MembershipTrackerTests {
         #expect(peers.members == [NodeID(3)])
         #expect(peers.addresses[NodeID(1)] == nil)
     }
+
+    @Test("a change whose entry was compacted away counts as done only when the applied configuration shows it")
+    func compactedChangeIsJudgedByItsEffect() {
+        let withLearner = MembershipConfiguration(
+            voters: Self.bootstrap.voters, learners: [NodeID(4)], regions: Self.bootstrap.regions.merging([NodeID(4): "sa"]) { $1 })
+        #expect(RaftNode.isInEffect(.addLearner(NodeID(4), region: "sa"), in: withLearner))
+        #expect(!RaftNode.isInEffect(.addLearner(NodeID(4), region: "sa"), in: Self.bootstrap), "a discarded add is not reported done")
+        #expect(!RaftNode.isInEffect(.promote(NodeID(4)), in: withLearner))
+        #expect(RaftNode.isInEffect(.promote(NodeID(2)), in: Self.bootstrap))
+        #expect(!RaftNode.isInEffect(.remove(NodeID(3)), in: Self.bootstrap))
+        #expect(RaftNode.isInEffect(.remove(NodeID(4)), in: Self.bootstrap))
+    }
 }
