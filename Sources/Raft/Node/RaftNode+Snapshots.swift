@@ -20,8 +20,7 @@ extension RaftNode {
 
     /// After a flush: when the core says enough was applied since the latest snapshot, write one in the
     /// background — on a thread of its own (`BlockingFileWork`), never on the actor, the writer thread or
-    /// Swift's
-    /// cooperative pool (a long write there would stall every task of the process).
+    /// Swift's cooperative pool (a long write there would stall every task of the process).
     func snapshotIfDue() {
         guard !snapshotState.isTaking, failure == nil, !isStopped, core.shouldSnapshot,
               appliedIndex > core.latestSnapshot?.index ?? 0 else { return }
