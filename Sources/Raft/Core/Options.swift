@@ -25,7 +25,9 @@ public struct RaftOptions: Sendable, Equatable {
     /// Entries kept before a snapshot's index when compacting, so a follower a little behind still
     /// catches up from the log instead of needing the whole snapshot.
     public var retainedEntriesForSlowFollowers: Int = 1_000
-    /// Ticks a leader waits for a follower to report a sent snapshot installed before it retries.
+    /// Ticks a leader waits for a follower to report a sent snapshot installed before it asks the runtime
+    /// again. The runtime lets a transfer still streaming finish (it never restarts one on this ask), so
+    /// this bounds the wait after a lost chunk, not the size of a state that can be transferred.
     public var snapshotTimeoutTicks: Int = 100
     /// A learner is promoted only when its log is within this many entries of the leader's last index.
     public var maxPromotionLagEntries: Int = 100

@@ -81,9 +81,10 @@ public final class PeerMessageTransport: RaftMessageTransport {
         peers.updatePeers(next)
     }
 
-    /// Bytes of bulk messages queued for `peer` (snapshot transfers pause while this is high).
+    /// Bytes of bulk messages queued for `peer` (snapshot transfers pause while this is high); `Int.max`
+    /// while there is no link to `peer`, so a transfer waits instead of sending chunks that are dropped.
     public func queuedBulkBytes(to peer: NodeID) -> Int {
-        peers.queuedBytes(to: peer.rawValue, lane: .bulk)
+        peers.queuedBytes(to: peer.rawValue, lane: .bulk) ?? Int.max
     }
 
     /// Small, latency-critical messages go in the control lane; log-carrying ones in bulk.

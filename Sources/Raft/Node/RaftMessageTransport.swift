@@ -13,7 +13,8 @@ public protocol RaftMessageTransport: Sendable {
     var inbound: AsyncStream<Message> { get }
     var unreachablePeers: AsyncStream<NodeID> { get }
     /// Bytes of bulk messages (appends, snapshot chunks) waiting to go to `peer`; a snapshot transfer
-    /// pauses while this is high. A transport without send queues answers 0.
+    /// pauses while this is high. A transport without send queues answers 0; one with no link to `peer`
+    /// answers `Int.max` (the transfer waits for a link rather than reading its file into dropped sends).
     func queuedBulkBytes(to peer: NodeID) -> Int
     /// Points the transport at the members a node must talk to (this node left out), with their addresses.
     func updateMembers(_ members: [NodeID], addresses: [NodeID: MemberAddresses])

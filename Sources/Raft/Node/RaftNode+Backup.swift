@@ -19,11 +19,12 @@ extension RaftNode {
         let environment = self.environment
         let path = "\(persister.catalog.directory)/backup-\(UInt64.random(in: 1 ... .max)).tmp"
         do {
-            let applied = try await Task.detached {
+            // On a thread of its own: a long write must not hold a thread of Swift's cooperative pool.
+            let applied = try await BlockingFileWork.run("snapshot-io") {
                 try SnapshotFile.write(from: environment, databases: persister.stateDatabases, to: path) { txn in
                     try persister.appliedIndex(in: txn)
                 }
-            }.value
+            }
             return (path, applied)
         } catch {
             try? FileManager.default.removeItem(atPath: path)

@@ -19,18 +19,24 @@ extension RaftNode {
     // MARK: Taking a snapshot and compacting
 
     /// After a flush: when the core says enough was applied since the latest snapshot, write one in the
-    /// background (never on the actor or the writer thread, so the Ready pipeline keeps running).
+    /// background — on a thread of its own (`BlockingFileWork`), never on the actor, the writer thread or
+    /// Swift's cooperative pool (a long write there would stall every task of the process).
     func snapshotIfDue() {
         guard !snapshotState.isTaking, failure == nil, !isStopped, core.shouldSnapshot,
               appliedIndex > core.latestSnapshot?.index ?? 0 else { return }
         snapshotState.isTaking = true
         let environment = self.environment
         let persister = self.persister
-        Task.detached { [weak self] in
-            let written = Result {
-                try SnapshotFile.write(from: environment, databases: persister.stateDatabases, to: persister.catalog.takingPath) { txn in
-                    try persister.appliedIndex(in: txn)
-                }
+        Task { [weak self] in
+            let written: Result<LogIndex, any Error>
+            do {
+                written = .success(try await BlockingFileWork.run("snapshot-io") {
+                    try SnapshotFile.write(from: environment, databases: persister.stateDatabases, to: persister.catalog.takingPath) { txn in
+                        try persister.appliedIndex(in: txn)
+                    }
+                })
+            } catch {
+                written = .failure(error)
             }
             await self?.snapshotWritten(written)
         }
@@ -65,7 +71,10 @@ extension RaftNode {
         let recorded = installed.last ?? compaction?.snapshot
         if let recorded, recorded.index > snapshotState.durable?.index ?? 0 { snapshotState.durable = recorded }
         let catalog = persister.catalog
-        catalog.removeFiles(except: snapshotState.filesToKeep(catalog: catalog, latest: core.latestSnapshot), includingTemporary: false)
+        let pendingInstalls = pendingReadies.compactMap(\.snapshotToInstall)
+        catalog.removeFiles(
+            except: snapshotState.filesToKeep(catalog: catalog, latest: core.latestSnapshot, pendingInstalls: pendingInstalls),
+            includingTemporary: false)
     }
 
     /// The applied index once `batch` is durable: the last of its installed snapshots and applied entries.
@@ -82,13 +91,17 @@ extension RaftNode {
 
     /// `Ready.snapshotsToSend`, once its Ready is durable: streams the latest snapshot (which may be newer
     /// than the one asked for — as good) to each follower, at most one transfer per follower at a time.
+    /// A transfer in flight finishes with the file it started, even when a newer snapshot was taken
+    /// meanwhile (its file is kept until the transfer ends): restarting at offset 0 on every newer snapshot
+    /// would never finish a large transfer under write load. The core's retry after `snapshotTimeoutTicks`
+    /// therefore starts a new transfer only once the running one has ended.
     func startSnapshotTransfers(_ sends: [SnapshotSend]) {
-        for send in sends {
+        // Asked by a Ready written while this node led; it may have been deposed since.
+        for send in sends where core.role == .leader && send.term == core.term {
             guard let latest = core.latestSnapshot, latest.index >= send.metadata.index else {
                 preconditionFailure("the core asks to send only a snapshot it was given")
             }
-            if let running = snapshotState.outgoing[send.to], running.index >= latest.index { continue }
-            snapshotState.outgoing[send.to]?.task.cancel()
+            if snapshotState.outgoing[send.to] != nil { continue }
             let sender = SnapshotSender(
                 path: persister.catalog.path(of: latest), metadata: latest, from: id, to: send.to, term: send.term,
                 options: options.snapshots, transport: transport)
@@ -97,20 +110,26 @@ extension RaftNode {
                 let completed = await sender.run()
                 await self?.snapshotTransferEnded(to: send.to, index: latest.index, completed: completed)
             }
-            snapshotState.outgoing[send.to] = (latest.index, task)
+            snapshotState.outgoing[send.to] = (latest, task)
         }
     }
 
     private func snapshotTransferEnded(to peer: NodeID, index: LogIndex, completed: Bool) {
-        guard snapshotState.outgoing[peer]?.index == index else { return }
+        guard snapshotState.outgoing[peer]?.snapshot.index == index else { return }
         snapshotState.outgoing[peer] = nil
         if completed { snapshotState.status.sent += 1 }
     }
 
-    /// Cancels transfers in both directions (stop, or storage failure).
-    func stopSnapshotTransfers() {
+    /// Cancels the transfers to followers: this node stopped being leader (its chunks, in an old term,
+    /// would only compete with the new leader's), stopped, or failed.
+    func cancelOutgoingSnapshotTransfers() {
         for (_, transfer) in snapshotState.outgoing { transfer.task.cancel() }
         snapshotState.outgoing.removeAll()
+    }
+
+    /// Cancels transfers in both directions (stop, or storage failure).
+    func stopSnapshotTransfers() {
+        cancelOutgoingSnapshotTransfers()
         snapshotState.incoming?.abandon()
         snapshotState.incoming = nil
     }
@@ -118,8 +137,11 @@ extension RaftNode {
     // MARK: Receiving and installing
 
     /// A chunk from a leader: written in order to the incoming file; the last one starts verification.
+    /// A chunk in a term older than this member's or the running transfer's is from a deposed leader and
+    /// is ignored — else its offset-0 chunks would keep restarting the current leader's transfer.
     func receiveSnapshotChunk(_ chunk: InstallSnapshotChunk, in message: Message) {
-        guard !snapshotState.isVerifyingIncoming else { return }
+        guard !snapshotState.isVerifyingIncoming,
+              message.term >= max(core.term, snapshotState.incoming?.term ?? 0) else { return }
         if chunk.offset == 0 {
             snapshotState.incoming?.abandon()
             snapshotState.incoming = nil
@@ -150,14 +172,20 @@ extension RaftNode {
             snapshotState.isVerifyingIncoming = true
             let catalog = persister.catalog
             let metadata = receiver.metadata
-            Task.detached { [weak self] in
-                // Verified and published off the actor: heartbeats keep being answered meanwhile.
-                let published = Result {
-                    let applied = try SnapshotFile.verify(catalog.incomingPath)
-                    guard applied == metadata.index else {
-                        throw SnapshotFile.Invalid(reason: "holds state at \(applied), announced \(metadata.index)")
-                    }
-                    try catalog.publish(catalog.incomingPath, as: metadata)
+            Task { [weak self] in
+                // Verified and published on a thread of its own, off the actor and the cooperative
+                // pool: heartbeats keep being answered meanwhile.
+                let published: Result<Void, any Error>
+                do {
+                    published = .success(try await BlockingFileWork.run("snapshot-io") {
+                        let applied = try SnapshotFile.verify(catalog.incomingPath)
+                        guard applied == metadata.index else {
+                            throw SnapshotFile.Invalid(reason: "holds state at \(applied), announced \(metadata.index)")
+                        }
+                        try catalog.publish(catalog.incomingPath, as: metadata)
+                    })
+                } catch {
+                    published = .failure(error)
                 }
                 await self?.snapshotReceived(metadata, from: receiver.leader, term: receiver.term, published)
             }

@@ -23,7 +23,7 @@ public actor RaftNode {
     private let clock = ContinuousClock()
 
     var appliedIndex: LogIndex
-    private var pendingReadies: [Ready] = []
+    var pendingReadies: [Ready] = []
     private var isFlushing = false
     private var flushIdleWaiters: [CheckedContinuation<Void, Never>] = []
     var failure: String?
@@ -62,7 +62,7 @@ public actor RaftNode {
         let applied = try persister.appliedIndex()
         let snapshot = try catalog.latest(in: environment)
         snapshotState = NodeSnapshotState(durable: snapshot)
-        catalog.removeFiles(except: snapshotState.filesToKeep(catalog: catalog, latest: snapshot), includingTemporary: true)
+        catalog.removeFiles(except: snapshotState.filesToKeep(catalog: catalog, latest: snapshot, pendingInstalls: []), includingTemporary: true)
         self.id = id
         self.options = options
         self.environment = environment
@@ -359,6 +359,7 @@ public actor RaftNode {
         if let change = ready.roleChange {
             logger.info("role changed", metadata: ["role": "\(change.role)", "term": "\(change.term)", "leader": "\(change.leader.map { "\($0)" } ?? "-")"])
             if change.leader != nil { reofferWaitingProposals() }
+            if change.role != .leader { cancelOutgoingSnapshotTransfers() }
         }
         if !isFlushing && !ready.needsPersisting {
             // Nothing is being persisted and this Ready writes nothing: its messages depend on nothing new.

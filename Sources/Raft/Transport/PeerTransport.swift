@@ -142,10 +142,11 @@ public final class PeerTransport: Sendable {
         return queued
     }
 
-    /// Bytes waiting in `peer`'s `lane` (0 for an unknown peer): lets a long stream, such as a snapshot,
-    /// pace itself to the link instead of overflowing the queue.
-    public func queuedBytes(to peer: TransportPeerID, lane: PeerTransportLane) -> Int {
-        state.withLock { state in state.withLink(peer) { $0.queue.queuedBytes(in: lane) } ?? 0 }
+    /// Bytes waiting in `peer`'s `lane`, or nil when there is no link to `peer` (its frames would be
+    /// dropped): lets a long stream, such as a snapshot, pace itself to the link instead of overflowing the
+    /// queue, and wait while there is no link instead of reading its whole source into the void.
+    public func queuedBytes(to peer: TransportPeerID, lane: PeerTransportLane) -> Int? {
+        state.withLock { state in state.withLink(peer) { $0.queue.queuedBytes(in: lane) } }
     }
 
     /// Replaces the peer set (membership change). New peers are dialed or awaited; removed peers are

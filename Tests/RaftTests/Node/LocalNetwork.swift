@@ -8,6 +8,8 @@ final class LocalNetwork: Sendable {
         var inboxes: [NodeID: AsyncStream<Message>.Continuation] = [:]
         /// Links (from, to) that drop everything.
         var cut: Set<[NodeID]> = []
+        /// Extra messages a test delivers after each one (forged stale traffic, for instance).
+        var addAfter: (@Sendable (Message) -> [Message])?
     }
 
     private let state = Mutex(State())
@@ -33,6 +35,11 @@ final class LocalNetwork: Sendable {
         }
     }
 
+    /// After each delivered message, also delivers what `extra` returns for it (ignoring cuts).
+    func addAfterEachMessage(_ extra: @escaping @Sendable (Message) -> [Message]) {
+        state.withLock { $0.addAfter = extra }
+    }
+
     func heal() {
         state.withLock { $0.cut.removeAll() }
     }
@@ -41,6 +48,7 @@ final class LocalNetwork: Sendable {
         state.withLock { state in
             for message in messages where !state.cut.contains([message.from, message.to]) {
                 state.inboxes[message.to]?.yield(message)
+                for extra in state.addAfter?(message) ?? [] { state.inboxes[extra.to]?.yield(extra) }
             }
         }
     }

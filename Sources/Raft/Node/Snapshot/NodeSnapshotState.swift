@@ -10,8 +10,8 @@ struct NodeSnapshotState {
     var incoming: SnapshotReceiver?
     /// A received file is being verified and published (chunks are ignored meanwhile).
     var isVerifyingIncoming = false
-    /// Transfers being streamed to followers, by follower: the snapshot index and its task.
-    var outgoing: [NodeID: (index: LogIndex, task: Task<Void, Never>)] = [:]
+    /// Transfers being streamed to followers, by follower: the snapshot streamed and its task.
+    var outgoing: [NodeID: (snapshot: SnapshotMetadata, task: Task<Void, Never>)] = [:]
     /// Counts for status and metrics.
     var status = SnapshotStatus()
 
@@ -19,9 +19,11 @@ struct NodeSnapshotState {
         self.durable = durable
     }
 
-    /// The published files still needed: the durable one (a restart begins from it) and the core's latest
-    /// (being recorded, or accepted and about to be installed, or what the leader streams).
-    func filesToKeep(catalog: SnapshotCatalog, latest: SnapshotMetadata?) -> Set<String> {
-        Set([durable, latest].compactMap { $0.map(catalog.path(of:)) })
+    /// The published files still needed: the durable one (a restart begins from it), the core's latest
+    /// (being recorded, or accepted and about to be installed, or what the leader streams), the ones
+    /// Readies not yet written must install (`pendingInstalls`), and the ones transfers in flight stream.
+    func filesToKeep(catalog: SnapshotCatalog, latest: SnapshotMetadata?, pendingInstalls: [SnapshotMetadata]) -> Set<String> {
+        let needed = [durable, latest].compactMap { $0 } + pendingInstalls + outgoing.values.map(\.snapshot)
+        return Set(needed.map(catalog.path(of:)))
     }
 }

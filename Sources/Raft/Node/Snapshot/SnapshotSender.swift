@@ -4,7 +4,8 @@ import Foundation
 /// `maxChunkBytes`, reading the file one chunk at a time and pausing while the follower's bulk queue holds
 /// `maxQueuedBytesPerPeer` — so memory stays bounded and appends to other followers (and this one's
 /// heartbeats, in the control lane) are never starved. A lost chunk makes the follower discard the transfer;
-/// the core retries after `snapshotTimeoutTicks`, so the sender never retransmits by itself.
+/// the core retries after `snapshotTimeoutTicks`, so the sender never retransmits by itself. It waits while
+/// the transport has no link to the follower (`queuedBulkBytes` is then `Int.max`).
 struct SnapshotSender: Sendable {
     let path: String
     let metadata: SnapshotMetadata
