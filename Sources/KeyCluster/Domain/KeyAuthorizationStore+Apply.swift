@@ -96,11 +96,12 @@ extension KeyAuthorizationStore {
             throw DomainRefusal(.exceedsSignerAuthority, "grant would start before the signer's own grant")
         }
         let keyID = command.publicKey.keyID
-        let live = try grants(of: command.vin, in: txn)
-        guard !live.contains(where: { $0.keyID == keyID }) else {
+        // One lookup and an undecoded count, not a decode of every live grant: a grant's apply stays cheap
+        // however many keys the vehicle holds (decoding validates each stored P-256 key).
+        guard try !txn.contains(Self.grantKey(command.vin, keyID), in: grants) else {
             throw DomainRefusal(.keyAlreadyGranted, "key \(keyID) already holds a grant on \(command.vin); revoke it first")
         }
-        guard live.count < maxKeysPerVehicle else {
+        guard try grantCount(of: command.vin, in: txn) < maxKeysPerVehicle else {
             throw DomainRefusal(.tooManyKeys, "vehicle \(command.vin) already holds \(maxKeysPerVehicle) keys")
         }
         let grant = Grant(

@@ -23,6 +23,17 @@ extension KeyAuthorizationStore {
         return try found.map { try DomainCoding.decode(Grant.self, from: $0.value) }
     }
 
+    /// How many live grants the vehicle holds (at most `maxKeysPerVehicle`), counted without decoding them.
+    func grantCount<A>(of vin: VIN, in txn: borrowing Transaction<A>) throws -> Int {
+        var count = 0
+        try txn.scan(grants, .prefix(Self.vehicleKey(vin)), limit: maxKeysPerVehicle + 1) { _, _ in
+            count += 1
+            return .proceed
+        }
+        assert(count <= maxKeysPerVehicle, "vehicle \(vin) holds more than \(maxKeysPerVehicle) keys")
+        return count
+    }
+
     /// Up to `limit` (at most `maxAuditPageSize`) audit records after `afterRevision`, oldest first; pass
     /// the last record's revision to get the next page.
     public func auditPage<A>(
