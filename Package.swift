@@ -81,7 +81,7 @@ let package = Package(
             ]
         ),
         /// Helpers shared by the test targets: temporary directories, seeds, child processes.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["KeyCluster"], path: "Tests/TestSupport"),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
         .testTarget(
             name: "RaftTests",

@@ -17,8 +17,7 @@ struct StorageBenchCommandTests {
                 ])
             var lines: [String] = []
             for await line in child.outputLines { lines.append(line) }
-            child.process.waitUntilExit()
-            #expect(child.process.terminationStatus == 0)
+            #expect(child.waitUntilExit() == .exited(0))
             for measurement in [
                 "fsync of a 4 KiB append", "durable commits/s, 1 write per transaction",
                 "durable commits/s, 100 writes per transaction", "group commit, 8 concurrent writers",

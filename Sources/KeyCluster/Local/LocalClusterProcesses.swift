@@ -11,7 +11,7 @@ public final class LocalClusterProcesses: MemberStatusPolling {
     public let http: HTTPClient
     private let executable: String
     private let writesLogs: Bool
-    private let processes = Mutex<[UInt64: Process]>([:])
+    private let processes = Mutex<[UInt64: SpawnedProcess]>([:])
     /// Members added after the cluster was laid out (`addJoiningMember`).
     private let joined = Mutex<[NodeConfiguration]>([])
     private let timing: NodeConfiguration.Timing
@@ -81,36 +81,25 @@ public final class LocalClusterProcesses: MemberStatusPolling {
     }
 
     public func start(_ id: UInt64) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["serve", "--config", layout.configurationPath(of: id)]
+        var output: Int32?
         if writesLogs {
-            let path = logPath(of: id)
-            if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
-            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-            _ = handle.seekToEndOfFile()
-            process.standardOutput = handle
-            process.standardError = handle
-        } else {
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
+            let descriptor = open(logPath(of: id), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+            guard descriptor >= 0 else { throw SpawnedProcess.SpawnFailed(executable: logPath(of: id), code: errno) }
+            output = descriptor
         }
+        defer { if let output { close(output) } }
         try processes.withLock { processes in
             precondition(processes[id]?.isRunning != true, "member \(id) is already running")
-            try process.run()
-            processes[id] = process
+            processes[id] = try SpawnedProcess(
+                executable: executable, arguments: ["serve", "--config", layout.configurationPath(of: id)], outputDescriptor: output)
         }
     }
 
-    /// Sends `signal` to member `id` and waits for it to exit; returns the exited process for inspection.
+    /// Sends `signal` to member `id` and waits for it to exit; returns how it ended (nil: it was not running).
     @discardableResult
-    public func kill(_ id: UInt64, signal: Int32 = SIGKILL) -> Process? {
+    public func kill(_ id: UInt64, signal: Int32 = SIGKILL) -> SpawnedProcess.Termination? {
         guard let process = processes.withLock({ $0.removeValue(forKey: id) }) else { return nil }
-        if process.isRunning {
-            Foundation.kill(process.processIdentifier, signal)
-            process.waitUntilExit()
-        }
-        return process
+        return process.kill(signal)
     }
 
     public func client(_ id: UInt64) -> MemberClient {

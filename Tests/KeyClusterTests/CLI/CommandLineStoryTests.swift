@@ -17,18 +17,16 @@ struct CommandLineStoryTests {
 
     /// Runs the binary with `arguments` to completion; stdout and stderr go through files in `directory`.
     func keycluster(_ arguments: [String], in directory: TemporaryDirectory) throws -> Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try KeyClusterBinary.path())
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory.path)
         let outputPath = directory.appending("stdout"), errorPath = directory.appending("stderr")
-        for path in [outputPath, errorPath] { _ = FileManager.default.createFile(atPath: path, contents: nil) }
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errorPath))
-        try process.run()
-        process.waitUntilExit()
+        _ = FileManager.default.createFile(atPath: outputPath, contents: nil)  // empty for this run
+        // stdout and stderr apart (a child process shares one descriptor for both), through a shell.
+        let child = try ChildProcess(
+            executable: "/bin/sh",
+            arguments: ["-c", "cd \"$1\" && shift && exec \"$@\" 2>\"$0\"", errorPath, directory.path, try KeyClusterBinary.path()] + arguments,
+            logFile: outputPath)
+        let status = child.waitUntilExit().status
         return Run(
-            status: process.terminationStatus, output: try String(contentsOfFile: outputPath, encoding: .utf8),
+            status: status, output: try String(contentsOfFile: outputPath, encoding: .utf8),
             errors: try String(contentsOfFile: errorPath, encoding: .utf8))
     }
 

@@ -22,8 +22,7 @@ struct CertificateToolingTests {
         let child = try ChildProcess(executable: try KeyClusterBinary.path(), arguments: arguments)
         var lines: [String] = []
         for await line in child.outputLines { lines.append(line) }
-        child.process.waitUntilExit()
-        return (child.process.terminationStatus, lines)
+        return (child.waitUntilExit().status, lines)
     }
 
     @Test("the CLI makes a CA, a member and an operator certificate: keys 0600, names inside, chained to the CA")

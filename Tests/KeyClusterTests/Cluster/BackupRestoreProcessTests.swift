@@ -7,10 +7,10 @@ import Testing
 func runKeyCluster(_ arguments: [String], logFile: String) async throws -> (status: Int32, output: String) {
     let child = try ChildProcess(executable: try KeyClusterBinary.path(), arguments: arguments, logFile: logFile)
     try await waitUntil("keycluster \(arguments.first ?? "") exits", deadlineSeconds: 60) { !child.isRunning }
-    child.process.waitUntilExit()
+    let status = child.waitUntilExit().status
     let output = (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? ""
     try? FileManager.default.removeItem(atPath: logFile)
-    return (child.process.terminationStatus, output)
+    return (status, output)
 }
 
 @Suite("Backup and restore with real processes", .serialized)

@@ -28,9 +28,9 @@ struct LocalClusterScriptTests {
                 "bash", Self.script,
             ] + arguments,
             logFile: output)
-        child.process.waitUntilExit()
+        let status = child.waitUntilExit().status
         let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
-        return (child.process.terminationStatus, text.split(separator: "\n").map(String.init))
+        return (status, text.split(separator: "\n").map(String.init))
     }
 
     /// Status lines of members that answered, and the leader they agree on (if a majority of 5 names one).

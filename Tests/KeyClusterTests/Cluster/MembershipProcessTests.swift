@@ -37,7 +37,7 @@ struct MembershipProcessTests {
                 // Restarts come back with the membership from the log, not from their files.
                 let original = try #require(voters.first { $0 != fourth && $0 != fifth })
                 for restarted in [original, fourth] {
-                    #expect(cluster.kill(restarted, signal: SIGTERM)?.terminationStatus == 0)
+                    #expect(cluster.kill(restarted, signal: SIGTERM) == .exited(0))
                     try cluster.start(restarted)
                     try await waitUntil("member \(restarted) restarted with the new membership") {
                         let list = try? await MemberClient(address: cluster.client(restarted).address, http: ops.http)

@@ -81,8 +81,7 @@ struct ProcessClusterShutdownTests {
                 }
                 try await waitUntil("increments under way") { (try? await cluster.counter("c", on: leader)) ?? 0 >= 20 }
                 let terminated = try #require(cluster.kill(followers[0], signal: SIGTERM))
-                #expect(terminated.terminationReason == .exit)
-                #expect(terminated.terminationStatus == 0)
+                #expect(terminated == .exited(0))
                 // Back to three members before the leader dies, so a majority stays up throughout.
                 try cluster.start(followers[0])
                 try await waitUntil("the restarted member caught up") {
