@@ -107,15 +107,16 @@ struct MembersCommand: AsyncParsableCommand {
 }
 
 extension ClusterOptions {
-    /// Runs `body` with an operator membership session over the described members; the client is always shut down.
+    /// Runs `body` with an operator membership session over the described members (--region's first); the
+    /// client is always shut down and failures are told as `CommandFailure`, as `withCluster` does.
     func withSession(_ body: (MembershipSession) async throws -> Void) async throws {
         let description = try description()
         let http = try makeHTTPClient(asOperator: true, description: description)
         do {
-            try await body(MembershipSession(http: http, addresses: description.members.map(\.clientAddress)))
+            try await body(MembershipSession(http: http, addresses: membersInAskingOrder(description).map(\.clientAddress)))
         } catch {
             try? await http.shutdown()
-            throw error
+            throw CommandFailure(error)
         }
         try await http.shutdown()
     }
