@@ -64,7 +64,7 @@ struct MembersCommand: AsyncParsableCommand {
             struct Body: Encodable { var id: UInt64; var region, peerAddress, clientAddress: String; var force: Bool }
             let body = try JSONEncoder().encode(Body(id: id, region: region, peerAddress: peerAddress, clientAddress: clientAddress, force: force))
             try await options.withSession { session in
-                MembersCommand.print(options, try await session.change("/v1/cluster/members", body: Array(body)), done: "added learner \(id) (\(region))")
+                MembersCommand.print(options, try await session.change("/v1/cluster/members", body: Array(body), inEffect: MembershipSession.includes(id)), done: "added learner \(id) (\(region))")
             }
         }
     }
@@ -82,7 +82,7 @@ struct MembersCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await options.withSession { session in
-                MembersCommand.print(options, try await session.change("/v1/cluster/members/\(id)/promote", force: force), done: "promoted \(id) to voter")
+                MembersCommand.print(options, try await session.change("/v1/cluster/members/\(id)/promote", force: force, inEffect: MembershipSession.includes(id, as: "voter")), done: "promoted \(id) to voter")
             }
         }
     }
@@ -100,7 +100,7 @@ struct MembersCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await options.withSession { session in
-                MembersCommand.print(options, try await session.change("/v1/cluster/members/\(id)/remove", force: force), done: "removed \(id)")
+                MembersCommand.print(options, try await session.change("/v1/cluster/members/\(id)/remove", force: force, inEffect: MembershipSession.excludes(id)), done: "removed \(id)")
             }
         }
     }
