@@ -27,6 +27,8 @@
 #   KEYCLUSTER_NETNS_MAX_STALENESS_MS                           bound of bounded unlocks (default: the node's)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# live_pid (a pid only while its command line names this cluster's directory: never a recycled one), stop_pid.
+source Deploy/lib/pids.sh
 repo="$PWD"
 dir="${KEYCLUSTER_NETNS_DIR:-$PWD/keycluster-netns}"
 # Absolute, because process command lines are matched against it.
@@ -75,25 +77,6 @@ members_of() {
   done | sort -un
 }
 ips_of() { local n; for n in $(members_of "$1"); do ip_of "$n"; done | paste -sd, -; }
-
-# A pid from a pid file, only if that process is still the one this cluster started (its command line
-# names the cluster's directory), so a recycled pid is never signalled.
-live_pid() {
-  local file="$1" pid
-  [ -f "$file" ] || return 1
-  pid="$(cat "$file")"
-  [ -r "/proc/$pid/cmdline" ] || return 1
-  grep -qF "$2" <(tr '\0' ' ' <"/proc/$pid/cmdline") || return 1
-  [ "$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null)" != Z ] || return 1
-  echo "$pid"
-}
-gone() { [ ! -d "/proc/$1" ] || [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
-stop_pid() {
-  local pid="$1" signal="$2"
-  kill "-$signal" "$pid" 2>/dev/null || true
-  for _ in $(seq 1 400); do gone "$pid" && return 0; sleep 0.025; done
-  kill -KILL "$pid" 2>/dev/null || true
-}
 
 # --- members --------------------------------------------------------------------------------------------
 start_member() {
