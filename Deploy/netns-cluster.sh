@@ -171,6 +171,13 @@ choose_subnet() {
   die "no free $subnet_base.S.0/24 subnet"
 }
 
+# Bridged traffic reaches the hub's nftables hooks (delays, partitions) only with br_netfilter loaded.
+need_br_netfilter() {
+  [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ] || modprobe br_netfilter 2>/dev/null || true
+  [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ] \
+    || die "the br_netfilter kernel module is not available (modprobe br_netfilter failed; a container may need it loaded on the host)"
+}
+
 build_network() {
   local s n; s="$(cat "$dir/subnet")"
   ip netns add "$hub"
@@ -260,6 +267,7 @@ up() {
   esac
   [ ! -f "$dir/id" ] || die "a cluster is already up in $dir ('down' first)"
   require_tools
+  need_br_netfilter
   find_binary
   sweep
   mkdir -p "$dir" "$registry"
@@ -268,6 +276,8 @@ up() {
   id="$(printf '%x' $$)$(printf '%02x' $((RANDOM % 256)))"
   hub="$prefix$id-hub"
   mkdir "$registry/$id"
+  # A failure from here on (set -e, die) removes whatever this run created, as `down` would.
+  trap 'echo "netns-cluster: up failed; removing cluster $id" >&2; teardown "$id" "$dir"' EXIT
   echo "$dir" >"$registry/$id/dir"
   echo "${KEYCLUSTER_NETNS_OWNER:-operator}" >"$registry/$id/owner"
   choose_subnet >"$registry/$id/subnet"
@@ -290,6 +300,7 @@ up() {
   build_network
   install_delays
   for n in $(nodes); do start_member "$n"; done
+  trap - EXIT
   echo "cluster $id up in $dir: delays by $(cat "$dir/delay-backend"); members:"
   cat "$dir/nodes"
 }
@@ -301,6 +312,7 @@ case "${1:-}" in
     # Whether this machine can run the simulation: root, the tools, and network namespaces that work.
     require_tools
     python3 -c 'import ctypes; ctypes.CDLL("libnetfilter_queue.so.1")' 2>/dev/null || die "libnetfilter_queue is missing: run Deploy/install-deps.sh as root"
+    need_br_netfilter
     probe="${prefix}probe$$"
     ip netns add "$probe" 2>/dev/null || die "cannot create network namespaces here"
     ip netns del "$probe"
