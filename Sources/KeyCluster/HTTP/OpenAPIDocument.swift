@@ -186,6 +186,7 @@ enum OpenAPIDocument {
                 "200": {description: the backup, content: {application/octet-stream: {schema: {type: string, format: binary}}}}
                 "4XX": {$ref: "#/components/responses/Problem"}
                 "500": {$ref: "#/components/responses/Problem"}
+                "507": {$ref: "#/components/responses/Problem"}
           /v1/cluster/transfer-leader:
             post:
               summary: "Operator: hand leadership to another voter (e.g. before maintenance)."
