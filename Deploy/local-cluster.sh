@@ -16,6 +16,7 @@
 # $KEYCLUSTER_LOCAL_CLIENT_PORT + N - 1 (default 8201). KEYCLUSTER_BINARY skips the release build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source Deploy/lib/pids.sh
 dir="${KEYCLUSTER_LOCAL_DIR:-$PWD/keycluster-local}"
 binary="${KEYCLUSTER_BINARY:-}"
 # need_binary: builds keycluster (release) once, unless KEYCLUSTER_BINARY names one.
@@ -29,7 +30,9 @@ need_binary() {
 
 members() { ls "$dir"/node-*.json 2>/dev/null | sed -E 's/.*node-([0-9]+)\.json/\1/' | sort -n; }
 pidfile() { echo "$dir/node-$1.pid"; }
-running() { [ -f "$(pidfile "$1")" ] && kill -0 "$(cat "$(pidfile "$1")")" 2>/dev/null; }
+# member_pid N: member N's pid, if its pidfile names a live `keycluster serve --config <its file>` process.
+member_pid() { live_pid "$(pidfile "$1")" "serve --config $dir/node-$1.json "; }
+running() { member_pid "$1" >/dev/null; }
 # field_of N FIELD: this member's FIELD (region, clientAddress, peerAddress) from its own configuration.
 field_of() {
   python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); print(next(m[sys.argv[2]] for m in c["members"] if m["id"]==c["id"]))' \
@@ -62,10 +65,9 @@ start_member() {
 }
 
 signal_member() {
-  if running "$2"; then
-    local pid; pid="$(cat "$(pidfile "$2")")"
-    kill "-$1" "$pid"
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+  local pid
+  if pid="$(member_pid "$2")"; then
+    stop_pid "$pid" "$1"
     echo "member $2 stopped ($1)"
   fi
   rm -f "$(pidfile "$2")"

@@ -27,6 +27,8 @@
 #   KEYCLUSTER_NETNS_MAX_STALENESS_MS                           bound of bounded unlocks (default: the node's)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# live_pid (a pid only while its command line names this cluster's directory: never a recycled one), stop_pid.
+source Deploy/lib/pids.sh
 repo="$PWD"
 dir="${KEYCLUSTER_NETNS_DIR:-$PWD/keycluster-netns}"
 # Absolute, because process command lines are matched against it.
@@ -75,25 +77,6 @@ members_of() {
   done | sort -un
 }
 ips_of() { local n; for n in $(members_of "$1"); do ip_of "$n"; done | paste -sd, -; }
-
-# A pid from a pid file, only if that process is still the one this cluster started (its command line
-# names the cluster's directory), so a recycled pid is never signalled.
-live_pid() {
-  local file="$1" pid
-  [ -f "$file" ] || return 1
-  pid="$(cat "$file")"
-  [ -r "/proc/$pid/cmdline" ] || return 1
-  grep -qF "$2" <(tr '\0' ' ' <"/proc/$pid/cmdline") || return 1
-  [ "$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null)" != Z ] || return 1
-  echo "$pid"
-}
-gone() { [ ! -d "/proc/$1" ] || [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
-stop_pid() {
-  local pid="$1" signal="$2"
-  kill "-$signal" "$pid" 2>/dev/null || true
-  for _ in $(seq 1 400); do gone "$pid" && return 0; sleep 0.025; done
-  kill -KILL "$pid" 2>/dev/null || true
-}
 
 # --- members --------------------------------------------------------------------------------------------
 start_member() {
@@ -188,6 +171,13 @@ choose_subnet() {
   die "no free $subnet_base.S.0/24 subnet"
 }
 
+# Bridged traffic reaches the hub's nftables hooks (delays, partitions) only with br_netfilter loaded.
+need_br_netfilter() {
+  [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ] || modprobe br_netfilter 2>/dev/null || true
+  [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ] \
+    || die "the br_netfilter kernel module is not available (modprobe br_netfilter failed; a container may need it loaded on the host)"
+}
+
 build_network() {
   local s n; s="$(cat "$dir/subnet")"
   ip netns add "$hub"
@@ -277,6 +267,7 @@ up() {
   esac
   [ ! -f "$dir/id" ] || die "a cluster is already up in $dir ('down' first)"
   require_tools
+  need_br_netfilter
   find_binary
   sweep
   mkdir -p "$dir" "$registry"
@@ -285,6 +276,8 @@ up() {
   id="$(printf '%x' $$)$(printf '%02x' $((RANDOM % 256)))"
   hub="$prefix$id-hub"
   mkdir "$registry/$id"
+  # A failure from here on (set -e, die) removes whatever this run created, as `down` would.
+  trap 'echo "netns-cluster: up failed; removing cluster $id" >&2; teardown "$id" "$dir"' EXIT
   echo "$dir" >"$registry/$id/dir"
   echo "${KEYCLUSTER_NETNS_OWNER:-operator}" >"$registry/$id/owner"
   choose_subnet >"$registry/$id/subnet"
@@ -307,6 +300,7 @@ up() {
   build_network
   install_delays
   for n in $(nodes); do start_member "$n"; done
+  trap - EXIT
   echo "cluster $id up in $dir: delays by $(cat "$dir/delay-backend"); members:"
   cat "$dir/nodes"
 }
@@ -318,6 +312,7 @@ case "${1:-}" in
     # Whether this machine can run the simulation: root, the tools, and network namespaces that work.
     require_tools
     python3 -c 'import ctypes; ctypes.CDLL("libnetfilter_queue.so.1")' 2>/dev/null || die "libnetfilter_queue is missing: run Deploy/install-deps.sh as root"
+    need_br_netfilter
     probe="${prefix}probe$$"
     ip netns add "$probe" 2>/dev/null || die "cannot create network namespaces here"
     ip netns del "$probe"

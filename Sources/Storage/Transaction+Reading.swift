@@ -31,6 +31,14 @@ extension Transaction {
         return stat.ms_entries
     }
 
+    /// The bytes of the pages `database` occupies (branch, leaf and overflow), as seen by this transaction:
+    /// an upper bound on what copying its entries to a file takes.
+    public func pageBytes(in database: Database) throws(StorageError) -> Int {
+        var stat = MDB_stat()
+        try check(mdb_stat(handle, database.dbi, &stat), "stat \(database)")
+        return (stat.ms_branch_pages + stat.ms_leaf_pages + stat.ms_overflow_pages) * Int(stat.ms_psize)
+    }
+
     /// Visits the entries of `range` in key order (or reverse order), at most `limit` of them, until `body`
     /// returns `.stop`. Keys and values point into the memory map and are valid only inside `body`.
     public func scan(

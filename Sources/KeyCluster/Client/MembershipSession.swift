@@ -39,16 +39,31 @@ public struct MembershipSession: Sendable {
         return (try? await MemberClient(address: address, http: http).sendShowingProblems(.GET, "/v1/cluster/members", body: nil)) ?? any
     }
 
-    public func change(_ path: String, force: Bool) async throws -> MemberListResponse {
-        try await change(path, body: force ? Array(#"{"force":true}"#.utf8) : [])
+    public func change(_ path: String, force: Bool, inEffect: @escaping InEffect) async throws -> MemberListResponse {
+        try await change(path, body: force ? Array(#"{"force":true}"#.utf8) : [], inEffect: inEffect)
+    }
+
+    /// Whether a change shows in a member list, i.e. has been made.
+    public typealias InEffect = @Sendable (MemberListResponse) -> Bool
+
+    /// Member `id` is in the list (as `role` when given: "voter" or "learner").
+    public static func includes(_ id: UInt64, as role: String? = nil) -> InEffect {
+        { list in list.members.contains { $0.id == id && (role == nil || $0.role == role) } }
+    }
+
+    /// Member `id` is not in the list.
+    public static func excludes(_ id: UInt64) -> InEffect {
+        { list in !list.members.contains { $0.id == id } }
     }
 
     /// A new leader that cannot take a change yet: retrying cannot apply a change twice.
     public static let notYetProblem = "urn:keycluster:problem:change-not-yet"
 
     /// Sends a change to the leader; retries only when the answer says it was not made (421: elsewhere; 503
-    /// change-not-yet: shortly). A change whose outcome is unknown is not retried: the operator lists first.
-    public func change(_ path: String, body: [UInt8]) async throws -> MemberListResponse {
+    /// change-not-yet: shortly). When the leader cannot be reached — which includes a timeout after the
+    /// request was delivered and perhaps applied — the member list decides: a change `inEffect` already
+    /// shows is reported as made, rather than retried into a refusal (409/404) of what succeeded.
+    public func change(_ path: String, body: [UInt8], inEffect: @escaping InEffect) async throws -> MemberListResponse {
         var target = leaderAddress(in: try await list())
         var lastError: any Error = MemberClient.CallError.unreachable("no leader is known")
         for attempt in 0..<Self.maxAttempts {
@@ -67,6 +82,7 @@ public struct MembershipSession: Sendable {
             } catch let unreachable as MemberClient.CallError {
                 lastError = unreachable
                 target = nil
+                if let current = try? await listFromLeader(), inEffect(current) { return current }
             }
         }
         throw lastError

@@ -20,31 +20,51 @@ struct BackupRoutes: Sendable {
     static let streamBlockBytes = 1 << 20
     /// Response header naming the applied index (revision) the backup holds.
     static let appliedIndexHeader = HTTPField.Name("KeyCluster-Applied-Index")
+    /// `Retry-After` seconds when another backup holds this member's backup slot.
+    static let busyRetryAfterSeconds = 5
+
+    /// One backup at a time on this member (each holds a full state copy on its disk until streamed).
+    let gate = BackupGate()
 
     func register(on router: Router<ServiceRequestContext>) {
         router.get("/v1/cluster/backup") { _, context in
             let operatorName = try await context.operatorName()
+            guard let lease = gate.acquire() else {
+                throw Problem(
+                    "backup-in-progress", status: .tooManyRequests, title: "A backup is already in progress on this member",
+                    detail: "Only one backup at a time is taken per member; retry later or ask another member.",
+                    retryAfterSeconds: Self.busyRetryAfterSeconds)
+            }
             let backup: (path: String, appliedIndex: LogIndex)
             do {
                 backup = try await node.writeBackup()
+            } catch let error as RaftNode.BackupSpaceInsufficient {
+                throw Problem("backup-no-space", status: .init(code: 507, reasonPhrase: "Insufficient Storage"), title: "Not enough free disk space for a backup", detail: "\(error)")
             } catch {
                 throw Problem("backup-failed", status: .internalServerError, title: "The backup could not be written", detail: "\(error)")
             }
-            guard let handle = FileHandle(forReadingAtPath: backup.path) else {
-                try? FileManager.default.removeItem(atPath: backup.path)
-                throw Problem("backup-failed", status: .internalServerError, title: "The backup could not be read back")
+            lease.own(path: backup.path)
+            let handle: FileHandle
+            let size: UInt64
+            do {
+                handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: backup.path))
+                lease.own(path: backup.path, handle: handle)
+                size = try handle.seekToEnd()
+                try handle.seek(toOffset: 0)
+            } catch {
+                throw Problem("backup-failed", status: .internalServerError, title: "The backup could not be read back", detail: "\(error)")
             }
-            let size = Int((try? handle.seekToEnd()) ?? 0)
-            try handle.seek(toOffset: 0)
+            guard let contentLength = Int(exactly: size) else {
+                throw Problem("backup-failed", status: .internalServerError, title: "The backup is too large to send")
+            }
             logger.info("backup taken", metadata: ["operator": "\(operatorName)", "applied": "\(backup.appliedIndex)", "bytes": "\(size)"])
             var headers = HTTPFields()
             headers[.contentType] = "application/octet-stream"
             if let name = Self.appliedIndexHeader { headers[name] = "\(backup.appliedIndex)" }
-            return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: size) { writer in
-                defer {
-                    try? handle.close()
-                    try? FileManager.default.removeItem(atPath: backup.path)
-                }
+            return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: contentLength) { writer in
+                // The lease (file, descriptor, gate) lives as long as this body; it is disposed of when the
+                // body has been written or the response is dropped.
+                withExtendedLifetime(lease) {}
                 while let block = try handle.read(upToCount: Self.streamBlockBytes), !block.isEmpty {
                     try await writer.write(ByteBuffer(bytes: block))
                 }

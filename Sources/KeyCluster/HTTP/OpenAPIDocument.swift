@@ -1,8 +1,38 @@
+import HTTPTypes
+
 /// The API's OpenAPI 3.1 description, served at `/openapi.yaml`. It is the contract clients and tools
 /// (schemathesis) test against; the routes in this folder implement it, and a test checks every route
 /// is described. Kept in code so the binary serves exactly the document it was built with.
 enum OpenAPIDocument {
-    static let yaml = """
+    /// The served document: `described` with the responses every operation shares added in one place.
+    static let yaml = addingSharedResponses(to: described)
+
+    /// Adds, under each operation's `responses:`, the answers that do not depend on the operation: 405
+    /// (another method on the path; the answer lists the allowed ones in `Allow`) and, for operations that
+    /// draw on an admission budget (`RequestClass`), 429 with `Retry-After`. Relies on the layout of
+    /// `described` (paths at two spaces, methods at four, `responses:` at six), as `DeclaredRoutes` does.
+    static func addingSharedResponses(to document: String) -> String {
+        var path = ""
+        var method = ""
+        var lines: [Substring] = []
+        for line in document.split(separator: "\n", omittingEmptySubsequences: false) {
+            lines.append(line)
+            if line.hasPrefix("  /"), line.hasSuffix(":") {
+                path = String(line.dropFirst(2).dropLast())
+            } else if line.hasPrefix("    "), !line.hasPrefix("     "), line.hasSuffix(":") {
+                method = String(line.dropFirst(4).dropLast()).uppercased()
+            } else if line == "      responses:" {
+                lines.append(##"        "405": {$ref: "#/components/responses/MethodNotAllowed"}"##)
+                if let requestMethod = HTTPRequest.Method(method), RequestClass(method: requestMethod, path: path) != nil {
+                    lines.append(##"        "429": {$ref: "#/components/responses/Overloaded"}"##)
+                }
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The document as written; `yaml` adds the shared responses.
+    static let described = """
         openapi: 3.1.0
         info:
           title: KeyCluster
@@ -108,6 +138,20 @@ enum OpenAPIDocument {
               content:
                 application/problem+json:
                   schema: {$ref: "#/components/schemas/Problem"}
+            Overloaded:
+              description: This member's in-flight budget for the request's class is full; retry after `Retry-After` seconds or at another member.
+              headers:
+                Retry-After: {schema: {type: integer, minimum: 0}}
+              content:
+                application/problem+json:
+                  schema: {$ref: "#/components/schemas/Problem"}
+            MethodNotAllowed:
+              description: The path does not answer this method; `Allow` lists those it does.
+              headers:
+                Allow: {schema: {type: string}}
+              content:
+                application/problem+json:
+                  schema: {$ref: "#/components/schemas/Problem"}
         paths:
           /healthz:
             get:
@@ -142,6 +186,7 @@ enum OpenAPIDocument {
                 "200": {description: the backup, content: {application/octet-stream: {schema: {type: string, format: binary}}}}
                 "4XX": {$ref: "#/components/responses/Problem"}
                 "500": {$ref: "#/components/responses/Problem"}
+                "507": {$ref: "#/components/responses/Problem"}
           /v1/cluster/transfer-leader:
             post:
               summary: "Operator: hand leadership to another voter (e.g. before maintenance)."

@@ -11,13 +11,28 @@ extension RaftNode {
         public var description: String { "restore refused: \(reason)" }
     }
 
+    /// Why a backup was not written: the snapshot folder's file system has less free space than the state's
+    /// pages take, so the copy would fill the member's disk (and fail anyway).
+    public struct BackupSpaceInsufficient: Error, CustomStringConvertible, Equatable {
+        public let neededBytes: Int
+        public let freeBytes: Int
+        public var description: String { "backup needs up to \(neededBytes) bytes but only \(freeBytes) are free" }
+    }
+
     /// Writes a consistent backup of this member's applied state to a scratch file in its snapshot folder
     /// and returns the file (the caller removes it; a crash leaves it to the next start's cleanup) and the
     /// applied index it holds.
     public nonisolated func writeBackup() async throws -> (path: String, appliedIndex: LogIndex) {
         let persister = self.persister
         let environment = self.environment
-        let path = "\(persister.catalog.directory)/backup-\(UInt64.random(in: 1 ... .max)).tmp"
+        let directory = persister.catalog.directory
+        let needed = try environment.read { txn in
+            try persister.stateDatabases.reduce(0) { try $0 + txn.pageBytes(in: $1) }
+        }
+        if let free = Self.freeBytes(at: directory), free < needed {
+            throw BackupSpaceInsufficient(neededBytes: needed, freeBytes: free)
+        }
+        let path = "\(directory)/backup-\(UInt64.random(in: 1 ... .max)).tmp"
         do {
             // On a thread of its own: a long write must not hold a thread of Swift's cooperative pool.
             let applied = try await BlockingFileWork.run("snapshot-io") {
@@ -30,6 +45,15 @@ extension RaftNode {
             try? FileManager.default.removeItem(atPath: path)
             throw error
         }
+    }
+
+    /// Bytes available to this process on the file system holding `directory` (nil if `statvfs` fails: the
+    /// write then reports the real error if space runs out).
+    static func freeBytes(at directory: String) -> Int? {
+        var info = statvfs()
+        guard statvfs(directory, &info) == 0 else { return nil }
+        let free = UInt64(info.f_bavail).multipliedReportingOverflow(by: UInt64(info.f_frsize))
+        return free.overflow ? Int.max : Int(clamping: free.partialValue)
     }
 
     /// Prepares the empty data directory of `environment` to start a NEW cluster from `backupPath`: the

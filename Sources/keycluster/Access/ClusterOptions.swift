@@ -35,6 +35,13 @@ struct ClusterOptions: ParsableArguments {
         guard (operatorCert == nil) == (operatorKey == nil) else { throw ValidationError("give --operator-cert and --operator-key together") }
     }
 
+    /// The described members in the order to ask them: those of `--region` (default: the description's
+    /// region) first, each group in file order.
+    func membersInAskingOrder(_ description: ClientDescription) -> [ClientDescription.Member] {
+        let preferred = region ?? description.region
+        return description.members.filter { $0.region == preferred } + description.members.filter { $0.region != preferred }
+    }
+
     /// An HTTP client that trusts the cluster CA and, when `asOperator`, presents the operator certificate
     /// (from the flags, else the description). The caller shuts it down.
     func makeHTTPClient(asOperator: Bool, description: ClientDescription) throws -> HTTPClient {
@@ -81,6 +88,11 @@ struct ClusterOptions: ParsableArguments {
 /// could be reached. ArgumentParser prints it and exits non-zero.
 struct CommandFailure: Error, CustomStringConvertible {
     let description: String
+
+    /// A failure the command itself describes.
+    init(reason: String) {
+        description = reason
+    }
 
     init(_ error: any Error) {
         switch error {

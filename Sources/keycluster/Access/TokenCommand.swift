@@ -44,7 +44,9 @@ struct TokenCommand: AsyncParsableCommand {
         @Option(help: "The cluster CA certificate (PEM). Default: the one the --cluster description names.")
         var ca: String?
 
-        @Option(name: .customLong("cluster"), help: "Cluster description, read only for its CA path when --ca is not given.")
+        @Option(
+            name: [.customLong("cluster"), .customLong("config")],
+            help: "Cluster description, read only for its CA path when --ca is not given.")
         var descriptionPath = "keycluster-data/client.json"
 
         @Option(help: "Verify as of this Unix time in milliseconds (default: now).")

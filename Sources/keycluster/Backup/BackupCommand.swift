@@ -10,7 +10,7 @@ struct BackupCommand: AsyncParsableCommand {
 
     @OptionGroup var cluster: ClusterOptions
 
-    @Option(help: "The member to back up (default: the first that answers).")
+    @Option(help: "The member to back up (default: the first that answers, --region's members first).")
     var member: UInt64?
 
     @Option(help: "Where to write the backup file.")
@@ -18,7 +18,7 @@ struct BackupCommand: AsyncParsableCommand {
 
     func run() async throws {
         let description = try cluster.description()
-        let members = description.members.filter { member == nil || $0.id == member }
+        let members = cluster.membersInAskingOrder(description).filter { member == nil || $0.id == member }
         guard !members.isEmpty else { throw ValidationError("member \(member.map(String.init) ?? "") is not in \(cluster.descriptionPath)") }
         let http = try cluster.makeHTTPClient(asOperator: true, description: description)
         var failures: [String] = []
@@ -38,7 +38,7 @@ struct BackupCommand: AsyncParsableCommand {
             }
         }
         try await http.shutdown()
-        throw ValidationError("no backup taken:\n" + failures.joined(separator: "\n"))
+        throw CommandFailure(reason: "no backup taken:\n" + failures.joined(separator: "\n"))
     }
 }
 

@@ -23,8 +23,8 @@ struct ClusterCommand: AsyncParsableCommand {
             let description = try cluster.description()
             let http = try cluster.makeHTTPClient(asOperator: false, description: description)
             var statuses: [(ClientDescription.Member, ClusterStatusResponse?)] = []
-            // The file's members first, then members added since (the answers list the live membership).
-            var pending = description.members
+            // The file's members (--region's first), then members added since (the answers list the live membership).
+            var pending = cluster.membersInAskingOrder(description)
             while let member = pending.first, statuses.count < Self.maxMembers {
                 pending.removeFirst()
                 let status = try? await MemberClient(address: member.clientAddress, http: http)

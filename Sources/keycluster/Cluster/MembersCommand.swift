@@ -64,7 +64,7 @@ struct MembersCommand: AsyncParsableCommand {
             struct Body: Encodable { var id: UInt64; var region, peerAddress, clientAddress: String; var force: Bool }
             let body = try JSONEncoder().encode(Body(id: id, region: region, peerAddress: peerAddress, clientAddress: clientAddress, force: force))
             try await options.withSession { session in
-                MembersCommand.print(options, try await session.change("/v1/cluster/members", body: Array(body)), done: "added learner \(id) (\(region))")
+                MembersCommand.print(options, try await session.change("/v1/cluster/members", body: Array(body), inEffect: MembershipSession.includes(id)), done: "added learner \(id) (\(region))")
             }
         }
     }
@@ -82,7 +82,7 @@ struct MembersCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await options.withSession { session in
-                MembersCommand.print(options, try await session.change("/v1/cluster/members/\(id)/promote", force: force), done: "promoted \(id) to voter")
+                MembersCommand.print(options, try await session.change("/v1/cluster/members/\(id)/promote", force: force, inEffect: MembershipSession.includes(id, as: "voter")), done: "promoted \(id) to voter")
             }
         }
     }
@@ -100,22 +100,23 @@ struct MembersCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await options.withSession { session in
-                MembersCommand.print(options, try await session.change("/v1/cluster/members/\(id)/remove", force: force), done: "removed \(id)")
+                MembersCommand.print(options, try await session.change("/v1/cluster/members/\(id)/remove", force: force, inEffect: MembershipSession.excludes(id)), done: "removed \(id)")
             }
         }
     }
 }
 
 extension ClusterOptions {
-    /// Runs `body` with an operator membership session over the described members; the client is always shut down.
+    /// Runs `body` with an operator membership session over the described members (--region's first); the
+    /// client is always shut down and failures are told as `CommandFailure`, as `withCluster` does.
     func withSession(_ body: (MembershipSession) async throws -> Void) async throws {
         let description = try description()
         let http = try makeHTTPClient(asOperator: true, description: description)
         do {
-            try await body(MembershipSession(http: http, addresses: description.members.map(\.clientAddress)))
+            try await body(MembershipSession(http: http, addresses: membersInAskingOrder(description).map(\.clientAddress)))
         } catch {
             try? await http.shutdown()
-            throw error
+            throw CommandFailure(error)
         }
         try await http.shutdown()
     }

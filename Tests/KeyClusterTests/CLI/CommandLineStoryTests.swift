@@ -123,6 +123,16 @@ struct CommandLineStoryTests {
                 #expect(exposed.status != 0 && exposed.errors.contains("chmod 600"), "\(exposed.errors)")
                 let unknown = try keycluster(["vehicle", "show", Self.vin] + access, in: work)
                 #expect(unknown.status != 0 && unknown.errors.contains("404 vehicle-not-found"), "\(unknown.errors)")
+
+                // A runtime failure is told as a failure (exit 1, no usage text), not as a usage error (64).
+                var gone = try ClientDescription.load(from: cluster.layout.clientDescriptionPath)
+                gone.members = [.init(id: 1, region: "eu-west", clientAddress: "127.0.0.1:1")]
+                try JSONEncoder().encode(gone).write(to: URL(fileURLWithPath: work.appending("gone.json")))
+                let noBackup = try keycluster(["backup", "--output", "b.snap", "--config", "gone.json"], in: work)
+                #expect(noBackup.status == 1 && noBackup.errors.contains("no backup taken") && !noBackup.errors.contains("Usage"), "\(noBackup.errors)")
+                // `token verify` takes --config as every cluster command does.
+                let verify = try keycluster(["token", "verify", "missing.json", "--vin", Self.vin, "--config", "gone.json"], in: work)
+                #expect(verify.status != 0 && verify.errors.contains("missing.json") && !verify.errors.contains("Unknown option"), "\(verify.errors)")
             }
         }
     }

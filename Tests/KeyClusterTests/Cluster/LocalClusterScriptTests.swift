@@ -104,4 +104,19 @@ struct LocalClusterScriptTests {
             #expect(!FileManager.default.fileExists(atPath: directory), "down removes the cluster's files")
         }
     }
+
+    @Test("a pidfile naming another process (a pid reused after a reboot) is never signalled")
+    func recycledPid() async throws {
+        try await TemporaryDirectory.with("local-script-pid") { scratch in
+            let directory = scratch.appending("cluster")
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            #expect(FileManager.default.createFile(atPath: "\(directory)/node-1.json", contents: Data("{}".utf8)))
+            let stranger = try ChildProcess(executable: "/bin/sleep", arguments: ["30"])
+            defer { stranger.kill() }
+            try "\(stranger.process.processIdentifier)\n".write(toFile: "\(directory)/node-1.pid", atomically: true, encoding: .utf8)
+            #expect(try await run(["stop", "1"], directory: directory, basePort: 1).status == 0)
+            #expect(stranger.process.isRunning, "stop signalled a process that is not member 1")
+            #expect(!FileManager.default.fileExists(atPath: "\(directory)/node-1.pid"), "the stale pidfile is removed")
+        }
+    }
 }

@@ -74,32 +74,32 @@ struct MembershipProcessTests {
                 let leader = try await cluster.waitForLeader()
                 let joiner = try cluster.addJoiningMember(region: "eu-west")
                 let member = try #require(cluster.member(joiner))
-                try await expectRefusal(400, "invalid-member") { try await ops.change("/v1/cluster/members", body: addBody(member, id: 0)) }
+                try await expectRefusal(400, "invalid-member") { try await ops.change("/v1/cluster/members", body: addBody(member, id: 0), inEffect: MembershipSession.includes(0)) }
                 var badAddress = member
                 badAddress.peerAddress = "no-port"
-                try await expectRefusal(400, "invalid-member") { try await ops.change("/v1/cluster/members", body: addBody(badAddress)) }
-                try await expectRefusal(400, "invalid-body") { try await ops.change("/v1/cluster/members", body: Array("{\"id\":".utf8)) }
+                try await expectRefusal(400, "invalid-member") { try await ops.change("/v1/cluster/members", body: addBody(badAddress), inEffect: MembershipSession.includes(badAddress.id)) }
+                try await expectRefusal(400, "invalid-body") { try await ops.change("/v1/cluster/members", body: Array("{\"id\":".utf8), inEffect: { _ in false }) }
                 let withoutOperator = cluster.client(leader)
                 await #expect(throws: MemberClient.CallError.self) { _ = try await withoutOperator.get("/v1/cluster/members", as: MemberListResponse.self) }
                 #expect(try await ops.list().members.count == 3, "refused input changed the membership")
 
                 // Added while its process is not running: it holds nothing, so promotion waits.
-                _ = try await ops.change("/v1/cluster/members", body: addBody(member))
+                _ = try await ops.change("/v1/cluster/members", body: addBody(member), inEffect: MembershipSession.includes(member.id))
                 for index in 0..<120 { try await cluster.put("fill-\(index)", via: leader) }
-                try await expectRefusal(409, "learner-lagging") { try await ops.change("/v1/cluster/members/\(joiner)/promote", force: false) }
+                try await expectRefusal(409, "learner-lagging") { try await ops.change("/v1/cluster/members/\(joiner)/promote", force: false, inEffect: MembershipSession.includes(joiner, as: "voter")) }
 
                 try cluster.start(joiner)
                 try await waitUntil("the learner caught up") { await lag(of: joiner, ops: ops) ?? .max <= 10 }
                 let before = try await ops.listFromLeader()
                 let detail = try await expectRefusal(409, "placement-refused") {
-                    try await ops.change("/v1/cluster/members/\(joiner)/promote", force: false)
+                    try await ops.change("/v1/cluster/members/\(joiner)/promote", force: false, inEffect: MembershipSession.includes(joiner, as: "voter"))
                 }
                 #expect(detail.contains("eu-west") && detail.contains("force"), "the refusal does not say why and how to force: \(detail)")
                 let after = try await ops.listFromLeader()
                 #expect(after.members.map(\.role) == before.members.map(\.role), "a refused change changed the membership")
                 #expect(after.members.first { $0.id == joiner }?.role == "learner")
                 // Forcing is possible, and then the placement is one region short; remove the learner instead.
-                _ = try await ops.change("/v1/cluster/members/\(joiner)/remove", force: false)
+                _ = try await ops.change("/v1/cluster/members/\(joiner)/remove", force: false, inEffect: MembershipSession.excludes(joiner))
                 #expect(try await ops.listFromLeader().members.map(\.id).sorted() == [1, 2, 3])
             }
         }
@@ -118,7 +118,7 @@ private func join(region: String, cluster: LocalClusterProcesses, ops: Membershi
     await #expect(throws: MemberClient.CallError.self, "a member not yet added must not be ready") {
         _ = try await cluster.client(id).text("/readyz")
     }
-    let added = try await ops.change("/v1/cluster/members", body: addBody(member))
+    let added = try await ops.change("/v1/cluster/members", body: addBody(member), inEffect: MembershipSession.includes(member.id))
     #expect(added.members.first { $0.id == id }?.role == "learner")
     for existing in added.members.map(\.id) where existing != id {
         try await waitUntil("member \(existing) knows the addresses of \(id)") {
@@ -130,7 +130,7 @@ private func join(region: String, cluster: LocalClusterProcesses, ops: Membershi
     }
     try await waitUntil("member \(id) caught up") { await lag(of: id, ops: ops) ?? .max <= 10 }
     try await waitUntil("member \(id) is ready") { (try? await cluster.client(id).text("/readyz")) != nil }
-    let promoted = try await ops.change("/v1/cluster/members/\(id)/promote", force: false)
+    let promoted = try await ops.change("/v1/cluster/members/\(id)/promote", force: false, inEffect: MembershipSession.includes(id, as: "voter"))
     #expect(promoted.members.first { $0.id == id }?.role == "voter")
     return id
 }
@@ -142,7 +142,7 @@ private func remove(
 ) async throws {
     let remaining = voters.filter { $0 != id }
     load.setTargets(remaining)
-    let answer = try await ops.change("/v1/cluster/members/\(id)/remove", force: false)
+    let answer = try await ops.change("/v1/cluster/members/\(id)/remove", force: false, inEffect: MembershipSession.excludes(id))
     #expect(!answer.members.contains { $0.id == id })
     voters = remaining
     _ = try await waitForLeader(among: remaining, cluster: cluster)

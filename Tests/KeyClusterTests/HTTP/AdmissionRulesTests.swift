@@ -52,3 +52,26 @@ struct AdmissionRulesTests {
         #expect(routes.methods(for: "/nope") == nil)
     }
 }
+
+@Suite struct OpenAPISharedResponsesTests {
+    /// The responses block of `method` on `path` in the served document.
+    func responses(_ method: String, _ path: String) -> [Substring] {
+        let lines = OpenAPIDocument.yaml.split(separator: "\n")
+        guard let pathLine = lines.firstIndex(of: "  \(path):"[...]),
+              let methodLine = lines[pathLine...].firstIndex(of: "    \(method):"[...]),
+              let responsesLine = lines[methodLine...].firstIndex(of: "      responses:") else { return [] }
+        return Array(lines[(responsesLine + 1)...].prefix { $0.hasPrefix("        ") })
+    }
+
+    @Test("every budgeted operation declares 429, every operation 405; unbudgeted health endpoints no 429")
+    func sharedResponses() {
+        for (method, path) in [("post", "/v1/vehicles/{vin}/commands"), ("get", "/v1/cluster/status"), ("put", "/debug/kv/{key}"), ("get", "/openapi.yaml")] {
+            #expect(responses(method, path).contains { $0.contains("\"429\"") && $0.contains("Overloaded") }, "\(method) \(path)")
+        }
+        for (method, path) in [("get", "/healthz"), ("get", "/readyz"), ("get", "/metrics")] {
+            #expect(!responses(method, path).contains { $0.contains("\"429\"") }, "\(method) \(path)")
+            #expect(responses(method, path).contains { $0.contains("\"405\"") }, "\(method) \(path)")
+        }
+        #expect(DeclaredRoutes(openAPIYAML: OpenAPIDocument.yaml).methods(for: "/debug/kv/k").map(Set.init) == [.get, .put])
+    }
+}
