@@ -45,6 +45,11 @@ enum OpenAPIDocument {
           - url: https://127.0.0.1:8101
         components:
           parameters:
+            DebugKey:
+              name: key
+              in: path
+              required: true
+              schema: {type: string, pattern: "^[A-Za-z0-9._~-]{1,256}$"}
             vin:
               name: vin
               in: path
@@ -352,13 +357,13 @@ enum OpenAPIDocument {
           /debug/kv/{key}:
             get:
               summary: Diagnostic key/value read (tests and benchmarks).
-              parameters: [{name: key, in: path, required: true, schema: {type: string, maxLength: 256}}]
+              parameters: [{$ref: "#/components/parameters/DebugKey"}]
               responses:
                 "200": {description: value, content: {application/json: {schema: {type: object}}}}
                 "4XX": {$ref: "#/components/responses/Problem"}
             put:
               summary: Diagnostic key/value write (tests and benchmarks).
-              parameters: [{name: key, in: path, required: true, schema: {type: string, maxLength: 256}}]
+              parameters: [{$ref: "#/components/parameters/DebugKey"}]
               requestBody: {content: {application/octet-stream: {schema: {type: string}}}}
               responses:
                 "200": {description: written, content: {application/json: {schema: {type: object}}}}
@@ -367,13 +372,13 @@ enum OpenAPIDocument {
           /debug/counter/{key}:
             get:
               summary: Diagnostic counter read.
-              parameters: [{name: key, in: path, required: true, schema: {type: string, maxLength: 256}}]
+              parameters: [{$ref: "#/components/parameters/DebugKey"}]
               responses:
                 "200": {description: value, content: {application/json: {schema: {type: object}}}}
                 "4XX": {$ref: "#/components/responses/Problem"}
             post:
               summary: Diagnostic counter increment.
-              parameters: [{name: key, in: path, required: true, schema: {type: string, maxLength: 256}}]
+              parameters: [{$ref: "#/components/parameters/DebugKey"}]
               responses:
                 "200": {description: incremented, content: {application/json: {schema: {type: object}}}}
                 "4XX": {$ref: "#/components/responses/Problem"}

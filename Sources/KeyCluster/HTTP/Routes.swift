@@ -55,11 +55,17 @@ struct Routes: Sendable {
         }
     }
 
-    /// The `:key` of a debug route, refused when empty or longer than `maxDebugKeyBytes`.
+    /// The `:key` of a debug route: 1–`maxDebugKeyBytes` URL-unreserved ASCII characters, exactly as the
+    /// OpenAPI document's `DebugKey` pattern says (a length in bytes and one in characters would disagree).
     private func debugKey(_ context: ServiceRequestContext) throws -> String {
         let key = try context.parameters.require("key")
-        guard !key.isEmpty, key.utf8.count <= ServiceStateMachine.maxDebugKeyBytes else {
-            throw Problem("invalid-key", status: .badRequest, title: "The key must be 1–\(ServiceStateMachine.maxDebugKeyBytes) bytes")
+        let unreserved = { (byte: UInt8) in
+            (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || Array("._~-".utf8).contains(byte)
+        }
+        guard (1...ServiceStateMachine.maxDebugKeyBytes).contains(key.utf8.count), key.utf8.allSatisfy(unreserved) else {
+            throw Problem(
+                "invalid-key", status: .badRequest,
+                title: "The key must be 1–\(ServiceStateMachine.maxDebugKeyBytes) characters of A–Z, a–z, 0–9, '.', '_', '~', '-'")
         }
         return key
     }

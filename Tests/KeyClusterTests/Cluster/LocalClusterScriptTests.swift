@@ -113,7 +113,7 @@ struct LocalClusterScriptTests {
             #expect(FileManager.default.createFile(atPath: "\(directory)/node-1.json", contents: Data("{}".utf8)))
             let stranger = try ChildProcess(executable: "/bin/sleep", arguments: ["30"])
             defer { stranger.kill() }
-            try "\(stranger.process.processIdentifier)\n".write(toFile: "\(directory)/node-1.pid", atomically: true, encoding: .utf8)
+            try "\(stranger.process.pid)\n".write(toFile: "\(directory)/node-1.pid", atomically: true, encoding: .utf8)
             #expect(try await run(["stop", "1"], directory: directory, basePort: 1).status == 0)
             #expect(stranger.process.isRunning, "stop signalled a process that is not member 1")
             #expect(!FileManager.default.fileExists(atPath: "\(directory)/node-1.pid"), "the stale pidfile is removed")
