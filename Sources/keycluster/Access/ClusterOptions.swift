@@ -78,9 +78,12 @@ struct ClusterOptions: ParsableArguments {
 
     /// Prints `value` as pretty JSON.
     func printJSON<Value: Encodable>(_ value: Value) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+        try Self.printJSON(value)
+    }
+
+    /// Prints `value` as the pretty, key-sorted JSON every `--json` output uses.
+    static func printJSON<Value: Encodable>(_ value: Value) throws {
+        print(String(decoding: try TokenCommand.encoder.encode(value), as: UTF8.self))
     }
 }
 

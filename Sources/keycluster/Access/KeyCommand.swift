@@ -32,9 +32,7 @@ struct KeyCommand: AsyncParsableCommand {
                 let output = Output(
                     keyID: holder.keyID.text, publicKey: Data(holder.publicKey.x963).base64EncodedString(), privateKeyFile: out,
                     publicKeyFile: out + ".pub")
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                print(String(decoding: try encoder.encode(output), as: UTF8.self))
+                try ClusterOptions.printJSON(output)
             } else {
                 print("key \(holder.keyID.text)\n  private key: \(out) (0600)\n  public key:  \(out).pub")
             }

@@ -15,6 +15,7 @@ struct TokenCommand: AsyncParsableCommand {
     /// Largest token file read: a token is a few kilobytes (payload and node certificate).
     static let maxTokenFileBytes = 64 << 10
 
+    /// Pretty, key-sorted JSON: token files and every `--json` output.
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -79,7 +80,7 @@ struct TokenCommand: AsyncParsableCommand {
                 throw TokenRejected(reason: error)
             }
             if json {
-                print(String(decoding: try TokenCommand.encoder.encode(token), as: UTF8.self))
+                try ClusterOptions.printJSON(token)
             } else {
                 print("valid: \(TextFormat.token(token))")
             }
