@@ -51,11 +51,14 @@ public struct NodeDocumentSigner: Sendable {
 
     /// The signed key list of `vehicle`: its active grants, versioned by the vehicle's revision. `grants`
     /// are the vehicle's live grants (`KeyAuthorizationStore.grants(of:in:)`, read with the vehicle).
-    public func keyList(vehicle: Vehicle, grants: [Grant], nowUnixMs: Int64) throws -> SignedDocument {
+    public func keyList(
+        vehicle: Vehicle, grants: [Grant], nowUnixMs: Int64, readAt readRevision: UInt64, consistency: ReadConsistency
+    ) throws -> SignedDocument {
         assert(grants.allSatisfy { $0.vin == vehicle.vin }, "grants of another vehicle")
         let list = VehicleKeyList(
             vin: vehicle.vin, revision: vehicle.revision, issuedAtUnixMs: nowUnixMs, issuingNode: nodeID,
-            keys: grants.filter { $0.status == .active }.map(VehicleKeyList.Entry.init))
+            keys: grants.filter { $0.status == .active }.map(VehicleKeyList.Entry.init), readRevision: readRevision,
+            consistency: consistency)
         return try sign(list, as: .vehicleKeyList)
     }
 

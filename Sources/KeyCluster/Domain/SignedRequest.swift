@@ -89,6 +89,12 @@ public struct SignedRequest: Hashable, Sendable {
               let signature = try? P256.Signing.ECDSASignature(derRepresentation: der)
         else { throw .malformedSignature }
         guard publicKey.signingKey.isValidSignature(signature, for: canonicalBytes) else { throw .badSignature }
+        try checkTimestamp(nowUnixMs: nowUnixMs)
+    }
+
+    /// Checks only that the timestamp is within `maxClockSkewSeconds` of `nowUnixMs` — what can be refused
+    /// before the signer's key is known here.
+    public func checkTimestamp(nowUnixMs: Int64) throws(SignedRequestError) {
         guard DomainLimits.isValidTimestamp(nowUnixMs) else { preconditionFailure("node clock outside 1970–9999") }
         let skewMs = timestampUnixMs - nowUnixMs
         guard abs(skewMs) <= DomainLimits.maxClockSkewMs else { throw .timestampOutOfWindow(skewMs: skewMs) }

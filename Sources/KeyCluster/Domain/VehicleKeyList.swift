@@ -17,12 +17,23 @@ public struct VehicleKeyList: NodeSignedClaims {
     public let issuedAtUnixMs: Int64
     public let issuingNode: UInt64
     public let keys: [Entry]
+    /// The cluster revision the list was read at (at least the read point; every change acknowledged
+    /// before a strict read is in it). Absent in lists from members before this field.
+    public let readRevision: UInt64?
+    /// How the list was read: `strict` (linearizable) or `bounded` (the member's state, proven current
+    /// within its `maxStalenessMilliseconds`). A vehicle that wants only strict lists checks it.
+    public let consistency: ReadConsistency?
 
-    public init(vin: VIN, revision: UInt64, issuedAtUnixMs: Int64, issuingNode: UInt64, keys: [Entry]) {
+    public init(
+        vin: VIN, revision: UInt64, issuedAtUnixMs: Int64, issuingNode: UInt64, keys: [Entry], readRevision: UInt64? = nil,
+        consistency: ReadConsistency? = nil
+    ) {
         self.vin = vin
         self.revision = revision
         self.issuedAtUnixMs = issuedAtUnixMs
         self.issuingNode = issuingNode
         self.keys = keys
+        self.readRevision = readRevision
+        self.consistency = consistency
     }
 }

@@ -9,6 +9,8 @@ struct ClusterRoutes: Sendable {
     /// How long a leadership transfer may take before the call answers 503 (the core abandons it after an
     /// election timeout anyway).
     static let maxTransferWait: Duration = .seconds(5)
+    /// How often the transfer's outcome is looked at while it runs (an operator action, rare).
+    static let transferPollMilliseconds = 10
 
     struct TransferBody: Decodable {
         var to: UInt64
@@ -36,7 +38,7 @@ struct ClusterRoutes: Sendable {
             while ContinuousClock.now < deadline {
                 let status = await node.status
                 if status.leader == target { return TransferResponse(leader: body.to, term: status.term) }
-                try await Task.sleep(for: .milliseconds(CommandProposer.revisionPollMilliseconds))
+                try await Task.sleep(for: .milliseconds(Self.transferPollMilliseconds))
             }
             throw Problem("transfer-timed-out", status: .serviceUnavailable, title: "The transfer did not complete in time", retryAfterSeconds: 1)
         }

@@ -7,15 +7,18 @@ public struct KeyChange: ResponseEncodable, Decodable, Sendable {
     public var grant: Grant
 }
 
-/// `GET /v1/vehicles/{vin}`: the vehicle, its live grants, and the revision this member had applied.
+/// `GET /v1/vehicles/{vin}`: the vehicle, its live grants, the revision they were read at (at least the
+/// read point) and how consistent that read was (`ReadPath`).
 public struct VehicleView: ResponseEncodable, Decodable, Sendable {
     public var vehicle: Vehicle
     public var grants: [Grant]
     public var appliedIndex: UInt64
+    public var consistency: ReadConsistency
 }
 
 /// `GET /v1/vehicles/{vin}/audit`: one page of the vehicle's history, oldest first.
 public struct AuditPage: ResponseEncodable, Decodable, Sendable {
     public var records: [AuditRecord]
     public var appliedIndex: UInt64
+    public var consistency: ReadConsistency
 }

@@ -6,10 +6,12 @@ import Storage
 /// The key-authorization API: operators enroll vehicles and force-revoke keys (client certificate); owners
 /// grant, revoke, suspend and resume keys (signed requests); anyone holding the CA can fetch a vehicle's
 /// signed key list. Input is validated before anything is proposed; the state machine re-checks every rule
-/// at apply time, the same way on every member. Signed writes honour `minRevision` too, so a member that has
-/// not yet applied the signer's own grant waits for it instead of refusing the signer.
+/// at apply time, the same way on every member. Reads go through the one read path (`ReadPath`) and say
+/// which consistency they were answered with. A signed write whose signer's key this member does not hold
+/// yet takes a strict read point before looking it up, so a grant acknowledged anywhere is seen.
 struct DomainRoutes: Sendable {
     let writer: CommandProposer
+    let readPath: ReadPath
     let stateMachine: ServiceStateMachine
     let environment: Storage.Environment
     let signer: NodeDocumentSigner
@@ -43,8 +45,7 @@ struct DomainRoutes: Sendable {
         router.post("/v1/vehicles/:vin/keys") { request, context in
             let vin = try RequestInput.vin(context)
             let bytes = try await RequestInput.body(request)
-            _ = try await writer.waitForRevision(request)
-            let signed = try authenticator.authenticate(request, body: bytes, vin: vin, command: "grant")
+            let signed = try await authenticateSignedWrite(request, body: bytes, vin: vin, command: "grant")
             let body = try RequestInput.json(GrantKeyBody.self, from: bytes)
             return try await apply(.grant(.init(
                 vin: vin, signer: signed.signer, publicKey: body.publicKey, formFactor: body.formFactor, role: body.role,
@@ -61,8 +62,7 @@ struct DomainRoutes: Sendable {
                     vin: vin, target: target, operatorName: operatorName, timestampUnixMs: WallClock.nowUnixMs())))
             }
             let bytes = try await RequestInput.body(request)
-            _ = try await writer.waitForRevision(request)
-            let signed = try authenticator.authenticate(request, body: bytes, vin: vin, command: action)
+            let signed = try await authenticateSignedWrite(request, body: bytes, vin: vin, command: action)
             let change = DomainCommand.ChangeKey(vin: vin, signer: signed.signer, target: target)
             switch action {
             case "revoke": return try await apply(.revoke(change))
@@ -73,29 +73,49 @@ struct DomainRoutes: Sendable {
         }
         router.get("/v1/vehicles/:vin") { request, context in
             let vin = try RequestInput.vin(context)
-            let applied = try await writer.waitForRevision(request)
+            let point = try await readPoint(for: request)
             let (vehicle, grants) = try environment.read { txn in (try store.vehicle(vin, in: txn), try store.grants(of: vin, in: txn)) }
             guard let vehicle else { throw Problem("vehicle-not-found", status: .notFound, title: "No vehicle with this VIN") }
-            return VehicleView(vehicle: vehicle, grants: grants, appliedIndex: applied)
+            return VehicleView(vehicle: vehicle, grants: grants, appliedIndex: point.revision, consistency: point.consistency)
         }
         router.get("/v1/vehicles/:vin/audit") { request, context in
             let vin = try RequestInput.vin(context)
-            let applied = try await writer.waitForRevision(request)
             let after = try QueryParameter.unsigned("after", in: request) ?? 0
             let limit = Int(try QueryParameter.unsigned("limit", in: request) ?? UInt64(DomainLimits.maxAuditPageSize))
             guard limit <= DomainLimits.maxAuditPageSize else {
                 throw Problem("invalid-query", status: .badRequest, title: "limit must be at most \(DomainLimits.maxAuditPageSize)")
             }
+            let point = try await readPoint(for: request)
             let records = try environment.read { txn in try store.auditPage(vin, afterRevision: after, limit: limit, in: txn) }
-            return AuditPage(records: records, appliedIndex: applied)
+            return AuditPage(records: records, appliedIndex: point.revision, consistency: point.consistency)
         }
         router.get("/v1/vehicles/:vin/key-list") { request, context in
             let vin = try RequestInput.vin(context)
-            _ = try await writer.waitForRevision(request)
+            let point = try await readPoint(for: request)
             let (vehicle, grants) = try environment.read { txn in (try store.vehicle(vin, in: txn), try store.grants(of: vin, in: txn)) }
             guard let vehicle else { throw Problem("vehicle-not-found", status: .notFound, title: "No vehicle with this VIN") }
-            return try signer.keyList(vehicle: vehicle, grants: grants, nowUnixMs: WallClock.nowUnixMs())
+            return try signer.keyList(vehicle: vehicle, grants: grants, nowUnixMs: WallClock.nowUnixMs(), readAt: point.revision, consistency: point.consistency)
         }
+    }
+
+    /// The read point of a GET: `?consistency=` and `?minRevision=` through the one read path.
+    private func readPoint(for request: Request) async throws -> ReadPath.ReadPoint {
+        let preference = try ReadPath.preference(of: request.uri.queryParameters.get("consistency"))
+        let minRevision = try QueryParameter.unsigned("minRevision", in: request) ?? 0
+        return try await readPath.readPoint(minRevision: minRevision, preference: preference)
+    }
+
+    /// Authenticates a signed management request: at once when this member holds the signer's key, else
+    /// after a strict read point (the grant may be newer than this member's state). Whether the signer may
+    /// make the change is decided again when the command applies, from the replicated state.
+    private func authenticateSignedWrite(_ request: Request, body: ByteBuffer, vin: VIN, command: String) async throws -> KeyRequestAuthenticator.Authenticated {
+        let envelope = try authenticator.envelope(request, body: body, vin: vin, command: command)
+        let verified = try authenticator.preAuthenticate(envelope)
+        if !verified {
+            let minRevision = try QueryParameter.unsigned("minRevision", in: request) ?? 0
+            _ = try await readPath.readPoint(minRevision: minRevision, preference: .strictOnly)
+        }
+        return try environment.read { txn in try authenticator.authenticate(envelope, verified: verified, in: txn) }
     }
 
     private func apply(_ command: DomainCommand) async throws -> KeyChange {

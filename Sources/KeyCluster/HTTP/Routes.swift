@@ -24,7 +24,7 @@ struct Routes: Sendable {
                     "not-a-member", status: .serviceUnavailable,
                     title: "This member is not (or not yet) in the cluster's membership; an operator adds it", retryAfterSeconds: 1)
             }
-            let fresh = await node.stateCurrentAsOf.map { ContinuousClock.now - $0 <= configuration.effectiveMaxStaleness } ?? false
+            let fresh = await node.stateCurrentAsOf().map { ContinuousClock.now - $0 <= configuration.effectiveMaxStaleness } ?? false
             guard status.failure == nil, status.leader != nil || fresh else {
                 throw Problem(
                     "not-ready", status: .serviceUnavailable,

@@ -102,6 +102,14 @@ public final class LocalClusterProcesses: MemberStatusPolling {
         return process.kill(signal)
     }
 
+    /// Sends `signal` to member `id` and leaves it running (SIGSTOP freezes it as a hung machine would:
+    /// no reset reaches its peers; SIGCONT resumes it). Returns whether it was running.
+    @discardableResult
+    public func signal(_ id: UInt64, _ signal: Int32) -> Bool {
+        guard let process = processes.withLock({ $0[id] }), process.isRunning else { return false }
+        return Foundation.kill(process.pid, signal) == 0
+    }
+
     public func client(_ id: UInt64) -> MemberClient {
         MemberClient(address: member(id)?.clientAddress ?? "", http: http)
     }

@@ -51,12 +51,13 @@ public struct KeyClusterServer: Sendable {
         ClusterRoutes(node: node).register(on: router)
         BackupRoutes(node: node, logger: logger).register(on: router)
         let signer = try documentSigner()
+        let readPath = ReadPath(node: node, maxStaleness: configuration.effectiveMaxStaleness)
         DomainRoutes(
-            writer: CommandProposer(node: node), stateMachine: stateMachine, environment: environment, signer: signer
+            writer: CommandProposer(node: node), readPath: readPath, stateMachine: stateMachine, environment: environment, signer: signer
         ).register(on: router)
         UnlockRoutes(
-            proposer: CommandProposer(node: node), stateMachine: stateMachine, environment: environment, signer: signer,
-            nonces: NonceCache(), maxStaleness: configuration.effectiveMaxStaleness
+            readPath: readPath, stateMachine: stateMachine, environment: environment, signer: signer,
+            nonces: NonceCache()
         ).register(on: router)
         MemberRoutes(node: node).register(on: router)
         let clientEndpoint = try NodeConfiguration.endpoint(me.clientAddress, of: "clientAddress")

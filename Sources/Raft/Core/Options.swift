@@ -42,6 +42,12 @@ public struct RaftOptions: Sendable, Equatable {
     public init() {}
 
     /// Crashes on a configuration that could not work, at construction rather than in production traffic.
+    /// Ticks between two freshness probes (`RaftCore+Freshness`): how far behind real time a member's
+    /// proof of freshness runs in steady state. Each probe shares a ReadIndex round with client reads.
+    public var freshnessProbeIntervalTicks: Int = 1
+    /// Freshness probes waiting for an answer at most; none is issued past it (a lost one expires).
+    public var maxOutstandingFreshnessProbes: Int = 4
+
     public func validate() {
         precondition(electionTimeoutTicks >= 2, "electionTimeoutTicks must be at least 2")
         precondition(heartbeatIntervalTicks >= 1, "heartbeatIntervalTicks must be at least 1")
@@ -57,6 +63,8 @@ public struct RaftOptions: Sendable, Equatable {
         precondition(snapshotTimeoutTicks > heartbeatIntervalTicks, "snapshotTimeoutTicks must exceed the heartbeat interval")
         precondition(maxPromotionLagEntries >= 0, "maxPromotionLagEntries must not be negative")
         precondition(maxPendingReads >= 1, "maxPendingReads must be at least 1")
+        precondition(freshnessProbeIntervalTicks >= 1, "freshnessProbeIntervalTicks must be at least 1")
+        precondition(maxOutstandingFreshnessProbes >= 1, "maxOutstandingFreshnessProbes must be at least 1")
         precondition(failoverStaggerTicks >= 1, "failoverStaggerTicks must be at least 1")
     }
 }

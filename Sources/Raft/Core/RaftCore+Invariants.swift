@@ -21,6 +21,7 @@ extension RaftCore {
             precondition(leader != id, "a follower does not follow itself")
         }
         checkReadIndexInvariants()
+        checkFreshnessInvariants()
         checkTransferInvariants()
         checkSnapshotAndMembershipInvariants()
         checkFailoverInvariants()

@@ -21,7 +21,12 @@ extension RaftCore {
         }
         if heartbeatElapsedTicks >= options.heartbeatIntervalTicks {
             heartbeatElapsedTicks = 0
-            broadcastHeartbeat()
+            // Reads that wait (freshness probes wait for this) share the heartbeat as their round.
+            if reads.hasUnstartedReads && hasCommittedEntryOfTerm {
+                startReadRound()
+            } else {
+                broadcastHeartbeat()
+            }
         }
     }
 

@@ -14,8 +14,14 @@ extension RaftCore {
     /// Refused at once when no leader is known or `maxPendingReads` reads already wait here.
     /// `context` must be unique among this member's pending reads.
     public mutating func readIndex(context: ReadContext) throws(ReadIndexError) {
+        precondition(!Self.isFreshnessProbe(context), "contexts at or above freshnessProbeFlag are the core's own")
         let termBefore = term
         defer { checkInvariants(termBefore: termBefore) }
+        try registerRead(context: context)
+    }
+
+    /// Registers a read of the runtime or a freshness probe of the core (`RaftCore+Freshness`).
+    mutating func registerRead(context: ReadContext) throws(ReadIndexError) {
         switch role {
         case .leader:
             guard reads.leaderReads.count < options.maxPendingReads else {
@@ -35,7 +41,7 @@ extension RaftCore {
     /// Whether `ready()` has read outcomes to hand out or a confirmation round to start.
     var hasReadIndexWork: Bool {
         !reads.released.isEmpty || !reads.failed.isEmpty
-            || (role == .leader && reads.hasUnstartedReads && hasCommittedEntryOfTerm)
+            || (role == .leader && hasUnstartedClientReads && hasCommittedEntryOfTerm)
     }
 
     /// Thesis §6.4 step 1: until a leader commits an entry of its own term, its commit index may be
@@ -44,8 +50,15 @@ extension RaftCore {
         log.term(at: log.commitIndex) == term
     }
 
-    /// Leader, from `ready()`: gives every read that waits for a round the current commit index and
-    /// one new heartbeat round, so reads arriving between two Readies share one round.
+    /// Whether a read of a runtime (not only freshness probes) waits for a round: it gets one at the next
+    /// `ready()`. Probes alone wait for the next heartbeat (`tickLeader`), costing no round of their own.
+    var hasUnstartedClientReads: Bool {
+        reads.leaderReads.contains { $0.round == nil && !Self.isFreshnessProbe($0.context) }
+    }
+
+    /// Leader, from `ready()` (when a runtime's read waits) or a heartbeat tick: gives every read that
+    /// waits for a round the current commit index and one new heartbeat round, so reads arriving between
+    /// two Readies share one round.
     mutating func startReadRound() {
         guard role == .leader, reads.hasUnstartedReads, hasCommittedEntryOfTerm else { return }
         reads.latestRound += 1
@@ -81,6 +94,8 @@ extension RaftCore {
               quorum.isSatisfied(by: { $0 == id || reads.acknowledgedRounds[$0, default: 0] >= round }) {
             reads.leaderReads.removeFirst()
             switch read.origin {
+            case .local where Self.isFreshnessProbe(read.context):
+                probeAnswered(context: read.context, index: read.index)
             case .local:
                 reads.released.append(ReadState(context: read.context, index: read.index))
             case .follower(let follower):
@@ -96,7 +111,13 @@ extension RaftCore {
             return
         }
         reads.forwardedReads.remove(at: position)
-        if let index = response.index {
+        if Self.isFreshnessProbe(response.context) {
+            if let index = response.index {
+                probeAnswered(context: response.context, index: index)
+            } else {
+                probeFailed(context: response.context)
+            }
+        } else if let index = response.index {
             reads.released.append(ReadState(context: response.context, index: index))
         } else {
             reads.failed.append(ReadFailure(context: response.context, reason: .refusedByLeader))
@@ -112,7 +133,7 @@ extension RaftCore {
         }
         let expired = reads.forwardedReads.filter { $0.elapsedTicks >= options.electionTimeoutTicks }
         reads.forwardedReads.removeAll { $0.elapsedTicks >= options.electionTimeoutTicks }
-        reads.failed += expired.map { ReadFailure(context: $0.context, reason: .timedOut) }
+        for read in expired { failRead(read.context, .timedOut) }
     }
 
     /// On every term or role change: a leader's reads lose the leadership that would confirm them, a
@@ -120,11 +141,20 @@ extension RaftCore {
     /// followers notice the change or time out.
     mutating func abandonReads() {
         let local = reads.leaderReads.filter { $0.origin == .local }.map(\.context) + reads.forwardedReads.map(\.context)
-        reads.failed += local.map { ReadFailure(context: $0, reason: .leadershipChanged) }
+        for context in local { failRead(context, .leadershipChanged) }
         reads.leaderReads.removeAll()
         reads.forwardedReads.removeAll()
         reads.latestRound = 0
         reads.acknowledgedRounds.removeAll()
+    }
+
+    /// A read that will not be released: the runtime's is reported in the next Ready, a probe forgotten.
+    private mutating func failRead(_ context: ReadContext, _ reason: ReadFailure.Reason) {
+        if Self.isFreshnessProbe(context) {
+            probeFailed(context: context)
+        } else {
+            reads.failed.append(ReadFailure(context: context, reason: reason))
+        }
     }
 
     /// Hands the outcomes accumulated since the last `ready()` to it.

@@ -46,6 +46,8 @@ public struct RaftCore: Sendable {
     var transfer: LeadershipTransfer?
     /// Follower only: the transport reported the leader's connection lost (`RaftCore+Failover`).
     var failover = FailoverState()
+    /// Freshness probes and the witness of this member's bounded-staleness reads (`RaftCore+Freshness`).
+    var freshness = FreshnessState()
 
     /// Builds a member from what its storage holds: the durable hard state and log (entries after
     /// `boundary`), the index the state machine has applied durably, and the metadata of the latest
@@ -77,6 +79,10 @@ public struct RaftCore: Sendable {
         self.lastReadyHardState = hardState
         self.lastReadyRoleState = RoleState(role: .follower, leader: nil, term: hardState.term)
         self.snapshots = SnapshotState(latest: snapshot)
+        self.freshness.appliedThrough = appliedIndex
+        // Probe numbers start at random in each incarnation: a late answer to the previous incarnation's
+        // probe (its leader may answer after this member restarted) must not be taken for a new one's.
+        self.freshness.nextProbe = 1 + self.random.next() >> 2
         self.membership = MembershipState(base: snapshot?.configuration ?? configuration, position: snapshot?.position ?? boundary)
         refreshConfiguration()
         resetRandomizedElectionTimeout()
@@ -90,6 +96,8 @@ public struct RaftCore: Sendable {
     /// leaders towards a heartbeat and a CheckQuorum round.
     public mutating func tick() {
         let termBefore = term
+        // First, so that a leader's own probe rides this tick's heartbeat round.
+        tickFreshness()
         switch role {
         case .leader: tickLeader()
         case .follower, .preCandidate, .candidate: tickElection()
@@ -157,6 +165,7 @@ public struct RaftCore: Sendable {
     public var hasReady: Bool {
         hasUnsentProposals || hardState != lastReadyHardState || log.hasUnpersisted || !outbox.isEmpty
             || log.hasUnapplied || roleState != lastReadyRoleState || snapshots.hasOutput || hasReadIndexWork
+            || !freshness.issued.isEmpty
     }
 
     /// Takes everything accumulated since the last call. The caller must carry it out as `Ready`
@@ -168,7 +177,7 @@ public struct RaftCore: Sendable {
             hasUnsentProposals = false
             broadcastAppend()
         }
-        startReadRound()
+        if hasUnstartedClientReads { startReadRound() }
         var ready = Ready()
         if hardState != lastReadyHardState {
             ready.hardState = hardState
@@ -183,6 +192,7 @@ public struct RaftCore: Sendable {
         snapshots.toSend.removeAll()
         ready.committedEntries = log.takeCommittedUnapplied(maxBytes: options.maxReadyApplyBytes)
         takeReadOutcomes(into: &ready)
+        takeIssuedProbes(into: &ready)
         if roleState != lastReadyRoleState {
             ready.roleChange = roleState
             lastReadyRoleState = roleState

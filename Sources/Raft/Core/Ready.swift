@@ -43,6 +43,10 @@ public struct Ready: Sendable, Equatable {
     ///    timeout). The runtime answers them with a retryable error. A read neither released nor failed
     ///    is still pending; the runtime may time it out by itself.
     public var failedReads: [ReadFailure] = []
+    /// 4. Freshness probes the core issued in this batch (`RaftCore+Freshness`), oldest first. The runtime
+    ///    notes its clock time for each when it takes this Ready — before any of its messages is sent, so
+    ///    the time is no later than the probe's departure — and judges `freshnessWitness` by it.
+    public var freshnessProbesIssued: [UInt64] = []
 
     public init(
         hardState: HardState? = nil,
@@ -66,6 +70,7 @@ public struct Ready: Sendable, Equatable {
     public var isEmpty: Bool {
         hardState == nil && entriesToAppend.isEmpty && snapshotToInstall == nil && messages.isEmpty && snapshotsToSend.isEmpty
             && committedEntries.isEmpty && roleChange == nil && readStates.isEmpty && failedReads.isEmpty
+            && freshnessProbesIssued.isEmpty
     }
 
     /// Whether step 1 has anything to write (the runtime may skip the fsync otherwise).

@@ -10,6 +10,8 @@ struct ProposalWaiter {
     let continuation: CheckedContinuation<(result: [UInt8], index: LogIndex), any Error>
     let payload: [UInt8]
     let deadline: ContinuousClock.Instant
+    /// Still never offered at this time: answered `refused(.noLeader)` (see `noLeaderProposalTimeout`).
+    let noLeaderDeadline: ContinuousClock.Instant
     /// When to offer the proposal (again). `nil` while an offer is outstanding and not yet due for retry.
     var retryAt: ContinuousClock.Instant
     /// Offers made so far. After exactly one, a `sessionExpired` refusal proves the command was not

@@ -35,10 +35,17 @@ public actor RaftNode {
     private var sessionRegistration: Task<LogIndex, any Error>?
     private var nextSequence: UInt64 = 1
     private var waiters: [WaiterKey: ProposalWaiter] = [:]
-    private var freshness = FreshnessTracker()
-    private var nextReadContext: ReadContext = 1
+    /// When each freshness probe left: the clock half of the bounded-staleness rule (`RaftCore+Freshness`).
+    private var probeStamps = FreshnessProbeStamps<ContinuousClock.Instant>()
+    /// Callers of `waitUntilApplied`, resumed by the apply that reaches their index.
+    private var appliedWaiters: AppliedIndexWaiters<ContinuousClock.Instant>
+    /// Starts at random in each process: a leader may answer a read of this member's previous incarnation
+    /// after a restart, and that answer must not be taken for a new read's (its index may be too old).
+    private var nextReadContext: ReadContext = .random(in: 1 ..< RaftCore.freshnessProbeFlag >> 1)
     private var readWaiters: [ReadContext: ReadWaiter] = [:]
     var membershipTracker: MembershipTracker
+    /// What storage holds durably: every message is checked against it before it leaves (debug builds).
+    private var durable: DurabilityLedger
 
     /// Opens the node's durable state in `environment` and builds its core from it. `configuration` is the
     /// bootstrap membership; the log's configuration entries take precedence. A node joining an existing
@@ -70,6 +77,8 @@ public actor RaftNode {
         self.persister = persister
         self.writer = GroupCommitWriter(environment: environment)
         self.appliedIndex = applied
+        self.durable = DurabilityLedger(hardState: restart.hardState, lastIndex: restart.entries.last?.index ?? restart.boundary.index)
+        self.appliedWaiters = AppliedIndexWaiters(maxWaiters: options.maxAppliedIndexWaiters)
         var logger = logger
         logger[metadataKey: "node"] = "\(id)"
         self.logger = logger
@@ -121,6 +130,7 @@ public actor RaftNode {
         }
         failAllWaiters(.stopped)
         for context in Array(readWaiters.keys) { finishRead(context, .failure(.stopped)) }
+        appliedWaiters.failAll(with: ReadError.stopped)
         stopSnapshotTransfers()
         writer.close()
         logger.info("stopped", metadata: ["applied": "\(appliedIndex)"])
@@ -142,6 +152,11 @@ public actor RaftNode {
             } catch .sessionExpired where isRetryableExpiry(of: request) {
                 // Refused on its only offer: provably not applied. Retry under a fresh session.
                 if self.session == session { self.session = nil }
+                continue
+            } catch .staleSequence {
+                // A later request of this session applied first (the two met different leaders). This one's
+                // waiter was still here, so it had not applied, and no copy of it can apply after a later
+                // sequence: proposing the command again under the next sequence applies it exactly once.
                 continue
             }
         }
@@ -188,7 +203,8 @@ public actor RaftNode {
             return try await withCheckedThrowingContinuation { continuation in
                 let now = clock.now
                 waiters[key] = ProposalWaiter(
-                    continuation: continuation, payload: payload, deadline: now + options.proposalTimeout, retryAt: now)
+                    continuation: continuation, payload: payload, deadline: now + options.proposalTimeout,
+                    noLeaderDeadline: now + options.noLeaderProposalTimeout, retryAt: now)
                 offer(key)
                 collectReady()
             }
@@ -324,7 +340,9 @@ public actor RaftNode {
         core.tick()
         let now = clock.now
         for (key, waiter) in waiters {
-            if now >= waiter.deadline {
+            if waiter.offers == 0 && now >= waiter.noLeaderDeadline {
+                finish(key, .failure(.refused(.noLeader)))
+            } else if now >= waiter.deadline {
                 finish(key, .failure(.timedOut))
             } else if now >= waiter.retryAt {
                 offer(key)
@@ -333,6 +351,7 @@ public actor RaftNode {
         for (context, waiter) in readWaiters where now >= waiter.deadline {
             finishRead(context, .failure(.timedOut))
         }
+        appliedWaiters.expire(now: now, with: ReadError.timedOut)
         collectReady()
     }
 
@@ -343,7 +362,6 @@ public actor RaftNode {
             return
         }
         core.step(message)
-        freshness.observe(message, at: clock.now, core: freshnessView)
         collectReady()
     }
 
@@ -352,6 +370,8 @@ public actor RaftNode {
     func collectReady() {
         guard failure == nil, core.hasReady else { return }
         var ready = core.ready()
+        // Before any of this Ready's messages leaves: a probe's stamp is no later than its departure.
+        probeStamps.issued(ready.freshnessProbesIssued, at: clock.now)
         syncTransportPeers()
         for released in ready.readStates { readWaiters[released.context]?.index = released.index }
         for failed in ready.failedReads { finishRead(failed.context, .failure(.failed(failed.reason))) }
@@ -363,7 +383,7 @@ public actor RaftNode {
         }
         if !isFlushing && !ready.needsPersisting {
             // Nothing is being persisted and this Ready writes nothing: its messages depend on nothing new.
-            transport.send(ready.messages)
+            send(ready.messages)
             startSnapshotTransfers(ready.snapshotsToSend)
             ready.messages = []
             ready.snapshotsToSend = []
@@ -391,15 +411,17 @@ public actor RaftNode {
             let persister = self.persister
             do {
                 let outcomes = try await writer.write { txn in try persister.persist(batch, compaction: compaction, in: txn) }
+                for ready in batch { durable.persisted(ready) }
                 for ready in batch {
-                    if !ready.messages.isEmpty { transport.send(ready.messages) }
+                    if !ready.messages.isEmpty { send(ready.messages) }
                     startSnapshotTransfers(ready.snapshotsToSend)
                 }
                 snapshotsDurable(installedIn: batch, compaction: compaction)
                 noteApplied(batch)
                 if let applied = Self.appliedIndex(after: batch) {
                     appliedIndex = applied
-                    freshness.applied(upTo: appliedIndex)
+                    core.stateMachineApplied(through: applied)
+                    appliedWaiters.applied(through: applied)
                     answerAppliedReads()
                 }
                 for outcome in outcomes { resolve(outcome) }
@@ -411,6 +433,14 @@ public actor RaftNode {
         for waiter in flushIdleWaiters { waiter.resume() }
         flushIdleWaiters.removeAll()
         snapshotIfDue()
+    }
+
+    /// Sends `messages`, each of which must depend only on durable state (asserted in debug builds).
+    private func send(_ messages: [Message]) {
+        assert(
+            messages.allSatisfy { durable.violation($0) == nil },
+            "sent before durable: \(messages.compactMap { durable.violation($0) }.joined(separator: "; "))")
+        transport.send(messages)
     }
 
     private func resolve(_ outcome: ApplyOutcome) {
@@ -433,6 +463,7 @@ public actor RaftNode {
         for loop in loops { loop.cancel() }
         failAllWaiters(.stopped)
         for context in Array(readWaiters.keys) { finishRead(context, .failure(.stopped)) }
+        appliedWaiters.failAll(with: ReadError.stopped)
     }
 
     // MARK: - Observation
@@ -440,14 +471,28 @@ public actor RaftNode {
     /// Commits, writes and time spent committing (fsync) by this node's storage writer.
     public nonisolated var storageStatistics: GroupCommitWriter.Statistics { writer.statistics }
 
-    /// The last moment (on this process's monotonic clock) at which this member knew its applied state was
-    /// current — see `FreshnessTracker`; nil until it has such evidence.
-    public var stateCurrentAsOf: ContinuousClock.Instant? { freshness.currentAsOf(now: clock.now, core: freshnessView) }
+    /// The moment (on this process's monotonic clock) as of which this member's applied state is proven
+    /// current: when the newest freshness probe the core counts as its witness left (`RaftCore+Freshness`).
+    /// Nil until a probe issued since this process started was answered by a confirmed leader and applied.
+    public func stateCurrentAsOf() -> ContinuousClock.Instant? {
+        probeStamps.stamp(of: core.freshnessWitness)
+    }
 
-    private var freshnessView: FreshnessTracker.CoreView {
-        FreshnessTracker.CoreView(
-            id: id, term: core.term, leader: core.leader, isLeader: core.role == .leader, voters: core.configuration.voters,
-            commitIndex: core.commitIndex, appliedIndex: appliedIndex)
+    /// Waits until this member has applied through `index` (no polling: the apply that reaches it resumes
+    /// the caller); returns the applied index then. Fails with `timedOut` after `timeout`.
+    public func waitUntilApplied(_ index: LogIndex, timeout: Duration) async throws(ReadError) -> LogIndex {
+        guard failure == nil, !isStopped else { throw .stopped }
+        if appliedIndex >= index { return appliedIndex }
+        guard !appliedWaiters.isFull else { throw .tooManyWaiters(limit: appliedWaiters.maxWaiters) }
+        do {
+            return try await withCheckedThrowingContinuation { continuation in
+                appliedWaiters.add(index: index, deadline: clock.now + timeout, continuation: continuation)
+            }
+        } catch let error as ReadError {
+            throw error
+        } catch {
+            preconditionFailure("applied-index waiters are only failed with ReadError, got \(error)")
+        }
     }
 
     public var status: NodeStatus {

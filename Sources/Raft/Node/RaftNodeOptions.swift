@@ -6,11 +6,17 @@ public struct RaftNodeOptions: Sendable {
     public var raft = RaftOptions()
     /// How long `propose` waits for its result before answering `timedOut`.
     public var proposalTimeout: Duration = .seconds(5)
+    /// A proposal that could not be offered to any leader for this long is answered `refused(.noLeader)`
+    /// (it was never handed to a leader, so it certainly did not apply): a member that knows no leader — an
+    /// election, or just back from a restart — tells its client to retry elsewhere instead of holding it.
+    public var noLeaderProposalTimeout: Duration = .seconds(2)
     /// A proposal without a result is offered again after this long (it may have been dropped by a leader
     /// change); the session makes the second offer harmless.
     public var proposalRetryInterval: Duration = .seconds(1)
     /// Proposals waiting for their result at once; beyond it `propose` answers `overloaded`.
     public var maxPendingProposals = 10_000
+    /// Callers of `waitUntilApplied` at once; beyond it they are refused (`ReadError.refused`).
+    public var maxAppliedIndexWaiters = 4_096
     /// Applied entries after which an idle client session is forgotten.
     public var sessionExpiryEntries: UInt64 = 1_000_000
     /// Result bytes remembered per session for answering retries.

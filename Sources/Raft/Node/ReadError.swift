@@ -6,6 +6,8 @@ public enum ReadError: Error, Sendable, Equatable, CustomStringConvertible {
     case failed(ReadFailure.Reason)
     /// No read point within the caller's timeout.
     case timedOut
+    /// `maxAppliedIndexWaiters` callers already wait for the applied index on this member.
+    case tooManyWaiters(limit: Int)
     case stopped
 
     public var description: String {
@@ -13,6 +15,7 @@ public enum ReadError: Error, Sendable, Equatable, CustomStringConvertible {
         case .refused(let error): "read refused: \(error)"
         case .failed(let reason): "read failed: \(reason)"
         case .timedOut: "no read point within the timeout"
+        case .tooManyWaiters(let limit): "\(limit) callers already wait for this member to apply; retry later"
         case .stopped: "the node is stopped"
         }
     }

@@ -49,7 +49,10 @@ public struct PeerTransportLimits: Sendable {
     public var maxOpenConnections = 64
     /// First reconnect delay; each failure doubles it up to `reconnectMaxDelayMilliseconds`, with jitter.
     public var reconnectInitialDelayMilliseconds = 50
-    public var reconnectMaxDelayMilliseconds = 5_000
+    /// Kept short because only the lower-id side of a pair dials: a restarted higher-id member hears
+    /// nothing from a lower-id leader until that leader redials, so this bounds how long it stays without
+    /// a leader (and refuses writes) after it returns. A dial to a dead peer costs one SYN.
+    public var reconnectMaxDelayMilliseconds = 500
     public var connectTimeoutMilliseconds = 2_000
     /// A connection that has not completed TLS and proved its identity by then is closed.
     public var handshakeTimeoutMilliseconds = 5_000

@@ -116,9 +116,9 @@ struct KeyAuthorizationAPITests {
     /// Asks member `client` for `command` signed by `holder`; returns the token, verified like a vehicle would.
     func command(
         _ holder: KeyHolder, _ command: String, via client: MemberClient, minRevision: UInt64, verifier: UnlockTokenVerifier,
-        nonce: Nonce = Nonce.random()
+        nonce: Nonce = Nonce.random(), consistency: String? = nil
     ) async throws -> UnlockToken {
-        let path = "/v1/vehicles/\(Self.vinText)/commands?minRevision=\(minRevision)"
+        let path = "/v1/vehicles/\(Self.vinText)/commands?minRevision=\(minRevision)" + (consistency.map { "&consistency=\($0)" } ?? "")
         let body = Array("{\"command\":\"\(command)\"}".utf8)
         let headers = try holder.signatureHeaders(
             method: "POST", path: path, vin: try VIN(validating: Self.vinText), command: command, body: body, nowUnixMs: now(), nonce: nonce)

@@ -9,7 +9,7 @@ struct DomainKeyListTests {
         try fixture.read { txn in
             let vehicle = try #require(try fixture.store.vehicle(fixture.vin, in: txn))
             let grants = try fixture.store.grants(of: fixture.vin, in: txn)
-            return try tokens.signer.keyList(vehicle: vehicle, grants: grants, nowUnixMs: TokenFixture.now)
+            return try tokens.signer.keyList(vehicle: vehicle, grants: grants, nowUnixMs: TokenFixture.now, readAt: vehicle.revision, consistency: .strict)
         }
     }
 

@@ -21,6 +21,12 @@ final class SimNode {
     var snapshots = SimSnapshots()
     /// Reads the core released, waiting for the state machine to apply through their index; volatile.
     var waitingReads: [ReadState] = []
+    /// When each freshness probe of the current incarnation left (`Simulation+Freshness`); volatile.
+    var probeStamps: [UInt64: SimFreshness.Stamp] = [:]
+    /// When the member last restarted or resumed from a pause.
+    var returnedAt: SimTime?
+    /// What the disk holds: every message sent is checked against it (`DurabilityLedger`).
+    private(set) var durable = DurabilityLedger(hardState: .initial, lastIndex: 0)
 
     init(id: NodeID, core: RaftCore) {
         self.id = id
@@ -59,6 +65,7 @@ final class SimNode {
         } catch {
             throw SimulationFailure(invariant: "storage contract", detail: "\(id) could not persist a Ready: \(error)")
         }
+        durable.persisted(ready)
         return ready
     }
 
@@ -79,6 +86,7 @@ final class SimNode {
         pendingWrites.removeAll()
         snapshots.forgetVolatile()
         waitingReads.removeAll()
+        probeStamps.removeAll()
         incarnation += 1
     }
 
@@ -101,6 +109,8 @@ final class SimNode {
         stateMachine = durable.stateMachine
         stateMachineAppliedIndex = durable.appliedIndex
         lastWriteCompletesAt = now
+        returnedAt = now
+        self.durable = DurabilityLedger(hardState: stored.hardState, lastIndex: stored.entries.last?.index ?? stored.boundary.index)
     }
 }
 

@@ -41,7 +41,7 @@ struct SimReads {
         }
 
         var description: String {
-            "ReadIndex reads served by leaders \(servedByLeader), by followers \(servedByFollower), failed \(failed); transfers requested \(transfersRequested); connection-loss reports \(connectionLossReports); leader pauses \(pauses)"
+            "ReadIndex reads served by leaders \(servedByLeader), by followers \(servedByFollower), failed \(failed); transfers requested \(transfersRequested); connection-loss reports \(connectionLossReports); pauses \(pauses)"
         }
     }
 }
@@ -122,7 +122,11 @@ extension Simulation {
                 case 1:
                     try connectionLost(observer: target, peer: leader.id)
                 default:
-                    reads.pausedUntil[leader.id] = now + random.next(in: Self.pauseUnits)
+                    // A frozen process (SIGSTOP): the leader half the time, else any member.
+                    let victim = random.chance(1, in: 2) ? leader : nodes[random.next(in: 0..<nodes.count)]
+                    let resumesAt = now + random.next(in: Self.pauseUnits)
+                    reads.pausedUntil[victim.id] = resumesAt
+                    victim.returnedAt = resumesAt
                     reads.statistics.pauses += 1
                 }
             }

@@ -16,6 +16,8 @@ enum SimEvent {
     case operatorAction
     /// `observer`'s transport reports `peer`'s connection lost.
     case connectionLost(observer: NodeID, peer: NodeID)
+    /// Someone asks a random member for a bounded-staleness read (`Simulation+Freshness`).
+    case boundedRead
 }
 
 /// A deterministic simulation of one cluster: every choice — delays, losses, crashes, timeouts,
@@ -64,6 +66,10 @@ final class Simulation {
     var reads = SimReads()
     /// Whether the transport reports a crashed member's connection lost to the others (fast failover).
     var failoverNotifications = true
+    /// Bounded-staleness reads and what was applied when (`Simulation+Freshness`).
+    var freshness = SimFreshness()
+    /// The bound of bounded reads in this run.
+    let maxStalenessUnits: SimTime
 
     init(seed: UInt64, traceCapacity: Int = defaultTraceCapacity) {
         self.seed = seed
@@ -92,6 +98,7 @@ final class Simulation {
         self.nemesisIntervalUnits = Self.nemesisIntervalChoicesUnits[random.next(in: 0..<Self.nemesisIntervalChoicesUnits.count)]
         self.downtimeUnits = Self.downtimeChoicesUnits[random.next(in: 0..<Self.downtimeChoicesUnits.count)]
         self.crashNewLeaderPercent = Self.crashNewLeaderPercentChoices[random.next(in: 0..<Self.crashNewLeaderPercentChoices.count)]
+        self.maxStalenessUnits = (5 + random.next(in: 0..<60)) * Self.unitsPerTick
         self.random = random
         for id in configuration.voters {
             nodes.append(SimNode(id: id, core: RaftCore(id: id, configuration: configuration, options: options, randomSeed: self.random.next())))
@@ -145,6 +152,7 @@ final class Simulation {
         queue.schedule(.healAll, at: faultsEndAt)
         schedule(.membershipChange, after: random.next(in: Self.membershipChangeIntervalUnits))
         schedule(.operatorAction, after: random.next(in: Self.operatorIntervalUnits))
+        schedule(.boundedRead, after: random.next(in: Self.boundedReadIntervalUnits))
         while let (time, event) = queue.popEarliest() {
             precondition(time >= now, "simulated time went backwards")
             now = time
@@ -204,6 +212,8 @@ final class Simulation {
             try operatorAction()
         case .connectionLost(let observer, let peer):
             try connectionLost(observer: observer, peer: peer)
+        case .boundedRead:
+            try boundedRead()
         }
     }
 
@@ -213,6 +223,7 @@ final class Simulation {
     func drain(_ node: SimNode) throws(SimulationFailure) {
         while let ready = node.takeReady() {
             guard let core = node.core else { return }
+            stampProbes(of: ready, on: node)
             try checker.observe(ready, of: core, leaders: nodes.compactMap(\.core).filter { $0.role == .leader }) { entry in
                 self.nodes.count { (try? $0.disk.term(at: entry.index)) == entry.term }
             }
@@ -228,6 +239,9 @@ final class Simulation {
     private func completeWrite(_ node: SimNode, incarnation: Int) throws(SimulationFailure) {
         guard node.incarnation == incarnation, let ready = try node.completeOldestWrite() else { return }
         for message in ready.messages {
+            if let violation = node.durable.violation(message) {
+                throw SimulationFailure(invariant: "durable before send", detail: "\(node.id): \(violation)")
+            }
             send(message)
         }
         for transfer in ready.snapshotsToSend {
@@ -241,6 +255,7 @@ final class Simulation {
                 acknowledge(command, result: result)
             }
         }
+        reportApplied(on: node)
         try node.snapshotIfDue()
         handleReadOutcomes(of: ready, on: node)
     }

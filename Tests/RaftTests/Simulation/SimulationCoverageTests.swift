@@ -1,4 +1,5 @@
 import Raft
+import TestSupport
 import Testing
 
 /// The simulator exercises what it claims to: snapshots installed through the network, and membership
@@ -8,16 +9,17 @@ struct SimulationCoverageTests {
     static let seeds: ClosedRange<UInt64> = 1...25
 
     @Test("simulated runs install snapshots on lagging members and change membership under faults")
-    func snapshotsAndMembershipChangesHappen() throws {
-        var installs = 0
-        var changes = 0
-        var runsWithLearnersOrNewVoters = 0
-        for seed in Self.seeds {
-            let simulation = Simulation(seed: seed)
-            try simulation.run()
-            installs += simulation.nodes.reduce(0) { $0 + $1.snapshots.installCount }
-            changes += simulation.membershipChangesAccepted
-            runsWithLearnersOrNewVoters += simulation.nodes.count > simulation.configuration.voters.count ? 1 : 0
+    func snapshotsAndMembershipChangesHappen() async throws {
+        let (installs, changes, runsWithLearnersOrNewVoters) = try await onDedicatedThread {
+            var counts = (0, 0, 0)
+            for seed in Self.seeds {
+                let simulation = Simulation(seed: seed)
+                try simulation.run()
+                counts.0 += simulation.nodes.reduce(0) { $0 + $1.snapshots.installCount }
+                counts.1 += simulation.membershipChangesAccepted
+                counts.2 += simulation.nodes.count > simulation.configuration.voters.count ? 1 : 0
+            }
+            return counts
         }
         print("Simulation coverage: seeds \(Self.seeds): \(installs) snapshot installs, \(changes) membership changes, \(runsWithLearnersOrNewVoters) runs added members")
         #expect(installs > 0)

@@ -1,5 +1,6 @@
 import Foundation
 import Raft
+import TestSupport
 import Testing
 
 /// `swift test --filter Simulation` runs this. `KEYCLUSTER_SIM_SEEDS=N` runs seeds 1...N;
@@ -24,20 +25,25 @@ struct SimulationTests {
         return 1...max(count, 1)
     }
 
-    @Test("the cluster stays safe, linearizable and live under crashes, partitions, loss, duplication and reordering")
-    func randomizedFaults() {
-        let seeds = Self.seeds
-        print("Simulation: seeds \(seeds.lowerBound)...\(seeds.upperBound) (\(seeds.count) seeds)")
+    /// What a run of many seeds found: the first failure's report, or the statistics of them all.
+    struct Outcome: Sendable {
+        var failureReport: String?
         var worstHealToLeaderCommitTicks = 0
         var readStatistics = SimReads.Statistics()
+        var freshnessStatistics = SimFreshness.Statistics()
+    }
+
+    static func runSeeds(_ seeds: ClosedRange<UInt64>, traceCapacity: Int) -> Outcome {
+        var outcome = Outcome()
         for seed in seeds {
-            let simulation = Simulation(seed: seed, traceCapacity: Self.traceCapacity)
+            let simulation = Simulation(seed: seed, traceCapacity: traceCapacity)
             do {
                 try simulation.run()
-                worstHealToLeaderCommitTicks = max(worstHealToLeaderCommitTicks, simulation.healToLeaderCommitTicks ?? 0)
-                readStatistics = readStatistics + simulation.reads.statistics
+                outcome.worstHealToLeaderCommitTicks = max(outcome.worstHealToLeaderCommitTicks, simulation.healToLeaderCommitTicks ?? 0)
+                outcome.readStatistics = outcome.readStatistics + simulation.reads.statistics
+                outcome.freshnessStatistics = outcome.freshnessStatistics + simulation.freshness.statistics
             } catch {
-                let report = """
+                outcome.failureReport = """
                 Simulation FAILED at seed \(seed) (replay: KEYCLUSTER_SIM_SEED=\(seed) swift test --filter Simulation)
                 invariant: \(error.invariant)
                 detail: \(error.detail)
@@ -47,22 +53,38 @@ struct SimulationTests {
                 last \(simulation.trace.capacity) events:
                 \(simulation.renderedTrace)
                 """
-                print(report)
-                Issue.record(Comment(rawValue: report))
-                return
+                return outcome
             }
         }
-        print("Simulation: seeds \(seeds.lowerBound)...\(seeds.upperBound) passed; slowest recovery after the heal: a leader committed within \(worstHealToLeaderCommitTicks) ticks (bound \(Simulation.leaderAfterHealBoundTicks))")
-        print("Simulation: \(readStatistics.description)")
+        return outcome
+    }
+
+    @Test("the cluster stays safe, linearizable and live under crashes, partitions, loss, duplication and reordering")
+    func randomizedFaults() async throws {
+        let seeds = Self.seeds
+        let traceCapacity = Self.traceCapacity
+        print("Simulation: seeds \(seeds.lowerBound)...\(seeds.upperBound) (\(seeds.count) seeds)")
+        let outcome = try await onDedicatedThread { Self.runSeeds(seeds, traceCapacity: traceCapacity) }
+        if let report = outcome.failureReport {
+            print(report)
+            Issue.record(Comment(rawValue: report))
+            return
+        }
+        print("Simulation: seeds \(seeds.lowerBound)...\(seeds.upperBound) passed; slowest recovery after the heal: a leader committed within \(outcome.worstHealToLeaderCommitTicks) ticks (bound \(Simulation.leaderAfterHealBoundTicks))")
+        print("Simulation: \(outcome.readStatistics.description)")
+        print("Simulation: \(outcome.freshnessStatistics.description)")
+        #expect(
+            outcome.freshnessStatistics.served > 0 && outcome.freshnessStatistics.servedByRestartedOrPaused > 0,
+            "bounded reads were exercised, also on returning members")
     }
 
     @Test("the same seed replays the same run")
-    func replayIsExact() throws {
-        let first = Simulation(seed: 7)
-        let second = Simulation(seed: 7)
-        try first.run()
-        try second.run()
-        #expect(first.summary == second.summary)
-        #expect(first.renderedTrace == second.renderedTrace)
+    func replayIsExact() async throws {
+        let (first, second) = try await onDedicatedThread {
+            let runs = [Simulation(seed: 7), Simulation(seed: 7)]
+            for run in runs { try run.run() }
+            return (runs[0].summary + runs[0].renderedTrace, runs[1].summary + runs[1].renderedTrace)
+        }
+        #expect(first == second)
     }
 }
