@@ -51,7 +51,11 @@ extension Simulation {
     /// Sends the outstanding request to a random member; refusals are retried after a short backoff.
     private func submit(_ clientID: Int) throws(SimulationFailure) {
         guard let outstanding = clients[clientID - 1].outstanding else { return }
-        let target = nodes[random.next(in: 0..<nodes.count)]
+        // Clients know the members (as the CLI's member list does once an operator updates it): removed
+        // members, which may still believe in a leader of an old term and swallow requests, are not asked.
+        let members = nodes.compactMap(\.core).max { $0.commitIndex < $1.commitIndex }?.configuration.members ?? []
+        let targets = nodes.filter { members.contains($0.id) }.isEmpty ? nodes : nodes.filter { members.contains($0.id) }
+        let target = targets[random.next(in: 0..<targets.count)]
         var accepted = false
         target.withCore { core in
             accepted = offer(outstanding, to: &core)

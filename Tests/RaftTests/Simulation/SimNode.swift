@@ -135,6 +135,11 @@ struct SimNetwork {
         blockedLinks.insert(Link(from: from, to: to))
     }
 
+    /// Restores every link to and from `node`.
+    mutating func unblock(_ node: NodeID) {
+        blockedLinks = blockedLinks.filter { $0.from != node && $0.to != node }
+    }
+
     mutating func healPartitions() {
         blockedLinks.removeAll()
     }

@@ -26,7 +26,9 @@ extension Simulation {
     func nemesis() throws(SimulationFailure) {
         guard now < faultsEndAt else { return }
         switch random.next(below: 100) {
-        case 0..<25:
+        case 0..<10:
+            isolateLeaderThenCrash()
+        case 10..<25:
             // Leaders are the interesting victims: half the crashes pick one when there is one.
             let upNodes = nodes.filter(\.isUp)
             let leaders = upNodes.filter { $0.core?.role == .leader }
@@ -58,6 +60,22 @@ extension Simulation {
         }
         schedule(.nemesis, after: random.next(in: nemesisIntervalUnits))
     }
+
+    /// Raft's Figure 8 as a nemesis: the leader is cut off from everyone — so what it appends from now on
+    /// reaches no one — and crashes shortly after, its links restored for when it restarts. Repeated with
+    /// young leaders crashing, it leaves members holding entries of different old terms at one index,
+    /// which is where a leader that committed an earlier term's entry by counting replicas would lose it.
+    func isolateLeaderThenCrash() {
+        guard let leader = nodes.first(where: { $0.core?.role == .leader }) else { return }
+        for other in nodes where other.id != leader.id {
+            network.block(from: leader.id, to: other.id)
+            network.block(from: other.id, to: leader.id)
+        }
+        schedule(.isolatedLeaderCrash(leader.id), after: random.next(in: Self.isolatedLeaderLifetimeUnits))
+    }
+
+    /// How long an isolated leader lives on, appending what clients send it, before it crashes.
+    static let isolatedLeaderLifetimeUnits = 5..<60
 
     /// End of the fault phase: everyone up, every link working, no loss. Each client finishes what it
     /// is doing and makes one more request, which must succeed in bounded time.

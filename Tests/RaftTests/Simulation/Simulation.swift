@@ -18,6 +18,8 @@ enum SimEvent {
     case connectionLost(observer: NodeID, peer: NodeID)
     /// Someone asks a random member for a bounded-staleness read (`Simulation+Freshness`).
     case boundedRead
+    /// Figure 8's move: a leader cut off with what only it holds crashes, and its links come back.
+    case isolatedLeaderCrash(NodeID)
 }
 
 /// A deterministic simulation of one cluster: every choice — delays, losses, crashes, timeouts,
@@ -34,6 +36,10 @@ final class Simulation {
     static let leaderAfterHealBoundTicks = 100
     /// Liveness: after the heal, every client must finish within this (includes a client timeout).
     static let clientsAfterHealBoundTicks = 200
+    /// A calm network (everyone up, no loss, no partition) after the first leader of the heal commits:
+    /// the run goes on this long, and no member may start a term meanwhile (PreVote and the leader lease
+    /// keep a returning member from disturbing a working leader).
+    static let calmTicks = 60
     static let clientTimeoutTicks = 25
     static let maxEvents = 2_000_000
     static let defaultTraceCapacity = 40
@@ -59,6 +65,8 @@ final class Simulation {
     var healedAt: SimTime?
     var leaderCommittedAfterHealAt: SimTime?
     var settledAt: SimTime?
+    /// The term of the first leader to commit after the heal and every pause; no member may go past it.
+    var calmTerm: Term?
     private(set) var eventCount = 0
     /// Membership changes the leaders accepted (`Simulation+Membership`), for coverage.
     var membershipChangesAccepted = 0
@@ -190,6 +198,10 @@ final class Simulation {
             let target = node(message.to)
             guard target.isUp, !network.isBlocked(from: message.from, to: message.to) else { return }
             target.withCore { $0.step(message) }
+            if case .timeoutNow = message.body, let calm = calmTerm, target.core?.term ?? 0 > calm {
+                // A transfer an operator asked for before the heal completes now: its term is expected.
+                calmTerm = target.core?.term
+            }
             target.receiveSnapshotChunk(message)
             try drain(target)
         case .diskWriteCompleted(let id, let incarnation):
@@ -214,6 +226,9 @@ final class Simulation {
             try connectionLost(observer: observer, peer: peer)
         case .boundedRead:
             try boundedRead()
+        case .isolatedLeaderCrash(let id):
+            crash(node(id))
+            network.unblock(id)
         }
     }
 
@@ -284,6 +299,23 @@ final class Simulation {
     /// client finished within a bound.
     private func checkLiveness() throws(SimulationFailure) {
         guard let healedAt else { return }
+        // Calm begins once no member is paused (a pause started before the heal may outlast it), a leader
+        // has committed an entry of its term, and every member follows it (elections a pause provoked
+        // have ended, and so have membership changes).
+        if calmTerm == nil, (reads.pausedUntil.values.max() ?? 0) < now {
+            let cores = nodes.compactMap(\.core)
+            if let leader = cores.first(where: { $0.role == .leader && $0.term(at: $0.commitIndex) == $0.term }),
+               cores.count == nodes.count,
+               // No membership change under way (removing the leader ends its term by design).
+               leader.configuration(at: leader.commitIndex) == leader.configuration, leader.configuration.isVoter(leader.id),
+               cores.allSatisfy({ $0.term == leader.term && $0.leader == leader.id }) {
+                calmTerm = leader.term
+            }
+        }
+        if let calmTerm, let disturbed = nodes.compactMap(\.core).first(where: { $0.term > calmTerm }) {
+            throw SimulationFailure(
+                invariant: "liveness", detail: "\(disturbed.id) moved to term \(disturbed.term) after the leader of term \(calmTerm) committed in a calm network")
+        }
         if leaderCommittedAfterHealAt == nil {
             let committingLeader = nodes.compactMap(\.core).first { $0.role == .leader && $0.term(at: $0.commitIndex) == $0.term }
             if committingLeader != nil {
@@ -294,7 +326,7 @@ final class Simulation {
         }
         if settledAt == nil {
             if clients.allSatisfy(\.isFinished) && leaderCommittedAfterHealAt != nil {
-                settledAt = now + 20 * Self.unitsPerTick
+                settledAt = now + Self.calmTicks * Self.unitsPerTick
             } else if now > healedAt + Self.clientsAfterHealBoundTicks * Self.unitsPerTick {
                 let waiting = clients.filter { !$0.isFinished }.map { "c\($0.id)" }
                 throw SimulationFailure(invariant: "liveness", detail: "clients \(waiting) unfinished \(Self.clientsAfterHealBoundTicks) ticks after the heal")
