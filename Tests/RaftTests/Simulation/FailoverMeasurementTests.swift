@@ -7,6 +7,12 @@ import Testing
 @Suite("Failover measurement")
 struct FailoverMeasurementTests {
     static let seeds: ClosedRange<UInt64> = 1...200
+    /// Liveness bounds without connection-loss reports, in ticks (election timeout 10, randomized in
+    /// [10, 20)). Measured: p90 34.7, p99 56.0. A fixed timeout (split votes again and again) measured p90
+    /// 49.4, p99 79.2: the bounds sit between, so losing the randomization fails here. The simulator is
+    /// deterministic, so these figures move only when the code does.
+    static let timeoutOnlyP90BoundTicks = 42.0
+    static let timeoutOnlyP99BoundTicks = 65.0
 
     static func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
         sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]
@@ -28,5 +34,7 @@ struct FailoverMeasurementTests {
         }
         #expect(Self.percentile(fast, 0.5) < Self.percentile(slow, 0.5))
         #expect(Self.percentile(fast, 0.9) < Self.percentile(slow, 0.9))
+        #expect(Self.percentile(slow, 0.9) <= Self.timeoutOnlyP90BoundTicks, "p90 ticks to a new leader")
+        #expect(Self.percentile(slow, 0.99) <= Self.timeoutOnlyP99BoundTicks, "p99 ticks to a new leader")
     }
 }
