@@ -46,12 +46,16 @@ struct ReadyPersister: Sendable {
     /// snapshot was recorded meanwhile (an install in this very batch, say).
     func persist(_ readies: [Ready], compaction: SnapshotCompaction? = nil, in txn: borrowing WriteTransaction) throws -> [ApplyOutcome] {
         var outcomes: [ApplyOutcome] = []
-        var lastApplied: LogIndex?
+        // The exactly-once oracle, independent of client sessions (which would hide a re-applied command):
+        // against the durable applied index, every entry is applied once, in order, across batches and
+        // restarts. A violation is a runtime bug that would corrupt the state; it stops the process.
+        let appliedBefore = try appliedIndex(in: txn)
+        var lastApplied = appliedBefore
         for ready in readies {
             if let snapshot = ready.snapshotToInstall {
                 // Ready rule: before this Ready's entries, atomically with them. The core accepted it only
                 // when newer than its commit index, so it never goes over applied entries.
-                precondition(lastApplied.map { snapshot.index > $0 } ?? true, "a snapshot never goes back over applied entries")
+                precondition(snapshot.index > lastApplied, "snapshot \(snapshot.index) would go back over applied \(lastApplied)")
                 try install(snapshot, in: txn)
                 lastApplied = snapshot.index
             }
@@ -59,12 +63,12 @@ struct ReadyPersister: Sendable {
                 try store.persist(hardState: ready.hardState, entries: ready.entriesToAppend, in: txn)
             }
             for entry in ready.committedEntries {
-                precondition(lastApplied.map { entry.index == $0 + 1 } ?? true, "committed entries must be applied in order")
+                precondition(entry.index == lastApplied + 1, "entry \(entry.index) handed for applying after \(lastApplied): applied twice or skipped")
                 if let outcome = try apply(entry, in: txn) { outcomes.append(outcome) }
                 lastApplied = entry.index
             }
         }
-        if let lastApplied {
+        if lastApplied != appliedBefore {
             try txn.put(.bigEndian(lastApplied), for: Self.appliedKey, in: appliedDatabase)
         }
         if let compaction, try catalog.record(compaction.snapshot, in: txn), let through = compaction.compactThrough {
