@@ -65,9 +65,19 @@ enum OpenAPIDocument {
               in: query
               required: false
               description: >
-                A revision an earlier write returned. The member waits (up to 2 s) until it has applied it; a
-                revision never committed is 404.
+                A revision an earlier write returned. The member waits (up to 2 s) until it has applied it
+                (503 behind-min-revision); one more than 10,000 beyond the leader's commit index was never
+                returned by any write: 400 unknown-revision.
               schema: {type: integer, minimum: 0, maximum: 18446744073709551615}
+            consistency:
+              name: consistency
+              in: query
+              required: false
+              description: >
+                strict (default): from a read point confirmed by the leader, else bounded, else 503. bounded:
+                from this member's state at once when it is proven current within maxStalenessMilliseconds,
+                else as strict. The answer's `consistency` says which was used (docs/consistency.md).
+              schema: {type: string, enum: [strict, bounded]}
             keyHeaders-id:
               name: KeyCluster-Key-ID
               in: header
@@ -264,8 +274,8 @@ enum OpenAPIDocument {
                 "503": {$ref: "#/components/responses/Problem"}
           /v1/vehicles/{vin}:
             get:
-              summary: A vehicle and its live grants.
-              parameters: [{$ref: "#/components/parameters/vin"}, {$ref: "#/components/parameters/minRevision"}]
+              summary: A vehicle and its live grants, with the revision and consistency they were read at.
+              parameters: [{$ref: "#/components/parameters/vin"}, {$ref: "#/components/parameters/minRevision"}, {$ref: "#/components/parameters/consistency"}]
               responses:
                 "200": {description: the vehicle, content: {application/json: {schema: {type: object}}}}
                 "4XX": {$ref: "#/components/responses/Problem"}
@@ -276,6 +286,7 @@ enum OpenAPIDocument {
               parameters:
                 - {$ref: "#/components/parameters/vin"}
                 - {$ref: "#/components/parameters/minRevision"}
+                - {$ref: "#/components/parameters/consistency"}
                 - {name: after, in: query, schema: {type: integer, minimum: 0, maximum: 18446744073709551615}}
                 - {name: limit, in: query, schema: {type: integer, minimum: 0, maximum: 100}}
               responses:
@@ -284,8 +295,8 @@ enum OpenAPIDocument {
                 "503": {$ref: "#/components/responses/Problem"}
           /v1/vehicles/{vin}/key-list:
             get:
-              summary: The vehicle's signed, versioned list of active keys, for offline use in the car.
-              parameters: [{$ref: "#/components/parameters/vin"}, {$ref: "#/components/parameters/minRevision"}]
+              summary: The vehicle's signed, versioned list of active keys, for offline use in the car (its payload states readRevision and consistency).
+              parameters: [{$ref: "#/components/parameters/vin"}, {$ref: "#/components/parameters/minRevision"}, {$ref: "#/components/parameters/consistency"}]
               responses:
                 "200": {description: signed list, content: {application/json: {schema: {$ref: "#/components/schemas/SignedDocument"}}}}
                 "4XX": {$ref: "#/components/responses/Problem"}
@@ -336,7 +347,7 @@ enum OpenAPIDocument {
               parameters:
                 - {$ref: "#/components/parameters/vin"}
                 - {$ref: "#/components/parameters/minRevision"}
-                - {name: consistency, in: query, required: false, description: "bounded: decide from this member's state when it is known fresh, skipping the read round through the leader", schema: {type: string, enum: [strict, bounded]}}
+                - {$ref: "#/components/parameters/consistency"}
                 - {$ref: "#/components/parameters/keyHeaders-id"}
                 - {$ref: "#/components/parameters/keyHeaders-timestamp"}
                 - {$ref: "#/components/parameters/keyHeaders-nonce"}
