@@ -11,7 +11,7 @@
 #   Deploy/netns-cluster.sh isolate X           cut member or region X off from every other member
 #   Deploy/netns-cluster.sh cut FROM TO         one-way: drop packets from FROM's members to TO's members
 #   Deploy/netns-cluster.sh heal                remove every partition rule
-#   Deploy/netns-cluster.sh kill N | kill-region R | start N | start-region R
+#   Deploy/netns-cluster.sh kill N | kill-region R | start N | start-region R | freeze N | thaw N
 #   Deploy/netns-cluster.sh down                stop everything and remove namespaces, links, rules and files
 #   Deploy/netns-cluster.sh sweep               remove what crashed earlier runs left (up and down do it too)
 #   Deploy/netns-cluster.sh check               say whether this machine can run it (root, tools, namespaces)
@@ -86,6 +86,13 @@ start_member() {
   echo $! >"$dir/node-$1.pid"
   echo "member $1 started in $(node_ns "$1") at $(ip_of "$1") (pid $!, log $dir/node-$1.log)"
 }
+# signal_member SIG N: SIGSTOP freezes member N as a hung machine would (no reset reaches its peers);
+# SIGCONT resumes it. Only a live pid of this cluster's member is signalled.
+signal_member() {
+  local pid
+  if pid="$(live_pid "$dir/node-$2.pid" "$dir")"; then kill -"$1" "$pid" && echo "member $2 sent SIG$1"; fi
+}
+
 stop_member() {
   local pid
   if pid="$(live_pid "$dir/node-$2.pid" "$dir")"; then stop_pid "$pid" "$1"; echo "member $2 stopped ($1)"; fi
@@ -357,6 +364,8 @@ case "${1:-}" in
         echo "cut one way: $2 -> $3" ;;
       heal) nft_hub flush chain inet "$partition_table" links; echo "healed" ;;
       kill) stop_member KILL "${2:?member id}" ;;
+      freeze) signal_member STOP "${2:?member id}" ;;
+      thaw) signal_member CONT "${2:?member id}" ;;
       stop) stop_member TERM "${2:?member id}" ;;
       kill-region) for n in $(members_of "${2:?region}"); do stop_member KILL "$n"; done ;;
       start) start_member "${2:?member id}" ;;

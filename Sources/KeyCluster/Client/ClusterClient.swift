@@ -79,7 +79,7 @@ extension MemberClient.CallError {
     var isWorthRetryingElsewhere: Bool {
         switch self {
         case .unreachable: true
-        case .problem(let status, _, _, _): status == 503 || status == 429
+        case .problem(let status, _, _, _, _): status == 503 || status == 429
         }
     }
 }

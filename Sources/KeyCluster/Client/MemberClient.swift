@@ -45,12 +45,14 @@ public struct MemberClient: Sendable {
 
     /// A failed call: the member answered with a problem document, or could not be reached.
     public enum CallError: Error, CustomStringConvertible, Sendable {
-        case problem(status: Int, type: String, title: String, retryAfterSeconds: Int?)
+        /// `consistency`: for a decision (an unlock refused at a read point), how that read point was had —
+        /// `strict` or `bounded` — as the problem document's `consistency` member says.
+        case problem(status: Int, type: String, title: String, retryAfterSeconds: Int?, consistency: String? = nil)
         case unreachable(String)
 
         public var description: String {
             switch self {
-            case .problem(let status, let type, let title, _): "\(status) \(type): \(title)"
+            case .problem(let status, let type, let title, _, _): "\(status) \(type): \(title)"
             case .unreachable(let reason): "unreachable: \(reason)"
             }
         }
@@ -93,7 +95,8 @@ public struct MemberClient: Sendable {
         } catch let refusal as Refusal {
             throw CallError.problem(
                 status: refusal.status, type: refusal.problem?.type ?? "about:blank",
-                title: refusal.problem?.title ?? refusal.reason, retryAfterSeconds: refusal.problem?.retryAfterSeconds)
+                title: refusal.problem?.title ?? refusal.reason, retryAfterSeconds: refusal.problem?.retryAfterSeconds,
+                consistency: refusal.problem?.consistency)
         }
     }
 
@@ -145,5 +148,9 @@ public struct MemberClient: Sendable {
         public var retryAfterSeconds: Int?
         /// Where to go instead (e.g. the leader's client address).
         public var members: [String]?
+        /// For a decision refused at a read point: `strict` or `bounded`.
+        public var consistency: String?
+        /// For a decision refused at a read point: the revision it was read at.
+        public var revision: UInt64?
     }
 }

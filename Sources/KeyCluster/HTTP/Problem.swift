@@ -12,6 +12,10 @@ struct Problem: Error, Codable, Sendable {
     var retryAfterSeconds: Int?
     /// Other members' client addresses, when this member cannot answer but another may.
     var members: [String]?
+    /// A decision refused at a read point (`ReadPath`): how consistent the state it was read from was, and
+    /// the revision — a refusal is an answer too, and a client or checker can tell a strict one.
+    var consistency: ReadConsistency?
+    var revision: UInt64?
 
     init(_ kind: String, status: HTTPResponse.Status, title: String, detail: String? = nil, retryAfterSeconds: Int? = nil) {
         type = "urn:keycluster:problem:\(kind)"
@@ -22,7 +26,7 @@ struct Problem: Error, Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case type, title, detail, retryAfterSeconds, members
+        case type, title, detail, retryAfterSeconds, members, consistency, revision
         case statusCode = "status"
     }
 }

@@ -38,9 +38,15 @@ struct UnlockRoutes: Sendable {
         if verified { try admitNonce(of: envelope) }
         let point = try await readPath.readPoint(minRevision: minRevision, preference: preference)
         let now = WallClock.nowUnixMs()
-        let (signed, decision) = try environment.read { txn in
-            let signed = try authenticator.authenticate(envelope, verified: verified, in: txn)
-            return (signed, try stateMachine.authorizations.decide(vin, signed.signer.keyID, permission: body.command, atUnixMs: now, in: txn))
+        let signed: KeyRequestAuthenticator.Authenticated
+        let decision: AuthorizationDecision
+        do {
+            (signed, decision) = try environment.read { txn in
+                let signed = try authenticator.authenticate(envelope, verified: verified, in: txn)
+                return (signed, try stateMachine.authorizations.decide(vin, signed.signer.keyID, permission: body.command, atUnixMs: now, in: txn))
+            }
+        } catch var problem as Problem where problem.statusCode == HTTPResponse.Status.forbidden.code {
+            throw Self.decided(&problem, at: point)
         }
         if !verified { try admitNonce(of: envelope) }
         switch decision {
@@ -49,8 +55,16 @@ struct UnlockRoutes: Sendable {
                 for: grant, command: body.command, nonce: signed.signer.nonce, nowUnixMs: now, revision: point.revision,
                 consistency: point.consistency)
         case .denied(let denial):
-            throw Problem("denied-\(denial.rawValue)", status: .forbidden, title: "The key may not do this now (\(denial.rawValue))")
+            var problem = Problem("denied-\(denial.rawValue)", status: .forbidden, title: "The key may not do this now (\(denial.rawValue))")
+            throw Self.decided(&problem, at: point)
         }
+    }
+
+    /// A refusal decided at `point` says so: it is as consistent as a token would have been.
+    private static func decided(_ problem: inout Problem, at point: ReadPath.ReadPoint) -> Problem {
+        problem.consistency = point.consistency
+        problem.revision = point.revision
+        return problem
     }
 
     private func admitNonce(of envelope: KeyRequestAuthenticator.Envelope) throws {

@@ -128,7 +128,7 @@ public final class LocalClusterProcesses: MemberStatusPolling {
     public func value(_ key: String, on id: UInt64) async throws -> String? {
         do {
             return try await client(id).get("/debug/kv/\(key)", as: DebugValueResponse.self).value
-        } catch MemberClient.CallError.problem(status: 404, _, _, _) {
+        } catch MemberClient.CallError.problem(status: 404, _, _, _, _) {
             return nil
         }
     }

@@ -99,7 +99,7 @@ struct CommandFailure: Error, CustomStringConvertible {
 
     init(_ error: any Error) {
         switch error {
-        case MemberClient.CallError.problem(let status, let type, let title, _):
+        case MemberClient.CallError.problem(let status, let type, let title, _, _):
             let kind = type.split(separator: ":").last.map(String.init) ?? type
             description = "refused (\(status) \(kind)): \(title)"
         case MemberClient.CallError.unreachable(let reason):

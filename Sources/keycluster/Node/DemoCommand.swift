@@ -83,7 +83,7 @@ struct DemoCommand: AsyncParsableCommand {
         do {
             _ = try await phone.command(.unlock, on: vin, as: guest, minRevision: revoked)
             throw ValidationError("a revoked key was authorized")
-        } catch MemberClient.CallError.problem(let status, let type, _, _) where status == 403 {
+        } catch MemberClient.CallError.problem(let status, let type, _, _, _) where status == 403 {
             say("guest unlock refused after the revoke (\(type.split(separator: ":").last ?? ""))")
         }
 

@@ -101,7 +101,7 @@ struct KeyAuthorizationAPITests {
                 do {
                     _ = try await attempt()
                     Issue.record("\(name) was accepted")
-                } catch MemberClient.CallError.problem(let status, let type, _, _) {
+                } catch MemberClient.CallError.problem(let status, let type, _, _, _) {
                     #expect((400..<500).contains(status), "\(name): \(status)")
                     #expect(type.hasPrefix("urn:keycluster:problem:"), "\(name): \(type)")
                 }
@@ -158,7 +158,7 @@ struct KeyAuthorizationAPITests {
                 do {
                     _ = try await command(driver, "unlock", via: cluster.client(id), minRevision: 0, verifier: verifier)
                     Issue.record("member \(id) authorized a revoked key")
-                } catch MemberClient.CallError.problem(let status, let type, _, _) {
+                } catch MemberClient.CallError.problem(let status, let type, _, _, _) {
                     // Refused either when authenticating (no grant to check the signature against) or when deciding.
                     #expect(status == 403 && (type.hasSuffix("denied-noGrant") || type.hasSuffix("unknown-key")), "member \(id): \(status) \(type)")
                 }
@@ -184,7 +184,7 @@ struct KeyAuthorizationAPITests {
                 do {
                     _ = try await command(owner, "unlock", via: cluster.client(survivor), minRevision: enrolled, verifier: verifier)
                     return false
-                } catch MemberClient.CallError.problem(let status, let type, _, _) {
+                } catch MemberClient.CallError.problem(let status, let type, _, _, _) {
                     return status == 503 && type.hasSuffix("no-fresh-state")
                 }
             }

@@ -42,9 +42,9 @@ struct ReturningMemberTests {
                             let token = try await api.command(
                                 holder, "unlock", via: cluster.client(member), minRevision: 0, verifier: verifier, consistency: consistency)
                             answers.tokens.append("\(token.consistency) token at revision \(token.revision)")
-                        } catch MemberClient.CallError.problem(let status, _, _, _) where status == 403 {
+                        } catch MemberClient.CallError.problem(let status, _, _, _, _) where status == 403 {
                             answers.refusals += 1
-                        } catch MemberClient.CallError.problem(let status, _, _, _) where status == 503 || status == 429 {
+                        } catch MemberClient.CallError.problem(let status, _, _, _, _) where status == 503 || status == 429 {
                             answers.unavailable += 1
                         } catch {
                             answers.unreachable += 1

@@ -18,6 +18,8 @@ struct PartitionEvent: Sendable, CustomStringConvertible {
         case unknown(String)
         /// An unlock token, decided strict (ReadIndex) or bounded (local state ≤ maxStaleness old).
         case authorized(strict: Bool)
+        /// An unlock refused (403) at a read point, strict or bounded — the problem document says which.
+        case denied(strict: Bool)
     }
 
     var key: String
@@ -27,6 +29,9 @@ struct PartitionEvent: Sendable, CustomStringConvertible {
     var outcome: Outcome
     /// The member that answered, when one did.
     var member: UInt64?
+    /// Sent to one returning member directly (not through the failover client): such a member may rightly
+    /// answer 503 while it catches up, so these do not count in the success rate of a window.
+    var isProbe = false
 
     var description: String {
         let returned = returnedAt.map { "\($0.milliseconds) ms" } ?? "∞"

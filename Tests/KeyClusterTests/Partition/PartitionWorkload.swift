@@ -87,7 +87,7 @@ final class PartitionWorkload: Sendable {
                 let revision = try await cluster.client(member).send(.POST, path, body: body, headers: headers, as: WriteResponse.self).revision
                 event.returnedAt = history.now
                 event.outcome = .acknowledged(revision: revision)
-            } catch MemberClient.CallError.problem(let status, let type, _, _) where (400..<500).contains(status) && status != 429 {
+            } catch MemberClient.CallError.problem(let status, let type, _, _, _) where (400..<500).contains(status) && status != 429 {
                 event.returnedAt = history.now
                 event.outcome = .refused(type)
             } catch {
@@ -112,13 +112,54 @@ final class PartitionWorkload: Sendable {
                 let token = try verifier.verifyUnlockToken(document, vin: vin, command: .unlock, nowUnixMs: WallClock.nowUnixMs())
                 event.outcome = .authorized(strict: token.consistency == .strict)
                 event.member = token.issuingNode
-            } catch MemberClient.CallError.problem(let status, let type, _, _) where (400..<500).contains(status) && status != 429 {
-                event.outcome = .refused(type)
             } catch {
-                event.outcome = .unknown("\(error)")
+                event.outcome = Self.unlockOutcome(of: error)
             }
             if case .unknown = event.outcome {} else { event.returnedAt = history.now }
             history.record(event)
         }
     }
+
+    /// What an unlock that got no token answered: a refusal decided at a read point (its problem document
+    /// says strict or bounded), another 4xx, or nothing usable.
+    static func unlockOutcome(of error: any Error) -> PartitionEvent.Outcome {
+        switch error {
+        case MemberClient.CallError.problem(403, _, _, _, let consistency?):
+            .denied(strict: consistency == ReadConsistency.strict.rawValue)
+        case MemberClient.CallError.problem(let status, let type, _, _, _) where (400..<500).contains(status) && status != 429:
+            .refused(type)
+        default:
+            .unknown("\(error)")
+        }
+    }
+
+    /// Asks `member` alone, for `duration`, for strict and bounded unlocks with the recent keys (revoked ones
+    /// too): the member being repaired is probed *as it returns*, not only the members a failover client
+    /// prefers. Every answer goes into the history.
+    func probe(_ member: UInt64, for duration: Duration, seed: UInt64) async {
+        var random = SeededGenerator(seed: seed)
+        let end = ContinuousClock.now + duration
+        while ContinuousClock.now < end {
+            try? await Task.sleep(for: .milliseconds(Int.random(in: Self.probePauseMilliseconds, using: &random)))
+            guard let (vin, key) = recentKeys.withLock({ $0.randomElement(using: &random) }) else { continue }
+            let bounded = Bool.random(using: &random)
+            let path = "/v1/vehicles/\(vin.text)/commands" + (bounded ? "?consistency=bounded" : "")
+            let body = Array("{\"command\":\"unlock\"}".utf8)
+            var event = PartitionEvent(key: key.keyID.text, operation: .unlock, invokedAt: history.now, returnedAt: nil, outcome: .unknown(""), member: member)
+            event.isProbe = true
+            do {
+                let headers = try key.signatureHeaders(method: "POST", path: path, vin: vin, command: "unlock", body: body, nowUnixMs: WallClock.nowUnixMs())
+                let document = try await cluster.client(member).send(.POST, path, body: body, headers: headers, as: SignedDocument.self)
+                let token = try verifier.verifyUnlockToken(document, vin: vin, command: .unlock, nowUnixMs: WallClock.nowUnixMs())
+                event.outcome = .authorized(strict: token.consistency == .strict)
+            } catch {
+                event.outcome = Self.unlockOutcome(of: error)
+            }
+            if case .unknown = event.outcome {} else { event.returnedAt = history.now }
+            history.record(event)
+        }
+    }
+
+    /// Pause of the prober between its calls.
+    static let probePauseMilliseconds = 10...40
 }
