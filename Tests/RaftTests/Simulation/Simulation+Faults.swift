@@ -26,9 +26,9 @@ extension Simulation {
     func nemesis() throws(SimulationFailure) {
         guard now < faultsEndAt else { return }
         switch random.next(below: 100) {
-        case 0..<10:
+        case 0..<(isFigure8Run ? 60 : 10):
             isolateLeaderThenCrash()
-        case 10..<25:
+        case (isFigure8Run ? 60 : 10)..<(isFigure8Run ? 70 : 25):
             // Leaders are the interesting victims: half the crashes pick one when there is one.
             let upNodes = nodes.filter(\.isUp)
             let leaders = upNodes.filter { $0.core?.role == .leader }

@@ -62,6 +62,9 @@ final class Simulation {
     let nemesisIntervalUnits: Range<SimTime>
     let downtimeUnits: Range<SimTime>
     let crashNewLeaderPercent: UInt64
+    /// A run shaped to produce Raft's Figure 8 (see `isolateLeaderThenCrash`).
+    let isFigure8Run: Bool
+    static let figure8RunPercent: UInt64 = 25
     var healedAt: SimTime?
     var leaderCommittedAfterHealAt: SimTime?
     var settledAt: SimTime?
@@ -101,11 +104,18 @@ final class Simulation {
         options.retainedEntriesForSlowFollowers = random.next(in: 0..<8)
         options.snapshotTimeoutTicks = 20 + random.next(in: 0..<40)
         options.maxPromotionLagEntries = 5 + random.next(in: 0..<30)
+        // Figure-8 runs: one entry per message (so an old-term entry can be acknowledged before the new
+        // leader's own), young leaders crash, short downtimes, and the nemesis mostly isolates leaders.
+        let isFigure8Run = random.chance(Self.figure8RunPercent, in: 100)
+        self.isFigure8Run = isFigure8Run
+        if isFigure8Run { options.maxEntriesPerMessage = 1 }
         self.options = options
         self.faultsEndAt = (200 + random.next(in: 0..<400)) * Self.unitsPerTick
         self.nemesisIntervalUnits = Self.nemesisIntervalChoicesUnits[random.next(in: 0..<Self.nemesisIntervalChoicesUnits.count)]
-        self.downtimeUnits = Self.downtimeChoicesUnits[random.next(in: 0..<Self.downtimeChoicesUnits.count)]
-        self.crashNewLeaderPercent = Self.crashNewLeaderPercentChoices[random.next(in: 0..<Self.crashNewLeaderPercentChoices.count)]
+        let downtime = Self.downtimeChoicesUnits[random.next(in: 0..<Self.downtimeChoicesUnits.count)]
+        self.downtimeUnits = isFigure8Run ? Self.downtimeChoicesUnits[0] : downtime
+        let crashNewLeader = Self.crashNewLeaderPercentChoices[random.next(in: 0..<Self.crashNewLeaderPercentChoices.count)]
+        self.crashNewLeaderPercent = isFigure8Run ? 70 : crashNewLeader
         self.maxStalenessUnits = (5 + random.next(in: 0..<60)) * Self.unitsPerTick
         self.random = random
         for id in configuration.voters {
@@ -124,7 +134,7 @@ final class Simulation {
     }
 
     var summary: String {
-        "\(nodes.count) nodes, nemesis every \(nemesisIntervalUnits) units, downtime \(downtimeUnits) units, new leaders crashed \(crashNewLeaderPercent)%, \(eventCount) events, \(history.count) client operations, \(checker.committedCount) committed entries, faults until tick \(faultsEndAt / Self.unitsPerTick)"
+        "\(nodes.count) nodes\(isFigure8Run ? " (figure-8 run)" : ""), nemesis every \(nemesisIntervalUnits) units, downtime \(downtimeUnits) units, new leaders crashed \(crashNewLeaderPercent)%, \(eventCount) events, \(history.count) client operations, \(checker.committedCount) committed entries, faults until tick \(faultsEndAt / Self.unitsPerTick)"
     }
 
     /// Each member's state, with its log as runs of terms ("1-3@1 4-9@2"), one per line.
