@@ -302,7 +302,7 @@ up() {
   "$binary" local-cluster init --dir "$dir" --regions "$(echo "$regions" | tr ' ' ,)" --hosts "$(IFS=,; echo "${hosts[*]}")" \
     --base-peer-port "$peer_port" --base-client-port "$client_port" \
     --tick-milliseconds "${KEYCLUSTER_NETNS_TICK_MS:-50}" --election-ticks "${KEYCLUSTER_NETNS_ELECTION_TICKS:-10}" \
-    "${staleness[@]}" >/dev/null
+    --debug-routes "${staleness[@]}" >/dev/null
   echo "$binary" >"$dir/binary"
   build_network
   install_delays

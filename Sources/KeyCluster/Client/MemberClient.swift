@@ -39,7 +39,9 @@ public struct MemberClient: Sendable {
         // A dead member refuses at once, but the pool keeps re-dialling until the connect timeout, so this
         // bounds how long a call waits before failing over to the next member.
         configuration.timeout = .init(connect: Self.connectTimeout, read: Self.requestTimeout)
-        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: maxConnectionsPerMember)
+        // Below the members' idle timeout (`AdmissionLimits.defaultIdleTimeoutMilliseconds`): the client closes
+        // an idle connection before a member does, so no request is sent on a connection being closed.
+        configuration.connectionPool = .init(idleTimeout: .seconds(10), concurrentHTTP1ConnectionsPerHostSoftLimit: maxConnectionsPerMember)
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 

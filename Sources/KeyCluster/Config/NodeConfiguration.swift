@@ -91,6 +91,11 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
 
     public static let defaultMaxStalenessMilliseconds = 5_000
 
+    /// Serve the diagnostic routes (`/debug/kv/…`, `/debug/counter/…`, which write to the replicated log), to
+    /// operator client certificates only. Absent or false: they do not exist (404). For test and benchmark
+    /// clusters (`local-cluster init --debug-routes`); never needed in production.
+    public var debugRoutes: Bool?
+
     /// Bounds on client connections and requests in flight (design §8); absent fields take their defaults.
     public var admission: AdmissionLimits?
     public var effectiveAdmission: AdmissionLimits { admission ?? AdmissionLimits() }

@@ -4,12 +4,18 @@ import Synchronization
 /// replayed to the same node within its timestamp window. (Unlock decisions are reads, not log entries, so
 /// unlike management commands they have no replicated nonce record.)
 ///
-/// A nonce is remembered until its request's timestamp leaves the skew window — after that the timestamp
-/// check refuses the replay anyway. Bounded: when full of unexpired nonces it refuses new requests rather
+/// A nonce is remembered until its request's timestamp has left the skew window by a grace period (after
+/// that the timestamp check refuses the replay anyway), inclusive at both ends: one member never accepts a
+/// nonce twice. Bounded: when full of unexpired nonces it refuses new requests rather
 /// than forget one, because forgetting would let a replay through. Admit a nonce only after the request's
 /// signature verified, so only key holders can fill the cache.
 public final class NonceCache: Sendable {
     public static let defaultMaxEntries = 100_000
+    /// A nonce is kept this long past the end of its request's timestamp window. The window is checked
+    /// when the signature is, and the nonce admitted afterwards — up to a read point and a `minRevision`
+    /// wait later (2.5 s at most): a nonce forgotten exactly at the window's edge could be admitted again
+    /// by a replay verified just inside it.
+    public static let retentionGraceMilliseconds: Int64 = 10_000
 
     public enum Outcome: Hashable, Sendable {
         case fresh
@@ -30,10 +36,10 @@ public final class NonceCache: Sendable {
     /// Records the request's nonce if it has not been seen; `nowUnixMs` is the node's clock.
     public func admit(vin: VIN, keyID: KeyID, nonce: Nonce, timestampUnixMs: Int64, nowUnixMs: Int64) -> Outcome {
         let key = "\(vin.text)/\(keyID.text)/\(nonce.text)"
-        let expiresAtUnixMs = timestampUnixMs + DomainLimits.maxClockSkewMs
+        let expiresAtUnixMs = timestampUnixMs + DomainLimits.maxClockSkewMs + Self.retentionGraceMilliseconds
         return state.withLock { state in
             state.removeExpired(nowUnixMs: nowUnixMs)
-            if let seenExpiry = state.expiries[key], seenExpiry > nowUnixMs { return .replayed }
+            if let seenExpiry = state.expiries[key], seenExpiry >= nowUnixMs { return .replayed }
             guard state.expiries.count < maxEntries else { return .full }
             state.expiries[key] = expiresAtUnixMs
             state.order.append((key, expiresAtUnixMs))
@@ -52,7 +58,7 @@ public final class NonceCache: Sendable {
         var head = 0
 
         mutating func removeExpired(nowUnixMs: Int64) {
-            while head < order.count, order[head].expiresAtUnixMs <= nowUnixMs {
+            while head < order.count, order[head].expiresAtUnixMs < nowUnixMs {
                 let entry = order[head]
                 if expiries[entry.key] == entry.expiresAtUnixMs { expiries[entry.key] = nil }
                 head += 1

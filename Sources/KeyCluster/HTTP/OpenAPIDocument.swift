@@ -367,13 +367,13 @@ enum OpenAPIDocument {
                 "503": {$ref: "#/components/responses/Problem"}
           /debug/kv/{key}:
             get:
-              summary: Diagnostic key/value read (tests and benchmarks).
+              summary: "Diagnostic key/value read (tests and benchmarks): served only when the member sets debugRoutes, to operator certificates only; otherwise 404."
               parameters: [{$ref: "#/components/parameters/DebugKey"}]
               responses:
                 "200": {description: value, content: {application/json: {schema: {type: object}}}}
                 "4XX": {$ref: "#/components/responses/Problem"}
             put:
-              summary: Diagnostic key/value write (tests and benchmarks).
+              summary: "Diagnostic key/value write through the log: served only when the member sets debugRoutes, to operator certificates only; otherwise 404."
               parameters: [{$ref: "#/components/parameters/DebugKey"}]
               requestBody: {content: {application/octet-stream: {schema: {type: string}}}}
               responses:
@@ -382,13 +382,13 @@ enum OpenAPIDocument {
                 "503": {$ref: "#/components/responses/Problem"}
           /debug/counter/{key}:
             get:
-              summary: Diagnostic counter read.
+              summary: "Diagnostic counter read: debugRoutes and an operator certificate only; otherwise 404."
               parameters: [{$ref: "#/components/parameters/DebugKey"}]
               responses:
                 "200": {description: value, content: {application/json: {schema: {type: object}}}}
                 "4XX": {$ref: "#/components/responses/Problem"}
             post:
-              summary: Diagnostic counter increment.
+              summary: "Diagnostic counter increment through the log: debugRoutes and an operator certificate only; otherwise 404."
               parameters: [{$ref: "#/components/parameters/DebugKey"}]
               responses:
                 "200": {description: incremented, content: {application/json: {schema: {type: object}}}}

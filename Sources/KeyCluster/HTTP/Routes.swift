@@ -35,18 +35,28 @@ struct Routes: Sendable {
         router.get("/v1/cluster/status") { _, _ in
             ClusterStatusResponse(status: await node.status, membership: await node.membershipStatus)
         }
+        if configuration.debugRoutes == true { registerDebugRoutes(on: router) }
+    }
+
+    /// The diagnostic routes: only when the configuration enables them, and then only for operators — two of
+    /// them write to the replicated log (design §9: nothing anonymous has an effect).
+    private func registerDebugRoutes(on router: Router<ServiceRequestContext>) {
         router.put("/debug/kv/:key") { request, context in
-            try await putDebugValue(request: request, context: context)
+            _ = try await context.operatorName()
+            return try await putDebugValue(request: request, context: context)
         }
         router.post("/debug/counter/:key") { _, context in
-            try await propose(.debugIncrement(key: try debugKey(context)))
+            _ = try await context.operatorName()
+            return try await propose(.debugIncrement(key: try debugKey(context)))
         }
         router.get("/debug/counter/:key") { _, context in
+            _ = try await context.operatorName()
             let key = try debugKey(context)
             let value = try stateMachine.debugValue("counter/\(key)", in: node.environment)
             return DebugValueResponse(key: key, value: value ?? "0", appliedIndex: await node.status.appliedIndex)
         }
         router.get("/debug/kv/:key") { _, context in
+            _ = try await context.operatorName()
             let key = try debugKey(context)
             guard let value = try stateMachine.debugValue(key, in: node.environment) else {
                 throw Problem("not-found", status: .notFound, title: "No value under this key")

@@ -42,15 +42,20 @@ public struct LocalClusterLayout: Sendable {
 
     /// Creates the CA (or reuses the one already in `directory`), member certificates and configurations.
     @discardableResult
+    /// `debugRoutes`: serve the diagnostic `/debug/…` routes (to operator certificates only) — for test and
+    /// benchmark clusters; never on by default.
     public func create(
-        members plans: [MemberPlan], timing: NodeConfiguration.Timing = .init(), maxStalenessMilliseconds: Int? = nil
+        members plans: [MemberPlan], timing: NodeConfiguration.Timing = .init(), maxStalenessMilliseconds: Int? = nil,
+        debugRoutes: Bool = false
     ) throws -> [NodeConfiguration] {
         precondition(!plans.isEmpty, "a cluster has members")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         if !certificates.hasCA { try certificates.createCA() }
         let members = plans.map(member)
         return try plans.map { plan in
-            try write(plan, members: members, joining: false, timing: timing, maxStalenessMilliseconds: maxStalenessMilliseconds)
+            try write(
+                plan, members: members, joining: false, timing: timing, maxStalenessMilliseconds: maxStalenessMilliseconds,
+                debugRoutes: debugRoutes)
         }
     }
 
@@ -60,14 +65,15 @@ public struct LocalClusterLayout: Sendable {
     @discardableResult
     public func createJoining(
         _ plan: MemberPlan, existing: [NodeConfiguration.Member], timing: NodeConfiguration.Timing = .init(),
-        maxStalenessMilliseconds: Int? = nil
+        maxStalenessMilliseconds: Int? = nil, debugRoutes: Bool = false
     ) throws -> NodeConfiguration {
         precondition(!existing.contains { $0.id == plan.id }, "a joining member has a new id")
         guard certificates.hasCA else {
             throw NodeConfiguration.Invalid(reason: "no cluster CA in \(directory): a joining member needs the cluster's CA")
         }
         return try write(
-            plan, members: existing + [member(plan)], joining: true, timing: timing, maxStalenessMilliseconds: maxStalenessMilliseconds)
+            plan, members: existing + [member(plan)], joining: true, timing: timing, maxStalenessMilliseconds: maxStalenessMilliseconds,
+            debugRoutes: debugRoutes)
     }
 
     private func member(_ plan: MemberPlan) -> NodeConfiguration.Member {
@@ -79,7 +85,7 @@ public struct LocalClusterLayout: Sendable {
     /// Issues the member's certificate and writes its validated configuration file.
     private func write(
         _ plan: MemberPlan, members: [NodeConfiguration.Member], joining: Bool, timing: NodeConfiguration.Timing,
-        maxStalenessMilliseconds: Int?
+        maxStalenessMilliseconds: Int?, debugRoutes: Bool
     ) throws -> NodeConfiguration {
         // Loopback names always, so local tools reach every member; plus the host members listen on.
         let listens = plan.host ?? host
@@ -90,6 +96,7 @@ public struct LocalClusterLayout: Sendable {
             tls: .init(caCertificate: caCertificatePath, certificate: files.certificate, privateKey: files.privateKey), timing: timing)
         configuration.maxStalenessMilliseconds = maxStalenessMilliseconds
         configuration.join = joining ? true : nil
+        configuration.debugRoutes = debugRoutes ? true : nil
         try configuration.validate()
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

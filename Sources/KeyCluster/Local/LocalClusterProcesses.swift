@@ -8,7 +8,10 @@ import Synchronization
 public final class LocalClusterProcesses: MemberStatusPolling {
     public let layout: LocalClusterLayout
     public let configurations: [NodeConfiguration]
+    /// Anonymous (no client certificate): what a stranger's client gets.
     public let http: HTTPClient
+    /// With an operator certificate, for the diagnostic routes (`put`, `value`, `increment`, `counter`).
+    private let operatorHTTP: HTTPClient
     private let executable: String
     private let writesLogs: Bool
     private let processes = Mutex<[UInt64: SpawnedProcess]>([:])
@@ -35,8 +38,12 @@ public final class LocalClusterProcesses: MemberStatusPolling {
             LocalClusterLayout.MemberPlan(
                 id: UInt64(offset + 1), region: region, peerPort: ports[2 * offset], clientPort: ports[2 * offset + 1])
         }
-        configurations = try layout.create(members: plans, timing: timing, maxStalenessMilliseconds: maxStalenessMilliseconds)
+        // Test and benchmark clusters: the debug routes are on (for operators: `operatorClient`).
+        configurations = try layout.create(
+            members: plans, timing: timing, maxStalenessMilliseconds: maxStalenessMilliseconds, debugRoutes: true)
         http = try MemberClient.makeHTTPClient(caCertificatePath: layout.caCertificatePath)
+        operatorHTTP = try MemberClient.makeHTTPClient(
+            caCertificatePath: layout.caCertificatePath, clientCertificate: try layout.issueOperator(name: "local-cluster"))
         self.executable = executable
         self.writesLogs = writesLogs
         self.timing = timing
@@ -61,7 +68,7 @@ public final class LocalClusterProcesses: MemberStatusPolling {
         let id = (existing.map(\.id).max() ?? 0) + 1
         let configuration = try layout.createJoining(
             .init(id: id, region: region, peerPort: ports[0], clientPort: ports[1]), existing: existing, timing: timing,
-            maxStalenessMilliseconds: maxStalenessMilliseconds)
+            maxStalenessMilliseconds: maxStalenessMilliseconds, debugRoutes: true)
         joined.withLock { $0.append(configuration) }
         return id
     }
@@ -114,6 +121,11 @@ public final class LocalClusterProcesses: MemberStatusPolling {
         MemberClient(address: member(id)?.clientAddress ?? "", http: http)
     }
 
+    /// Member `id` through the operator's client (the diagnostic routes answer operators only).
+    public func operatorClient(_ id: UInt64) -> MemberClient {
+        MemberClient(address: member(id)?.clientAddress ?? "", http: operatorHTTP)
+    }
+
     public func status(_ id: UInt64) async throws -> ClusterStatusResponse {
         try await client(id).get("/v1/cluster/status", as: ClusterStatusResponse.self)
     }
@@ -121,13 +133,13 @@ public final class LocalClusterProcesses: MemberStatusPolling {
     /// Writes `value` under debug key `key` through member `id`; returns the revision it committed at.
     @discardableResult
     public func put(_ key: String, _ value: String = "x", via id: UInt64) async throws -> UInt64 {
-        try await client(id).put("/debug/kv/\(key)", body: Array(value.utf8), as: WriteResponse.self).revision
+        try await operatorClient(id).put("/debug/kv/\(key)", body: Array(value.utf8), as: WriteResponse.self).revision
     }
 
     /// The debug value under `key` on member `id` (its local state), or nil when it has none.
     public func value(_ key: String, on id: UInt64) async throws -> String? {
         do {
-            return try await client(id).get("/debug/kv/\(key)", as: DebugValueResponse.self).value
+            return try await operatorClient(id).get("/debug/kv/\(key)", as: DebugValueResponse.self).value
         } catch MemberClient.CallError.problem(status: 404, _, _, _, _) {
             return nil
         }
@@ -135,11 +147,11 @@ public final class LocalClusterProcesses: MemberStatusPolling {
 
     /// Increments debug counter `key` through member `id`; returns the value after the increment.
     public func increment(_ key: String, via id: UInt64) async throws -> UInt64 {
-        try await client(id).post("/debug/counter/\(key)", as: WriteResponse.self).counter ?? 0
+        try await operatorClient(id).post("/debug/counter/\(key)", as: WriteResponse.self).counter ?? 0
     }
 
     public func counter(_ key: String, on id: UInt64) async throws -> UInt64 {
-        UInt64(try await client(id).get("/debug/counter/\(key)", as: DebugValueResponse.self).value) ?? 0
+        UInt64(try await operatorClient(id).get("/debug/counter/\(key)", as: DebugValueResponse.self).value) ?? 0
     }
 
     /// The leader every running member names, once that member says it leads.
@@ -162,6 +174,7 @@ public final class LocalClusterProcesses: MemberStatusPolling {
     public func shutdown() async {
         for id in ids { kill(id) }
         try? await http.shutdown()
+        try? await operatorHTTP.shutdown()
         try? FileManager.default.removeItem(atPath: layout.directory)
     }
 }

@@ -63,7 +63,9 @@ public struct KeyClusterServer: Sendable {
         let clientEndpoint = try NodeConfiguration.endpoint(me.clientAddress, of: "clientAddress")
         let app = Application(
             router: router,
-            server: try .tls(.http1(), tlsConfiguration: try clientTLSConfiguration()),
+            server: try .tls(
+                .http1(configuration: .init(idleTimeout: .milliseconds(Int64(configuration.effectiveAdmission.idleTimeoutMilliseconds)))),
+                tlsConfiguration: try clientTLSConfiguration()),
             configuration: .init(
                 address: .hostname(clientEndpoint.host, port: clientEndpoint.port), serverName: "keycluster",
                 availableConnectionsDelegate: ConnectionLimit(maxConnections: configuration.effectiveAdmission.maxConnections, registry: registry)),
@@ -107,11 +109,17 @@ public struct KeyClusterServer: Sendable {
     /// chains to the cluster CA, which clients trust). A client certificate is optional — key holders sign
     /// requests instead — but when one is presented it must chain to the cluster CA; operator actions
     /// require one that names an operator.
+    /// The client port's TLS 1.2 suites (the member certificates are P-256): ECDHE with AES-GCM or
+    /// ChaCha20-Poly1305 only.
+    static let tls12CipherSuites = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305"
+
     private func clientTLSConfiguration() throws -> TLSConfiguration {
         let chain = try NIOSSLCertificate.fromPEMFile(configuration.tls.certificate).map { NIOSSLCertificateSource.certificate($0) }
         let key = try NIOSSLPrivateKey(file: configuration.tls.privateKey, format: .pem)
         var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
         tls.minimumTLSVersion = .tlsv12
+        // TLS 1.2 only with forward-secret AEAD suites (no CBC, no SHA-1); TLS 1.3's suites are all AEAD.
+        tls.cipherSuites = Self.tls12CipherSuites
         tls.trustRoots = .file(configuration.tls.caCertificate)
         tls.certificateVerification = .optionalVerification
         return tls

@@ -35,8 +35,10 @@ struct WritesBenchCommand: AsyncParsableCommand {
         var rows: [ComparisonRow] = []
         try await withLocalCluster(regions: localRegions(members: 3), timing: timing) { cluster in
             _ = try await cluster.waitForLeader()
+            // The debug routes this bench writes through need an operator certificate.
             let http = try MemberClient.makeHTTPClient(
-                caCertificatePath: cluster.layout.caCertificatePath, maxConnectionsPerMember: levels.max() ?? 1)
+                caCertificatePath: cluster.layout.caCertificatePath, clientCertificate: try cluster.layout.issueOperator(name: "bench"),
+                maxConnectionsPerMember: levels.max() ?? 1)
             var etcd: EtcdCluster?
             do {
                 if !skipEtcd {

@@ -38,6 +38,9 @@ struct LocalClusterCommand: AsyncParsableCommand {
         @Option(help: "Ticks without a leader before an election (randomised up to twice this).")
         var electionTicks = 10
 
+        @Flag(help: "Serve the diagnostic /debug routes (to operator certificates only): for test and benchmark clusters.")
+        var debugRoutes = false
+
         func run() throws {
             let regionList = regions.split(separator: ",").map(String.init)
             guard (1...9).contains(regionList.count) else { throw ValidationError("give 1 to 9 regions, one per member") }
@@ -51,7 +54,7 @@ struct LocalClusterCommand: AsyncParsableCommand {
             let layout = LocalClusterLayout(directory: dir)
             let configurations = try layout.create(
                 members: plans, timing: .init(tickMilliseconds: tickMilliseconds, electionTicks: electionTicks),
-                maxStalenessMilliseconds: maxStalenessMilliseconds)
+                maxStalenessMilliseconds: maxStalenessMilliseconds, debugRoutes: debugRoutes)
             for plan in plans { print(layout.configurationPath(of: plan.id)) }
             try layout.writeClientDescription(for: configurations)
             print(layout.clientDescriptionPath)

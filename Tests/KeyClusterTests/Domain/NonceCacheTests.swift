@@ -27,14 +27,26 @@ struct DomainNonceCacheTests {
         #expect(admit(cache, nonce, key: TestKey()) == .fresh)
     }
 
-    @Test("an entry is forgotten once its timestamp leaves the skew window")
+    @Test("an entry is forgotten only after its timestamp left the skew window by the grace period")
     func expiry() throws {
         let cache = NonceCache()
         let nonce = try DomainFixture.freshNonce()
         #expect(admit(cache, nonce) == .fresh)
-        let later = now + DomainLimits.maxClockSkewMs
-        #expect(admit(cache, try DomainFixture.freshNonce(), timestamp: later, at: later) == .fresh)
-        #expect(cache.count == 1)
+        let forgottenAfter = now + DomainLimits.maxClockSkewMs + NonceCache.retentionGraceMilliseconds
+        #expect(admit(cache, try DomainFixture.freshNonce(), timestamp: forgottenAfter, at: forgottenAfter) == .fresh)
+        #expect(cache.count == 2, "still kept at the last millisecond of its grace")
+        #expect(admit(cache, try DomainFixture.freshNonce(), timestamp: forgottenAfter + 1, at: forgottenAfter + 1) == .fresh)
+        #expect(cache.count == 2, "the first one is gone one millisecond later")
+    }
+
+    @Test("the window's edge: a replay at exactly timestamp + 30 s (still accepted by the clock check) is refused")
+    func windowEdge() throws {
+        let cache = NonceCache()
+        let nonce = try DomainFixture.freshNonce()
+        #expect(admit(cache, nonce) == .fresh)
+        for offset: Int64 in [-1, 0, 1, 2_500] {
+            #expect(admit(cache, nonce, at: now + DomainLimits.maxClockSkewMs + offset) == .replayed, "offset \(offset) ms")
+        }
     }
 
     @Test("a full cache refuses new nonces rather than forget unexpired ones, and frees space as they expire")
@@ -45,7 +57,8 @@ struct DomainNonceCacheTests {
         #expect(admit(cache, nonces[1]) == .fresh)
         #expect(admit(cache, nonces[2]) == .full)
         #expect(admit(cache, nonces[0]) == .replayed)
-        #expect(admit(cache, nonces[2], timestamp: now + DomainLimits.maxClockSkewMs, at: now + DomainLimits.maxClockSkewMs) == .fresh)
+        let later = now + DomainLimits.maxClockSkewMs + NonceCache.retentionGraceMilliseconds + 1
+        #expect(admit(cache, nonces[2], timestamp: later, at: later) == .fresh)
         #expect(cache.count == 1)
     }
 }

@@ -18,23 +18,29 @@ public struct AdmissionLimits: Codable, Sendable, Equatable {
     public var maxInFlightReads: Int
     /// The `Retry-After` a refused request is given.
     public var retryAfterSeconds: Int
+    /// A client connection that reads nothing for this long is closed — from its accept on, so a TCP
+    /// connection that never starts TLS, or stalls mid-handshake or between requests, frees its slot.
+    public var idleTimeoutMilliseconds: Int
 
     public static let defaultMaxConnections = 1_024
     public static let defaultMaxInFlightUnlocks = 512
     public static let defaultMaxInFlightWrites = 256
     public static let defaultMaxInFlightReads = 256
     public static let defaultRetryAfterSeconds = 1
+    /// Longer than clients keep idle pooled connections (`MemberClient`: 10 s), so a client closes first.
+    public static let defaultIdleTimeoutMilliseconds = 15_000
 
     public init(
         maxConnections: Int = defaultMaxConnections, maxInFlightUnlocks: Int = defaultMaxInFlightUnlocks,
         maxInFlightWrites: Int = defaultMaxInFlightWrites, maxInFlightReads: Int = defaultMaxInFlightReads,
-        retryAfterSeconds: Int = defaultRetryAfterSeconds
+        retryAfterSeconds: Int = defaultRetryAfterSeconds, idleTimeoutMilliseconds: Int = defaultIdleTimeoutMilliseconds
     ) {
         self.maxConnections = maxConnections
         self.maxInFlightUnlocks = maxInFlightUnlocks
         self.maxInFlightWrites = maxInFlightWrites
         self.maxInFlightReads = maxInFlightReads
         self.retryAfterSeconds = retryAfterSeconds
+        self.idleTimeoutMilliseconds = idleTimeoutMilliseconds
     }
 
     /// Absent fields take their defaults, so a configuration names only what it changes.
@@ -45,7 +51,9 @@ public struct AdmissionLimits: Codable, Sendable, Equatable {
             maxInFlightUnlocks: try container.decodeIfPresent(Int.self, forKey: .maxInFlightUnlocks) ?? Self.defaultMaxInFlightUnlocks,
             maxInFlightWrites: try container.decodeIfPresent(Int.self, forKey: .maxInFlightWrites) ?? Self.defaultMaxInFlightWrites,
             maxInFlightReads: try container.decodeIfPresent(Int.self, forKey: .maxInFlightReads) ?? Self.defaultMaxInFlightReads,
-            retryAfterSeconds: try container.decodeIfPresent(Int.self, forKey: .retryAfterSeconds) ?? Self.defaultRetryAfterSeconds)
+            retryAfterSeconds: try container.decodeIfPresent(Int.self, forKey: .retryAfterSeconds) ?? Self.defaultRetryAfterSeconds,
+            idleTimeoutMilliseconds: try container.decodeIfPresent(Int.self, forKey: .idleTimeoutMilliseconds)
+                ?? Self.defaultIdleTimeoutMilliseconds)
     }
 
     /// Why these limits cannot run, or nil.
@@ -54,6 +62,7 @@ public struct AdmissionLimits: Codable, Sendable, Equatable {
             return "admission limits must each be at least 1"
         }
         guard (1...3_600).contains(retryAfterSeconds) else { return "admission retryAfterSeconds must be 1–3600" }
+        guard (100...3_600_000).contains(idleTimeoutMilliseconds) else { return "admission idleTimeoutMilliseconds must be 100–3600000" }
         return nil
     }
 

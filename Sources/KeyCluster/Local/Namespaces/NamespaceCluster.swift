@@ -53,7 +53,10 @@ public final class NamespaceCluster: MemberStatusPolling {
             let configuration = try NodeConfiguration.load(from: "\(directory)/node-1.json")
             members = configuration.members
             caCertificatePath = configuration.tls.caCertificate
-            http = try MemberClient.makeHTTPClient(caCertificatePath: caCertificatePath)
+            // An operator: the script turns the debug routes on, and they serve operators only.
+            http = try MemberClient.makeHTTPClient(
+                caCertificatePath: caCertificatePath,
+                clientCertificate: try LocalClusterLayout(directory: directory).issueOperator(name: "netns"))
         } catch {
             _ = try? Self.runScript(script, ["down"], environment: ["KEYCLUSTER_NETNS_DIR": directory])
             throw error
