@@ -90,6 +90,19 @@ struct ReturningMemberTests {
         }
     }
 
+    /// Probes `member` as it returns (`probe`): no token for the guest's revoked key, some answers, and the
+    /// member unlocks for the owner again afterwards.
+    func expectNoTokensAsItReturns(
+        _ member: UInt64, _ what: String, in cluster: LocalClusterProcesses, guest: KeyHolder, owner: KeyHolder,
+        verifier: UnlockTokenVerifier
+    ) async throws {
+        let answers = await probe(member, in: cluster, holder: guest, verifier: verifier)
+        print("\(what) \(member): \(answers.tokens.count) tokens, \(answers.refusals) refusals, \(answers.unavailable) 503/429, \(answers.unreachable) unreachable")
+        #expect(answers.tokens.isEmpty, "tokens for a key revoked over \(Self.maxStalenessMilliseconds) ms earlier: \(answers.tokens)")
+        #expect(answers.refusals > 0, "the returning member was probed and answered")
+        try await expectServesOwner(member, cluster, owner: owner, verifier: verifier)
+    }
+
     @Test("a strict unlock sent to a follower right after a grant is acknowledged gets a token, never a refusal from older local state")
     func strictUnlockRightAfterGrant() async throws {
         try await api.withOperator { cluster, operatorClient, _ in
@@ -134,11 +147,7 @@ struct ReturningMemberTests {
             // The fault's length, not a synchronisation: the member stays frozen past the staleness bound.
             try await Task.sleep(until: revokedAt + Self.awayAfterRevoke)
             #expect(cluster.signal(follower, SIGCONT))
-            let answers = await probe(follower, in: cluster, holder: guest, verifier: verifier)
-            print("frozen follower \(follower) after SIGCONT: \(answers.tokens.count) tokens, \(answers.refusals) refusals, \(answers.unavailable) 503/429, \(answers.unreachable) unreachable")
-            #expect(answers.tokens.isEmpty, "tokens for a key revoked over \(Self.maxStalenessMilliseconds) ms earlier: \(answers.tokens)")
-            #expect(answers.refusals > 0, "the returning member was probed and answered")
-            try await expectServesOwner(follower, cluster, owner: owner, verifier: verifier)
+            try await expectNoTokensAsItReturns(follower, "frozen follower", in: cluster, guest: guest, owner: owner, verifier: verifier)
         }
     }
 
@@ -155,11 +164,7 @@ struct ReturningMemberTests {
             let revokedAt = ContinuousClock.now
             try await Task.sleep(until: revokedAt + Self.awayAfterRevoke)
             try cluster.start(follower)
-            let answers = await probe(follower, in: cluster, holder: guest, verifier: verifier)
-            print("restarted follower \(follower): \(answers.tokens.count) tokens, \(answers.refusals) refusals, \(answers.unavailable) 503/429, \(answers.unreachable) unreachable")
-            #expect(answers.tokens.isEmpty, "tokens for a key revoked over \(Self.maxStalenessMilliseconds) ms earlier: \(answers.tokens)")
-            #expect(answers.refusals > 0, "the returning member was probed and answered")
-            try await expectServesOwner(follower, cluster, owner: owner, verifier: verifier)
+            try await expectNoTokensAsItReturns(follower, "restarted follower", in: cluster, guest: guest, owner: owner, verifier: verifier)
         }
     }
 
@@ -188,11 +193,7 @@ struct ReturningMemberTests {
             let revokedAt = ContinuousClock.now
             try await Task.sleep(until: revokedAt + Self.awayAfterRevoke)
             #expect(cluster.signal(oldLeader, SIGCONT))
-            let answers = await probe(oldLeader, in: cluster, holder: guest, verifier: verifier)
-            print("deposed leader \(oldLeader) after SIGCONT: \(answers.tokens.count) tokens, \(answers.refusals) refusals, \(answers.unavailable) 503/429, \(answers.unreachable) unreachable")
-            #expect(answers.tokens.isEmpty, "tokens for a key revoked over \(Self.maxStalenessMilliseconds) ms earlier: \(answers.tokens)")
-            #expect(answers.refusals > 0, "the returning member was probed and answered")
-            try await expectServesOwner(oldLeader, cluster, owner: owner, verifier: verifier)
+            try await expectNoTokensAsItReturns(oldLeader, "deposed leader", in: cluster, guest: guest, owner: owner, verifier: verifier)
         }
     }
 }
