@@ -53,7 +53,8 @@ extension RaftCore {
     /// Whether a read of a runtime (not only freshness probes) waits for a round: it gets one at the next
     /// `ready()`. Probes alone wait for the next heartbeat (`tickLeader`), costing no round of their own.
     var hasUnstartedClientReads: Bool {
-        reads.leaderReads.contains { $0.round == nil && !Self.isFreshnessProbe($0.context) }
+        // Unstarted reads are a suffix of the list (rounds are given in arrival order): look at those only.
+        reads.leaderReads.reversed().prefix { $0.round == nil }.contains { !Self.isFreshnessProbe($0.context) }
     }
 
     /// Leader, from `ready()` (when a runtime's read waits) or a heartbeat tick: gives every read that
