@@ -35,7 +35,8 @@ extension RaftCore {
     mutating func tickFreshness() {
         freshness.elapsedTicks += 1
         freshness.ticksSinceProbe += 1
-        freshness.outstanding.removeAll { freshness.elapsedTicks - $0.issuedAtTick > options.electionTimeoutTicks * 2 }
+        let (elapsed, lifetime) = (freshness.elapsedTicks, freshnessProbeLifetimeTicks)
+        freshness.outstanding.removeAll { elapsed - $0.issuedAtTick > lifetime }
         guard freshness.ticksSinceProbe >= options.freshnessProbeIntervalTicks,
               freshness.outstanding.count < options.maxOutstandingFreshnessProbes
         else { return }
@@ -74,6 +75,10 @@ extension RaftCore {
         let id = context & ~Self.freshnessProbeFlag
         freshness.outstanding.removeAll { $0.probe == id }
     }
+
+    /// A probe unanswered this long is forgotten (its answer, if any, was lost): past the longest a forwarded
+    /// read waits (`electionTimeoutTicks`) and a leader keeps one without a quorum (CheckQuorum, the same).
+    var freshnessProbeLifetimeTicks: Int { options.electionTimeoutTicks * 2 }
 
     static func isFreshnessProbe(_ context: ReadContext) -> Bool {
         context & freshnessProbeFlag != 0
