@@ -130,8 +130,11 @@ struct ReturningMemberTests {
         }
     }
 
-    @Test("a follower frozen with SIGSTOP while a key is revoked issues no token for that key as it resumes")
-    func frozenFollowerResumes() async throws {
+    /// A follower is taken away (`away`), the guest's key revoked through the leader, the follower kept away
+    /// past the staleness bound, brought back (`back`), and probed as it returns.
+    func revokeWhileFollowerAway(
+        _ what: String, away: @escaping (LocalClusterProcesses, UInt64) -> Void, back: @escaping (LocalClusterProcesses, UInt64) throws -> Void
+    ) async throws {
         try await api.withOperator(maxStalenessMilliseconds: Self.maxStalenessMilliseconds) { cluster, operatorClient, _ in
             let owner = KeyHolder()
             let guest = try await enrolledWithGuest(cluster, operatorClient, owner: owner)
@@ -141,31 +144,27 @@ struct ReturningMemberTests {
             // Fresh before the fault: the member does answer bounded reads at once.
             let before = try await api.command(guest, "unlock", via: cluster.client(follower), minRevision: 0, verifier: verifier, consistency: "bounded")
             #expect(before.consistency == .bounded)
-            #expect(cluster.signal(follower, SIGSTOP))
+            away(cluster, follower)
             try await revoke(guest, by: owner, via: leader, in: cluster)
             let revokedAt = ContinuousClock.now
-            // The fault's length, not a synchronisation: the member stays frozen past the staleness bound.
+            // The fault's length, not a synchronisation: the member stays away past the staleness bound.
             try await Task.sleep(until: revokedAt + Self.awayAfterRevoke)
-            #expect(cluster.signal(follower, SIGCONT))
-            try await expectNoTokensAsItReturns(follower, "frozen follower", in: cluster, guest: guest, owner: owner, verifier: verifier)
+            try back(cluster, follower)
+            try await expectNoTokensAsItReturns(follower, what, in: cluster, guest: guest, owner: owner, verifier: verifier)
         }
+    }
+
+    @Test("a follower frozen with SIGSTOP while a key is revoked issues no token for that key as it resumes")
+    func frozenFollowerResumes() async throws {
+        try await revokeWhileFollowerAway(
+            "frozen follower", away: { cluster, member in #expect(cluster.signal(member, SIGSTOP)) },
+            back: { cluster, member in #expect(cluster.signal(member, SIGCONT)) })
     }
 
     @Test("a follower killed while a key is revoked and restarted with its old state issues no token for that key as it returns")
     func restartedFollowerReturns() async throws {
-        try await api.withOperator(maxStalenessMilliseconds: Self.maxStalenessMilliseconds) { cluster, operatorClient, _ in
-            let owner = KeyHolder()
-            let guest = try await enrolledWithGuest(cluster, operatorClient, owner: owner)
-            let verifier = try api.verifier(cluster)
-            let leader = try await cluster.waitForLeader()
-            let follower = try #require(cluster.ids.first { $0 != leader })
-            cluster.kill(follower)
-            try await revoke(guest, by: owner, via: leader, in: cluster)
-            let revokedAt = ContinuousClock.now
-            try await Task.sleep(until: revokedAt + Self.awayAfterRevoke)
-            try cluster.start(follower)
-            try await expectNoTokensAsItReturns(follower, "restarted follower", in: cluster, guest: guest, owner: owner, verifier: verifier)
-        }
+        try await revokeWhileFollowerAway(
+            "restarted follower", away: { cluster, member in cluster.kill(member) }, back: { cluster, member in try cluster.start(member) })
     }
 
     @Test("a leader frozen with SIGSTOP while the others elect a new leader and revoke a key issues no token for it as it resumes")
