@@ -99,6 +99,7 @@ let package = Package(
             name: "KeyClusterTests",
             dependencies: [
                 "KeyCluster",
+                "Storage",
                 "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "X509", package: "swift-certificates"),

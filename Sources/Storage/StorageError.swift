@@ -1,4 +1,5 @@
 import CLMDB
+import Glibc
 
 /// Every failure of the storage layer, named by the operation that failed.
 ///
@@ -41,6 +42,17 @@ public struct StorageError: Error, Equatable, CustomStringConvertible, Sendable 
 
     /// The write did not fit in the current map; the environment grows the map and retries.
     public var isMapFull: Bool { kind == .lmdb(code: MDB_MAP_FULL) }
+
+    /// The write failed for want of space — the file system is full (`ENOSPC`), the user's disk quota is
+    /// spent (`EDQUOT`) or the map reached `maxMapSizeBytes` — rather than for a fault: the same write can
+    /// succeed once space is freed, so the caller waits and retries instead of giving up.
+    public var isOutOfSpace: Bool {
+        switch kind {
+        case .lmdb(let code): code == ENOSPC || code == EDQUOT
+        case .mapSizeLimitReached: true
+        case .fileSystem, .writerQueueFull, .writerClosed: false
+        }
+    }
 
     /// Another process grew the map; this process must adopt the new size before continuing.
     var isMapResized: Bool { kind == .lmdb(code: MDB_MAP_RESIZED) }

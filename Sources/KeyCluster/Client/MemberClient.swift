@@ -75,7 +75,11 @@ public struct MemberClient: Sendable {
             throw CallError.unreachable("\(address): \(error)")
         }
         guard response.status == .ok else {
-            throw CallError.problem(status: Int(response.status.code), type: "about:blank", title: response.status.reasonPhrase, retryAfterSeconds: nil)
+            // `/healthz` and friends answer problems too (a member out of disk space, say): keep their type.
+            let problem = try? JSONDecoder().decode(ProblemDocument.self, from: Data(bytes.readableBytesView))
+            throw CallError.problem(
+                status: Int(response.status.code), type: problem?.type ?? "about:blank", title: problem?.title ?? response.status.reasonPhrase,
+                retryAfterSeconds: problem?.retryAfterSeconds)
         }
         return String(buffer: bytes)
     }

@@ -99,6 +99,9 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
     /// Bounds on client connections and requests in flight (design §8); absent fields take their defaults.
     public var admission: AdmissionLimits?
     public var effectiveAdmission: AdmissionLimits { admission ?? AdmissionLimits() }
+    /// Bounds on the replicated state and the free disk (absent: `StorageQuota`'s defaults).
+    public var quota: StorageQuota?
+    public var effectiveQuota: StorageQuota { quota ?? StorageQuota() }
     public var effectiveMaxStaleness: Duration { .milliseconds(maxStalenessMilliseconds ?? Self.defaultMaxStalenessMilliseconds) }
 
     public init(id: UInt64, dataDirectory: String, members: [Member], tls: TLSFiles, timing: Timing = Timing()) {
@@ -154,6 +157,7 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
         try snapshots?.validate()
         guard (maxStalenessMilliseconds ?? 0) >= 0 else { throw Invalid(reason: "maxStalenessMilliseconds must not be negative") }
         if let refusal = effectiveAdmission.refusal { throw Invalid(reason: refusal) }
+        if let refusal = effectiveQuota.refusal { throw Invalid(reason: refusal) }
         // A one-member (development) cluster has no region to survive the loss of.
         if members.count > 1, !isJoining, forceUnsafePlacement != true, let refusal = bootstrapMembership.placement.refusal {
             throw Invalid(reason: "refusing to bootstrap: \(refusal) (set \"forceUnsafePlacement\": true to override)")

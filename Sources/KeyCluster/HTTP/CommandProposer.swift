@@ -5,9 +5,13 @@ import Raft
 /// Puts service commands through Raft for the HTTP handlers (reads go through `ReadPath`).
 struct CommandProposer: Sendable {
     let node: RaftNode
+    /// Refuses capped writes while storage alarms stand (507), before they reach the log.
+    let storage: StorageGuard
 
-    /// Replicates `command`; returns the state machine's answer and the revision it committed at.
+    /// Replicates `command`; returns the state machine's answer and the revision it committed at. A write
+    /// refused for storage alarms — at the door or at apply — is thrown as the 507 problem.
     func propose(_ command: ServiceCommand) async throws -> (result: ServiceResult, revision: UInt64) {
+        if let refusal = storage.refusal(for: command) { throw refusal }
         let encoded = Array(try JSONEncoder().encode(command))
         let answer: (result: [UInt8], revision: LogIndex)
         do {
@@ -18,7 +22,9 @@ struct CommandProposer: Sendable {
             if error == .refused(.noLeader) { problem.members = await node.membershipStatus.otherClientAddresses }
             throw problem
         }
-        return (try JSONDecoder().decode(ServiceResult.self, from: Data(answer.result)), answer.revision)
+        let result = try JSONDecoder().decode(ServiceResult.self, from: Data(answer.result))
+        if case .noSpace(let alarms) = result { throw StorageGuard.noSpace(alarms) }
+        return (result, answer.revision)
     }
 }
 

@@ -128,6 +128,8 @@ struct DomainRoutes: Sendable {
             throw Problem("refused", status: .unprocessableContent, title: "The command was refused", detail: reason)
         case .done, .counter:
             preconditionFailure("a domain command answered with a diagnostic result")
+        case .noSpace:
+            preconditionFailure("CommandProposer throws a storage refusal, never returns it")
         }
     }
 

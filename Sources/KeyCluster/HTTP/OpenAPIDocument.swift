@@ -170,14 +170,27 @@ enum OpenAPIDocument {
         paths:
           /healthz:
             get:
-              summary: The process is up.
+              summary: "The process is up and its storage works. 503 `storage-failed`: stopped after a storage fault (restart it); 503 `storage-out-of-space`: the disk is full, writes wait and resume by themselves once space is freed."
               responses:
                 "200": {description: ok, content: {text/plain: {schema: {type: string}}}}
+                "503": {$ref: "#/components/responses/Problem"}
           /readyz:
             get:
-              summary: Ready when a leader is known or bounded reads can be served.
+              summary: "Ready when a leader is known or bounded reads can be served. `writes` is `refused` while storage alarms stand (listed in `storageAlarms`): unlocks and reads go on, so the member stays ready."
               responses:
-                "200": {description: ready, content: {application/json: {schema: {type: object}}}}
+                "200":
+                  description: ready
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [ready, boundedReads, writes, storageAlarms]
+                        properties:
+                          ready: {type: boolean}
+                          leader: {type: integer}
+                          boundedReads: {type: boolean}
+                          writes: {type: string, enum: [accepted, refused]}
+                          storageAlarms: {type: array, items: {type: string}}
                 "503": {$ref: "#/components/responses/Problem"}
           /metrics:
             get:
@@ -272,6 +285,7 @@ enum OpenAPIDocument {
                 "200": {description: enrolled, content: {application/json: {schema: {$ref: "#/components/schemas/Change"}}}}
                 "4XX": {$ref: "#/components/responses/Problem"}
                 "503": {$ref: "#/components/responses/Problem"}
+                "507": {description: "No space: storage alarms stand (quota.maxStateBytes or quota.freeDiskReserveBytes on some member); revocations and suspensions still pass", content: {application/problem+json: {schema: {$ref: "#/components/schemas/Problem"}}}}
           /v1/vehicles/{vin}:
             get:
               summary: A vehicle and its live grants, with the revision and consistency they were read at.
@@ -329,6 +343,7 @@ enum OpenAPIDocument {
                 "200": {description: granted, content: {application/json: {schema: {$ref: "#/components/schemas/Change"}}}}
                 "4XX": {$ref: "#/components/responses/Problem"}
                 "503": {$ref: "#/components/responses/Problem"}
+                "507": {description: "No space: storage alarms stand (quota.maxStateBytes or quota.freeDiskReserveBytes on some member); revocations and suspensions still pass", content: {application/problem+json: {schema: {$ref: "#/components/schemas/Problem"}}}}
           /v1/vehicles/{vin}/keys/{keyID}/{action}:
             post:
               summary: "Owner: revoke, suspend or resume a key (signed, command = action); operator: force-revoke (client certificate)."
@@ -341,6 +356,7 @@ enum OpenAPIDocument {
                 "200": {description: changed, content: {application/json: {schema: {$ref: "#/components/schemas/Change"}}}}
                 "4XX": {$ref: "#/components/responses/Problem"}
                 "503": {$ref: "#/components/responses/Problem"}
+                "507": {description: "No space: storage alarms stand (quota.maxStateBytes or quota.freeDiskReserveBytes on some member); revocations and suspensions still pass", content: {application/problem+json: {schema: {$ref: "#/components/schemas/Problem"}}}}
           /v1/vehicles/{vin}/commands:
             post:
               summary: "Key holder: ask for a vehicle command (signed, command = the permission); answers a signed token."
@@ -380,6 +396,7 @@ enum OpenAPIDocument {
                 "200": {description: written, content: {application/json: {schema: {type: object}}}}
                 "4XX": {$ref: "#/components/responses/Problem"}
                 "503": {$ref: "#/components/responses/Problem"}
+                "507": {description: "No space: storage alarms stand (quota.maxStateBytes or quota.freeDiskReserveBytes on some member); revocations and suspensions still pass", content: {application/problem+json: {schema: {$ref: "#/components/schemas/Problem"}}}}
           /debug/counter/{key}:
             get:
               summary: "Diagnostic counter read: debugRoutes and an operator certificate only; otherwise 404."
@@ -394,5 +411,6 @@ enum OpenAPIDocument {
                 "200": {description: incremented, content: {application/json: {schema: {type: object}}}}
                 "4XX": {$ref: "#/components/responses/Problem"}
                 "503": {$ref: "#/components/responses/Problem"}
+                "507": {description: "No space: storage alarms stand (quota.maxStateBytes or quota.freeDiskReserveBytes on some member); revocations and suspensions still pass", content: {application/problem+json: {schema: {$ref: "#/components/schemas/Problem"}}}}
         """
 }

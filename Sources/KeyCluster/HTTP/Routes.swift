@@ -8,10 +8,27 @@ struct Routes: Sendable {
     let node: RaftNode
     let stateMachine: ServiceStateMachine
     let configuration: NodeConfiguration
-    var proposer: CommandProposer { CommandProposer(node: node) }
+    let storage: StorageGuard
+    var proposer: CommandProposer { CommandProposer(node: node, storage: storage) }
 
     func register(on router: Router<ServiceRequestContext>) {
-        router.get("/healthz") { _, _ in "ok\n" }
+        // Liveness includes storage: a member that stopped on a storage failure, or whose writes wait for
+        // disk space, is not healthy even though it still answers.
+        router.get("/healthz") { _, _ in
+            let status = await node.status
+            if let failure = status.failure {
+                throw Problem(
+                    "storage-failed", status: .serviceUnavailable,
+                    title: "This member stopped after a storage failure; it answers nothing until restarted", detail: failure)
+            }
+            if let outOfSpace = status.outOfSpace {
+                throw Problem(
+                    "storage-out-of-space", status: .serviceUnavailable,
+                    title: "This member's disk is full: its writes wait until space is freed, then resume by themselves",
+                    detail: outOfSpace, retryAfterSeconds: 5)
+            }
+            return "ok\n"
+        }
         router.get("/openapi.yaml") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/yaml"],
@@ -30,7 +47,10 @@ struct Routes: Sendable {
                     "not-ready", status: .serviceUnavailable,
                     title: "No leader is known and this member's state is not fresh enough for bounded reads", retryAfterSeconds: 1)
             }
-            return ReadyResponse(ready: true, leader: status.leader?.rawValue, boundedReads: fresh)
+            let alarms = storage.alarms().map(\.description).sorted()
+            return ReadyResponse(
+                ready: true, leader: status.leader?.rawValue, boundedReads: fresh, writes: alarms.isEmpty ? "accepted" : "refused",
+                storageAlarms: alarms)
         }
         router.get("/v1/cluster/status") { _, _ in
             ClusterStatusResponse(status: await node.status, membership: await node.membershipStatus)
@@ -98,6 +118,8 @@ struct Routes: Sendable {
             throw Problem("refused", status: .unprocessableContent, title: "The command was refused", detail: reason)
         case .domain:
             preconditionFailure("a diagnostic command answered with a domain result")
+        case .noSpace:
+            preconditionFailure("CommandProposer throws a storage refusal, never returns it")
         }
     }
 }
@@ -107,6 +129,10 @@ struct ReadyResponse: ResponseEncodable {
     var ready: Bool
     var leader: UInt64?
     var boundedReads: Bool
+    /// "refused" while storage alarms stand (writes other than revocations get 507); reads and unlocks go on,
+    /// so the member stays ready.
+    var writes: String
+    var storageAlarms: [String]
 }
 
 /// The answer to every write: the revision (Raft index) it committed at, usable as `minRevision` later.

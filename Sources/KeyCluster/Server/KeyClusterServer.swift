@@ -47,13 +47,16 @@ public struct KeyClusterServer: Sendable {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
         }
-        Routes(node: node, stateMachine: stateMachine, configuration: configuration).register(on: router)
+        let storage = StorageGuard(
+            quota: configuration.effectiveQuota, memberID: configuration.id, dataDirectory: configuration.dataDirectory,
+            node: node, stateMachine: stateMachine, registry: registry, logger: logger)
+        Routes(node: node, stateMachine: stateMachine, configuration: configuration, storage: storage).register(on: router)
         ClusterRoutes(node: node).register(on: router)
         BackupRoutes(node: node, logger: logger).register(on: router)
         let signer = try documentSigner()
         let readPath = ReadPath(node: node, maxStaleness: configuration.effectiveMaxStaleness)
         DomainRoutes(
-            writer: CommandProposer(node: node), readPath: readPath, stateMachine: stateMachine, environment: environment, signer: signer
+            writer: CommandProposer(node: node, storage: storage), readPath: readPath, stateMachine: stateMachine, environment: environment, signer: signer
         ).register(on: router)
         UnlockRoutes(
             readPath: readPath, stateMachine: stateMachine, environment: environment, signer: signer,
@@ -73,7 +76,7 @@ public struct KeyClusterServer: Sendable {
         let group = ServiceGroup(
             configuration: .init(
                 services: [
-                    .init(service: RaftService(node: node, transport: peers, metrics: NodeMetrics(registry: registry))),
+                    .init(service: RaftService(node: node, transport: peers, metrics: NodeMetrics(registry: registry), storage: storage)),
                     .init(service: app),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],

@@ -7,15 +7,20 @@ struct RaftService: Service {
     let node: RaftNode
     let transport: PeerTransport
     let metrics: NodeMetrics
+    let storage: StorageGuard
 
     func run() async throws {
         try await transport.start()
         await node.start()
-        // Refreshes the Raft and storage gauges until shutdown begins.
+        // Refreshes the Raft and storage gauges, and keeps the storage bounds, until shutdown begins.
         await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                await metrics.refresh(from: node)
-                try? await Task.sleep(for: NodeMetrics.refreshInterval)
+            await withDiscardingTaskGroup { group in
+                group.addTask { await storage.run() }
+                while !Task.isCancelled {
+                    await metrics.refresh(from: node)
+                    try? await Task.sleep(for: NodeMetrics.refreshInterval)
+                }
+                group.cancelAll()
             }
         }
         await node.stop()

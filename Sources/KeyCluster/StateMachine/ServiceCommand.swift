@@ -10,6 +10,8 @@ enum ServiceCommand: Codable, Sendable, Equatable {
     case debugPut(key: String, value: String)
     /// Diagnostic counter increment: applying a command twice shows up as a count above the increments made.
     case debugIncrement(key: String)
+    /// A member raises or clears a storage alarm (`StorageAlarm`).
+    case storageAlarm(StorageAlarmChange)
 }
 
 /// The answer of the state machine to one command, returned to the proposer.
@@ -18,4 +20,6 @@ enum ServiceResult: Codable, Sendable, Equatable {
     case counter(value: UInt64)
     case domain(DomainResult)
     case refused(reason: String)
+    /// Refused because storage alarms stand: the cluster takes no new writes until they clear.
+    case noSpace(alarms: [StorageAlarm])
 }

@@ -15,5 +15,8 @@ public struct NodeStatus: Sendable, Equatable {
     public var pendingProposals: Int
     /// Set when the node stopped itself (storage failure); it answers nothing until restarted.
     public var failure: String?
+    /// Set while the node's writes fail for want of space: it holds its messages, retries, and resumes by
+    /// itself once space is freed.
+    public var outOfSpace: String?
     public var snapshots = SnapshotStatus()
 }

@@ -9,7 +9,8 @@ import Storage
 ///   is being persisted and its `Ready` writes nothing does it go out at once (steady-state heartbeats);
 /// - committed entries are applied in the same LMDB transaction as the applied index and client sessions;
 /// - snapshots (taken, streamed, installed) follow `RaftNode+Snapshots`.
-/// A storage failure stops the node (`status.failure`): carrying on would break the core's assumptions.
+/// A write that fails for want of space is retried until space comes back (`status.outOfSpace`); any other
+/// storage failure stops the node (`status.failure`): carrying on would break the core's assumptions.
 public actor RaftNode {
     public nonisolated let id: NodeID
     public nonisolated let options: RaftNodeOptions
@@ -27,6 +28,8 @@ public actor RaftNode {
     private var isFlushing = false
     private var flushIdleWaiters: [CheckedContinuation<Void, Never>] = []
     var failure: String?
+    /// Why the last write failed for want of space, while writes keep failing; nil when writes succeed.
+    var outOfSpace: String?
     var isStopped = false
     var snapshotState: NodeSnapshotState
     private var loops: [Task<Void, Never>] = []
@@ -381,6 +384,11 @@ public actor RaftNode {
             if change.leader != nil { reofferWaitingProposals() }
             if change.role != .leader { cancelOutgoingSnapshotTransfers() }
         }
+        if outOfSpace != nil && !ready.needsPersisting {
+            sendWhileOutOfSpace(ready.messages)
+            ready.messages = []
+            guard !ready.committedEntries.isEmpty || !ready.snapshotsToSend.isEmpty else { return }
+        }
         if !isFlushing && !ready.needsPersisting {
             // Nothing is being persisted and this Ready writes nothing: its messages depend on nothing new.
             send(ready.messages)
@@ -425,6 +433,22 @@ public actor RaftNode {
                     answerAppliedReads()
                 }
                 for outcome in outcomes { resolve(outcome) }
+                if outOfSpace != nil {
+                    outOfSpace = nil
+                    logger.notice("storage has space again; writes resumed")
+                }
+            } catch let error as StorageError where error.isOutOfSpace {
+                // Nothing of the batch is durable (the transaction aborted): it goes back to the front,
+                // unsent and unapplied, and is written whole once space is freed.
+                pendingReadies.insert(contentsOf: batch, at: 0)
+                if snapshotState.pendingCompaction == nil { snapshotState.pendingCompaction = compaction }
+                if outOfSpace == nil {
+                    logger.critical(
+                        "storage is out of space; writes wait until space is freed, unlocks are answered while this member's state is fresh",
+                        metadata: ["error": "\(error)", "retryInterval": "\(options.outOfSpaceRetryInterval)"])
+                }
+                outOfSpace = error.description
+                try? await Task.sleep(for: options.outOfSpaceRetryInterval)
             } catch {
                 stopAfterStorageFailure(error)
             }
@@ -433,6 +457,20 @@ public actor RaftNode {
         for waiter in flushIdleWaiters { waiter.resume() }
         flushIdleWaiters.removeAll()
         snapshotIfDue()
+    }
+
+    /// While writes wait for space, messages of Readies that write nothing would wait behind them for as
+    /// long as the disk stays full. A follower's heartbeat answers and read requests (its freshness probes
+    /// among them) promise nothing about its log, so they go out — the member stays fresh, and answers
+    /// bounded unlocks, while it has applied what the leader committed. Everything else is dropped, as a
+    /// network may drop it: a leader on a full disk falls silent and the others elect one that can write.
+    private func sendWhileOutOfSpace(_ messages: [Message]) {
+        send(messages.filter { message in
+            switch message.body {
+            case .heartbeatResponse, .readIndexRequest: durable.violation(message) == nil
+            default: false
+            }
+        })
     }
 
     /// Sends `messages`, each of which must depend only on durable state (asserted in debug builds).
@@ -503,6 +541,6 @@ public actor RaftNode {
         return NodeStatus(
             id: id, role: core.role, term: core.term, leader: core.leader, voters: core.configuration.voters,
             commitIndex: core.commitIndex, appliedIndex: appliedIndex, lastIndex: core.lastPosition.index,
-            peers: peers, pendingProposals: waiters.count, failure: failure, snapshots: snapshotStatus)
+            peers: peers, pendingProposals: waiters.count, failure: failure, outOfSpace: outOfSpace, snapshots: snapshotStatus)
     }
 }

@@ -21,6 +21,10 @@ public struct RaftNodeOptions: Sendable {
     public var sessionExpiryEntries: UInt64 = 1_000_000
     /// Result bytes remembered per session for answering retries.
     public var maxSessionResultBytes = 4_096
+    /// A write that failed for want of space (full disk, spent map) is tried again after this long; until
+    /// it succeeds the node holds its messages and applies nothing, and resumes by itself once space is
+    /// freed (design §9). Other storage failures stop the node.
+    public var outOfSpaceRetryInterval: Duration = .seconds(1)
     /// Snapshot streaming bounds (when to take a snapshot is `raft.snapshotThresholdEntries`).
     public var snapshots = SnapshotTransferOptions()
 
