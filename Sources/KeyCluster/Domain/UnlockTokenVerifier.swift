@@ -128,6 +128,10 @@ public enum TokenVerificationError: Error, Hashable, Sendable, CustomStringConve
     case notYetValid
     case expired
     case staleRevision
+    /// Another token for the same signed request was already acted on (`UsedRequestLedger`).
+    case requestAlreadyUsed
+    /// The vehicle's ledger is full of requests still in their window: refused rather than forgotten.
+    case tooManyRecentRequests
 
     public var description: String {
         switch self {
@@ -143,6 +147,8 @@ public enum TokenVerificationError: Error, Hashable, Sendable, CustomStringConve
         case .notYetValid: "token is issued in the future"
         case .expired: "token has expired"
         case .staleRevision: "key list is not newer than the cached one"
+        case .requestAlreadyUsed: "a token for this request was already used"
+        case .tooManyRecentRequests: "too many recent requests to remember another; retry shortly"
         }
     }
 }

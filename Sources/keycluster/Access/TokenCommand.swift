@@ -56,6 +56,32 @@ struct TokenCommand: AsyncParsableCommand {
         @Flag(help: "Print the verified claims as JSON.")
         var json = false
 
+        @Option(help: ArgumentHelp(
+            "The vehicle's used-request ledger (JSON; created if absent): a second token for a request already used is refused.",
+            discussion: "Each member answers a signed request on its own, so a captured request can yield one token per member; the vehicle acts on one."))
+        var usedRequests: String?
+
+        /// Records the token's request in the ledger file, refusing it if already used.
+        func use(_ token: UnlockToken, ledgerPath: String) throws {
+            var ledger = UsedRequestLedger()
+            if let data = FileManager.default.contents(atPath: ledgerPath) {
+                guard let stored = try? JSONDecoder().decode(UsedRequestLedger.self, from: data) else {
+                    throw ValidationError("\(ledgerPath) is not a used-request ledger; remove it to start a new one")
+                }
+                ledger = stored
+            }
+            do {
+                try ledger.use(token, nowUnixMs: atUnixMs ?? WallClock.nowUnixMs())
+            } catch {
+                throw TokenRejected(reason: error)
+            }
+            do {
+                try JSONEncoder().encode(ledger).write(to: URL(fileURLWithPath: ledgerPath), options: .atomic)
+            } catch {
+                throw ValidationError("cannot write the used-request ledger \(ledgerPath): \(error.localizedDescription)")
+            }
+        }
+
         /// Token files hold either the signed document or `unlock --json`'s `{token, document}`.
         struct Wrapped: Decodable { var document: SignedDocument }
 
@@ -79,6 +105,7 @@ struct TokenCommand: AsyncParsableCommand {
             } catch {
                 throw TokenRejected(reason: error)
             }
+            if let usedRequests { try use(token, ledgerPath: usedRequests) }
             if json {
                 try ClusterOptions.printJSON(token)
             } else {
