@@ -40,6 +40,11 @@ struct ReadPath: Sendable {
     }
 
     func readPoint(minRevision: UInt64, preference: Preference) async throws -> ReadPoint {
+        // Refused before any round through the leader: an absurd revision must cost an anonymous caller's
+        // target nothing (issue 12). This member's commit index trails the leader's by far less than the
+        // bound unless it is catching up by snapshot — and then it could not answer in time anyway.
+        let known = await node.commitIndex
+        if minRevision > known, minRevision - known > Self.maxRevisionLeadEntries { throw Self.unknownRevision(minRevision, known: known) }
         if preference == .boundedFirst, let bounded = await boundedReadPoint(atLeast: minRevision) { return bounded }
         if let strict = try await strictReadPoint(atLeast: minRevision) { return strict }
         if preference != .strictOnly, let bounded = await boundedReadPoint(atLeast: minRevision) { return bounded }
@@ -57,11 +62,7 @@ struct ReadPath: Sendable {
     private func strictReadPoint(atLeast minRevision: UInt64) async throws -> ReadPoint? {
         guard let confirmed = try? await node.readIndex(timeout: Self.strictReadTimeout) else { return nil }
         guard minRevision > confirmed else { return ReadPoint(revision: confirmed, consistency: .strict) }
-        guard minRevision - confirmed <= Self.maxRevisionLeadEntries else {
-            throw Problem(
-                "unknown-revision", status: .badRequest,
-                title: "minRevision \(minRevision) is beyond anything the cluster has committed (\(confirmed))")
-        }
+        guard minRevision - confirmed <= Self.maxRevisionLeadEntries else { throw Self.unknownRevision(minRevision, known: confirmed) }
         return ReadPoint(revision: try await applied(minRevision), consistency: .strict)
     }
 
@@ -74,6 +75,12 @@ struct ReadPath: Sendable {
         let applied = await node.status.appliedIndex
         guard applied >= minRevision else { return nil }
         return ReadPoint(revision: applied, consistency: .bounded)
+    }
+
+    static func unknownRevision(_ minRevision: UInt64, known: UInt64) -> Problem {
+        Problem(
+            "unknown-revision", status: .badRequest,
+            title: "minRevision \(minRevision) is beyond anything the cluster has committed (\(known)); no write returned it")
     }
 
     /// Waits for the applied index to reach `revision`, bounded by `maxRevisionWaitMilliseconds`.

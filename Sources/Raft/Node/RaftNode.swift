@@ -533,6 +533,9 @@ public actor RaftNode {
         }
     }
 
+    /// The highest index this member knows committed (cheaper than `status` on a request path).
+    public var commitIndex: LogIndex { core.commitIndex }
+
     public var status: NodeStatus {
         var peers: [NodeID: ReplicationStatus] = [:]
         for peer in core.configuration.voters where peer != id {
