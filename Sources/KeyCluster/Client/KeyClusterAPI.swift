@@ -11,6 +11,15 @@ extension ClusterClient {
         return try await withFailover { try await $0.post("/v1/vehicles", body: Array(body), as: KeyChange.self) }
     }
 
+    /// Operator: gives `vin` a new unrestricted owner key (a lost phone, an owner removed by force), with the
+    /// reason the audit keeps.
+    public func recoverOwnership(_ vin: VIN, owner: KeyPublicKey, formFactor: FormFactor = .phone, reason: String) async throws -> KeyChange {
+        let body = try JSONSerialization.data(withJSONObject: [
+            "ownerPublicKey": Data(owner.x963).base64EncodedString(), "ownerFormFactor": formFactor.rawValue, "reason": reason,
+        ])
+        return try await withFailover { try await $0.post("/v1/vehicles/\(vin.text)/recover-owner", body: Array(body), as: KeyChange.self) }
+    }
+
     /// What a grant gives: a role, optionally narrower permissions than the role's defaults, and a window
     /// (a guest needs `notAfterUnixMs`).
     public struct GrantTerms: Sendable {

@@ -45,6 +45,7 @@ public enum TextFormat {
     public static func audit(_ record: AuditRecord) -> String {
         "revision \(record.revision)  \(time(unixMs: record.timestampUnixMs))  \(record.action.rawValue)  "
             + "\(keyID(record.target)) (\(record.grant.role.rawValue)) by \(principal(record.actor))"
+            + (record.reason.map { " — reason: \($0)" } ?? "")
     }
 
     public static func token(_ token: UnlockToken) -> String {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A change to the key-authorization state, proposed through Raft and applied by `KeyAuthorizationStore`.
 ///
 /// Key actions carry the signer's key id, nonce and timestamp: the node verified the request's signature and
@@ -11,17 +13,24 @@ public enum DomainCommand: Codable, Hashable, Sendable {
     case suspend(ChangeKey)
     case resume(ChangeKey)
     case forceRevoke(ForceRevoke)
+    case recoverOwnership(RecoverOwnership)
 
-    /// The signed-request fields a key action carries.
+    /// The signed-request fields a key action carries, and when the member decided on it.
     public struct KeySignature: Codable, Hashable, Sendable {
         public let keyID: KeyID
         public let nonce: Nonce
+        /// The request's own timestamp: it serves the replay window (nonce retention) only. A client sets
+        /// it, so no authority rule may depend on it — a back-dated request must not revive an expired grant.
         public let timestampUnixMs: Int64
+        /// The deciding member's clock when it authenticated the request, just before proposing: the time
+        /// every grant-window rule of the signer is checked at, and what the audit records (design §9).
+        public let decidedAtUnixMs: Int64
 
-        public init(keyID: KeyID, nonce: Nonce, timestampUnixMs: Int64) {
+        public init(keyID: KeyID, nonce: Nonce, timestampUnixMs: Int64, decidedAtUnixMs: Int64) {
             self.keyID = keyID
             self.nonce = nonce
             self.timestampUnixMs = timestampUnixMs
+            self.decidedAtUnixMs = decidedAtUnixMs
         }
     }
 
@@ -96,21 +105,52 @@ public enum DomainCommand: Codable, Hashable, Sendable {
         }
     }
 
+    /// Operator: give a vehicle that has no usable owner (lost phone, an owner removed by force) a new
+    /// unrestricted owner key. The reason is mandatory and audited with the operator's name (design §9).
+    public struct RecoverOwnership: Codable, Hashable, Sendable {
+        public let vin: VIN
+        public let ownerKey: KeyPublicKey
+        public let ownerFormFactor: FormFactor
+        public let operatorName: OperatorName
+        public let reason: String
+        public let timestampUnixMs: Int64
+
+        public init(vin: VIN, ownerKey: KeyPublicKey, ownerFormFactor: FormFactor, operatorName: OperatorName, reason: String, timestampUnixMs: Int64) {
+            self.vin = vin
+            self.ownerKey = ownerKey
+            self.ownerFormFactor = ownerFormFactor
+            self.operatorName = operatorName
+            self.reason = reason
+            self.timestampUnixMs = timestampUnixMs
+        }
+
+        /// Why `reason` cannot be recorded, or nil: 1–`maxRecoveryReasonBytes` bytes, not only spaces.
+        public static func refusal(ofReason reason: String) -> String? {
+            guard !reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, reason.utf8.count <= DomainLimits.maxRecoveryReasonBytes else {
+                return "a recovery needs a reason of 1–\(DomainLimits.maxRecoveryReasonBytes) bytes"
+            }
+            return nil
+        }
+    }
+
     public var vin: VIN {
         switch self {
         case .registerVehicle(let command): command.vin
         case .grant(let command): command.vin
         case .revoke(let command), .suspend(let command), .resume(let command): command.vin
         case .forceRevoke(let command): command.vin
+        case .recoverOwnership(let command): command.vin
         }
     }
 
-    public var timestampUnixMs: Int64 {
+    /// When the deciding member took the command, by its clock: the time every rule is checked at.
+    public var decidedAtUnixMs: Int64 {
         switch self {
         case .registerVehicle(let command): command.timestampUnixMs
-        case .grant(let command): command.signer.timestampUnixMs
-        case .revoke(let command), .suspend(let command), .resume(let command): command.signer.timestampUnixMs
+        case .grant(let command): command.signer.decidedAtUnixMs
+        case .revoke(let command), .suspend(let command), .resume(let command): command.signer.decidedAtUnixMs
         case .forceRevoke(let command): command.timestampUnixMs
+        case .recoverOwnership(let command): command.timestampUnixMs
         }
     }
 }

@@ -20,6 +20,8 @@ public enum DomainLimits {
     /// Nonces are random tokens from the client: long enough to be unguessable, short enough to store.
     public static let minNonceLength = 16
     public static let maxNonceLength = 64
+    /// Longest reason an operator gives for an ownership recovery (it is stored in the audit for good).
+    public static let maxRecoveryReasonBytes = 512
     /// Longest audit page one read returns.
     public static let maxAuditPageSize = 100
     /// Unlock tokens are short-lived: the vehicle acts on them now, never later.

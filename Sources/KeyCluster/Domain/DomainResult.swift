@@ -23,8 +23,11 @@ public struct DomainRefusal: Error, Codable, Hashable, Sendable, CustomStringCon
         case exceedsSignerAuthority
         case guestMustExpire
         case tooManyKeys
-        /// The change would leave the vehicle without an active owner.
+        /// The change would leave the vehicle without an active unrestricted owner (only an operator may).
         case lastOwner
+        /// The target grant is not dominated by the signer's (`Grant.dominates`): a key never acts on a
+        /// grant that outranks it.
+        case targetOutranksSigner
         /// The grant is not in a state the action applies to (e.g. resuming an active grant).
         case invalidTransition
         case replayedNonce

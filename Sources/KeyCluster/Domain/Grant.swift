@@ -62,3 +62,23 @@ public struct Grant: Codable, Hashable, Sendable {
             grantedAtUnixMs: grantedAtUnixMs, revision: revision, status: status)
     }
 }
+
+/// The ownership hierarchy (design §9: ownership cannot be locked out).
+extension Grant {
+    /// An owner with every owner permission and no time window: the top of the hierarchy. The last active
+    /// one of a vehicle can be removed by an operator only.
+    public var isUnrestrictedOwner: Bool {
+        role == .owner && permissions == Role.owner.maximumPermissions && notBeforeUnixMs == nil && notAfterUnixMs == nil
+    }
+
+    /// Whether this grant holds at least everything `other` holds: a role ranked at least as high, a superset
+    /// of its permissions, and a window containing its window (nil bounds are unbounded). A key may revoke,
+    /// suspend or resume only grants it dominates — so a limited owner can never act on a fuller one, and
+    /// equals (two unrestricted co-owners) may act on each other.
+    public func dominates(_ other: Grant) -> Bool {
+        guard role.rank >= other.role.rank, permissions.isSuperset(of: other.permissions) else { return false }
+        let startsNoLater = notBeforeUnixMs.map { mine in other.notBeforeUnixMs.map { mine <= $0 } ?? false } ?? true
+        let endsNoEarlier = notAfterUnixMs.map { mine in other.notAfterUnixMs.map { mine >= $0 } ?? false } ?? true
+        return startsNoLater && endsNoEarlier
+    }
+}

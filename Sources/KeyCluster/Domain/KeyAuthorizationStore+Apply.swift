@@ -20,13 +20,14 @@ extension KeyAuthorizationStore {
     struct Change {
         let vehicle: Vehicle
         let record: AuditRecord
-        /// The signer's nonce to record, for key actions.
-        let nonce: (keyID: KeyID, nonce: Nonce)?
+        /// The signer's nonce to record, for key actions, with the request's own timestamp (retention runs
+        /// from it: it is what the replay window is measured from).
+        let nonce: (keyID: KeyID, nonce: Nonce, requestTimestampUnixMs: Int64)?
     }
 
     /// Checks every rule and returns the change; throws `DomainRefusal` for a refused command. Reads only.
     private func plan(_ command: DomainCommand, at revision: UInt64, in txn: borrowing WriteTransaction) throws -> Change {
-        guard DomainLimits.isValidTimestamp(command.timestampUnixMs) else {
+        guard DomainLimits.isValidTimestamp(command.decidedAtUnixMs) else {
             throw DomainRefusal(.invalidCommand, "timestamp is not a Unix-ms time between 1970 and 9999")
         }
         switch command {
@@ -49,7 +50,30 @@ extension KeyAuthorizationStore {
                     revision: revision, action: .forceRevoke, actor: .operator(force.operatorName), target: force.target,
                     timestampUnixMs: force.timestampUnixMs, grant: target.with(status: .revoked, at: revision)),
                 nonce: nil)
+        case .recoverOwnership(let recover):
+            return try planRecovery(recover, at: revision, in: txn)
         }
+    }
+
+    /// A new unrestricted owner by an operator. A key that already holds a grant gets the owner grant in its
+    /// place; other grants stay as they are (the operator force-revokes what must go).
+    private func planRecovery(_ recover: DomainCommand.RecoverOwnership, at revision: UInt64, in txn: borrowing WriteTransaction) throws -> Change {
+        if let refusal = DomainCommand.RecoverOwnership.refusal(ofReason: recover.reason) { throw DomainRefusal(.invalidCommand, refusal) }
+        let vehicle = try existingVehicle(recover.vin, at: revision, in: txn)
+        let keyID = recover.ownerKey.keyID
+        if try !txn.contains(Self.grantKey(recover.vin, keyID), in: grants), try grantCount(of: recover.vin, in: txn) >= maxKeysPerVehicle {
+            throw DomainRefusal(.tooManyKeys, "vehicle \(recover.vin) already holds \(maxKeysPerVehicle) keys; force-revoke one first")
+        }
+        let owner = Grant(
+            vin: recover.vin, publicKey: recover.ownerKey, formFactor: recover.ownerFormFactor, role: .owner,
+            permissions: Role.owner.maximumPermissions, notBeforeUnixMs: nil, notAfterUnixMs: nil,
+            grantedBy: .operator(recover.operatorName), grantedAtUnixMs: recover.timestampUnixMs, revision: revision, status: .active)
+        return Change(
+            vehicle: vehicle.changed(at: revision),
+            record: AuditRecord(
+                revision: revision, action: .recoverOwnership, actor: .operator(recover.operatorName), target: keyID,
+                timestampUnixMs: recover.timestampUnixMs, grant: owner, reason: recover.reason),
+            nonce: nil)
     }
 
     private func planRegistration(
@@ -77,7 +101,7 @@ extension KeyAuthorizationStore {
         let vehicle = try existingVehicle(command.vin, at: revision, in: txn)
         let signer = try authorizedOwner(command.vin, command.signer, in: txn)
         let permissions = command.permissions ?? command.role.defaultPermissions
-        let time = command.signer.timestampUnixMs
+        let time = command.signer.decidedAtUnixMs
         try checkWindow(notBefore: command.notBeforeUnixMs, notAfter: command.notAfterUnixMs, at: time)
         if command.role.mustExpire, command.notAfterUnixMs == nil {
             throw DomainRefusal(.guestMustExpire, "a \(command.role.rawValue) grant needs notAfter")
@@ -112,7 +136,7 @@ extension KeyAuthorizationStore {
             vehicle: vehicle.changed(at: revision),
             record: AuditRecord(
                 revision: revision, action: .grant, actor: .key(signer.keyID), target: keyID, timestampUnixMs: time, grant: grant),
-            nonce: (signer.keyID, command.signer.nonce))
+            nonce: (signer.keyID, command.signer.nonce, command.signer.timestampUnixMs))
     }
 
     private func planKeyChange(
@@ -134,21 +158,25 @@ extension KeyAuthorizationStore {
                 throw DomainRefusal(.invalidTransition, "grant of \(command.target) is not suspended")
             }
             status = .active
-        case .registerVehicle, .grant, .forceRevoke:
+        case .registerVehicle, .grant, .forceRevoke, .recoverOwnership:
             preconditionFailure("\(action) is not a key change")
         }
-        if status != .active, target.role == .owner, target.status == .active {
-            let activeOwners = try grants(of: command.vin, in: txn).filter { $0.role == .owner && $0.status == .active }
-            guard activeOwners.count > 1 else {
-                throw DomainRefusal(.lastOwner, "\(command.target) is the vehicle's only active owner")
+        // A key acts on itself, or on grants it dominates: never on one that outranks it.
+        guard target.keyID == signer.keyID || signer.dominates(target) else {
+            throw DomainRefusal(.targetOutranksSigner, "the grant of \(command.target) is not within the signer's own (role, permissions, window)")
+        }
+        if status != .active, target.isUnrestrictedOwner, target.status == .active {
+            let unrestricted = try grants(of: command.vin, in: txn).filter { $0.isUnrestrictedOwner && $0.status == .active }
+            guard unrestricted.count > 1 else {
+                throw DomainRefusal(.lastOwner, "\(command.target) is the vehicle's last active unrestricted owner; only an operator may remove it")
             }
         }
         return Change(
             vehicle: vehicle.changed(at: revision),
             record: AuditRecord(
                 revision: revision, action: action, actor: .key(signer.keyID), target: command.target,
-                timestampUnixMs: command.signer.timestampUnixMs, grant: target.with(status: status, at: revision)),
-            nonce: (signer.keyID, command.signer.nonce))
+                timestampUnixMs: command.signer.decidedAtUnixMs, grant: target.with(status: status, at: revision)),
+            nonce: (signer.keyID, command.signer.nonce, command.signer.timestampUnixMs))
     }
 
     private func existingVehicle(_ vin: VIN, at revision: UInt64, in txn: borrowing WriteTransaction) throws -> Vehicle {
@@ -169,11 +197,15 @@ extension KeyAuthorizationStore {
         guard let signer = try grant(vin, signature.keyID, in: txn) else {
             throw DomainRefusal(.signerNotAuthorized, "signer \(signature.keyID) holds no grant on \(vin)")
         }
+        guard DomainLimits.isValidTimestamp(signature.timestampUnixMs) else {
+            throw DomainRefusal(.invalidCommand, "request timestamp is not a Unix-ms time between 1970 and 9999")
+        }
         guard signer.status == .active else {
             throw DomainRefusal(.signerNotAuthorized, "signer's grant is \(signer.status.rawValue)")
         }
-        guard signer.isWithinWindow(atUnixMs: signature.timestampUnixMs) else {
-            throw DomainRefusal(.signerNotAuthorized, "signer's grant is not valid at the command's time")
+        // At the deciding member's clock, never the request's own timestamp (a client chooses that).
+        guard signer.isWithinWindow(atUnixMs: signature.decidedAtUnixMs) else {
+            throw DomainRefusal(.signerNotAuthorized, "signer's grant is not valid now")
         }
         guard signer.role.managesKeys else {
             throw DomainRefusal(.notOwner, "only owners manage keys; signer is \(signer.role.rawValue)")
@@ -209,8 +241,8 @@ extension KeyAuthorizationStore {
         let inserted = try txn.insert(
             try DomainCoding.encode(change.record), for: Self.auditKey(vin, change.record.revision), in: audit)
         assert(inserted, "audit record at revision \(change.record.revision) already exists")
-        if let (keyID, nonce) = change.nonce {
-            try recordNonce(vin, keyID, nonce, timestampUnixMs: change.record.timestampUnixMs, in: txn)
+        if let (keyID, nonce, requestTimestamp) = change.nonce {
+            try recordNonce(vin, keyID, nonce, timestampUnixMs: requestTimestamp, in: txn)
         }
     }
 }

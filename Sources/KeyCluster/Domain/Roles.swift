@@ -74,6 +74,21 @@ public enum Role: String, Codable, Sendable, CaseIterable {
         }
     }
 
+    /// The role's place in the ownership hierarchy (with permissions and windows, `Grant.dominates`):
+    /// owner above fleet manager above driver above service above guest above charging manager above
+    /// monitor — by how much of the vehicle each may be trusted with.
+    public var rank: Int {
+        switch self {
+        case .owner: 6
+        case .fleetManager: 5
+        case .driver: 4
+        case .service: 3
+        case .guest: 2
+        case .chargingManager: 1
+        case .monitor: 0
+        }
+    }
+
     /// Whether the role may grant, revoke, suspend and resume keys.
     public var managesKeys: Bool { self == .owner }
 

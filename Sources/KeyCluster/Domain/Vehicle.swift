@@ -15,14 +15,17 @@ public struct Vehicle: Codable, Hashable, Sendable {
 /// (a revoked grant survives here after it leaves the live grants).
 public struct AuditRecord: Codable, Hashable, Sendable {
     public enum Action: String, Codable, Sendable {
-        case registerVehicle, grant, revoke, suspend, resume, forceRevoke
+        case registerVehicle, grant, revoke, suspend, resume, forceRevoke, recoverOwnership
     }
 
     public let revision: UInt64
     public let action: Action
     public let actor: Principal
     public let target: KeyID
-    /// The command's timestamp (the proposing node checked it against its clock).
+    /// When the deciding member took the change, by its clock (a signed request's own timestamp serves its
+    /// replay window only).
     public let timestampUnixMs: Int64
     public let grant: Grant
+    /// The operator's stated reason, for recoveries (mandatory there).
+    public var reason: String? = nil
 }

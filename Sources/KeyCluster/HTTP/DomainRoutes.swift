@@ -25,6 +25,12 @@ struct DomainRoutes: Sendable {
         var ownerFormFactor: FormFactor
     }
 
+    struct RecoverOwnershipBody: Decodable {
+        var ownerPublicKey: KeyPublicKey
+        var ownerFormFactor: FormFactor
+        var reason: String
+    }
+
     struct GrantKeyBody: Decodable {
         var publicKey: KeyPublicKey
         var formFactor: FormFactor
@@ -41,6 +47,17 @@ struct DomainRoutes: Sendable {
             return try await apply(.registerVehicle(.init(
                 vin: body.vin, ownerKey: body.ownerPublicKey, ownerFormFactor: body.ownerFormFactor,
                 operatorName: operatorName, timestampUnixMs: WallClock.nowUnixMs())))
+        }
+        router.post("/v1/vehicles/:vin/recover-owner") { request, context in
+            let operatorName = try await context.operatorName()
+            let vin = try RequestInput.vin(context)
+            let body = try RequestInput.json(RecoverOwnershipBody.self, from: try await RequestInput.body(request))
+            if let refusal = DomainCommand.RecoverOwnership.refusal(ofReason: body.reason) {
+                throw Problem("invalid-body", status: .badRequest, title: refusal)
+            }
+            return try await apply(.recoverOwnership(.init(
+                vin: vin, ownerKey: body.ownerPublicKey, ownerFormFactor: body.ownerFormFactor, operatorName: operatorName,
+                reason: body.reason, timestampUnixMs: WallClock.nowUnixMs())))
         }
         router.post("/v1/vehicles/:vin/keys") { request, context in
             let vin = try RequestInput.vin(context)
@@ -138,7 +155,7 @@ struct DomainRoutes: Sendable {
         switch code {
         case .vehicleNotFound, .grantNotFound: .notFound
         case .vehicleExists, .keyAlreadyGranted, .replayedNonce, .invalidTransition, .lastOwner: .conflict
-        case .signerNotAuthorized, .notOwner, .exceedsSignerAuthority: .forbidden
+        case .signerNotAuthorized, .notOwner, .exceedsSignerAuthority, .targetOutranksSigner: .forbidden
         case .invalidCommand, .guestMustExpire, .tooManyKeys: .unprocessableContent
         }
     }

@@ -28,8 +28,9 @@ struct KeyRequestAuthenticator: Sendable {
         let signed: SignedRequest
         let signature: String
 
-        var signer: DomainCommand.KeySignature {
-            .init(keyID: signed.keyID, nonce: signed.nonce, timestampUnixMs: signed.timestampUnixMs)
+        /// The signature fields of the command, stamped with this member's clock now (the decision time).
+        func signer(decidedAtUnixMs: Int64) -> DomainCommand.KeySignature {
+            .init(keyID: signed.keyID, nonce: signed.nonce, timestampUnixMs: signed.timestampUnixMs, decidedAtUnixMs: decidedAtUnixMs)
         }
     }
 
@@ -88,7 +89,7 @@ struct KeyRequestAuthenticator: Sendable {
             throw Problem("unknown-key", status: .forbidden, title: "The signing key holds no grant on this vehicle")
         }
         if !verified { try verify(envelope, with: grant.publicKey) }
-        return Authenticated(signer: envelope.signer, grant: grant)
+        return Authenticated(signer: envelope.signer(decidedAtUnixMs: WallClock.nowUnixMs()), grant: grant)
     }
 
     private func verify(_ envelope: Envelope, with publicKey: KeyPublicKey) throws {

@@ -357,6 +357,26 @@ enum OpenAPIDocument {
                 "4XX": {$ref: "#/components/responses/Problem"}
                 "503": {$ref: "#/components/responses/Problem"}
                 "507": {description: "No space: storage alarms stand (quota.maxStateBytes or quota.freeDiskReserveBytes on some member); revocations and suspensions still pass", content: {application/problem+json: {schema: {$ref: "#/components/schemas/Problem"}}}}
+          /v1/vehicles/{vin}/recover-owner:
+            post:
+              summary: "Operator: give a vehicle with no usable owner a new unrestricted owner key (client certificate); the reason is mandatory and kept in the audit with the operator's name."
+              parameters:
+                - {$ref: "#/components/parameters/vin"}
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [ownerPublicKey, ownerFormFactor, reason]
+                      properties:
+                        ownerPublicKey: {type: string, description: base64 uncompressed X9.63 P-256 point}
+                        ownerFormFactor: {type: string, enum: [phone, card, fob, cloud]}
+                        reason: {type: string, minLength: 1, maxLength: 512}
+              responses:
+                "200": {description: recovered, content: {application/json: {schema: {$ref: "#/components/schemas/Change"}}}}
+                "4XX": {$ref: "#/components/responses/Problem"}
+                "503": {$ref: "#/components/responses/Problem"}
           /v1/vehicles/{vin}/commands:
             post:
               summary: "Key holder: ask for a vehicle command (signed, command = the permission); answers a signed token."

@@ -37,12 +37,14 @@ enum StorageAlarmChange: Codable, Sendable, Equatable {
 
 extension ServiceCommand {
     /// Whether standing storage alarms refuse this command. Revocations and suspensions take access away
-    /// and must pass on a full disk; so do the alarm changes themselves (clearing one frees the cluster).
+    /// and must pass on a full disk; so do an operator's ownership recovery (one grant, and the way back
+    /// into a car) and the alarm changes themselves (clearing one frees the cluster).
     var isCappedByStorageAlarms: Bool {
         switch self {
         case .domain(let command):
             switch command {
-            case .revoke, .suspend, .forceRevoke: false
+            // An operator's ownership recovery is how an owner gets back in: never blocked either.
+            case .revoke, .suspend, .forceRevoke, .recoverOwnership: false
             case .registerVehicle, .grant, .resume: true
             }
         case .debugPut, .debugIncrement: true

@@ -5,8 +5,8 @@ import KeyCluster
 struct VehicleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vehicle",
-        abstract: "Enrol a vehicle with its first owner key (operator), or show a vehicle and its keys.",
-        subcommands: [Register.self, Show.self]
+        abstract: "Enrol a vehicle with its first owner key (operator), recover its ownership (operator), or show it and its keys.",
+        subcommands: [Register.self, RecoverOwner.self, Show.self]
     )
 
     struct Register: AsyncParsableCommand {
@@ -30,6 +30,38 @@ struct VehicleCommand: AsyncParsableCommand {
             }
             if cluster.json { return try cluster.printJSON(change) }
             print("registered \(vin.text) at revision \(change.revision) with owner key \(change.grant.keyID.text)")
+        }
+    }
+
+    struct RecoverOwner: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Operator: give a vehicle with no usable owner a new unrestricted owner key; the reason is audited.")
+
+        @OptionGroup var cluster: ClusterOptions
+
+        @Argument(help: "The vehicle's VIN.")
+        var vin: VIN
+
+        @Option(help: "The new owner's public key file (FILE.pub), key file, or base64 X9.63 point.")
+        var owner: String
+
+        @Option(help: "Form factor of the new owner's key.")
+        var formFactor: FormFactor = .phone
+
+        @Option(help: "Why (kept in the vehicle's audit with your operator name), e.g. a ticket number.")
+        var reason: String
+
+        func validate() throws {
+            if let refusal = DomainCommand.RecoverOwnership.refusal(ofReason: reason) { throw ValidationError(refusal) }
+        }
+
+        func run() async throws {
+            let ownerKey = try KeyFile.publicKey(owner)
+            let change = try await cluster.withCluster(asOperator: true) { client, _ in
+                try await client.recoverOwnership(vin, owner: ownerKey, formFactor: formFactor, reason: reason)
+            }
+            if cluster.json { return try cluster.printJSON(change) }
+            print("recovered \(vin.text) at revision \(change.revision): key \(change.grant.keyID.text) is an unrestricted owner")
         }
     }
 

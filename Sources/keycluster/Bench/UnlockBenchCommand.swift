@@ -145,7 +145,8 @@ struct UnlockBenchCommand: AsyncParsableCommand {
     /// Size of a grant's replicated command (JSON), the value size etcd's puts are given.
     static func grantCommandBytes(vin: VIN, owner: KeyHolder) throws -> Int {
         let command = DomainCommand.grant(.init(
-            vin: vin, signer: .init(keyID: owner.keyID, nonce: Nonce.random(), timestampUnixMs: WallClock.nowUnixMs()),
+            vin: vin, signer: .init(
+                keyID: owner.keyID, nonce: Nonce.random(), timestampUnixMs: WallClock.nowUnixMs(), decidedAtUnixMs: WallClock.nowUnixMs()),
             publicKey: KeyHolder().publicKey, formFactor: .phone, role: .driver))
         return try JSONEncoder().encode(command).count
     }

@@ -79,8 +79,10 @@ final class DomainFixture {
 
     // MARK: Commands
 
-    func signature(_ key: TestKey, at time: Int64? = nil, nonce: Nonce? = nil) throws -> DomainCommand.KeySignature {
-        DomainCommand.KeySignature(keyID: key.id, nonce: try nonce ?? Self.freshNonce(), timestampUnixMs: time ?? now)
+    /// `time`: when the member decides (and, unless `requestTime` says otherwise, the request's timestamp).
+    func signature(_ key: TestKey, at time: Int64? = nil, requestTime: Int64? = nil, nonce: Nonce? = nil) throws -> DomainCommand.KeySignature {
+        DomainCommand.KeySignature(
+            keyID: key.id, nonce: try nonce ?? Self.freshNonce(), timestampUnixMs: requestTime ?? time ?? now, decidedAtUnixMs: time ?? now)
     }
 
     static func freshNonce() throws -> Nonce { try Nonce(validating: UUID().uuidString) }
