@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SwiftASN1
 import X509
 
 /// What a vehicle runs to check a node-signed document offline, holding only the cluster CA certificate
@@ -9,14 +10,45 @@ import X509
 /// Checks, in order: sizes are bounded; the node certificate is signed by the CA, valid now, not a CA, and
 /// names the issuing node; the document's signature is by the certificate's key; then the claims.
 public struct UnlockTokenVerifier: Sendable {
-    let ca: Certificate
+    /// Every CA trusted: during a CA rotation the vehicle holds the old and the new one side by side.
+    let cas: [Certificate]
 
     public init(caCertificate: Certificate) {
-        ca = caCertificate
+        cas = [caCertificate]
+    }
+
+    public init(caCertificates: [Certificate]) {
+        precondition(!caCertificates.isEmpty, "a verifier trusts at least one CA")
+        cas = caCertificates
     }
 
     public init(caCertificateDER: [UInt8]) throws {
-        ca = try Certificate(derEncoded: caCertificateDER)
+        cas = [try Certificate(derEncoded: caCertificateDER)]
+    }
+
+    /// Trusts every certificate of a PEM bundle (one or more `CERTIFICATE` blocks, in any order).
+    public init(caBundlePEM: String) throws(CABundleError) {
+        let documents: [PEMDocument]
+        do {
+            documents = try PEMDocument.parseMultiple(pemString: caBundlePEM)
+        } catch {
+            throw .notPEM
+        }
+        var certificates: [Certificate] = []
+        for (index, document) in documents.enumerated() {
+            guard document.discriminator == "CERTIFICATE", let certificate = try? Certificate(derEncoded: document.derBytes) else {
+                throw .notACertificate(block: index + 1)
+            }
+            certificates.append(certificate)
+        }
+        guard !certificates.isEmpty else { throw .notPEM }
+        cas = certificates
+    }
+
+    /// Reads and trusts the PEM bundle at `path`.
+    public init(caBundleFile path: String) throws(CABundleError) {
+        guard let pem = try? String(contentsOfFile: path, encoding: .utf8) else { throw .unreadable(path) }
+        try self.init(caBundlePEM: pem)
     }
 
     /// The token's claims, if it is a valid, unexpired decision for `command` on `vin`.
@@ -81,9 +113,8 @@ public struct UnlockTokenVerifier: Sendable {
         } catch {
             throw .malformed("certificate is not DER X.509")
         }
-        guard certificate.issuer == ca.subject, ca.publicKey.isValidSignature(certificate.signature, for: certificate) else {
-            throw .untrustedCertificate
-        }
+        guard cas.contains(where: { ca in certificate.issuer == ca.subject && ca.publicKey.isValidSignature(certificate.signature, for: certificate) })
+        else { throw .untrustedCertificate }
         let now = Date(timeIntervalSince1970: Double(nowUnixMs) / 1000)
         guard certificate.notValidBefore <= now, now <= certificate.notValidAfter else { throw .certificateNotCurrent }
         let constraints: BasicConstraints?
@@ -113,6 +144,21 @@ public struct UnlockTokenVerifier: Sendable {
     }
 
     private static func base64Length(of byteCount: Int) -> Int { (byteCount + 2) / 3 * 4 }
+}
+
+/// Why a CA bundle could not be loaded.
+public enum CABundleError: Error, Hashable, Sendable, CustomStringConvertible {
+    case unreadable(String)
+    case notPEM
+    case notACertificate(block: Int)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let path): "cannot read the CA file \(path)"
+        case .notPEM: "the CA file holds no PEM certificate"
+        case .notACertificate(let block): "PEM block \(block) of the CA file is not an X.509 certificate"
+        }
+    }
 }
 
 public enum TokenVerificationError: Error, Hashable, Sendable, CustomStringConvertible {

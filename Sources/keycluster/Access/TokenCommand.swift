@@ -22,11 +22,13 @@ struct TokenCommand: AsyncParsableCommand {
         return encoder
     }()
 
+    /// The verifier for the CA file at `caPath`: a bundle of one or more CAs (both during a rotation).
     static func verifier(caPath: String) throws -> UnlockTokenVerifier {
-        guard let pem = try? String(contentsOfFile: caPath, encoding: .utf8), let ca = try? Certificate(pemEncoded: pem) else {
-            throw ValidationError("cannot read the CA certificate \(caPath)")
+        do {
+            return try UnlockTokenVerifier(caBundleFile: caPath)
+        } catch {
+            throw ValidationError("\(error) (expected one or more PEM CERTIFICATE blocks)")
         }
-        return UnlockTokenVerifier(caCertificate: ca)
     }
 
     struct Verify: AsyncParsableCommand {

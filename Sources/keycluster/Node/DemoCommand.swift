@@ -50,7 +50,7 @@ struct DemoCommand: AsyncParsableCommand {
         let addresses = cluster.ids.map { (address: cluster.client($0).address, region: cluster.region(of: $0)) }
         let operatorClient = ClusterClient(addresses: addresses, preferredRegion: "eu-west", http: operatorHTTP)
         let phone = ClusterClient(addresses: addresses, preferredRegion: "eu-west", http: phoneHTTP)
-        let verifier = UnlockTokenVerifier(caCertificate: try Certificate(pemEncoded: String(contentsOfFile: cluster.layout.caCertificatePath, encoding: .utf8)))
+        let verifier = try UnlockTokenVerifier(caBundleFile: cluster.layout.caCertificatePath)
         let vin = try VIN(validating: Self.demoVIN)
 
         let leader = try await cluster.waitForLeader()

@@ -1,5 +1,7 @@
 import Foundation
 import KeyCluster
+import Raft
+import X509
 import TestSupport
 import Testing
 
@@ -81,6 +83,22 @@ struct CommandLineStoryTests {
                 #expect(verified.status == 0 && verified.output.hasPrefix("valid: unlock allowed"), "\(verified.errors)")
                 let wrongCommand = try keycluster(["token", "verify", "token.json", "--vin", vin, "--command", "drive", "--ca", caPath], in: work)
                 #expect(wrongCommand.status != 0 && wrongCommand.errors.contains("token is for another command"), "\(wrongCommand.errors)")
+                // During a CA rotation the CA file holds the old and the new CA, in either order.
+                let clusterCA = try String(contentsOfFile: caPath, encoding: .utf8)
+                let otherCA = try CertificateIssuer.makeCA().ca.certificate.serializeAsPEM().pemString + "\n"
+                for (name, bundle) in [("new-first.pem", otherCA + clusterCA), ("old-first.pem", clusterCA + otherCA)] {
+                    try bundle.write(toFile: work.appending(name), atomically: true, encoding: .utf8)
+                    let fromBundle = try keycluster(["token", "verify", "token.json", "--vin", vin, "--ca", name], in: work)
+                    #expect(fromBundle.status == 0 && fromBundle.output.hasPrefix("valid: unlock allowed"), "\(name): \(fromBundle.errors)")
+                }
+                try otherCA.write(toFile: work.appending("other.pem"), atomically: true, encoding: .utf8)
+                let otherOnly = try keycluster(["token", "verify", "token.json", "--vin", vin, "--ca", "other.pem"], in: work)
+                #expect(otherOnly.status != 0 && otherOnly.errors.contains("not a node certificate issued by the cluster CA"), "\(otherOnly.errors)")
+                // The vehicle's used-request ledger: the same token's request is used once.
+                let first = try keycluster(["token", "verify", "token.json", "--vin", vin, "--ca", caPath, "--used-requests", "ledger.json"], in: work)
+                #expect(first.status == 0, "\(first.errors)")
+                let again = try keycluster(["token", "verify", "token.json", "--vin", vin, "--ca", caPath, "--used-requests", "ledger.json"], in: work)
+                #expect(again.status != 0 && again.errors.contains("already used"), "\(again.errors)")
 
                 let revoked = try json(
                     ["key", "revoke", vin, "--key", "owner.pem", "--target", "guest.pem.pub", "--min-revision", "\(granted.revision)"] + access,

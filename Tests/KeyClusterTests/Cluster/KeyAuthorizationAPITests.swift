@@ -128,7 +128,7 @@ struct KeyAuthorizationAPITests {
     }
 
     func verifier(_ cluster: LocalClusterProcesses) throws -> UnlockTokenVerifier {
-        UnlockTokenVerifier(caCertificate: try Certificate(pemEncoded: String(contentsOfFile: cluster.layout.caCertificatePath, encoding: .utf8)))
+        try UnlockTokenVerifier(caBundleFile: cluster.layout.caCertificatePath)
     }
 
     @Test("a strict unlock yields a token the vehicle verifies; right after a revoke is acknowledged every member refuses the key; a replayed request is refused")

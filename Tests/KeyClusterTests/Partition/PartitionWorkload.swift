@@ -29,7 +29,7 @@ final class PartitionWorkload: Sendable {
         self.cluster = cluster
         self.history = history
         self.vehicles = vehicles.map { (vin: $0.0, owner: $0.1) }
-        verifier = UnlockTokenVerifier(caCertificate: try Certificate(pemEncoded: String(contentsOfFile: cluster.caCertificatePath, encoding: .utf8)))
+        verifier = try UnlockTokenVerifier(caBundleFile: cluster.caCertificatePath)
     }
 
     func stop() { stopped.store(true, ordering: .relaxed) }
