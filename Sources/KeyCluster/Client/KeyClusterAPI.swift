@@ -94,22 +94,35 @@ extension ClusterClient {
         }
     }
 
-    /// The vehicle and its live grants, from a member that has applied `minRevision`.
-    public func vehicle(_ vin: VIN, minRevision: UInt64 = 0) async throws -> VehicleView {
-        try await withFailover { try await $0.get("/v1/vehicles/\(vin.text)?minRevision=\(minRevision)", as: VehicleView.self) }
+    /// The vehicle and its live grants (a key holder other than an owner sees its own grant only), from a
+    /// member that has applied `minRevision`. `reader`: the key holder signing the read; nil reads with this
+    /// client's operator certificate (anonymous reads are refused).
+    public func vehicle(_ vin: VIN, as reader: KeyHolder? = nil, minRevision: UInt64 = 0) async throws -> VehicleView {
+        try await read("/v1/vehicles/\(vin.text)?minRevision=\(minRevision)", of: vin, as: reader)
     }
 
-    /// Up to `limit` audit records of `vin` after revision `after`, oldest first.
-    public func audit(_ vin: VIN, after: UInt64 = 0, limit: Int = DomainLimits.maxAuditPageSize, minRevision: UInt64 = 0) async throws -> AuditPage {
+    /// Up to `limit` audit records of `vin` after revision `after`, oldest first (owners and operators).
+    public func audit(
+        _ vin: VIN, as reader: KeyHolder? = nil, after: UInt64 = 0, limit: Int = DomainLimits.maxAuditPageSize, minRevision: UInt64 = 0
+    ) async throws -> AuditPage {
         precondition((1...DomainLimits.maxAuditPageSize).contains(limit), "an audit page holds 1–\(DomainLimits.maxAuditPageSize) records")
-        return try await withFailover {
-            try await $0.get("/v1/vehicles/\(vin.text)/audit?after=\(after)&limit=\(limit)&minRevision=\(minRevision)", as: AuditPage.self)
-        }
+        return try await read("/v1/vehicles/\(vin.text)/audit?after=\(after)&limit=\(limit)&minRevision=\(minRevision)", of: vin, as: reader)
     }
 
-    /// The vehicle's signed key list (verify it with `UnlockTokenVerifier.verifyKeyList`).
-    public func keyList(_ vin: VIN, minRevision: UInt64 = 0) async throws -> SignedDocument {
-        try await withFailover { try await $0.get("/v1/vehicles/\(vin.text)/key-list?minRevision=\(minRevision)", as: SignedDocument.self) }
+    /// The vehicle's signed key list (verify it with `UnlockTokenVerifier.verifyKeyList`): for drivers,
+    /// owners and operators.
+    public func keyList(_ vin: VIN, as reader: KeyHolder? = nil, minRevision: UInt64 = 0) async throws -> SignedDocument {
+        try await read("/v1/vehicles/\(vin.text)/key-list?minRevision=\(minRevision)", of: vin, as: reader)
+    }
+
+    /// A GET signed by `reader` (command `read`; each try signed afresh), or plain with the operator
+    /// certificate when `reader` is nil.
+    private func read<Answer: Decodable & Sendable>(_ path: String, of vin: VIN, as reader: KeyHolder?) async throws -> Answer {
+        try await withFailover { member in
+            let headers = try reader?.signatureHeaders(
+                method: "GET", path: path, vin: vin, command: "read", body: [], nowUnixMs: WallClock.nowUnixMs()) ?? []
+            return try await member.send(.GET, path, body: nil, headers: headers, as: Answer.self)
+        }
     }
 
     private func signedPost(_ path: String, vin: VIN, command: String, body: [UInt8], signer: KeyHolder) async throws -> KeyChange {

@@ -15,6 +15,7 @@ struct DomainRoutes: Sendable {
     let stateMachine: ServiceStateMachine
     let environment: Storage.Environment
     let signer: NodeDocumentSigner
+    let reads: ReadAuthorizer
 
     var store: KeyAuthorizationStore { stateMachine.authorizations }
     var authenticator: KeyRequestAuthenticator { KeyRequestAuthenticator(store: store, environment: environment) }
@@ -90,9 +91,12 @@ struct DomainRoutes: Sendable {
         }
         router.get("/v1/vehicles/:vin") { request, context in
             let vin = try RequestInput.vin(context)
-            let point = try await readPoint(for: request)
-            let (vehicle, grants) = try environment.read { txn in (try store.vehicle(vin, in: txn), try store.grants(of: vin, in: txn)) }
-            guard let vehicle else { throw Problem("vehicle-not-found", status: .notFound, title: "No vehicle with this VIN") }
+            let ((vehicle, grants), point) = try await reads.read(request, context, vin: vin) { reader, txn in
+                guard let vehicle = try store.vehicle(vin, in: txn) else { throw Self.vehicleNotFound }
+                // Owners and operators see every grant; any other key holder its own only.
+                if case .keyHolder(let grant) = reader, !reader.seesEverything { return (vehicle, [grant]) }
+                return (vehicle, try store.grants(of: vin, in: txn))
+            }
             return VehicleView(vehicle: vehicle, grants: grants, appliedIndex: point.revision, consistency: point.consistency)
         }
         router.get("/v1/vehicles/:vin/audit") { request, context in
@@ -102,25 +106,31 @@ struct DomainRoutes: Sendable {
             guard limit <= DomainLimits.maxAuditPageSize else {
                 throw Problem("invalid-query", status: .badRequest, title: "limit must be at most \(DomainLimits.maxAuditPageSize)")
             }
-            let point = try await readPoint(for: request)
-            let records = try environment.read { txn in try store.auditPage(vin, afterRevision: after, limit: limit, in: txn) }
+            let (records, point) = try await reads.read(request, context, vin: vin) { reader, txn in
+                // The history names every key, window and operator: owners and operators only.
+                guard reader.seesEverything else { throw ReadAuthorizer.forbidden("A vehicle's audit is for its owners and operators") }
+                return try store.auditPage(vin, afterRevision: after, limit: limit, in: txn)
+            }
             return AuditPage(records: records, appliedIndex: point.revision, consistency: point.consistency)
         }
         router.get("/v1/vehicles/:vin/key-list") { request, context in
             let vin = try RequestInput.vin(context)
-            let point = try await readPoint(for: request)
-            let (vehicle, grants) = try environment.read { txn in (try store.vehicle(vin, in: txn), try store.grants(of: vin, in: txn)) }
-            guard let vehicle else { throw Problem("vehicle-not-found", status: .notFound, title: "No vehicle with this VIN") }
+            let ((vehicle, grants), point) = try await reads.read(request, context, vin: vin) { reader, txn in
+                // What the vehicle enforces, carried to it by a phone that talks to it: long-term key
+                // holders (driver and above) and operators; short-term holders (guests, services) see
+                // their own grant in the vehicle view only.
+                if case .keyHolder(let grant) = reader, grant.role.rank < Role.driver.rank {
+                    throw ReadAuthorizer.forbidden("The key list is fetched by drivers, owners and operators")
+                }
+                guard let vehicle = try store.vehicle(vin, in: txn) else { throw Self.vehicleNotFound }
+                return (vehicle, try store.grants(of: vin, in: txn))
+            }
             return try signer.keyList(vehicle: vehicle, grants: grants, nowUnixMs: WallClock.nowUnixMs(), readAt: point.revision, consistency: point.consistency)
         }
     }
 
-    /// The read point of a GET: `?consistency=` and `?minRevision=` through the one read path.
-    private func readPoint(for request: Request) async throws -> ReadPath.ReadPoint {
-        let preference = try ReadPath.preference(of: request.uri.queryParameters.get("consistency"))
-        let minRevision = try QueryParameter.unsigned("minRevision", in: request) ?? 0
-        return try await readPath.readPoint(minRevision: minRevision, preference: preference)
-    }
+    static let vehicleNotFound = Problem("vehicle-not-found", status: .notFound, title: "No vehicle with this VIN")
+
 
     /// Authenticates a signed management request: at once when this member holds the signer's key, else
     /// after a strict read point (the grant may be newer than this member's state). Whether the signer may

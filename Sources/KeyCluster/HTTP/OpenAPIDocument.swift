@@ -44,6 +44,23 @@ enum OpenAPIDocument {
         servers:
           - url: https://127.0.0.1:8101
         components:
+          securitySchemes:
+            operatorCertificate:
+              type: mutualTLS
+              description: "An operator client certificate issued by the cluster CA (its subject alternative name urn:keycluster:operator:<name>), presented in the TLS handshake."
+            keySignature:
+              type: apiKey
+              in: header
+              name: KeyCluster-Signature
+              description: >
+                A key holder's request signature. Headers KeyCluster-Key-ID (64 lowercase hex: the SHA-256 of the
+                key's uncompressed X9.63 P-256 point), KeyCluster-Timestamp (Unix ms, within 30 s of the member's
+                clock), KeyCluster-Nonce (16-64 characters of A-Z a-z 0-9 - _, never reused within the window) and
+                KeyCluster-Signature: base64 of the DER ECDSA P-256/SHA-256 signature over nine lines joined by LF
+                (no trailing LF) - KEYCLUSTER-REQUEST-V1, the method in capitals, the request target exactly as
+                sent (query included), the VIN, the key id, the command (unlock|lock|drive|trunk|climate|charge for
+                commands; grant, revoke, suspend, resume for key changes; read for GETs of a vehicle), the
+                timestamp, the nonce, and the lowercase hex SHA-256 of the body (of nothing for a GET).
           parameters:
             DebugKey:
               name: key
@@ -288,7 +305,8 @@ enum OpenAPIDocument {
                 "507": {description: "No space: storage alarms stand (quota.maxStateBytes or quota.freeDiskReserveBytes on some member); revocations and suspensions still pass", content: {application/problem+json: {schema: {$ref: "#/components/schemas/Problem"}}}}
           /v1/vehicles/{vin}:
             get:
-              summary: A vehicle and its live grants, with the revision and consistency they were read at.
+              summary: "A vehicle and its live grants, with the revision and consistency they were read at. Owners (signed, command read) and operators see every grant; any other key holder of the vehicle its own grant only; anonymous 401 with WWW-Authenticate."
+              security: [{operatorCertificate: []}, {keySignature: []}]
               parameters: [{$ref: "#/components/parameters/vin"}, {$ref: "#/components/parameters/minRevision"}, {$ref: "#/components/parameters/consistency"}]
               responses:
                 "200": {description: the vehicle, content: {application/json: {schema: {type: object}}}}
@@ -296,7 +314,8 @@ enum OpenAPIDocument {
                 "503": {$ref: "#/components/responses/Problem"}
           /v1/vehicles/{vin}/audit:
             get:
-              summary: A page of the vehicle's audit history.
+              summary: "A page of the vehicle's audit history: owners (signed, command read) and operators only."
+              security: [{operatorCertificate: []}, {keySignature: []}]
               parameters:
                 - {$ref: "#/components/parameters/vin"}
                 - {$ref: "#/components/parameters/minRevision"}
@@ -309,7 +328,8 @@ enum OpenAPIDocument {
                 "503": {$ref: "#/components/responses/Problem"}
           /v1/vehicles/{vin}/key-list:
             get:
-              summary: The vehicle's signed, versioned list of active keys, for offline use in the car (its payload states readRevision and consistency).
+              summary: "The vehicle's signed, versioned list of active keys, for offline use in the car (its payload states readRevision and consistency): drivers, fleet managers and owners (signed, command read) carry it to the car; operators (the carmaker's backend) too."
+              security: [{operatorCertificate: []}, {keySignature: []}]
               parameters: [{$ref: "#/components/parameters/vin"}, {$ref: "#/components/parameters/minRevision"}, {$ref: "#/components/parameters/consistency"}]
               responses:
                 "200": {description: signed list, content: {application/json: {schema: {$ref: "#/components/schemas/SignedDocument"}}}}

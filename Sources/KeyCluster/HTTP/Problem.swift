@@ -16,6 +16,8 @@ struct Problem: Error, Codable, Sendable {
     /// the revision — a refusal is an answer too, and a client or checker can tell a strict one.
     var consistency: ReadConsistency?
     var revision: UInt64?
+    /// For a 401: how to authenticate, sent as `WWW-Authenticate` (not part of the document).
+    var wwwAuthenticate: String?
 
     init(_ kind: String, status: HTTPResponse.Status, title: String, detail: String? = nil, retryAfterSeconds: Int? = nil) {
         type = "urn:keycluster:problem:\(kind)"
@@ -37,6 +39,7 @@ extension Problem: HTTPResponseError {
     func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers: HTTPFields = [.contentType: "application/problem+json"]
         if let retryAfterSeconds { headers[.retryAfter] = "\(retryAfterSeconds)" }
+        if let wwwAuthenticate { headers[.wwwAuthenticate] = wwwAuthenticate }
         let body = try JSONEncoder().encode(self)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }

@@ -15,6 +15,11 @@ struct ServiceRequestContext: RequestContext {
         channel = source.channel
     }
 
+    /// Whether the client presented a certificate (verified against the cluster CA in the handshake).
+    var hasClientCertificate: Bool {
+        get async { (try? await channel.nioSSL_peerCertificate().get()) != nil }
+    }
+
     /// The operator named by the client certificate (issued by the cluster CA, verified in the handshake),
     /// or a 403 problem when the client presented none or not an operator's.
     func operatorName() async throws -> OperatorName {

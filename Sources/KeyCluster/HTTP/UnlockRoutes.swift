@@ -68,11 +68,6 @@ struct UnlockRoutes: Sendable {
     }
 
     private func admitNonce(of envelope: KeyRequestAuthenticator.Envelope) throws {
-        let signed = envelope.signed
-        switch nonces.admit(vin: signed.vin, keyID: signed.keyID, nonce: signed.nonce, timestampUnixMs: signed.timestampUnixMs, nowUnixMs: WallClock.nowUnixMs()) {
-        case .fresh: return
-        case .replayed: throw Problem("replayed-nonce", status: .conflict, title: "This request was already used")
-        case .full: throw Problem("overloaded", status: .serviceUnavailable, title: "Too many requests in flight", retryAfterSeconds: 1)
-        }
+        try nonces.admitOrThrow(envelope.signed)
     }
 }

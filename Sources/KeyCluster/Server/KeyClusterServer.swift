@@ -55,13 +55,14 @@ public struct KeyClusterServer: Sendable {
         BackupRoutes(node: node, logger: logger).register(on: router)
         let signer = try documentSigner()
         let readPath = ReadPath(node: node, maxStaleness: configuration.effectiveMaxStaleness)
+        // One replay cache for every signed request this member answers without the log (unlocks, reads).
+        let nonces = NonceCache()
         DomainRoutes(
-            writer: CommandProposer(node: node, storage: storage), readPath: readPath, stateMachine: stateMachine, environment: environment, signer: signer
+            writer: CommandProposer(node: node, storage: storage), readPath: readPath, stateMachine: stateMachine, environment: environment,
+            signer: signer,
+            reads: ReadAuthorizer(readPath: readPath, store: stateMachine.authorizations, environment: environment, nonces: nonces)
         ).register(on: router)
-        UnlockRoutes(
-            readPath: readPath, stateMachine: stateMachine, environment: environment, signer: signer,
-            nonces: NonceCache()
-        ).register(on: router)
+        UnlockRoutes(readPath: readPath, stateMachine: stateMachine, environment: environment, signer: signer, nonces: nonces).register(on: router)
         MemberRoutes(node: node).register(on: router)
         let clientEndpoint = try NodeConfiguration.endpoint(me.clientAddress, of: "clientAddress")
         let app = Application(

@@ -5,10 +5,11 @@ import KeyCluster
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
-        abstract: "A vehicle's history of changes, oldest first, with who made each."
+        abstract: "A vehicle's history of changes, oldest first, with who made each (owners and operators)."
     )
 
     @OptionGroup var cluster: ClusterOptions
+    @OptionGroup var reader: ReaderOptions
 
     @Argument(help: "The vehicle's VIN.")
     var vin: VIN
@@ -29,8 +30,9 @@ struct AuditCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let page = try await cluster.withCluster { client, _ in
-            try await client.audit(vin, after: after, limit: limit, minRevision: minRevision)
+        let holder = try reader.holder()
+        let page = try await cluster.withCluster(asOperator: reader.asOperator) { client, _ in
+            try await client.audit(vin, as: holder, after: after, limit: limit, minRevision: minRevision)
         }
         if cluster.json { return try cluster.printJSON(page) }
         if page.records.isEmpty { print("no changes after revision \(after)") }

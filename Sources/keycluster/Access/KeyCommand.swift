@@ -157,9 +157,10 @@ struct KeyCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "The vehicle's signed key list (what the car caches), verified against the cluster CA.")
+            abstract: "The vehicle's signed key list (what the car caches), verified against the cluster CA (drivers, owners, operators).")
 
         @OptionGroup var cluster: ClusterOptions
+        @OptionGroup var reader: ReaderOptions
 
         @Argument(help: "The vehicle's VIN.")
         var vin: VIN
@@ -168,8 +169,9 @@ struct KeyCommand: AsyncParsableCommand {
         var minRevision: UInt64 = 0
 
         func run() async throws {
-            let (document, description) = try await cluster.withCluster { client, description in
-                (try await client.keyList(vin, minRevision: minRevision), description)
+            let holder = try reader.holder()
+            let (document, description) = try await cluster.withCluster(asOperator: reader.asOperator) { client, description in
+                (try await client.keyList(vin, as: holder, minRevision: minRevision), description)
             }
             let list = try TokenCommand.verifier(caPath: description.caCertificate)
                 .verifyKeyList(document, vin: vin, nowUnixMs: WallClock.nowUnixMs())

@@ -66,9 +66,10 @@ struct VehicleCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "A vehicle and its live grants.")
+        static let configuration = CommandConfiguration(abstract: "A vehicle and its live grants (a key holder other than an owner sees its own).")
 
         @OptionGroup var cluster: ClusterOptions
+        @OptionGroup var reader: ReaderOptions
 
         @Argument(help: "The vehicle's VIN.")
         var vin: VIN
@@ -77,7 +78,10 @@ struct VehicleCommand: AsyncParsableCommand {
         var minRevision: UInt64 = 0
 
         func run() async throws {
-            let view = try await cluster.withCluster { client, _ in try await client.vehicle(vin, minRevision: minRevision) }
+            let holder = try reader.holder()
+            let view = try await cluster.withCluster(asOperator: reader.asOperator) { client, _ in
+                try await client.vehicle(vin, as: holder, minRevision: minRevision)
+            }
             if cluster.json { return try cluster.printJSON(view) }
             let vehicle = view.vehicle
             print("vehicle \(vehicle.vin.text): registered by operator \(vehicle.registeredBy.text) at "

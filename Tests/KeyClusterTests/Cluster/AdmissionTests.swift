@@ -97,7 +97,7 @@ struct AdmissionTests {
                 // Once the uploads finish the slots are free again; the refused grant never happened.
                 for upload in uploads { #expect(await upload.finish() == 401) }
                 uploads = []
-                let view = try await phone.vehicle(vin, minRevision: enrolled)
+                let view = try await phone.vehicle(vin, as: owner, minRevision: enrolled)
                 #expect(view.grants.map(\.keyID) == [owner.keyID], "the refused grant changed the vehicle")
                 let granted = try await phone.grant(guest.publicKey, role: .driver, on: vin, signedBy: owner, minRevision: enrolled)
                 #expect(granted.grant.keyID == guest.keyID)

@@ -66,7 +66,7 @@ struct KeyAuthorizationAPITests {
             let verifier = UnlockTokenVerifier(
                 caCertificate: try Certificate(pemEncoded: String(contentsOfFile: cluster.layout.caCertificatePath, encoding: .utf8)))
             for id in cluster.ids {
-                let document = try await cluster.client(id).get("/v1/vehicles/\(Self.vinText)/key-list?minRevision=\(granted)", as: SignedDocument.self)
+                let document = try await cluster.operatorClient(id).get("/v1/vehicles/\(Self.vinText)/key-list?minRevision=\(granted)", as: SignedDocument.self)
                 let list = try verifier.verifyKeyList(document, vin: try VIN(validating: Self.vinText), nowUnixMs: Int64(Date().timeIntervalSince1970 * 1_000))
                 #expect(Set(list.keys.map(\.keyID)) == [owner.keyID, driver.keyID], "member \(id)")
             }
@@ -74,7 +74,7 @@ struct KeyAuthorizationAPITests {
                 owner, follower, path: "/v1/vehicles/\(Self.vinText)/keys/\(driver.keyID.text)/revoke?minRevision=\(granted)",
                 command: "revoke")
             for id in cluster.ids {
-                let view = try await cluster.client(id).get("/v1/vehicles/\(Self.vinText)?minRevision=\(revoked)", as: VehicleView.self)
+                let view = try await cluster.operatorClient(id).get("/v1/vehicles/\(Self.vinText)?minRevision=\(revoked)", as: VehicleView.self)
                 #expect(view.grants.map(\.keyID) == [owner.keyID], "member \(id) still lists the revoked key")
             }
         }
@@ -106,7 +106,7 @@ struct KeyAuthorizationAPITests {
                     #expect(type.hasPrefix("urn:keycluster:problem:"), "\(name): \(type)")
                 }
             }
-            let view = try await plain.get("/v1/vehicles/\(Self.vinText)?minRevision=\(enrolled)", as: VehicleView.self)
+            let view = try await cluster.operatorClient(cluster.ids[0]).get("/v1/vehicles/\(Self.vinText)?minRevision=\(enrolled)", as: VehicleView.self)
             #expect(view.grants.map(\.keyID) == [owner.keyID])
         }
     }
