@@ -21,6 +21,9 @@ public struct CertificateDirectory: Sendable {
     public func nodeFiles(of id: UInt64) -> CredentialFiles {
         CredentialFiles(certificate: "\(path)/node-\(id).pem", privateKey: "\(path)/node-\(id)-key.pem")
     }
+    public func signerFiles(of id: UInt64) -> CredentialFiles {
+        CredentialFiles(certificate: "\(path)/node-\(id)-signing.pem", privateKey: "\(path)/node-\(id)-signing-key.pem")
+    }
     public func operatorFiles(named name: String) -> CredentialFiles {
         CredentialFiles(certificate: "\(path)/operator-\(name).pem", privateKey: "\(path)/operator-\(name)-key.pem")
     }
@@ -69,6 +72,18 @@ public struct CertificateDirectory: Sendable {
         guard id > 0 else { throw Refusal(reason: "member id 0 is reserved") }
         let files = nodeFiles(of: id)
         try loadCA().issueNode(id: id, region: region, hosts: hosts, validitySeconds: Self.seconds(days: validityDays))
+            .writePEM(certificatePath: files.certificate, privateKeyPath: files.privateKey)
+        return files
+    }
+
+    /// Issues (or renews, in place) member `id`'s token-signing certificate. Files are replaced atomically,
+    /// so a running member that re-reads them sees the old pair or the new one.
+    @discardableResult
+    public func issueTokenSigner(id: UInt64, validitySeconds: Int64 = TokenSigningUsage.defaultValiditySeconds) throws -> CredentialFiles {
+        precondition(validitySeconds > 0, "validity must be positive")
+        guard id > 0 else { throw Refusal(reason: "member id 0 is reserved") }
+        let files = signerFiles(of: id)
+        try loadCA().issueTokenSigner(id: id, validitySeconds: validitySeconds)
             .writePEM(certificatePath: files.certificate, privateKeyPath: files.privateKey)
         return files
     }

@@ -33,11 +33,19 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
         public var caCertificate: String
         public var certificate: String
         public var privateKey: String
+        /// The member's token-signing credential (`keycluster certs signer`): tokens and key lists are signed
+        /// with it, never with the TLS key. Re-read when the files change, so a renewal needs no restart.
+        public var signingCertificate: String?
+        public var signingPrivateKey: String?
 
-        public init(caCertificate: String, certificate: String, privateKey: String) {
+        public init(
+            caCertificate: String, certificate: String, privateKey: String, signingCertificate: String? = nil, signingPrivateKey: String? = nil
+        ) {
             self.caCertificate = caCertificate
             self.certificate = certificate
             self.privateKey = privateKey
+            self.signingCertificate = signingCertificate
+            self.signingPrivateKey = signingPrivateKey
         }
     }
 
@@ -158,6 +166,9 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
         guard (maxStalenessMilliseconds ?? 0) >= 0 else { throw Invalid(reason: "maxStalenessMilliseconds must not be negative") }
         if let refusal = effectiveAdmission.refusal { throw Invalid(reason: refusal) }
         if let refusal = effectiveQuota.refusal { throw Invalid(reason: refusal) }
+        guard tls.signingCertificate != nil, tls.signingPrivateKey != nil else {
+            throw Invalid(reason: "tls.signingCertificate and tls.signingPrivateKey must name this member's token-signing credential (keycluster certs signer --node \(id))")
+        }
         // A one-member (development) cluster has no region to survive the loss of.
         if members.count > 1, !isJoining, forceUnsafePlacement != true, let refusal = bootstrapMembership.placement.refusal {
             throw Invalid(reason: "refusing to bootstrap: \(refusal) (set \"forceUnsafePlacement\": true to override)")

@@ -126,6 +126,12 @@ public struct UnlockTokenVerifier: Sendable {
             throw .malformed("certificate extensions do not parse")
         }
         if case .isCertificateAuthority = constraints { throw .untrustedCertificate }
+        // Only a token-signing certificate signs tokens and key lists — never a member's TLS certificate,
+        // whose key sits on every TLS endpoint and lives a year.
+        let usages = (try? certificate.extensions.extendedKeyUsage).flatMap { $0 }
+        guard let usages, usages.contains(TokenSigningUsage.usage),
+              !usages.contains(.serverAuth), !usages.contains(.clientAuth)
+        else { throw .notATokenSigningCertificate }
         guard let key = P256.Signing.PublicKey(certificate.publicKey) else { throw .untrustedCertificate }
         let uris = (alternativeNames ?? SubjectAlternativeNames()).compactMap { name -> String? in
             if case .uniformResourceIdentifier(let uri) = name { uri } else { nil }
@@ -167,6 +173,7 @@ public enum TokenVerificationError: Error, Hashable, Sendable, CustomStringConve
     case untrustedCertificate
     case certificateNotCurrent
     case certificateNotForIssuingNode
+    case notATokenSigningCertificate
     case badSignature
     case wrongVehicle
     case wrongCommand
@@ -186,6 +193,7 @@ public enum TokenVerificationError: Error, Hashable, Sendable, CustomStringConve
         case .untrustedCertificate: "certificate is not a node certificate issued by the cluster CA"
         case .certificateNotCurrent: "certificate is not valid at this time"
         case .certificateNotForIssuingNode: "certificate does not name the node the document says issued it"
+        case .notATokenSigningCertificate: "certificate is not a token-signing certificate (a TLS certificate never signs tokens)"
         case .badSignature: "signature does not verify with the certificate's key"
         case .wrongVehicle: "document is for another vehicle"
         case .wrongCommand: "token is for another command"

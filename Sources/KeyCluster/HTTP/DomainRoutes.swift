@@ -14,7 +14,7 @@ struct DomainRoutes: Sendable {
     let readPath: ReadPath
     let stateMachine: ServiceStateMachine
     let environment: Storage.Environment
-    let signer: NodeDocumentSigner
+    let signer: SigningCredential
     let reads: ReadAuthorizer
 
     var store: KeyAuthorizationStore { stateMachine.authorizations }
@@ -125,7 +125,7 @@ struct DomainRoutes: Sendable {
                 guard let vehicle = try store.vehicle(vin, in: txn) else { throw Self.vehicleNotFound }
                 return (vehicle, try store.grants(of: vin, in: txn))
             }
-            return try signer.keyList(vehicle: vehicle, grants: grants, nowUnixMs: WallClock.nowUnixMs(), readAt: point.revision, consistency: point.consistency)
+            return try signer.current.keyList(vehicle: vehicle, grants: grants, nowUnixMs: WallClock.nowUnixMs(), readAt: point.revision, consistency: point.consistency)
         }
     }
 

@@ -12,7 +12,7 @@ struct UnlockRoutes: Sendable {
     let readPath: ReadPath
     let stateMachine: ServiceStateMachine
     let environment: Storage.Environment
-    let signer: NodeDocumentSigner
+    let signer: SigningCredential
     let nonces: NonceCache
 
     struct CommandBody: Decodable {
@@ -51,7 +51,7 @@ struct UnlockRoutes: Sendable {
         if !verified { try admitNonce(of: envelope) }
         switch decision {
         case .allowed(let grant):
-            return try signer.unlockToken(
+            return try signer.current.unlockToken(
                 for: grant, command: body.command, nonce: signed.signer.nonce, nowUnixMs: now, revision: point.revision,
                 consistency: point.consistency)
         case .denied(let denial):

@@ -91,9 +91,13 @@ public struct LocalClusterLayout: Sendable {
         let listens = plan.host ?? host
         let hosts = CertificateIssuer.loopbackHosts + (CertificateIssuer.loopbackHosts.contains(listens) ? [] : [listens])
         let files = try certificates.issueNode(id: plan.id, region: plan.region, hosts: hosts)
+        let signing = try certificates.issueTokenSigner(id: plan.id)
         var configuration = NodeConfiguration(
             id: plan.id, dataDirectory: "\(directory)/node-\(plan.id)", members: members,
-            tls: .init(caCertificate: caCertificatePath, certificate: files.certificate, privateKey: files.privateKey), timing: timing)
+            tls: .init(
+                caCertificate: caCertificatePath, certificate: files.certificate, privateKey: files.privateKey,
+                signingCertificate: signing.certificate, signingPrivateKey: signing.privateKey),
+            timing: timing)
         configuration.maxStalenessMilliseconds = maxStalenessMilliseconds
         configuration.join = joining ? true : nil
         configuration.debugRoutes = debugRoutes ? true : nil

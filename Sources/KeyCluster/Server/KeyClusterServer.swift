@@ -53,7 +53,9 @@ public struct KeyClusterServer: Sendable {
         Routes(node: node, stateMachine: stateMachine, configuration: configuration, storage: storage).register(on: router)
         ClusterRoutes(node: node).register(on: router)
         BackupRoutes(node: node, logger: logger).register(on: router)
-        let signer = try documentSigner()
+        let signer = try SigningCredential(
+            nodeID: configuration.id, certificatePath: configuration.tls.signingCertificate ?? "", privateKeyPath: configuration.tls.signingPrivateKey ?? "",
+            registry: registry, logger: logger)
         let readPath = ReadPath(node: node, maxStaleness: configuration.effectiveMaxStaleness)
         // One replay cache for every signed request this member answers without the log (unlocks, reads).
         let nonces = NonceCache()
@@ -77,7 +79,7 @@ public struct KeyClusterServer: Sendable {
         let group = ServiceGroup(
             configuration: .init(
                 services: [
-                    .init(service: RaftService(node: node, transport: peers, metrics: NodeMetrics(registry: registry), storage: storage)),
+                    .init(service: RaftService(node: node, transport: peers, metrics: NodeMetrics(registry: registry), storage: storage, signer: signer)),
                     .init(service: app),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
@@ -127,14 +129,5 @@ public struct KeyClusterServer: Sendable {
         tls.trustRoots = .file(configuration.tls.caCertificate)
         tls.certificateVerification = .optionalVerification
         return tls
-    }
-
-    /// Signs unlock tokens and key lists with the node's own key, whose certificate chains to the CA.
-    private func documentSigner() throws -> NodeDocumentSigner {
-        try NodeDocumentSigner(
-            nodeID: configuration.id,
-            credential: IssuedCredential(
-                certificate: Certificate(pemEncoded: String(contentsOfFile: configuration.tls.certificate, encoding: .utf8)),
-                privateKey: Certificate.PrivateKey(pemEncoded: String(contentsOfFile: configuration.tls.privateKey, encoding: .utf8))))
     }
 }

@@ -8,14 +8,17 @@ struct RaftService: Service {
     let transport: PeerTransport
     let metrics: NodeMetrics
     let storage: StorageGuard
+    let signer: SigningCredential
 
     func run() async throws {
         try await transport.start()
         await node.start()
-        // Refreshes the Raft and storage gauges, and keeps the storage bounds, until shutdown begins.
+        // Refreshes the Raft and storage gauges, keeps the storage bounds and picks up renewed token-signing
+        // certificates, until shutdown begins.
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 group.addTask { await storage.run() }
+                group.addTask { await signer.run() }
                 while !Task.isCancelled {
                     await metrics.refresh(from: node)
                     try? await Task.sleep(for: NodeMetrics.refreshInterval)

@@ -10,8 +10,8 @@ import X509
 struct CertsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "certs",
-        abstract: "Create the cluster CA and issue member and operator certificates.",
-        subcommands: [CA.self, Node.self, Operator.self, Show.self]
+        abstract: "Create the cluster CA and issue member, token-signing and operator certificates.",
+        subcommands: [CA.self, Node.self, Signer.self, Operator.self, Show.self]
     )
 
     struct Location: ParsableArguments {
@@ -62,6 +62,22 @@ struct CertsCommand: AsyncParsableCommand {
                 id: id, region: region, hosts: host.isEmpty ? CertificateIssuer.loopbackHosts : host,
                 validityDays: location.validityDays ?? 365)
             print("issued \(files.certificate) and \(files.privateKey) (0600)")
+        }
+    }
+
+    struct Signer: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Issue or renew a member's token-signing certificate (7 days by default); a running member picks it up within 10 s.")
+
+        @OptionGroup var location: Location
+
+        @Option(help: "The member's id (as in its configuration).")
+        var id: UInt64
+
+        func run() throws {
+            let seconds = location.validityDays.map { Int64($0) * 24 * 3_600 } ?? TokenSigningUsage.defaultValiditySeconds
+            let files = try location.directory.issueTokenSigner(id: id, validitySeconds: seconds)
+            print("issued \(files.certificate) and \(files.privateKey) (0600), valid \(seconds / 86_400) days")
         }
     }
 

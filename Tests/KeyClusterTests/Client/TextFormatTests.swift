@@ -42,7 +42,7 @@ struct TextFormatTests {
             #expect(try ClientDescription.load(from: directory + "/client.json") == description)
             let configuration = NodeConfiguration(
                 id: 1, dataDirectory: "/data", members: [.init(id: 1, region: "eu-west", peerAddress: "127.0.0.1:7201", clientAddress: "127.0.0.1:8201")],
-                tls: .init(caCertificate: "/ca.pem", certificate: "/n.pem", privateKey: "/n-key.pem"))
+                tls: .init(caCertificate: "/ca.pem", certificate: "/n.pem", privateKey: "/n-key.pem", signingCertificate: "/s.pem", signingPrivateKey: "/s-key.pem"))
             try JSONEncoder().encode(configuration).write(to: URL(fileURLWithPath: directory + "/node-1.json"))
             #expect(try ClientDescription.load(from: directory + "/node-1.json") == ClientDescription(members: description.members, caCertificate: "/ca.pem"))
             #expect(throws: ClientDescription.Invalid.self) { try ClientDescription.load(from: directory + "/missing.json") }

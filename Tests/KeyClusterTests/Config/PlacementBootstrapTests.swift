@@ -10,7 +10,7 @@ struct PlacementBootstrapTests {
             members: regions.enumerated().map { offset, region in
                 .init(id: UInt64(offset + 1), region: region, peerAddress: "127.0.0.1:\(7_000 + offset)", clientAddress: "127.0.0.1:\(8_000 + offset)")
             },
-            tls: .init(caCertificate: "ca.pem", certificate: "n.pem", privateKey: "n-key.pem"))
+            tls: .init(caCertificate: "ca.pem", certificate: "n.pem", privateKey: "n-key.pem", signingCertificate: "s.pem", signingPrivateKey: "s-key.pem"))
     }
 
     @Test("a cluster where one region holds a quorum is refused, with the reason and how to force it")

@@ -18,7 +18,7 @@ struct TokenFixture {
 
     init() throws {
         ca = try CertificateIssuer.makeCA(now: Self.certificateTime)
-        signer = try NodeDocumentSigner(nodeID: nodeID, credential: ca.issueNode(id: nodeID, region: "eu", now: Self.certificateTime))
+        signer = try NodeDocumentSigner(nodeID: nodeID, credential: ca.issueTokenSigner(id: nodeID, now: Self.certificateTime))
         verifier = UnlockTokenVerifier(caCertificate: ca.ca.certificate)
         vin = try VIN(validating: "1HGCM82633A004352")
     }
@@ -111,7 +111,7 @@ struct DomainUnlockTokenTests {
     func otherCA() throws {
         let fixture = try TokenFixture()
         let otherCA = try CertificateIssuer.makeCA(commonName: "KeyCluster cluster CA", now: TokenFixture.certificateTime)
-        let strangerCredential = try otherCA.issueNode(id: fixture.nodeID, region: "eu", now: TokenFixture.certificateTime)
+        let strangerCredential = try otherCA.issueTokenSigner(id: fixture.nodeID, now: TokenFixture.certificateTime)
         let stranger = try NodeDocumentSigner(nodeID: fixture.nodeID, credential: strangerCredential)
         #expect(throws: TokenVerificationError.untrustedCertificate) { try fixture.verify(fixture.token(by: stranger)) }
     }
@@ -123,13 +123,28 @@ struct DomainUnlockTokenTests {
         let caSigner = try NodeDocumentSigner(nodeID: fixture.nodeID, credential: fixture.ca.ca)
         #expect(throws: TokenVerificationError.untrustedCertificate) { try fixture.verify(fixture.token(by: caSigner)) }
         let operatorSigner = try NodeDocumentSigner(nodeID: fixture.nodeID, credential: fixture.ca.issueOperator(name: "ops", now: time))
-        #expect(throws: TokenVerificationError.certificateNotForIssuingNode) { try fixture.verify(fixture.token(by: operatorSigner)) }
-        let otherNode = try NodeDocumentSigner(nodeID: fixture.nodeID, credential: fixture.ca.issueNode(id: 8, region: "eu", now: time))
+        #expect(throws: TokenVerificationError.notATokenSigningCertificate) { try fixture.verify(fixture.token(by: operatorSigner)) }
+        let otherNode = try NodeDocumentSigner(nodeID: fixture.nodeID, credential: fixture.ca.issueTokenSigner(id: 8, now: time))
         #expect(throws: TokenVerificationError.certificateNotForIssuingNode) { try fixture.verify(fixture.token(by: otherNode)) }
         let lapsed = try NodeDocumentSigner(
             nodeID: fixture.nodeID,
-            credential: fixture.ca.issueNode(id: fixture.nodeID, region: "eu", validitySeconds: 60, now: time - 3600))
+            credential: fixture.ca.issueTokenSigner(id: fixture.nodeID, validitySeconds: 60, now: time - 3600))
         #expect(throws: TokenVerificationError.certificateNotCurrent) { try fixture.verify(fixture.token(by: lapsed)) }
+    }
+
+    @Test("a token signed with the member's TLS key (its node certificate) is refused: only a token-signing certificate signs")
+    func tlsKeyNeverSigns() throws {
+        let fixture = try TokenFixture()
+        let tlsSigner = try NodeDocumentSigner(
+            nodeID: fixture.nodeID, credential: fixture.ca.issueNode(id: fixture.nodeID, region: "eu", now: TokenFixture.certificateTime))
+        #expect(throws: TokenVerificationError.notATokenSigningCertificate) { try fixture.verify(fixture.token(by: tlsSigner)) }
+        #expect(throws: TokenVerificationError.notATokenSigningCertificate) {
+            try fixture.verifier.verifyKeyList(
+                try tlsSigner.sign(VehicleKeyList(
+                    vin: fixture.vin, revision: 1, issuedAtUnixMs: TokenFixture.now, issuingNode: fixture.nodeID, keys: [], readRevision: 1,
+                    consistency: .strict), as: .vehicleKeyList),
+                vin: fixture.vin, nowUnixMs: TokenFixture.now)
+        }
     }
 
     @Test("the verifier's node name is the cluster's node identity URI")

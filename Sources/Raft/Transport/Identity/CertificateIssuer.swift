@@ -118,7 +118,8 @@ public struct CertificateIssuer: Sendable {
         return .dnsName(host)
     }
 
-    private func issueLeaf(
+    /// A leaf certificate from this CA (not a CA itself) with `names` and extended key `usages`.
+    public func issueLeaf(
         commonName: String, names: [GeneralName], usages: [ExtendedKeyUsage.Usage], validitySeconds: Int64, now: Date
     ) throws -> IssuedCredential {
         precondition(validitySeconds > 0, "validity must be positive")
