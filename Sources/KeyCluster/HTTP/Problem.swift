@@ -35,9 +35,18 @@ extension Problem: HTTPResponseError {
     var status: HTTPResponse.Status { .init(code: statusCode) }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
+        Response(status: status, headers: headers, body: .init(byteBuffer: try encodedBody()))
+    }
+
+    /// The header fields of the answer: the problem media type, and `Retry-After` when there is one.
+    var headers: HTTPFields {
         var headers: HTTPFields = [.contentType: "application/problem+json"]
         if let retryAfterSeconds { headers[.retryAfter] = "\(retryAfterSeconds)" }
-        let body = try JSONEncoder().encode(self)
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        return headers
+    }
+
+    /// The document, as the body of the answer.
+    func encodedBody() throws -> ByteBuffer {
+        ByteBuffer(bytes: try JSONEncoder().encode(self))
     }
 }
