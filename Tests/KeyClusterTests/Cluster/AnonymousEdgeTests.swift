@@ -146,6 +146,45 @@ struct AnonymousEdgeTests {
         }
     }
 
+    @Test("one address holding unlock bodies gets no more than its fair share of the unlock budget; other clients' unlocks go on")
+    func oneAddressGetsItsShare() async throws {
+        try await withProcessCluster(regions: ["eu-west", "us-east", "ap-south"], configure: { configuration in
+            // Only the fair share stands in the way here: no per-source connection cap, a body deadline longer than the test.
+            var admission = configuration.admission ?? AdmissionLimits()
+            admission.maxConnectionsPerSource = admission.maxConnections
+            admission.bodyTimeoutMilliseconds = 120_000
+            configuration.admission = admission
+        }) { cluster in
+            let leader = try await cluster.waitForLeader()
+            let port = try Self.clientPort(of: leader, in: cluster)
+            try await Self.withLegitimateClient(cluster, member: leader) { client in
+                let head = "POST /v1/vehicles/\(Self.vin)/commands HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n"
+                let attack = try await SlowBodyAttack.start(
+                    port: Int(port), caCertificatePath: cluster.layout.caCertificatePath, sources: attackerSources(1),
+                    perSource: Self.slowBodySources * Self.slowBodyPerSource, head: head)
+                do {
+                    func unlocks(_ metrics: String, _ series: String) -> Int {
+                        Int(metricSample(metrics, "keycluster_admission_\(series){class=\"unlock\"}") ?? 0)
+                    }
+                    try await waitUntil("every slow unlock head was admitted or refused", deadlineSeconds: 10) {
+                        let metrics = try await cluster.client(leader).text("/metrics")
+                        return unlocks(metrics, "in_flight_requests") + unlocks(metrics, "rejected_total") + unlocks(metrics, "share_rejected_total")
+                            == attack.channels.count
+                    }
+                    await client.expectWorkSucceeds(rounds: 20, changesKeys: false)
+                    let metrics = try await cluster.client(leader).text("/metrics")
+                    let share = AdmissionLimits.defaultMaxInFlightUnlocks * AdmissionLimits.defaultMaxSharePercent / 100
+                    #expect(unlocks(metrics, "in_flight_requests") == share, "the one address holds exactly its share")
+                } catch {
+                    await attack.stop()
+                    throw error
+                }
+                await attack.stop()
+            }
+            try await Self.expectEveryMemberServes(cluster)
+        }
+    }
+
     /// No member crashed or stopped: each answers its status with a leader (soon: the attack's last
     /// connections may still be queued for accept when it ends).
     static func expectEveryMemberServes(_ cluster: LocalClusterProcesses) async throws {
