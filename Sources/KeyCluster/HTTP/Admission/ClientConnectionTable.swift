@@ -81,7 +81,7 @@ final class ClientConnectionTable: Sendable {
 
     /// A connection from `source` was accepted; `close` closes it (from any thread).
     func open(from source: String, close: @escaping @Sendable () -> Void) -> Opening {
-        let opening: Opening = state.withLock { state in
+        let opening: Opening = withState { state in
             let fromSource = state.bySource[source, default: 0]
             guard fromSource < limits.maxConnectionsPerSource else { return .refused }
             var evicted: (@Sendable () -> Void)?
@@ -97,33 +97,30 @@ final class ClientConnectionTable: Sendable {
         case .refused: record(.perSourceCap)
         case .admitted(_, let evicted): if evicted != nil { record(.handshakeEvicted) }
         }
-        updateGauges()
         return opening
     }
 
     /// The connection's TLS handshake completed: true when it may go on, false (counted) when it must be
     /// closed — `maxConnections` are established, or its handshake slot was given to a newer connection.
     func handshakeCompleted(_ ticket: Ticket) -> Bool {
-        let outcome: CloseReason? = state.withLock { state in
+        let outcome: CloseReason? = withState { state in
             guard state.handshaking.removeValue(forKey: ticket.id) != nil else { return .handshakeEvicted }
             guard state.established.count < limits.maxConnections else { return .maxConnections }
             state.established.insert(ticket.id)
             return nil
         }
-        updateGauges()
-        if let outcome, outcome == .maxConnections { record(outcome) }
+        if outcome == .maxConnections { record(.maxConnections) }
         return outcome == nil
     }
 
     /// The connection closed, for whatever reason.
     func closed(_ ticket: Ticket) {
-        state.withLock { state in
+        withState { state in
             if state.handshaking.removeValue(forKey: ticket.id) == nil { state.established.remove(ticket.id) }
             let fromSource = state.bySource[ticket.source, default: 0]
             assert(fromSource > 0, "closed a connection from \(ticket.source) that was never opened")
             state.bySource[ticket.source] = fromSource > 1 ? fromSource - 1 : nil
         }
-        updateGauges()
     }
 
     /// Counts a connection the member closed for `reason`.
@@ -131,14 +128,18 @@ final class ClientConnectionTable: Sendable {
         closed[reason]?.increment()
     }
 
-    /// Connections handshaking, established, and open from `source` (for tests and metrics).
+    /// Connections handshaking, established, and open from `source`.
     func counts(from source: String) -> (handshaking: Int, established: Int, fromSource: Int) {
         state.withLock { ($0.handshaking.count, $0.established.count, $0.bySource[source, default: 0]) }
     }
 
-    private func updateGauges() {
-        let (handshaking, established, _) = counts(from: "")
-        handshakingGauge.set(Double(handshaking))
-        establishedGauge.set(Double(established))
+    /// Runs `change` on the state and sets the gauges from its result, under the lock (so they never go back).
+    private func withState<Result>(_ change: (inout State) -> Result) -> Result {
+        state.withLock { state in
+            let result = change(&state)
+            handshakingGauge.set(Double(state.handshaking.count))
+            establishedGauge.set(Double(state.established.count))
+            return result
+        }
     }
 }
