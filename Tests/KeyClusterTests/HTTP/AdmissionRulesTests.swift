@@ -100,7 +100,7 @@ struct AdmissionRulesTests {
         return Array(lines[(responsesLine + 1)...].prefix { $0.hasPrefix("        ") })
     }
 
-    @Test("every budgeted operation declares 429, every operation 405; unbudgeted health endpoints no 429")
+    @Test("every budgeted operation declares 429, every operation 405 and 408; unbudgeted health endpoints no 429")
     func sharedResponses() {
         for (method, path) in [("post", "/v1/vehicles/{vin}/commands"), ("get", "/v1/cluster/status"), ("put", "/debug/kv/{key}"), ("get", "/openapi.yaml")] {
             #expect(responses(method, path).contains { $0.contains("\"429\"") && $0.contains("Overloaded") }, "\(method) \(path)")
@@ -108,6 +108,9 @@ struct AdmissionRulesTests {
         for (method, path) in [("get", "/healthz"), ("get", "/readyz"), ("get", "/metrics")] {
             #expect(!responses(method, path).contains { $0.contains("\"429\"") }, "\(method) \(path)")
             #expect(responses(method, path).contains { $0.contains("\"405\"") }, "\(method) \(path)")
+        }
+        for (method, path) in [("post", "/v1/vehicles/{vin}/commands"), ("get", "/healthz"), ("put", "/debug/kv/{key}")] {
+            #expect(responses(method, path).contains { $0.contains("\"408\"") && $0.contains("RequestTimeout") }, "\(method) \(path)")
         }
         #expect(DeclaredRoutes(openAPIYAML: OpenAPIDocument.yaml).methods(for: "/debug/kv/k").map(Set.init) == [.get, .put])
     }
