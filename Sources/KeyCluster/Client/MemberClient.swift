@@ -23,9 +23,10 @@ public struct MemberClient: Sendable {
 
     /// An HTTP client that trusts only the cluster CA in `caCertificatePath` (and presents a client
     /// certificate when given one, for operator actions). Shut it down with `shutdown()` when done.
+    /// With `connectionPerRequest`, every request opens a connection of its own, as a phone waking up does.
     public static func makeHTTPClient(
         caCertificatePath: String, clientCertificate: (certificate: String, privateKey: String)? = nil,
-        maxConnectionsPerMember: Int = 8
+        maxConnectionsPerMember: Int = 8, connectionPerRequest: Bool = false
     ) throws -> HTTPClient {
         precondition(maxConnectionsPerMember > 0, "at least one connection per member")
         var tls = TLSConfiguration.makeClientConfiguration()
@@ -42,6 +43,7 @@ public struct MemberClient: Sendable {
         // Below the members' idle timeout (`AdmissionLimits.defaultIdleTimeoutMilliseconds`): the client closes
         // an idle connection before a member does, so no request is sent on a connection being closed.
         configuration.connectionPool = .init(idleTimeout: .seconds(10), concurrentHTTP1ConnectionsPerHostSoftLimit: maxConnectionsPerMember)
+        if connectionPerRequest { configuration.maximumUsesPerConnection = 1 }
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 

@@ -8,7 +8,8 @@ enum OpenAPIDocument {
     static let yaml = addingSharedResponses(to: described)
 
     /// Adds, under each operation's `responses:`, the answers that do not depend on the operation: 405
-    /// (another method on the path; the answer lists the allowed ones in `Allow`) and, for operations that
+    /// (another method on the path; the answer lists the allowed ones in `Allow`), 408 (the request's head or
+    /// body missed its deadline, `RequestDeadlineHandler`) and, for operations that
     /// draw on an admission budget (`RequestClass`), 429 with `Retry-After`. Relies on the layout of
     /// `described` (paths at two spaces, methods at four, `responses:` at six), as `DeclaredRoutes` does.
     static func addingSharedResponses(to document: String) -> String {
@@ -23,6 +24,7 @@ enum OpenAPIDocument {
                 method = String(line.dropFirst(4).dropLast()).uppercased()
             } else if line == "      responses:" {
                 lines.append(##"        "405": {$ref: "#/components/responses/MethodNotAllowed"}"##)
+                lines.append(##"        "408": {$ref: "#/components/responses/RequestTimeout"}"##)
                 if let requestMethod = HTTPRequest.Method(method), RequestClass(method: requestMethod, path: path) != nil {
                     lines.append(##"        "429": {$ref: "#/components/responses/Overloaded"}"##)
                 }
@@ -171,9 +173,14 @@ enum OpenAPIDocument {
                 application/problem+json:
                   schema: {$ref: "#/components/schemas/Problem"}
             Overloaded:
-              description: This member's in-flight budget for the request's class is full; retry after `Retry-After` seconds or at another member.
+              description: This member's in-flight budget for the request's class, or the client address's share of it, is full; retry after `Retry-After` seconds or at another member.
               headers:
                 Retry-After: {schema: {type: integer, minimum: 0}}
+              content:
+                application/problem+json:
+                  schema: {$ref: "#/components/schemas/Problem"}
+            RequestTimeout:
+              description: The request head or body did not arrive within the member's deadline; the connection is closed.
               content:
                 application/problem+json:
                   schema: {$ref: "#/components/schemas/Problem"}

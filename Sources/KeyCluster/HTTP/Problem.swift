@@ -37,10 +37,19 @@ extension Problem: HTTPResponseError {
     var status: HTTPResponse.Status { .init(code: statusCode) }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
+        Response(status: status, headers: headers, body: .init(byteBuffer: try encodedBody()))
+    }
+
+    /// The header fields of the answer: the problem media type, `Retry-After` and `WWW-Authenticate` when set.
+    var headers: HTTPFields {
         var headers: HTTPFields = [.contentType: "application/problem+json"]
         if let retryAfterSeconds { headers[.retryAfter] = "\(retryAfterSeconds)" }
         if let wwwAuthenticate { headers[.wwwAuthenticate] = wwwAuthenticate }
-        let body = try JSONEncoder().encode(self)
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        return headers
+    }
+
+    /// The document, as the body of the answer.
+    func encodedBody() throws -> ByteBuffer {
+        ByteBuffer(bytes: try JSONEncoder().encode(self))
     }
 }

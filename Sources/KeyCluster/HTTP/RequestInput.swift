@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 
 /// Reading request input the same way in every handler: bounded bodies, validated path values, and JSON
 /// bodies decoded — each failure a problem document, so bad input changes nothing.
@@ -10,8 +11,11 @@ enum RequestInput {
     static func body(_ request: Request) async throws -> ByteBuffer {
         do {
             return try await request.body.collect(upTo: maxBodyBytes)
-        } catch {
+        } catch is NIOTooManyBytesError {
             throw Problem("too-large", status: .contentTooLarge, title: "The body is larger than \(maxBodyBytes) bytes")
+        } catch {
+            // The connection ended mid-body (the client went away, or missed the body deadline and was closed).
+            throw Problem("incomplete-body", status: .badRequest, title: "The request body ended before its announced length")
         }
     }
 

@@ -6,7 +6,7 @@ import X509
 
 /// The request context of the API: Hummingbird's, plus the TLS channel so an operator action can read the
 /// client certificate that authenticated it.
-struct ServiceRequestContext: RequestContext {
+struct ServiceRequestContext: SourceAddressContext {
     var coreContext: CoreRequestContextStorage
     let channel: any Channel
 
@@ -19,6 +19,9 @@ struct ServiceRequestContext: RequestContext {
     var hasClientCertificate: Bool {
         get async { (try? await channel.nioSSL_peerCertificate().get()) != nil }
     }
+
+    /// The client's address, the unit of fair shares (`AdmissionControl`).
+    var sourceAddress: String { SourceAddress.of(channel) }
 
     /// The operator named by the client certificate (issued by the cluster CA, verified in the handshake),
     /// or a 403 problem when the client presented none or not an operator's.

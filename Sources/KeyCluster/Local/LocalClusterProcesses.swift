@@ -50,6 +50,16 @@ public final class LocalClusterProcesses: MemberStatusPolling {
         self.maxStalenessMilliseconds = maxStalenessMilliseconds
     }
 
+    /// Edits every member's configuration file; for members not yet started (they read it at start).
+    public func reconfigure(_ edit: (inout NodeConfiguration) -> Void) throws {
+        for id in ids {
+            let path = layout.configurationPath(of: id)
+            var configuration = try NodeConfiguration.load(from: path)
+            edit(&configuration)
+            try JSONEncoder().encode(configuration).write(to: URL(fileURLWithPath: path))
+        }
+    }
+
     /// Every member laid out, those added by `addJoiningMember` included.
     public var ids: [UInt64] { allConfigurations.map(\.id) }
 

@@ -41,7 +41,8 @@ public struct KeyClusterServer: Sendable {
         let router = Router(context: ServiceRequestContext.self)
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: UnroutedRequestMiddleware(declared: DeclaredRoutes(openAPIYAML: OpenAPIDocument.yaml)))
-        router.add(middleware: AdmissionMiddleware(admission: AdmissionControl(limits: configuration.effectiveAdmission, registry: registry)))
+        let admissionLimits = configuration.effectiveAdmission
+        router.add(middleware: AdmissionMiddleware(admission: AdmissionControl(limits: admissionLimits, registry: registry)))
         router.get("/metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
@@ -69,12 +70,10 @@ public struct KeyClusterServer: Sendable {
         let clientEndpoint = try NodeConfiguration.endpoint(me.clientAddress, of: "clientAddress")
         let app = Application(
             router: router,
-            server: try .tls(
-                .http1(configuration: .init(idleTimeout: .milliseconds(Int64(configuration.effectiveAdmission.idleTimeoutMilliseconds)))),
-                tlsConfiguration: try clientTLSConfiguration()),
-            configuration: .init(
-                address: .hostname(clientEndpoint.host, port: clientEndpoint.port), serverName: "keycluster",
-                availableConnectionsDelegate: ConnectionLimit(maxConnections: configuration.effectiveAdmission.maxConnections, registry: registry)),
+            server: .guardedTLS(
+                tlsConfiguration: try clientTLSConfiguration(),
+                table: ClientConnectionTable(limits: admissionLimits, registry: registry)),
+            configuration: .init(address: .hostname(clientEndpoint.host, port: clientEndpoint.port), serverName: "keycluster"),
             logger: logger)
         let group = ServiceGroup(
             configuration: .init(

@@ -4,13 +4,14 @@ import KeyCluster
 /// Starts a local cluster of this very executable's `serve` processes in a temporary directory, runs
 /// `body`, and always shuts it down (processes killed, files removed) — for the demo and the benchmarks.
 func withLocalCluster<R>(
-    regions: [String], timing: NodeConfiguration.Timing, _ body: (LocalClusterProcesses) async throws -> R
+    regions: [String], timing: NodeConfiguration.Timing, admission: AdmissionLimits? = nil, _ body: (LocalClusterProcesses) async throws -> R
 ) async throws -> R {
     let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
     let directory = FileManager.default.temporaryDirectory.path + "/keycluster-local-\(getpid())"
     let cluster = try LocalClusterProcesses(
         directory: directory, regions: regions, timing: timing, executable: executable, writesLogs: false)
     do {
+        if let admission { try cluster.reconfigure { $0.admission = admission } }
         try cluster.startAll()
         let result = try await body(cluster)
         await cluster.shutdown()
@@ -20,6 +21,12 @@ func withLocalCluster<R>(
         throw error
     }
 }
+
+/// The admission limits of benchmark clusters: every load-generating client comes from this machine's one
+/// address, so the per-source connection cap and the fair shares — which keep one client from taking a
+/// member — are lifted; the budgets themselves stay at their defaults.
+let benchmarkAdmission = AdmissionLimits(
+    maxConnectionsPerSource: AdmissionLimits.defaultMaxConnections + AdmissionLimits.defaultMaxHandshakingConnections, maxSharePercent: 100)
 
 /// Region names for local clusters: 3 members 1-1-1, 5 members 2-2-1 (design §7).
 func localRegions(members: Int) -> [String] {

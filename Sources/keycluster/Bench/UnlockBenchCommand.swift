@@ -36,7 +36,7 @@ struct UnlockBenchCommand: AsyncParsableCommand {
         let levels = try clientLevels(clients)
         guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
         var tables = BenchTables()
-        try await withLocalCluster(regions: localRegions(members: 3), timing: .init()) { cluster in
+        try await withLocalCluster(regions: localRegions(members: 3), timing: .init(), admission: benchmarkAdmission) { cluster in
             let leader = try await cluster.waitForLeader()
             let operatorHTTP = try MemberClient.makeHTTPClient(
                 caCertificatePath: cluster.layout.caCertificatePath, clientCertificate: try cluster.layout.issueOperator(name: "bench"))

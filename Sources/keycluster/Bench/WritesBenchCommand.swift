@@ -33,7 +33,7 @@ struct WritesBenchCommand: AsyncParsableCommand {
         let value = String(repeating: "v", count: Self.valueBytes)
         let timing = NodeConfiguration.Timing()
         var rows: [ComparisonRow] = []
-        try await withLocalCluster(regions: localRegions(members: 3), timing: timing) { cluster in
+        try await withLocalCluster(regions: localRegions(members: 3), timing: timing, admission: benchmarkAdmission) { cluster in
             _ = try await cluster.waitForLeader()
             // The debug routes this bench writes through need an operator certificate.
             let http = try MemberClient.makeHTTPClient(

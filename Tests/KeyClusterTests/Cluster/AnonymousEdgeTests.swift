@@ -69,6 +69,204 @@ struct AnonymousEdgeTests {
         }
     }
 
+    // MARK: Hostile clients while a legitimate one works (issue 12, items 3 and 4)
+
+    /// Silent connections: more than the old 1,024-connection limit, from ten addresses — each below the
+    /// per-source cap, so it is the handshake budget (and its eviction of the oldest) that must hold.
+    static let floodSources = 10
+    static let floodPerSource = 110
+    /// Slow-body connections: 600 from six addresses — each below the per-source cap and its fair share
+    /// (128 of 512), together more than the unlock budget — so it is the body deadline that must free it.
+    static let slowBodySources = 6
+    static let slowBodyPerSource = 100
+    /// The body deadline the members run with in the slow-body test (short, so the test is quick).
+    static let bodyTimeoutMilliseconds = 1_000
+    /// Legitimate operations must each succeed within this, retries included …
+    static let legitimateDeadline = Duration.seconds(2)
+    /// … this often.
+    static let requiredSuccessPercent = 95
+    static let vin = "WVWZZZ1JZXW000012"
+
+    @Test("~1,100 TCP connections that never start TLS, from other addresses: signed unlocks, grants and revokes on fresh connections go on")
+    func silentConnectionFlood() async throws {
+        try await withProcessCluster(regions: ["eu-west", "us-east", "ap-south"]) { cluster in
+            let leader = try await cluster.waitForLeader()
+            let port = try Self.clientPort(of: leader, in: cluster)
+            try await Self.withLegitimateClient(cluster, member: leader) { client in
+                let flood = SilentConnectionFlood(port: port, sources: attackerSources(Self.floodSources), perSource: Self.floodPerSource)
+                do {
+                    try await waitUntil("the flood holds every handshake slot", deadlineSeconds: 30) {
+                        // A look may itself not get through while the flood's first burst is queued: look again.
+                        guard let metrics = try? await cluster.client(leader).text("/metrics") else { return false }
+                        return metricSample(metrics, "keycluster_http_connections_handshaking") == Double(AdmissionLimits.defaultMaxHandshakingConnections)
+                    }
+                    await client.expectWorkSucceeds(rounds: 20, changesKeys: true)
+                    #expect(flood.reopenedCount > 0, "the member closed silent connections and the flood reopened them")
+                } catch {
+                    await flood.stop()
+                    throw error
+                }
+                await flood.stop()
+            }
+            try await Self.expectEveryMemberServes(cluster)
+        }
+    }
+
+    @Test("~600 TLS connections holding an unlock body: the body deadline frees their slots and signed unlocks go on")
+    func slowUnlockBodies() async throws {
+        try await withProcessCluster(regions: ["eu-west", "us-east", "ap-south"], configure: { configuration in
+            var admission = configuration.admission ?? AdmissionLimits()
+            admission.bodyTimeoutMilliseconds = Self.bodyTimeoutMilliseconds
+            configuration.admission = admission
+        }) { cluster in
+            let leader = try await cluster.waitForLeader()
+            let port = try Self.clientPort(of: leader, in: cluster)
+            try await Self.withLegitimateClient(cluster, member: leader) { client in
+                let head = "POST /v1/vehicles/\(Self.vin)/commands HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+                let attack = try await SlowBodyAttack.start(
+                    port: Int(port), caCertificatePath: cluster.layout.caCertificatePath, sources: attackerSources(Self.slowBodySources),
+                    perSource: Self.slowBodyPerSource, head: head)
+                do {
+                    try await waitUntil("the slow bodies hold every unlock slot", deadlineSeconds: 10) {
+                        metricSample(try await cluster.client(leader).text("/metrics"), #"keycluster_admission_in_flight_requests{class="unlock"}"#)
+                            == Double(AdmissionLimits.defaultMaxInFlightUnlocks)
+                    }
+                    await client.expectWorkSucceeds(rounds: 60, changesKeys: false)
+                    try await waitUntil("the member closed every slow body", deadlineSeconds: 10) { attack.openCount == 0 }
+                    let metrics = try await cluster.client(leader).text("/metrics")
+                    let closed = metricSample(metrics, #"keycluster_http_connections_closed_total{reason="body_timeout"}"#) ?? 0
+                    #expect(closed >= Double(AdmissionLimits.defaultMaxInFlightUnlocks), "\(closed) connections closed at the body deadline")
+                } catch {
+                    await attack.stop()
+                    throw error
+                }
+                await attack.stop()
+            }
+            try await Self.expectEveryMemberServes(cluster)
+        }
+    }
+
+    @Test("one address holding unlock bodies gets no more than its fair share of the unlock budget; other clients' unlocks go on")
+    func oneAddressGetsItsShare() async throws {
+        try await withProcessCluster(regions: ["eu-west", "us-east", "ap-south"], configure: { configuration in
+            // Only the fair share stands in the way here: no per-source connection cap, a body deadline longer than the test.
+            var admission = configuration.admission ?? AdmissionLimits()
+            admission.maxConnectionsPerSource = admission.maxConnections
+            admission.bodyTimeoutMilliseconds = 120_000
+            configuration.admission = admission
+        }) { cluster in
+            let leader = try await cluster.waitForLeader()
+            let port = try Self.clientPort(of: leader, in: cluster)
+            try await Self.withLegitimateClient(cluster, member: leader) { client in
+                let head = "POST /v1/vehicles/\(Self.vin)/commands HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n"
+                let attack = try await SlowBodyAttack.start(
+                    port: Int(port), caCertificatePath: cluster.layout.caCertificatePath, sources: attackerSources(1),
+                    perSource: Self.slowBodySources * Self.slowBodyPerSource, head: head)
+                do {
+                    func unlocks(_ metrics: String, _ series: String) -> Int {
+                        Int(metricSample(metrics, "keycluster_admission_\(series){class=\"unlock\"}") ?? 0)
+                    }
+                    try await waitUntil("every slow unlock head was admitted or refused", deadlineSeconds: 10) {
+                        let metrics = try await cluster.client(leader).text("/metrics")
+                        return unlocks(metrics, "in_flight_requests") + unlocks(metrics, "rejected_total") + unlocks(metrics, "share_rejected_total")
+                            == attack.channels.count
+                    }
+                    await client.expectWorkSucceeds(rounds: 20, changesKeys: false)
+                    let metrics = try await cluster.client(leader).text("/metrics")
+                    let share = AdmissionLimits.defaultMaxInFlightUnlocks * AdmissionLimits.defaultMaxSharePercent / 100
+                    #expect(unlocks(metrics, "in_flight_requests") == share, "the one address holds exactly its share")
+                } catch {
+                    await attack.stop()
+                    throw error
+                }
+                await attack.stop()
+            }
+            try await Self.expectEveryMemberServes(cluster)
+        }
+    }
+
+    /// No member crashed or stopped: each answers its status with a leader (soon: the attack's last
+    /// connections may still be queued for accept when it ends).
+    static func expectEveryMemberServes(_ cluster: LocalClusterProcesses) async throws {
+        for id in cluster.ids {
+            try await waitUntil("member \(id) serves with a leader", deadlineSeconds: 10) {
+                (try? await cluster.status(id))?.leader != nil
+            }
+        }
+    }
+
+    static func clientPort(of id: UInt64, in cluster: LocalClusterProcesses) throws -> UInt16 {
+        let address = try #require(cluster.member(id)?.clientAddress)
+        return try #require(address.split(separator: ":").last.flatMap { UInt16($0) })
+    }
+
+    /// Runs `body` with an enrolled vehicle's owner using the README's client (signed requests, 429/503
+    /// retried with backoff) against `member` only, on a fresh connection per request — as a phone does.
+    static func withLegitimateClient(
+        _ cluster: LocalClusterProcesses, member id: UInt64, _ body: (LegitimateClient) async throws -> Void
+    ) async throws {
+        let caPath = cluster.layout.caCertificatePath
+        let operatorHTTP = try MemberClient.makeHTTPClient(caCertificatePath: caPath, clientCertificate: try cluster.layout.issueOperator(name: "ops"))
+        let phoneHTTP = try MemberClient.makeHTTPClient(caCertificatePath: caPath, connectionPerRequest: true)
+        do {
+            let address = cluster.client(id).address
+            let vin = try VIN(validating: Self.vin)
+            let owner = KeyHolder()
+            let operatorClient = ClusterClient(addresses: [(address, "eu-west")], preferredRegion: nil, http: operatorHTTP)
+            let enrolled = try await operatorClient.registerVehicle(vin, owner: owner.publicKey).revision
+            let phone = ClusterClient(addresses: [(address, "eu-west")], preferredRegion: nil, http: phoneHTTP)
+            try await body(LegitimateClient(phone: phone, vin: vin, owner: owner, enrolled: enrolled))
+        } catch {
+            try? await operatorHTTP.shutdown()
+            try? await phoneHTTP.shutdown()
+            throw error
+        }
+        try await operatorHTTP.shutdown()
+        try await phoneHTTP.shutdown()
+    }
+
+    /// An owner's signed work, timed: each operation counts when it succeeds within `legitimateDeadline`.
+    struct LegitimateClient {
+        let phone: ClusterClient
+        let vin: VIN
+        let owner: KeyHolder
+        let enrolled: UInt64
+
+        /// `rounds` of an unlock, and (with `changesKeys`) a grant and a revoke; expects at least
+        /// `requiredSuccessPercent` of them to succeed within `legitimateDeadline`.
+        func expectWorkSucceeds(rounds: Int, changesKeys: Bool) async {
+            var outcomes: [(String, Duration?)] = []
+            var revision = enrolled
+            for round in 0..<rounds {
+                outcomes.append(("unlock \(round)", await timed { _ = try await phone.command(.unlock, on: vin, as: owner, minRevision: revision) }))
+                guard changesKeys else { continue }
+                let guest = KeyHolder()
+                outcomes.append(("grant \(round)", await timed {
+                    revision = try await phone.grant(guest.publicKey, role: .driver, on: vin, signedBy: owner, minRevision: revision).revision
+                }))
+                outcomes.append(("revoke \(round)", await timed {
+                    revision = try await phone.change(.revoke, guest.keyID, on: vin, signedBy: owner, minRevision: revision).revision
+                }))
+            }
+            let inTime = outcomes.filter { $0.1.map { $0 <= AnonymousEdgeTests.legitimateDeadline } ?? false }
+            let late = outcomes.filter { outcome in !inTime.contains { $0.0 == outcome.0 } }
+            #expect(
+                inTime.count * 100 >= outcomes.count * AnonymousEdgeTests.requiredSuccessPercent,
+                "\(inTime.count) of \(outcomes.count) legitimate operations succeeded within 2 s; late or failed: \(late.map { "\($0.0) \($0.1.map { "\($0)" } ?? "failed")" })")
+        }
+
+        /// How long `operation` took, or nil when it failed.
+        private func timed(_ operation: () async throws -> Void) async -> Duration? {
+            let start = ContinuousClock.now
+            do {
+                try await operation()
+                return ContinuousClock.now - start
+            } catch {
+                return nil
+            }
+        }
+    }
+
     /// A TCP connection to 127.0.0.1:`port` that reads with a 10 s deadline.
     static func connect(port: UInt16) throws -> Int32 {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

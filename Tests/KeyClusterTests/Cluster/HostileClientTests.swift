@@ -47,7 +47,10 @@ struct HostileClientTests {
             let attackRequests = posts.stop().merging(gets.stop(), uniquingKeysWith: +)
             print("unsigned minRevision flood: \(attackRequests) attack requests; legitimate: \(report)")
             #expect(attackRequests.values.reduce(0, +) > 100, "the attack ran")
-            #expect(attackRequests.keys.allSatisfy { $0.hasPrefix("4") }, "every attack request was refused, none held: \(attackRequests)")
+            // 000: the member closed the connection (the per-address connection cap); a held request cannot
+            // show up as 000, since curl's --max-time outlasts the attack.
+            #expect(attackRequests.keys.allSatisfy { $0.hasPrefix("4") || $0 == "000" }, "every attack request was refused, none held: \(attackRequests)")
+            #expect(attackRequests["401", default: 0] > attackRequests["000", default: 0], "most were answered with a refusal: \(attackRequests)")
             report.expectMostSucceeded()
             #expect(cluster.running == cluster.ids, "every member still runs")
         }

@@ -18,14 +18,7 @@ func withProcessCluster(
         directory: directory.path, regions: regions, timing: testTiming, executable: try KeyClusterBinary.path(),
         writesLogs: true, maxStalenessMilliseconds: maxStalenessMilliseconds)
     do {
-        if let configure {
-            for id in cluster.ids {
-                let path = cluster.layout.configurationPath(of: id)
-                var configuration = try NodeConfiguration.load(from: path)
-                configure(&configuration)
-                try JSONEncoder().encode(configuration).write(to: URL(fileURLWithPath: path))
-            }
-        }
+        if let configure { try cluster.reconfigure(configure) }
         if start { try cluster.startAll() }
         try await body(cluster)
     } catch {
@@ -37,4 +30,11 @@ func withProcessCluster(
         throw error
     }
     await cluster.shutdown()
+}
+
+/// The value of the sample `series` (a metric name, with its labels as the member prints them, e.g.
+/// `keycluster_admission_in_flight_requests{class="unlock"}`) in a Prometheus text exposition.
+func metricSample(_ metrics: String, _ series: String) -> Double? {
+    let prefix = series + " "
+    return metrics.split(separator: "\n").first { $0.hasPrefix(prefix) }.flatMap { Double($0.dropFirst(prefix.count)) }
 }

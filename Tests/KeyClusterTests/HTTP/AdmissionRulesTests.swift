@@ -31,13 +31,50 @@ struct AdmissionRulesTests {
 
     @Test("a budget admits up to its size, refuses beyond, and admits again after a release")
     func budgetsAreSeparate() {
-        let admission = AdmissionControl(limits: AdmissionLimits(maxInFlightUnlocks: 1, maxInFlightWrites: 2), registry: .init())
-        #expect(admission.admit(.write) && admission.admit(.write))
-        #expect(!admission.admit(.write))
-        #expect(admission.admit(.unlock), "a full write budget must not hold back unlocks")
-        #expect(!admission.admit(.unlock))
-        admission.release(.write)
-        #expect(admission.admit(.write))
+        let admission = AdmissionControl(limits: AdmissionLimits(maxInFlightUnlocks: 1, maxInFlightWrites: 2, maxSharePercent: 100), registry: .init())
+        #expect(admission.admit(.write, from: "a") == nil && admission.admit(.write, from: "a") == nil)
+        #expect(admission.admit(.write, from: "a") == .budgetFull)
+        #expect(admission.admit(.unlock, from: "a") == nil, "a full write budget must not hold back unlocks")
+        #expect(admission.admit(.unlock, from: "b") == .budgetFull)
+        admission.release(.write, from: "a")
+        #expect(admission.admit(.write, from: "a") == nil)
+    }
+
+    @Test("one source holds at most maxSharePercent of a budget (at least one slot); others still get in; a release frees the share")
+    func fairShares() throws {
+        let limits = AdmissionLimits(maxInFlightUnlocks: 8, maxInFlightWrites: 2, maxSharePercent: 25)
+        #expect(limits.share(of: .unlock) == 2)
+        #expect(limits.share(of: .write) == 1, "25 % of 2 rounds down to 0, but every source may hold one")
+        #expect(AdmissionLimits().share(of: .unlock) == AdmissionLimits.defaultMaxInFlightUnlocks * AdmissionLimits.defaultMaxSharePercent / 100)
+        #expect(AdmissionLimits(maxInFlightReads: 10, maxSharePercent: 100).share(of: .read) == 10)
+
+        let admission = AdmissionControl(limits: limits, registry: .init())
+        #expect(admission.admit(.unlock, from: "127.0.0.2") == nil && admission.admit(.unlock, from: "127.0.0.2") == nil)
+        #expect(admission.admit(.unlock, from: "127.0.0.2") == .shareFull)
+        #expect(admission.admit(.write, from: "127.0.0.2") == nil, "shares are per class")
+        for source in ["127.0.0.3", "127.0.0.4", "127.0.0.5"] {
+            #expect(admission.admit(.unlock, from: source) == nil && admission.admit(.unlock, from: source) == nil, "\(source)")
+        }
+        #expect(admission.admit(.unlock, from: "127.0.0.1") == .budgetFull, "four sources at their share fill the budget")
+        admission.release(.unlock, from: "127.0.0.2")
+        #expect(admission.admit(.unlock, from: "127.0.0.3") == .shareFull, "a freed slot is not another source's beyond its share")
+        #expect(admission.admit(.unlock, from: "127.0.0.1") == nil)
+    }
+
+    @Test("connection limits and deadlines decode with named defaults and are validated")
+    func connectionLimitsDecode() throws {
+        let limits = try JSONDecoder().decode(AdmissionLimits.self, from: Data(#"{"bodyTimeoutMilliseconds": 2000, "maxConnectionsPerSource": 16}"#.utf8))
+        #expect(limits == AdmissionLimits(maxConnectionsPerSource: 16, bodyTimeoutMilliseconds: 2_000))
+        #expect(limits.handshakeTimeoutMilliseconds == AdmissionLimits.defaultHandshakeTimeoutMilliseconds)
+        #expect(limits.headerTimeoutMilliseconds == AdmissionLimits.defaultHeaderTimeoutMilliseconds)
+        #expect(limits.maxHandshakingConnections == AdmissionLimits.defaultMaxHandshakingConnections)
+        #expect(limits.maxSharePercent == AdmissionLimits.defaultMaxSharePercent)
+        #expect(AdmissionLimits(maxSharePercent: 0).refusal != nil && AdmissionLimits(maxSharePercent: 101).refusal != nil)
+        #expect(AdmissionLimits(maxHandshakingConnections: 0).refusal != nil)
+        #expect(AdmissionLimits(maxConnectionsPerSource: 0).refusal != nil)
+        #expect(AdmissionLimits(handshakeTimeoutMilliseconds: 99).refusal?.contains("handshakeTimeoutMilliseconds") == true)
+        #expect(AdmissionLimits(headerTimeoutMilliseconds: 0).refusal?.contains("headerTimeoutMilliseconds") == true)
+        #expect(AdmissionLimits(bodyTimeoutMilliseconds: 3_600_001).refusal?.contains("bodyTimeoutMilliseconds") == true)
     }
 
     @Test("the served document's paths and methods: 405 lists what a path allows, unknown paths are not matched")
@@ -63,7 +100,7 @@ struct AdmissionRulesTests {
         return Array(lines[(responsesLine + 1)...].prefix { $0.hasPrefix("        ") })
     }
 
-    @Test("every budgeted operation declares 429, every operation 405; unbudgeted health endpoints no 429")
+    @Test("every budgeted operation declares 429, every operation 405 and 408; unbudgeted health endpoints no 429")
     func sharedResponses() {
         for (method, path) in [("post", "/v1/vehicles/{vin}/commands"), ("get", "/v1/cluster/status"), ("put", "/debug/kv/{key}"), ("get", "/openapi.yaml")] {
             #expect(responses(method, path).contains { $0.contains("\"429\"") && $0.contains("Overloaded") }, "\(method) \(path)")
@@ -71,6 +108,9 @@ struct AdmissionRulesTests {
         for (method, path) in [("get", "/healthz"), ("get", "/readyz"), ("get", "/metrics")] {
             #expect(!responses(method, path).contains { $0.contains("\"429\"") }, "\(method) \(path)")
             #expect(responses(method, path).contains { $0.contains("\"405\"") }, "\(method) \(path)")
+        }
+        for (method, path) in [("post", "/v1/vehicles/{vin}/commands"), ("get", "/healthz"), ("put", "/debug/kv/{key}")] {
+            #expect(responses(method, path).contains { $0.contains("\"408\"") && $0.contains("RequestTimeout") }, "\(method) \(path)")
         }
         #expect(DeclaredRoutes(openAPIYAML: OpenAPIDocument.yaml).methods(for: "/debug/kv/k").map(Set.init) == [.get, .put])
     }

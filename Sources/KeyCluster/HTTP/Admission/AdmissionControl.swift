@@ -1,19 +1,36 @@
 import Prometheus
 import Synchronization
 
-/// Counts requests in flight per class and refuses one that would exceed its class's budget. Shared by all
-/// connections of a member; each admitted request must be released exactly once.
+/// Counts requests in flight per class, and per class and source address, and refuses one that would exceed
+/// its class's budget or its source's fair share of it. Shared by all connections of a member; each admitted
+/// request must be released exactly once, with the same class and source.
 final class AdmissionControl: Sendable {
+    /// Why a request was not admitted.
+    enum Refusal: Error, Equatable, Sendable {
+        /// The class's budget is full.
+        case budgetFull
+        /// The source already holds its share of the class's budget.
+        case shareFull
+    }
+
+    private struct InFlight {
+        var total: [RequestClass: Int] = [:]
+        /// Only sources with a request in flight have an entry, so the table is bounded by the budgets.
+        var bySource: [RequestClass: [String: Int]] = [:]
+    }
+
     let limits: AdmissionLimits
-    private let inFlight = Mutex<[RequestClass: Int]>([:])
+    private let inFlight = Mutex(InFlight())
     private let inFlightGauges: [RequestClass: Gauge]
     private let rejections: [RequestClass: Counter]
+    private let shareRejections: [RequestClass: Counter]
 
     init(limits: AdmissionLimits, registry: PrometheusCollectorRegistry) {
         precondition(limits.refusal == nil, "admission limits are validated with the configuration")
         self.limits = limits
         var gauges: [RequestClass: Gauge] = [:]
         var counters: [RequestClass: Counter] = [:]
+        var shareCounters: [RequestClass: Counter] = [:]
         for requestClass in RequestClass.allCases {
             let labels = [("class", requestClass.rawValue)]
             gauges[requestClass] = registry.makeGauge(
@@ -26,33 +43,48 @@ final class AdmissionControl: Sendable {
                     namespace: "keycluster", subsystem: "admission", metricName: "rejected", unitName: "total",
                     helpText: "Requests refused with 429 because their class's in-flight budget was full"),
                 labels: labels)
+            shareCounters[requestClass] = registry.makeCounter(
+                descriptor: .init(
+                    namespace: "keycluster", subsystem: "admission", metricName: "share_rejected", unitName: "total",
+                    helpText: "Requests refused with 429 because their source address held its share of the class's budget"),
+                labels: labels)
         }
         inFlightGauges = gauges
         rejections = counters
+        shareRejections = shareCounters
     }
 
-    /// Takes a slot of `requestClass`'s budget; false (and counted) when the budget is full.
-    func admit(_ requestClass: RequestClass) -> Bool {
+    /// Takes a slot of `requestClass`'s budget for `source`; the refusal (counted) when the budget or the
+    /// source's share of it is full, else nil.
+    func admit(_ requestClass: RequestClass, from source: String) -> Refusal? {
         let budget = limits.budget(of: requestClass)
-        let admitted: Int? = inFlight.withLock { inFlight in
-            let current = inFlight[requestClass, default: 0]
-            guard current < budget else { return nil }
-            inFlight[requestClass] = current + 1
-            return current + 1
+        let share = limits.share(of: requestClass)
+        let outcome: Result<Int, Refusal> = inFlight.withLock { inFlight in
+            let current = inFlight.total[requestClass, default: 0]
+            guard current < budget else { return .failure(.budgetFull) }
+            let held = inFlight.bySource[requestClass]?[source] ?? 0
+            guard held < share else { return .failure(.shareFull) }
+            inFlight.total[requestClass] = current + 1
+            inFlight.bySource[requestClass, default: [:]][source] = held + 1
+            return .success(current + 1)
         }
-        guard let admitted else {
-            rejections[requestClass]?.increment()
-            return false
+        switch outcome {
+        case .success(let admitted):
+            inFlightGauges[requestClass]?.set(Double(admitted))
+            return nil
+        case .failure(let refusal):
+            (refusal == .budgetFull ? rejections : shareRejections)[requestClass]?.increment()
+            return refusal
         }
-        inFlightGauges[requestClass]?.set(Double(admitted))
-        return true
     }
 
-    func release(_ requestClass: RequestClass) {
+    func release(_ requestClass: RequestClass, from source: String) {
         let remaining = inFlight.withLock { inFlight in
-            let current = inFlight[requestClass, default: 0]
-            precondition(current > 0, "released a \(requestClass) slot that was never admitted")
-            inFlight[requestClass] = current - 1
+            let current = inFlight.total[requestClass, default: 0]
+            let held = inFlight.bySource[requestClass]?[source] ?? 0
+            precondition(current > 0 && held > 0, "released a \(requestClass) slot that was never admitted")
+            inFlight.total[requestClass] = current - 1
+            inFlight.bySource[requestClass]?[source] = held > 1 ? held - 1 : nil
             return current - 1
         }
         inFlightGauges[requestClass]?.set(Double(remaining))

@@ -1,23 +1,35 @@
 import Hummingbird
 
-/// Admits each request against its class's in-flight budget before routing, and answers 429 with
-/// `Retry-After` and a problem document when the budget is full. The slot is held until the response has
-/// been produced (a streamed request body is read inside the handler, so a slow upload holds its slot).
-struct AdmissionMiddleware<Context: RequestContext>: RouterMiddleware {
+/// Admits each request against its class's in-flight budget, and its source address's share of it, before
+/// routing, and answers 429 with `Retry-After` and a problem document when either is full. The slot is held
+/// until the response has been produced (a streamed request body is read inside the handler, so a slow
+/// upload holds its slot — until `RequestDeadlineHandler` closes its connection).
+struct AdmissionMiddleware<Context: SourceAddressContext>: RouterMiddleware {
     let admission: AdmissionControl
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let requestClass = RequestClass(method: request.method, path: request.uri.path) else {
             return try await next(request, context)
         }
-        guard admission.admit(requestClass) else {
-            throw Problem(
-                "overloaded", status: .tooManyRequests,
-                title: "Too many \(requestClass.rawValue) requests in flight on this member",
-                detail: "The \(requestClass.rawValue) budget of \(admission.limits.budget(of: requestClass)) is full; retry later or elsewhere.",
-                retryAfterSeconds: admission.limits.retryAfterSeconds)
+        let source = context.sourceAddress
+        if let refusal = admission.admit(requestClass, from: source) {
+            let name = requestClass.rawValue
+            let (title, detail) = switch refusal {
+            case .budgetFull:
+                ("Too many \(name) requests in flight on this member",
+                 "The \(name) budget of \(admission.limits.budget(of: requestClass)) is full; retry later or elsewhere.")
+            case .shareFull:
+                ("Too many \(name) requests in flight from this address",
+                 "One address may hold \(admission.limits.share(of: requestClass)) of the \(name) budget; retry later.")
+            }
+            throw Problem("overloaded", status: .tooManyRequests, title: title, detail: detail, retryAfterSeconds: admission.limits.retryAfterSeconds)
         }
-        defer { admission.release(requestClass) }
+        defer { admission.release(requestClass, from: source) }
         return try await next(request, context)
     }
+}
+
+/// A request context that knows the address its request came from (the unit of fair shares).
+protocol SourceAddressContext: RequestContext {
+    var sourceAddress: String { get }
 }
