@@ -104,6 +104,11 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
     /// clusters (`local-cluster init --debug-routes`); never needed in production.
     public var debugRoutes: Bool?
 
+    /// Mixed into the id of a cluster bootstrapped from this file (`ClusterIDDerivation`), the same on every
+    /// member: a fresh value per cluster (e.g. `openssl rand -hex 16`) keeps a cluster rebuilt at the same
+    /// addresses with the same CA apart from the old one. Absent means empty.
+    public var initialClusterToken: String?
+
     /// Bounds on client connections and requests in flight (design §8); absent fields take their defaults.
     public var admission: AdmissionLimits?
     public var effectiveAdmission: AdmissionLimits { admission ?? AdmissionLimits() }
@@ -167,7 +172,7 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
         if let refusal = effectiveAdmission.refusal { throw Invalid(reason: refusal) }
         if let refusal = effectiveQuota.refusal { throw Invalid(reason: refusal) }
         guard tls.signingCertificate != nil, tls.signingPrivateKey != nil else {
-            throw Invalid(reason: "tls.signingCertificate and tls.signingPrivateKey must name this member's token-signing credential (keycluster certs signer --node \(id))")
+            throw Invalid(reason: "tls.signingCertificate and tls.signingPrivateKey must name this member's token-signing credential (keycluster certs signer --id \(id))")
         }
         // A one-member (development) cluster has no region to survive the loss of.
         if members.count > 1, !isJoining, forceUnsafePlacement != true, let refusal = bootstrapMembership.placement.refusal {

@@ -5,7 +5,8 @@ import Logging
 import Raft
 
 /// `GET /v1/cluster/backup` (operator client certificate required): a consistent online backup of this
-/// member's applied state, streamed as a KeyCluster snapshot file (`keycluster backup` saves it).
+/// member's applied state, streamed as a KeyCluster snapshot file sealed with its cluster id and a SHA-256
+/// digest (`BackupEnvelope`; `keycluster backup` saves it).
 ///
 /// Why an endpoint rather than reading the data directory from another process: the backup is taken where
 /// the operator is (off the member's machine — the point of disaster recovery), authenticated by the same
@@ -14,6 +15,7 @@ import Raft
 /// LMDB read transaction, so it never blocks writes, and streams it in bounded blocks.
 struct BackupRoutes: Sendable {
     let node: RaftNode
+    let clusterGate: ClusterIDGate
     let logger: Logger
 
     /// Bytes read from the backup file per body write.
@@ -29,6 +31,11 @@ struct BackupRoutes: Sendable {
     func register(on router: Router<ServiceRequestContext>) {
         router.get("/v1/cluster/backup") { _, context in
             let operatorName = try await context.operatorName()
+            guard let clusterID = clusterGate.clusterID else {
+                throw Problem(
+                    "backup-unavailable", status: .serviceUnavailable, title: "This member has not joined its cluster yet",
+                    detail: "A joining member takes its cluster id from the cluster; back up another member.", retryAfterSeconds: 5)
+            }
             guard let lease = gate.acquire() else {
                 throw Problem(
                     "backup-in-progress", status: .tooManyRequests, title: "A backup is already in progress on this member",
@@ -44,6 +51,12 @@ struct BackupRoutes: Sendable {
                 throw Problem("backup-failed", status: .internalServerError, title: "The backup could not be written", detail: "\(error)")
             }
             lease.own(path: backup.path)
+            let sealed: BackupEnvelope.Contents
+            do {
+                sealed = try BackupEnvelope.seal(backup.path, clusterID: clusterID, appliedIndex: backup.appliedIndex)
+            } catch {
+                throw Problem("backup-failed", status: .internalServerError, title: "The backup could not be sealed", detail: "\(error)")
+            }
             let handle: FileHandle
             let size: UInt64
             do {
@@ -57,7 +70,9 @@ struct BackupRoutes: Sendable {
             guard let contentLength = Int(exactly: size) else {
                 throw Problem("backup-failed", status: .internalServerError, title: "The backup is too large to send")
             }
-            logger.info("backup taken", metadata: ["operator": "\(operatorName)", "applied": "\(backup.appliedIndex)", "bytes": "\(size)"])
+            logger.info("backup taken", metadata: [
+                "operator": "\(operatorName)", "applied": "\(backup.appliedIndex)", "bytes": "\(size)", "sha256": "\(sealed.digestHex)",
+            ])
             var headers = HTTPFields()
             headers[.contentType] = "application/octet-stream"
             if let name = Self.appliedIndexHeader { headers[name] = "\(backup.appliedIndex)" }

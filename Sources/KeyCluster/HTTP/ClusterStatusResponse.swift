@@ -12,6 +12,8 @@ public struct ClusterStatusResponse: ResponseEncodable, Codable, Sendable {
     }
 
     public var id: UInt64
+    /// The cluster this member's data belongs to (absent on a joining member that has not heard from it yet).
+    public var clusterID: String?
     public var region: String
     public var role: String
     public var term: UInt64
@@ -30,9 +32,10 @@ public struct ClusterStatusResponse: ResponseEncodable, Codable, Sendable {
     public var snapshotsTaken: Int?
 
     /// `members` are those of the configuration in force (from the log, not the bootstrap file).
-    init(status: NodeStatus, membership: MembershipStatus) {
+    init(status: NodeStatus, membership: MembershipStatus, clusterID: ClusterID?) {
         let configuration = membership.configuration
         id = status.id.rawValue
+        self.clusterID = clusterID.map { "\($0)" }
         region = configuration.region(of: status.id)
         role = "\(status.role)"
         term = status.term

@@ -9,6 +9,7 @@ struct Routes: Sendable {
     let stateMachine: ServiceStateMachine
     let configuration: NodeConfiguration
     let storage: StorageGuard
+    let clusterGate: ClusterIDGate
     var proposer: CommandProposer { CommandProposer(node: node, storage: storage) }
 
     func register(on router: Router<ServiceRequestContext>) {
@@ -53,7 +54,7 @@ struct Routes: Sendable {
                 storageAlarms: alarms)
         }
         router.get("/v1/cluster/status") { _, _ in
-            ClusterStatusResponse(status: await node.status, membership: await node.membershipStatus)
+            ClusterStatusResponse(status: await node.status, membership: await node.membershipStatus, clusterID: clusterGate.clusterID)
         }
         if configuration.debugRoutes == true { registerDebugRoutes(on: router) }
     }

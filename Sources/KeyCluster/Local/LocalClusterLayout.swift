@@ -52,10 +52,12 @@ public struct LocalClusterLayout: Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         if !certificates.hasCA { try certificates.createCA() }
         let members = plans.map(member)
+        // One fresh token per cluster: a cluster made again in the same directory gets a new cluster id.
+        let token = (0..<2).map { _ in String(UInt64.random(in: 0 ... .max), radix: 16) }.joined()
         return try plans.map { plan in
             try write(
                 plan, members: members, joining: false, timing: timing, maxStalenessMilliseconds: maxStalenessMilliseconds,
-                debugRoutes: debugRoutes)
+                debugRoutes: debugRoutes, initialClusterToken: token)
         }
     }
 
@@ -73,7 +75,7 @@ public struct LocalClusterLayout: Sendable {
         }
         return try write(
             plan, members: existing + [member(plan)], joining: true, timing: timing, maxStalenessMilliseconds: maxStalenessMilliseconds,
-            debugRoutes: debugRoutes)
+            debugRoutes: debugRoutes, initialClusterToken: nil)
     }
 
     private func member(_ plan: MemberPlan) -> NodeConfiguration.Member {
@@ -85,7 +87,7 @@ public struct LocalClusterLayout: Sendable {
     /// Issues the member's certificate and writes its validated configuration file.
     private func write(
         _ plan: MemberPlan, members: [NodeConfiguration.Member], joining: Bool, timing: NodeConfiguration.Timing,
-        maxStalenessMilliseconds: Int?, debugRoutes: Bool
+        maxStalenessMilliseconds: Int?, debugRoutes: Bool, initialClusterToken: String?
     ) throws -> NodeConfiguration {
         // Loopback names always, so local tools reach every member; plus the host members listen on.
         let listens = plan.host ?? host
@@ -101,6 +103,7 @@ public struct LocalClusterLayout: Sendable {
         configuration.maxStalenessMilliseconds = maxStalenessMilliseconds
         configuration.join = joining ? true : nil
         configuration.debugRoutes = debugRoutes ? true : nil
+        configuration.initialClusterToken = initialClusterToken
         try configuration.validate()
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

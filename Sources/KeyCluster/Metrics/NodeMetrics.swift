@@ -19,6 +19,7 @@ struct NodeMetrics: Sendable {
     private let snapshotsTaken: Gauge
     private let snapshotsInstalled: Gauge
     private let snapshotsSent: Gauge
+    private let foreignClusterFrames: Gauge
 
     /// How often the gauges are refreshed from the node.
     static let refreshInterval: Duration = .seconds(1)
@@ -37,10 +38,13 @@ struct NodeMetrics: Sendable {
         snapshotIndex = registry.makeGauge(name: "keycluster_raft_snapshot_index", help: "Index of the newest snapshot held")
         snapshotsTaken = registry.makeGauge(name: "keycluster_raft_snapshots_taken_total", help: "Snapshots taken (log compactions) since start")
         snapshotsInstalled = registry.makeGauge(name: "keycluster_raft_snapshots_installed_total", help: "Snapshots received from a leader and installed since start")
+        foreignClusterFrames = registry.makeGauge(
+            name: "keycluster_peer_foreign_cluster_frames_total", help: "Peer frames dropped because they came from a member of another cluster")
         snapshotsSent = registry.makeGauge(name: "keycluster_raft_snapshots_sent_total", help: "Snapshot transfers streamed to followers since start")
     }
 
-    func refresh(from node: RaftNode) async {
+    func refresh(from node: RaftNode, clusterGate: ClusterIDGate) async {
+        foreignClusterFrames.set(Double(clusterGate.foreignFrames))
         let status = await node.status
         term.set(Double(status.term))
         isLeader.set(status.role == .leader ? 1.0 : 0.0)

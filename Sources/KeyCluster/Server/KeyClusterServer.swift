@@ -30,11 +30,12 @@ public struct KeyClusterServer: Sendable {
         let me = try configuration.me
         let environment = try Environment(path: configuration.dataDirectory)
         let stateMachine = try ServiceStateMachine(environment: environment)
+        let clusterGate = try clusterGate(environment: environment)
         let peers = try PeerTransport(configuration: peerTransportConfiguration(me: me), logger: logger)
         let node = try RaftNode(
             id: NodeID(configuration.id), configuration: configuration.bootstrapMembership,
             environment: environment, stateMachine: stateMachine,
-            transport: PeerMessageTransport(peers: peers, logger: logger), options: nodeOptions, logger: logger)
+            transport: PeerMessageTransport(peers: peers, clusterGate: clusterGate, logger: logger), options: nodeOptions, logger: logger)
 
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
@@ -51,9 +52,9 @@ public struct KeyClusterServer: Sendable {
         let storage = StorageGuard(
             quota: configuration.effectiveQuota, memberID: configuration.id, dataDirectory: configuration.dataDirectory,
             node: node, stateMachine: stateMachine, registry: registry, logger: logger)
-        Routes(node: node, stateMachine: stateMachine, configuration: configuration, storage: storage).register(on: router)
+        Routes(node: node, stateMachine: stateMachine, configuration: configuration, storage: storage, clusterGate: clusterGate).register(on: router)
         ClusterRoutes(node: node).register(on: router)
-        BackupRoutes(node: node, logger: logger).register(on: router)
+        BackupRoutes(node: node, clusterGate: clusterGate, logger: logger).register(on: router)
         let signer = try SigningCredential(
             nodeID: configuration.id, certificatePath: configuration.tls.signingCertificate ?? "", privateKeyPath: configuration.tls.signingPrivateKey ?? "",
             registry: registry, logger: logger)
@@ -78,7 +79,7 @@ public struct KeyClusterServer: Sendable {
         let group = ServiceGroup(
             configuration: .init(
                 services: [
-                    .init(service: RaftService(node: node, transport: peers, metrics: NodeMetrics(registry: registry), storage: storage, signer: signer)),
+                    .init(service: RaftService(node: node, transport: peers, metrics: NodeMetrics(registry: registry), storage: storage, signer: signer, clusterGate: clusterGate)),
                     .init(service: app),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],

@@ -2,11 +2,13 @@ import Logging
 
 /// Raft messages over the mutual-TLS `PeerTransport`: encodes with `MessageCodec`, picks the lane (votes and
 /// heartbeats ahead of appends), and on the way in decodes frames and drops any message whose `from` is not
-/// the peer the TLS certificate proved — a member cannot speak for another.
+/// the peer the TLS certificate proved — a member cannot speak for another — or that comes from another
+/// cluster (`ClusterIDGate`: every frame carries the sender's cluster id ahead of the message).
 public final class PeerMessageTransport: RaftMessageTransport {
     public let peers: PeerTransport
     public let inbound: AsyncStream<Message>
     public let unreachablePeers: AsyncStream<NodeID>
+    public let clusterGate: ClusterIDGate
     private let logger: Logger
     private let pump: Task<Void, Never>
     private let linkPump: Task<Void, Never>
@@ -14,8 +16,9 @@ public final class PeerMessageTransport: RaftMessageTransport {
     /// Decoded messages waiting for the node; beyond this the oldest are dropped (Raft retransmits).
     public static let maxBufferedInboundMessages = 4_096
 
-    public init(peers: PeerTransport, logger: Logger = Logger(label: "keycluster.raft.wire")) {
+    public init(peers: PeerTransport, clusterGate: ClusterIDGate, logger: Logger = Logger(label: "keycluster.raft.wire")) {
         self.peers = peers
+        self.clusterGate = clusterGate
         self.logger = logger
         let (stream, continuation) = AsyncStream.makeStream(
             of: Message.self, bufferingPolicy: .bufferingNewest(Self.maxBufferedInboundMessages))
@@ -33,8 +36,26 @@ public final class PeerMessageTransport: RaftMessageTransport {
         let frames = peers.inboundFrames
         pump = Task {
             for await frame in frames {
+                switch clusterGate.admit(frame.payload, from: frame.from, otherMembers: peers.peerAddresses.count) {
+                case .accept:
+                    break
+                case .adopted(let id):
+                    logger.notice("joined cluster \(id) (stored)", metadata: ["link": "\(frame.from)"])
+                case .foreign(let id):
+                    logger.error("dropped a frame from a member of another cluster", metadata: [
+                        "link": "\(frame.from)", "theirCluster": "\(id)", "ourCluster": "\(clusterGate.clusterID.map { "\($0)" } ?? "none")",
+                    ])
+                    if clusterGate.shouldNotify(frame.from) {
+                        _ = peers.send(to: frame.from, payload: clusterGate.seal([]), lane: .control)
+                    }
+                    continue
+                case .malformed:
+                    logger.warning("dropped a frame without a usable cluster id", metadata: ["link": "\(frame.from)"])
+                    continue
+                }
+                if ClusterIDGate.isNotice(frame.payload) { continue }
                 do {
-                    let message = try MessageCodec.decode(frame.payload)
+                    let message = try MessageCodec.decode(frame.payload[ClusterID.byteCount...])
                     guard message.from.rawValue == frame.from, message.to.rawValue == peers.localID else {
                         logger.warning("dropped a message whose sender or addressee does not match its link",
                             metadata: ["link": "\(frame.from)", "from": "\(message.from)", "to": "\(message.to)"])
@@ -59,7 +80,7 @@ public final class PeerMessageTransport: RaftMessageTransport {
 
     public func send(_ messages: [Message]) {
         for message in messages {
-            _ = peers.send(to: message.to.rawValue, payload: MessageCodec.encode(message), lane: Self.lane(of: message.body))
+            _ = peers.send(to: message.to.rawValue, payload: clusterGate.seal(MessageCodec.encode(message)), lane: Self.lane(of: message.body))
         }
     }
 

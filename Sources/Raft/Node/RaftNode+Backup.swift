@@ -9,6 +9,7 @@ extension RaftNode {
     public struct RestoreRefused: Error, CustomStringConvertible, Equatable {
         public let reason: String
         public var description: String { "restore refused: \(reason)" }
+        public init(reason: String) { self.reason = reason }
     }
 
     /// Why a backup was not written: the snapshot folder's file system has less free space than the state's
@@ -64,10 +65,11 @@ extension RaftNode {
     ///
     /// Refuses a directory that already holds Raft state, and a file that is not an intact backup
     /// (truncated, corrupted, another format or version, or for another state machine) — then nothing
-    /// in the directory's state changes. Returns the applied index restored.
+    /// in the directory's state changes. `clusterID` is the new cluster's id, stored in the same transaction.
+    /// Returns the applied index restored.
     public static func restore(
         fromBackup backupPath: String, into environment: Environment, stateMachine: any ReplicatedStateMachine,
-        membership: MembershipConfiguration, options: RaftNodeOptions = RaftNodeOptions()
+        membership: MembershipConfiguration, clusterID: ClusterID, options: RaftNodeOptions = RaftNodeOptions()
     ) throws -> LogIndex {
         let store = try LMDBLogStore(environment: environment)
         let sessions = try ClientSessions(
@@ -75,7 +77,7 @@ extension RaftNode {
         let catalog = try SnapshotCatalog(environment: environment)
         let persister = try ReadyPersister(store: store, sessions: sessions, stateMachine: stateMachine, catalog: catalog)
         guard try store.lastIndex() == 0, try store.hardState() == .initial, try persister.appliedIndex() == 0,
-              try catalog.latest(in: environment) == nil else {
+              try catalog.latest(in: environment) == nil, try store.clusterID() == nil else {
             throw RestoreRefused(reason: "\(environment.path) already holds a member's state; restore needs an empty data directory")
         }
         let applied: LogIndex
@@ -95,7 +97,10 @@ extension RaftNode {
         try catalog.publish(catalog.takingPath, as: snapshot)
         let install = Ready(hardState: HardState(term: snapshot.term, vote: nil, commit: applied), snapshotToInstall: snapshot)
         do {
-            _ = try environment.write { txn in try persister.persist([install], in: txn) }
+            _ = try environment.write { txn in
+                try persister.persist([install], in: txn)
+                try store.setClusterID(clusterID, in: txn)
+            }
         } catch {
             try? FileManager.default.removeItem(atPath: catalog.path(of: snapshot))
             throw RestoreRefused(reason: "\(backupPath) cannot be installed here: \(error)")

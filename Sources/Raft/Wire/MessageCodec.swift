@@ -78,6 +78,11 @@ public enum MessageCodec {
     }
 
     public static func decode(_ bytes: [UInt8]) throws -> Message {
+        try decode(bytes[...])
+    }
+
+    /// Decodes the message in `bytes` (a frame's payload after its cluster id, without a copy).
+    public static func decode(_ bytes: ArraySlice<UInt8>) throws -> Message {
         var from: UInt64?
         var to: UInt64?
         var term: Term = 0

@@ -24,13 +24,15 @@ struct BackupCommand: AsyncParsableCommand {
         var failures: [String] = []
         for candidate in members {
             do {
-                let applied = try await ClusterBackup.download(from: candidate.clientAddress, http: http, to: output)
+                let contents = try await ClusterBackup.download(from: candidate.clientAddress, http: http, to: output)
                 try await http.shutdown()
-                struct Written: Encodable { var member: UInt64; var revision: UInt64; var file: String }
+                struct Written: Encodable { var member: UInt64; var revision: UInt64; var file: String; var cluster: String; var sha256: String }
                 if cluster.json {
-                    try cluster.printJSON(Written(member: candidate.id, revision: applied, file: output))
+                    try cluster.printJSON(Written(
+                        member: candidate.id, revision: contents.appliedIndex, file: output, cluster: "\(contents.clusterID)", sha256: contents.digestHex))
                 } else {
-                    print("backup of member \(candidate.id) at revision \(applied) written to \(output)")
+                    print("backup of member \(candidate.id) (cluster \(contents.clusterID)) at revision \(contents.appliedIndex) written to \(output)")
+                    print("sha256 \(contents.digestHex)")
                 }
                 return
             } catch {
@@ -43,7 +45,7 @@ struct BackupCommand: AsyncParsableCommand {
 }
 
 /// `keycluster restore`: prepare a new member's empty data directory from a backup.
-struct RestoreCommand: ParsableCommand {
+struct RestoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "restore",
         abstract: "Prepare a new cluster member's empty data directory from a backup file.",
@@ -55,9 +57,11 @@ struct RestoreCommand: ParsableCommand {
     @Option(help: "This new member's configuration file (its data directory and the new cluster's members).")
     var config: String
 
-    func run() throws {
+    func run() async throws {
         let configuration = try NodeConfiguration.load(from: config)
-        let applied = try ClusterBackup.restore(from: backup, configuration: configuration)
-        print("member \(configuration.id) prepared in \(configuration.dataDirectory) at revision \(applied)")
+        let live = try await ClusterBackup.livePeers(of: configuration)
+        let restored = try ClusterBackup.restore(from: backup, configuration: configuration, livePeers: live)
+        print("member \(configuration.id) prepared in \(configuration.dataDirectory) at revision \(restored.appliedIndex): "
+            + "new cluster \(restored.clusterID) (from a backup of cluster \(restored.sourceClusterID))")
     }
 }

@@ -14,6 +14,7 @@ public final class LMDBLogStore: RaftLogStore, Sendable {
 
     static let hardStateKey = Array("hard-state".utf8)
     static let boundaryKey = Array("boundary".utf8)
+    static let clusterIDKey = Array("cluster-id".utf8)
 
     public init(environment: Environment) throws {
         self.environment = environment
@@ -76,6 +77,31 @@ public final class LMDBLogStore: RaftLogStore, Sendable {
             }
             return try state.get()
         }
+    }
+
+    /// The cluster this member's state belongs to; `nil` before bootstrap, or on a joining member until it
+    /// hears from the cluster.
+    public func clusterID() throws -> ClusterID? {
+        try environment.read { txn in
+            guard let bytes = try txn.get(Self.clusterIDKey, in: meta) else { return nil }
+            guard let id = ClusterID(bytes: bytes) else { throw LogRecord.Corrupted(what: "the cluster id in raft.meta") }
+            return id
+        }
+    }
+
+    /// Stores the cluster id (once: a different id over a stored one is a programmer error — a member
+    /// never changes cluster; `restore` writes into an empty directory).
+    public func setClusterID(_ id: ClusterID) throws {
+        try environment.write { txn in try setClusterID(id, in: txn) }
+    }
+
+    /// `setClusterID(_:)` inside the caller's write transaction.
+    public func setClusterID(_ id: ClusterID, in txn: borrowing WriteTransaction) throws {
+        if let stored = try txn.get(Self.clusterIDKey, in: meta) {
+            precondition(stored == id.bytes, "a member's cluster id never changes (stored \(stored), new \(id))")
+            return
+        }
+        try txn.put(id.bytes, for: Self.clusterIDKey, in: meta)
     }
 
     public func persist(hardState: HardState?, entries: [Entry]) throws {
