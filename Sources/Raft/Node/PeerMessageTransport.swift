@@ -36,13 +36,14 @@ public final class PeerMessageTransport: RaftMessageTransport {
                 do {
                     let message = try MessageCodec.decode(frame.payload)
                     guard message.from.rawValue == frame.from, message.to.rawValue == peers.localID else {
-                        logger.warning("dropped a message whose sender or addressee does not match its link",
+                        // A member's bad frames come at its message rate: the lines are rate-limited.
+                        peers.warnRateLimited(.frame, logger, "dropped a message whose sender or addressee does not match its link",
                             metadata: ["link": "\(frame.from)", "from": "\(message.from)", "to": "\(message.to)"])
                         continue
                     }
                     continuation.yield(message)
                 } catch {
-                    logger.warning("dropped an undecodable frame", metadata: ["link": "\(frame.from)", "error": "\(error)"])
+                    peers.warnRateLimited(.frame, logger, "dropped an undecodable frame", metadata: ["link": "\(frame.from)", "error": "\(error)"])
                 }
             }
             continuation.finish()
