@@ -11,10 +11,10 @@ struct RaftService: Service {
     func run() async throws {
         try await transport.start()
         await node.start()
-        // Refreshes the Raft and storage gauges until shutdown begins.
+        // Refreshes the Raft, storage and peer-port gauges until shutdown begins.
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                await metrics.refresh(from: node)
+                await metrics.refresh(from: node, transport: transport)
                 try? await Task.sleep(for: NodeMetrics.refreshInterval)
             }
         }
