@@ -174,62 +174,6 @@ struct RawTestClient {
     }
 }
 
-/// `count` plain TCP connections to `port` that never send a byte, each reopened as soon as it closes —
-/// the idle-connection flood of issue 12 item 6. `stop()` closes them all (required).
-final class SilentConnectionFlood: Sendable {
-    private struct State {
-        var isStopped = false
-        var open: [ObjectIdentifier: Channel] = [:]
-        var closedByServer = 0
-    }
-
-    private let port: Int
-    private let state = Mutex(State())
-
-    init(port: Int, count: Int) {
-        self.port = port
-        for _ in 0..<count { open() }
-    }
-
-    /// Connections the server has closed so far (refused, evicted or timed out).
-    var closedByServer: Int { state.withLock { $0.closedByServer } }
-
-    private func open() {
-        ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connect(host: "127.0.0.1", port: port)
-            .whenComplete { [self] result in
-                guard case .success(let channel) = result else {
-                    // Refused at connect (backlog full): try again, as an attacker would.
-                    if !state.withLock({ $0.isStopped }) { open() }
-                    return
-                }
-                let keep = state.withLock { state -> Bool in
-                    guard !state.isStopped else { return false }
-                    state.open[ObjectIdentifier(channel)] = channel
-                    return true
-                }
-                guard keep else { return channel.close(promise: nil) }
-                channel.closeFuture.whenComplete { [self] _ in
-                    let reopen = state.withLock { state -> Bool in
-                        state.open[ObjectIdentifier(channel)] = nil
-                        guard !state.isStopped else { return false }
-                        state.closedByServer += 1
-                        return true
-                    }
-                    if reopen { open() }
-                }
-            }
-    }
-
-    func stop() async {
-        let channels = state.withLock { state -> [Channel] in
-            state.isStopped = true
-            return Array(state.open.values)
-        }
-        for channel in channels { try? await channel.close() }
-    }
-}
-
 /// The messages logged through a `CapturingLogHandler`.
 final class CapturedLogLines: Sendable {
     private let lines = Mutex<[String]>([])
