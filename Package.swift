@@ -84,7 +84,10 @@ let package = Package(
             ]
         ),
         /// Helpers shared by the test targets: temporary directories, seeds, child processes.
-        .target(name: "TestSupport", dependencies: ["KeyCluster"], path: "Tests/TestSupport"),
+        .target(
+            name: "TestSupport",
+            dependencies: ["KeyCluster", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            path: "Tests/TestSupport"),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
         .testTarget(
             name: "RaftTests",

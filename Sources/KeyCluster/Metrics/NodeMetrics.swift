@@ -2,7 +2,8 @@ import Prometheus
 import Raft
 
 /// The Raft and storage figures an operator watches, as Prometheus metrics: term, role, commit and apply
-/// progress (and their lag), proposals waiting, storage commits and the time spent in them (fsync).
+/// progress (and their lag), proposals waiting, storage commits and the time spent in them (fsync), and the
+/// peer port's admission of connections not yet verified (design §9).
 /// HTTP request rates and latencies by route and status come from Hummingbird's `MetricsMiddleware`.
 struct NodeMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
@@ -20,6 +21,9 @@ struct NodeMetrics: Sendable {
     private let snapshotsInstalled: Gauge
     private let snapshotsSent: Gauge
     private let foreignClusterFrames: Gauge
+    private let peerUnverifiedConnections: Gauge
+    private let peerConnectionsRefused: Gauge
+    private let peerConnectionsEvicted: Gauge
 
     /// How often the gauges are refreshed from the node.
     static let refreshInterval: Duration = .seconds(1)
@@ -41,9 +45,15 @@ struct NodeMetrics: Sendable {
         foreignClusterFrames = registry.makeGauge(
             name: "keycluster_peer_foreign_cluster_frames_total", help: "Peer frames dropped because they came from a member of another cluster")
         snapshotsSent = registry.makeGauge(name: "keycluster_raft_snapshots_sent_total", help: "Snapshot transfers streamed to followers since start")
+        peerUnverifiedConnections = registry.makeGauge(
+            name: "keycluster_peer_unverified_connections", help: "Inbound peer-port connections not yet through TLS and the identity check")
+        peerConnectionsRefused = registry.makeGauge(
+            name: "keycluster_peer_connections_refused_total", help: "Peer-port connections refused or closed before they were verified, since start")
+        peerConnectionsEvicted = registry.makeGauge(
+            name: "keycluster_peer_connections_evicted_total", help: "Silent unverified peer-port connections closed to admit newer ones, since start")
     }
 
-    func refresh(from node: RaftNode, clusterGate: ClusterIDGate) async {
+    func refresh(from node: RaftNode, transport: PeerTransport, clusterGate: ClusterIDGate) async {
         foreignClusterFrames.set(Double(clusterGate.foreignFrames))
         let status = await node.status
         term.set(Double(status.term))
@@ -61,5 +71,9 @@ struct NodeMetrics: Sendable {
         storageWrites.set(Double(storage.committedWrites))
         let (seconds, attoseconds) = storage.commitDuration.components
         storageCommitSeconds.set(Double(seconds) + Double(attoseconds) / 1e18)
+        let peers = transport.status()
+        peerUnverifiedConnections.set(Double(peers.unverifiedConnections))
+        peerConnectionsRefused.set(Double(peers.connectionsRefused))
+        peerConnectionsEvicted.set(Double(peers.connectionsEvicted))
     }
 }

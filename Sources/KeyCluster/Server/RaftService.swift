@@ -14,7 +14,7 @@ struct RaftService: Service {
     func run() async throws {
         try await transport.start()
         await node.start()
-        // Refreshes the Raft and storage gauges, keeps the storage bounds and picks up renewed token-signing
+        // Refreshes the Raft, storage and peer-port gauges, keeps the storage bounds and picks up renewed token-signing
         // certificates, until shutdown begins — or until most other members turn out to be another cluster's,
         // which stops this member with the reason (its data is not theirs; serving it would mislead clients).
         var failure: (any Error)?
@@ -28,7 +28,7 @@ struct RaftService: Service {
                     }
                     // A child that throws cancels the group, not this body: both are checked.
                     while !Task.isCancelled && !group.isCancelled {
-                        await metrics.refresh(from: node, clusterGate: clusterGate)
+                        await metrics.refresh(from: node, transport: transport, clusterGate: clusterGate)
                         try? await Task.sleep(for: NodeMetrics.refreshInterval)
                     }
                     group.cancelAll()

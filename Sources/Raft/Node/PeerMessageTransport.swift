@@ -42,28 +42,29 @@ public final class PeerMessageTransport: RaftMessageTransport {
                 case .adopted(let id):
                     logger.notice("joined cluster \(id) (stored)", metadata: ["link": "\(frame.from)"])
                 case .foreign(let id):
-                    logger.error("dropped a frame from a member of another cluster", metadata: [
+                    peers.warnRateLimited(.frame, logger, "dropped a frame from a member of another cluster", metadata: [
                         "link": "\(frame.from)", "theirCluster": "\(id)", "ourCluster": "\(clusterGate.clusterID.map { "\($0)" } ?? "none")",
-                    ])
+                    ], level: .error)
                     if clusterGate.shouldNotify(frame.from) {
                         _ = peers.send(to: frame.from, payload: clusterGate.seal([]), lane: .control)
                     }
                     continue
                 case .malformed:
-                    logger.warning("dropped a frame without a usable cluster id", metadata: ["link": "\(frame.from)"])
+                    peers.warnRateLimited(.frame, logger, "dropped a frame without a usable cluster id", metadata: ["link": "\(frame.from)"])
                     continue
                 }
                 if ClusterIDGate.isNotice(frame.payload) { continue }
                 do {
                     let message = try MessageCodec.decode(frame.payload[ClusterID.byteCount...])
                     guard message.from.rawValue == frame.from, message.to.rawValue == peers.localID else {
-                        logger.warning("dropped a message whose sender or addressee does not match its link",
+                        // A member's bad frames come at its message rate: the lines are rate-limited.
+                        peers.warnRateLimited(.frame, logger, "dropped a message whose sender or addressee does not match its link",
                             metadata: ["link": "\(frame.from)", "from": "\(message.from)", "to": "\(message.to)"])
                         continue
                     }
                     continuation.yield(message)
                 } catch {
-                    logger.warning("dropped an undecodable frame", metadata: ["link": "\(frame.from)", "error": "\(error)"])
+                    peers.warnRateLimited(.frame, logger, "dropped an undecodable frame", metadata: ["link": "\(frame.from)", "error": "\(error)"])
                 }
             }
             continuation.finish()

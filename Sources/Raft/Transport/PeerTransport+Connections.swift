@@ -4,22 +4,62 @@ import NIOCore
 
 /// What connection handlers tell the transport, from their event loops. Each is one short critical section.
 extension PeerTransport {
-    /// Records a newly opened connection; false (close it) when shut down or at `maxOpenConnections`.
-    func registerOpenChannel(_ channel: Channel) -> Bool {
-        state.withLock { state in
-            guard state.isRunning, state.openChannels.count < limits.maxOpenConnections else { return false }
-            state.openChannels[ObjectIdentifier(channel)] = channel
-            return true
+    /// Records a newly opened connection: a dial (`inboundFrom` nil) always while running; an inbound one
+    /// within the unverified budgets (`PeerConnectionAdmission`), possibly in place of an older silent one,
+    /// which is then closed. Returns why the connection must be closed instead, or nil.
+    func registerOpenChannel(_ channel: Channel, inboundFrom source: PeerConnectionSource?, logger: Logger) -> Logger.Message? {
+        let id = ObjectIdentifier(channel)
+        let (refusal, victim) = state.withLock { state -> (Logger.Message?, Channel?) in
+            guard state.isRunning else { return ("refusing connection: shutting down", nil) }
+            guard let source else {
+                state.openChannels[id] = channel
+                return (nil, nil)
+            }
+            switch state.unverified.admit(id, from: source) {
+            case .refuse(let perSource):
+                return (perSource
+                    ? "refusing connection: this source's unverified connections are all handshaking (maxUnverifiedConnectionsPerSource)"
+                    : "refusing connection: the unverified connections are all handshaking (maxUnverifiedConnections)", nil)
+            case .admit:
+                state.openChannels[id] = channel
+                return (nil, nil)
+            case .admitEvicting(let victim):
+                state.openChannels[id] = channel
+                state.connectionsEvicted += 1
+                assert(state.openChannels[victim] != nil, "an admitted connection is open until it is closed")
+                return (nil, state.openChannels[victim])
+            }
         }
+        if let victim {
+            warnRateLimited(.connection, logger, "closing the oldest silent unverified connection to admit a new one (the unverified budget is full)",
+                            metadata: ["source": "\(source.map { "\($0)" } ?? "?")"])
+            victim.pipeline.fireUserInboundEventTriggered(PeerEvictionRequest())
+        }
+        return refusal
     }
 
-    /// Logs a warning about a refused or broken connection, within `maxConnectionWarningsPerSecond`.
-    func connectionWarning(_ logger: Logger, _ message: Logger.Message, metadata: Logger.Metadata = [:]) {
-        let (admitted, suppressed) = state.withLock { $0.connectionWarnings.admit(now: ContinuousClock.now) }
+    /// An inbound connection sent its first bytes: it is handshaking, so no newer connection evicts it.
+    func inboundConnectionSpoke(_ channel: Channel) {
+        state.withLock { $0.unverified.spoke(ObjectIdentifier(channel)) }
+    }
+
+    /// Logs a line that anyone (strangers: `.connection`) or a broken member (`.frame`) could cause at any
+    /// rate, within that kind's lines per second (`maxConnectionWarningsPerSecond`, `maxFrameWarningsPerSecond`);
+    /// the first line after some were suppressed says how many.
+    func warnRateLimited(
+        _ kind: PeerWarningKind, _ logger: Logger, _ message: Logger.Message, metadata: Logger.Metadata = [:], level: Logger.Level = .warning
+    ) {
+        let now = ContinuousClock.now
+        let (admitted, suppressed) = state.withLock { state in
+            switch kind {
+            case .connection: state.connectionWarnings.admit(now: now)
+            case .frame: state.frameWarnings.admit(now: now)
+            }
+        }
         guard admitted else { return }
         var metadata = metadata
-        if suppressed > 0 { metadata["suppressedWarnings"] = "\(suppressed)" }
-        logger.warning(message, metadata: metadata)
+        if suppressed > 0 { metadata["suppressedLines"] = "\(suppressed)" }
+        logger.log(level: level, message, metadata: metadata)
     }
 
     func countRefusedConnection() {
@@ -45,7 +85,7 @@ extension PeerTransport {
     func connectionVerified(peer: TransportPeerID, channel: Channel, dialGeneration: UInt64?) -> Bool {
         let (accepted, replaced) = state.withLock { state -> (Bool, Channel?) in
             guard state.isRunning else { return (false, nil) }
-            return state.withLink(peer) { link -> (Bool, Channel?) in
+            let verdict = state.withLink(peer) { link -> (Bool, Channel?) in
                 if let dialGeneration, dialGeneration != link.generation { return (false, nil) }
                 let replaced = link.channel
                 link.channel = channel
@@ -57,6 +97,9 @@ extension PeerTransport {
                 link.isDrainScheduled = !link.queue.isEmpty
                 return (true, replaced)
             } ?? (false, nil)
+            // A verified member holds no unverified slot: strangers cannot crowd it out.
+            if verdict.0 { state.unverified.remove(ObjectIdentifier(channel)) }
+            return verdict
         }
         if let replaced, replaced !== channel {
             logger.info("replacing older connection", metadata: ["peer": "\(peer)"])
@@ -70,6 +113,7 @@ extension PeerTransport {
     func connectionClosed(_ channel: Channel, peer: TransportPeerID?) {
         state.withLock { state in
             state.openChannels[ObjectIdentifier(channel)] = nil
+            state.unverified.remove(ObjectIdentifier(channel))
             guard let peer else { return }
             state.withLink(peer) { link in
                 guard link.channel === channel else { return }

@@ -112,6 +112,7 @@ extension PeerTransport {
     private func configurePipeline(
         _ pipeline: ChannelPipeline.SynchronousOperations, tls: some ChannelHandler & RemovableChannelHandler, side: PeerConnectionHandler.Side
     ) throws {
+        if case .acceptor = side { try pipeline.addHandler(PeerFirstBytesObserver(transport: self)) }
         try pipeline.addHandler(tls)
         try pipeline.addHandler(
             ByteToMessageHandler(

@@ -50,8 +50,7 @@ public final class PeerTransport: Sendable {
             maxDelayMilliseconds: configuration.limits.reconnectMaxDelayMilliseconds)
         self.inbound = PeerInboundBuffer(
             maxFrames: configuration.limits.maxInboundFrames, maxBytes: configuration.limits.maxInboundBytes)
-        self.state = Mutex(PeerTransportState(
-            peers: configuration.peers, maxConnectionWarningsPerSecond: configuration.limits.maxConnectionWarningsPerSecond))
+        self.state = Mutex(PeerTransportState(peers: configuration.peers, limits: configuration.limits))
         (linkEvents, linkEventsContinuation) = AsyncStream.makeStream(
             of: PeerLinkEvent.self, bufferingPolicy: .bufferingNewest(configuration.limits.maxPendingLinkEvents))
     }
@@ -196,6 +195,8 @@ public final class PeerTransport: Sendable {
                     return status
                 },
                 connectionsRefused: state.connectionsRefused,
+                connectionsEvicted: state.connectionsEvicted,
+                unverifiedConnections: state.unverified.count,
                 connectionsClosedForBadFrames: state.connectionsClosedForBadFrames,
                 framesDroppedUnknownPeer: state.framesDroppedUnknownPeer)
         }
@@ -219,3 +220,15 @@ public enum PeerTransportError: Error, Sendable {
 
 /// Asks a connection's handler, on its event loop, to write queued frames.
 struct PeerDrainRequest: Sendable {}
+
+/// Asks an unverified connection's handler to close it quietly: it was evicted (already counted and
+/// logged by the transport), so the errors of its closing are not a refusal.
+struct PeerEvictionRequest: Sendable {}
+
+/// What a rate-limited line is about; each kind has its own budget of lines per second.
+enum PeerWarningKind {
+    /// Refused, evicted or broken connections: anyone who can reach the port can cause these.
+    case connection
+    /// Frames from a verified member that cannot be used.
+    case frame
+}

@@ -45,8 +45,20 @@ public struct PeerTransportLimits: Sendable {
     /// Link events not yet taken by the consumer of `linkEvents`; the oldest are dropped beyond it (the
     /// newest say what is true now, and `status()` has the whole picture).
     public var maxPendingLinkEvents = 256
-    /// Open connections, verified or not; more are closed at once, so a flood of sockets cannot exhaust us.
-    public var maxOpenConnections = 64
+    /// Inbound connections not yet through the TLS handshake and the identity check, all sources together.
+    /// Anyone who can reach the port can open these, so they have a budget of their own: verified members
+    /// never count against it (a stranger never takes a member's place) and this member's own dials never
+    /// do either (there is one per peer at most). Small, because each holds a socket and TLS state for up to
+    /// `handshakeTimeoutMilliseconds`. When it is full, a new connection evicts the oldest one that has not
+    /// sent a byte (an idle stranger; a member's dial sends its ClientHello at once) and is refused only
+    /// when every held connection is already handshaking.
+    public var maxUnverifiedConnections = 32
+    /// Unverified inbound connections from one source address (an IPv6 /64 counts as one source: one host
+    /// gets a whole /64). Far below `maxUnverifiedConnections`, so one address cannot take the whole
+    /// budget from members dialing from elsewhere; above 1, because a member redials while its previous
+    /// connection is still being torn down and several members may share a NAT address. At the cap, a new
+    /// connection from that source evicts the source's oldest silent connection, else it is refused.
+    public var maxUnverifiedConnectionsPerSource = 8
     /// First reconnect delay; each failure doubles it up to `reconnectMaxDelayMilliseconds`, with jitter.
     public var reconnectInitialDelayMilliseconds = 50
     /// Kept short because only the lower-id side of a pair dials: a restarted higher-id member hears
@@ -54,8 +66,11 @@ public struct PeerTransportLimits: Sendable {
     /// a leader (and refuses writes) after it returns. A dial to a dead peer costs one SYN.
     public var reconnectMaxDelayMilliseconds = 500
     public var connectTimeoutMilliseconds = 2_000
-    /// A connection that has not completed TLS and proved its identity by then is closed.
-    public var handshakeTimeoutMilliseconds = 5_000
+    /// A connection, inbound or dialed, that has not completed TLS and proved its identity by then is closed;
+    /// counted from accept (or connect), so a stranger that never sends a byte holds an unverified slot no
+    /// longer than this. A TLS 1.3 handshake is one round trip plus certificate checks, well under a second
+    /// even between continents; the margin is for a loaded member.
+    public var handshakeTimeoutMilliseconds = 3_000
     /// Bytes handed to the socket before the link stops taking frames from its queue. Small, so that a
     /// control frame queued behind bulk traffic waits for at most about one bulk frame.
     public var writeBufferHighWaterMarkBytes = 64 * 1024
@@ -68,8 +83,13 @@ public struct PeerTransportLimits: Sendable {
     /// idle link (half the time idle, then one probe a second), and TCP_USER_TIMEOUT for data left
     /// unacknowledged. On Linux only; elsewhere plain SO_KEEPALIVE.
     public var deadPeerTimeoutMilliseconds = 6_000
-    /// Warning lines per second about refused or malformed connections; the rest are counted, not logged.
+    /// Lines per second about refused, evicted or broken connections; the rest are counted, not logged, and
+    /// the next line logged says how many were left out. Anyone who can reach the port can cause these.
     public var maxConnectionWarningsPerSecond = 20
+    /// Lines per second about frames that cannot be used (undecodable, or naming another sender): a member
+    /// sending such frames sends them at its message rate, thousands a second. Its own budget, so a flood
+    /// of strangers cannot hide a broken member's lines, nor the other way round.
+    public var maxFrameWarningsPerSecond = 5
 
     public init() {}
 
@@ -79,9 +99,10 @@ public struct PeerTransportLimits: Sendable {
                      "a peer's queue must hold at least one frame of the largest size")
         precondition(maxInboundFrames >= 1 && maxInboundBytes >= maxFrameBytes,
                      "the inbound buffer must hold at least one frame of the largest size")
-        precondition(maxConnectionWarningsPerSecond >= 1, "maxConnectionWarningsPerSecond must be positive")
+        precondition(maxConnectionWarningsPerSecond >= 1 && maxFrameWarningsPerSecond >= 1, "warning rates must be positive")
         precondition(maxPendingLinkEvents >= 1, "maxPendingLinkEvents must be positive")
-        precondition(maxOpenConnections >= 1, "maxOpenConnections must be positive")
+        precondition(maxUnverifiedConnectionsPerSource >= 1 && maxUnverifiedConnections >= maxUnverifiedConnectionsPerSource,
+                     "unverified connection budgets out of order")
         precondition(reconnectInitialDelayMilliseconds >= 1 && reconnectMaxDelayMilliseconds >= reconnectInitialDelayMilliseconds,
                      "reconnect delays out of order")
         precondition(connectTimeoutMilliseconds >= 1 && handshakeTimeoutMilliseconds >= 1, "timeouts must be positive")

@@ -122,7 +122,11 @@ struct RawTestClient {
 
     /// `presentCertificate: false` makes a TLS client that trusts the cluster CA but shows no certificate,
     /// like `openssl s_client` run without `-cert`.
-    static func connect(to port: Int, tls: PeerTLSFiles? = nil, presentCertificate: Bool = true) async throws -> RawTestClient {
+    /// `sourceHost` binds the client's end to another loopback address (any of 127/8 on Linux), to be a
+    /// different source for the per-source cap.
+    static func connect(
+        to port: Int, tls: PeerTLSFiles? = nil, presentCertificate: Bool = true, sourceHost: String? = nil
+    ) async throws -> RawTestClient {
         let sslContext: NIOSSLContext? = try tls.map { files in
             var configuration = TLSConfiguration.makeClientConfiguration()
             if presentCertificate {
@@ -133,7 +137,9 @@ struct RawTestClient {
             configuration.certificateVerification = .noHostnameVerification
             return try NIOSSLContext(configuration: configuration)
         }
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        if let sourceHost { bootstrap = bootstrap.bind(to: try SocketAddress(ipAddress: sourceHost, port: 0)) }
+        let channel = try await bootstrap
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let sslContext {
@@ -156,6 +162,42 @@ struct RawTestClient {
 
     func close() async {
         try? await channel.close()
+    }
+
+    /// Sends the first bytes of a TLS handshake record and nothing more: a handshake in progress, which the
+    /// transport cannot tell from a slow member until its deadline. The write may fail: the server may
+    /// have refused the connection already.
+    static func connectStartingHandshake(to port: Int, sourceHost: String? = nil) async throws -> RawTestClient {
+        let client = try await connect(to: port, sourceHost: sourceHost)
+        try? await client.write([0x16, 0x03, 0x01])
+        return client
+    }
+}
+
+/// The messages logged through a `CapturingLogHandler`.
+final class CapturedLogLines: Sendable {
+    private let lines = Mutex<[String]>([])
+
+    func append(_ line: String) { lines.withLock { $0.append(line) } }
+
+    func count(of message: String) -> Int { lines.withLock { $0.filter { $0 == message }.count } }
+
+    var logger: Logger { Logger(label: "captured") { _ in CapturingLogHandler(lines: self) } }
+}
+
+/// Collects the messages logged through it, to count lines a test provoked.
+struct CapturingLogHandler: LogHandler {
+    let lines: CapturedLogLines
+    var logLevel: Logger.Level = .trace
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        lines.append("\(event.message)")
     }
 }
 

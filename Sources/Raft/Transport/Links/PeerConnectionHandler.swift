@@ -40,8 +40,12 @@ final class PeerConnectionHandler: ChannelInboundHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         logger[metadataKey: "remote"] = "\(context.remoteAddress.map { "\($0)" } ?? "?")"
-        guard transport.registerOpenChannel(context.channel) else {
-            return refuse(context.channel, "refusing connection: shut down or too many open connections")
+        let source: PeerConnectionSource? = switch side {
+        case .acceptor: PeerConnectionSource(context.remoteAddress)
+        case .dialer: nil
+        }
+        if let refusal = transport.registerOpenChannel(context.channel, inboundFrom: source, logger: logger) {
+            return refuse(context.channel, refusal)
         }
         // The timer runs on this channel's event loop, where the handler lives, so it may touch it.
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
@@ -66,6 +70,10 @@ final class PeerConnectionHandler: ChannelInboundHandler {
             verifyPeer(context: context)
         case is PeerDrainRequest:
             drain(context: context)
+        case is PeerEvictionRequest:
+            guard !isClosing, peer == nil else { return }
+            isClosing = true
+            context.close(promise: nil)
         default:
             context.fireUserInboundEventTriggered(event)
         }
@@ -93,12 +101,12 @@ final class PeerConnectionHandler: ChannelInboundHandler {
         isClosing = true
         if let frameError = error as? PeerFrameError {
             transport.countBadFrames()
-            transport.connectionWarning(logger, "closing connection: malformed frame", metadata: ["error": "\(frameError)"])
+            transport.warnRateLimited(.frame, logger, "closing connection: malformed frame", metadata: ["error": "\(frameError)"])
         } else if error is ByteToMessageDecoderError {
             transport.countBadFrames()
-            transport.connectionWarning(logger, "closing connection: frame stream error", metadata: ["error": "\(error)"])
+            transport.warnRateLimited(.frame, logger, "closing connection: frame stream error", metadata: ["error": "\(error)"])
         } else {
-            logger.info("closing connection on error", metadata: ["error": "\(error)"])
+            transport.warnRateLimited(.connection, logger, "closing connection on error", metadata: ["error": "\(error)"], level: .info)
         }
         context.close(promise: nil)
     }
@@ -146,7 +154,7 @@ final class PeerConnectionHandler: ChannelInboundHandler {
         guard !isClosing else { return }
         isClosing = true
         transport.countRefusedConnection()
-        transport.connectionWarning(logger, message, metadata: metadata)
+        transport.warnRateLimited(.connection, logger, message, metadata: metadata)
         channel.close(promise: nil)
     }
 
@@ -171,5 +179,27 @@ final class PeerConnectionHandler: ChannelInboundHandler {
             unflushedBytes = 0
             context.flush()
         }
+    }
+}
+
+/// First handler of an accepted connection: tells the transport when the connection first sends bytes. A
+/// member's dial sends its ClientHello as soon as it connects; an idle stranger sends nothing, and only
+/// silent connections are evicted to make room (`PeerConnectionAdmission`).
+final class PeerFirstBytesObserver: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    private let transport: PeerTransport
+    private var hasSpoken = false
+
+    init(transport: PeerTransport) {
+        self.transport = transport
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if !hasSpoken {
+            hasSpoken = true
+            transport.inboundConnectionSpoke(context.channel)
+        }
+        context.fireChannelRead(data)
     }
 }

@@ -27,8 +27,14 @@ public struct PeerTransportStatus: Sendable, Equatable {
     public var boundPort: Int?
     public var peers: [TransportPeerID: PeerLinkStatus]
     /// Connections closed because the peer was not who it had to be (bad certificate identity, unknown
-    /// node, wrong direction) or did not finish the handshake in time, or there were too many open.
+    /// node, wrong direction) or did not finish the handshake in time, or the unverified budget (all
+    /// sources, or the source's own) was full of connections already handshaking.
     public var connectionsRefused: UInt64
+    /// Silent unverified connections closed to make room for a newer one (a full unverified budget).
+    /// Steady growth means something is holding idle connections open on the peer port.
+    public var connectionsEvicted: UInt64
+    /// Inbound connections open now that have not (yet) proved a member's identity.
+    public var unverifiedConnections: Int
     /// Connections closed because their byte stream was not valid frames (oversize, unknown version, …).
     public var connectionsClosedForBadFrames: UInt64
     /// `send` to an id that is not a peer (e.g. just removed by a membership change).

@@ -37,19 +37,26 @@ struct PeerTransportState {
     /// The peer set to have: from the configuration, then from `updatePeers` (which may come before `start`).
     var peers: [TransportPeerID: PeerAddress]
     var links: [TransportPeerID: PeerLink] = [:]
-    /// Every open connection, verified or not, so that `shutdown()` can close them all.
+    /// Every open connection, verified or not, inbound or dialed, so that `shutdown()` can close them all.
     var openChannels: [ObjectIdentifier: Channel] = [:]
+    /// The inbound connections not yet verified, and their budgets.
+    var unverified: PeerConnectionAdmission<ObjectIdentifier>
     var nextGeneration: UInt64 = 0
     var boundPort: Int?
     var connectionsRefused: UInt64 = 0
+    var connectionsEvicted: UInt64 = 0
     var connectionsClosedForBadFrames: UInt64 = 0
     var framesDroppedUnknownPeer: UInt64 = 0
     var connectionWarnings: PeerWarningRateLimiter
+    var frameWarnings: PeerWarningRateLimiter
 
-    init(peers: [TransportPeerID: PeerAddress], maxConnectionWarningsPerSecond: Int) {
+    init(peers: [TransportPeerID: PeerAddress], limits: PeerTransportLimits) {
         self.peers = peers
-        self.connectionWarnings = PeerWarningRateLimiter(
-            maxWarningsPerSecond: maxConnectionWarningsPerSecond, now: ContinuousClock.now)
+        self.unverified = PeerConnectionAdmission(
+            maxConnections: limits.maxUnverifiedConnections, maxConnectionsPerSource: limits.maxUnverifiedConnectionsPerSource)
+        let now = ContinuousClock.now
+        self.connectionWarnings = PeerWarningRateLimiter(maxWarningsPerSecond: limits.maxConnectionWarningsPerSecond, now: now)
+        self.frameWarnings = PeerWarningRateLimiter(maxWarningsPerSecond: limits.maxFrameWarningsPerSecond, now: now)
     }
 
     var isRunning: Bool {
