@@ -82,6 +82,9 @@ public struct CertificateDirectory: Sendable {
     public func issueTokenSigner(id: UInt64, validitySeconds: Int64 = TokenSigningUsage.defaultValiditySeconds) throws -> CredentialFiles {
         precondition(validitySeconds > 0, "validity must be positive")
         guard id > 0 else { throw Refusal(reason: "member id 0 is reserved") }
+        guard validitySeconds <= TokenSigningUsage.maxValiditySeconds else {
+            throw Refusal(reason: "a token-signing certificate lives at most \(TokenSigningUsage.maxValiditySeconds / 86_400) days (vehicles refuse longer ones)")
+        }
         let files = signerFiles(of: id)
         try loadCA().issueTokenSigner(id: id, validitySeconds: validitySeconds)
             .writePEM(certificatePath: files.certificate, privateKeyPath: files.privateKey)

@@ -27,6 +27,13 @@ public enum DomainLimits {
     /// Unlock tokens are short-lived: the vehicle acts on them now, never later.
     public static let maxTokenLifetimeSeconds: Int64 = 30
     public static let defaultTokenLifetimeSeconds: Int64 = 10
+    /// How long a signed key list is good for on a vehicle (no longer than its signing certificate): the bound
+    /// on how long a revoked key keeps working offline on a car that gets no newer list, and on how long a
+    /// list forged with a stolen signing key can pin a car. Vehicles (or phones on their behalf) refetch
+    /// well within it.
+    public static let keyListLifetimeSeconds: Int64 = 24 * 3_600
+    /// The most withdrawn signing certificates a key list carries (and the cluster keeps, until each expires).
+    public static let maxWithdrawnSigners = 64
     /// Latest timestamp accepted anywhere (the last millisecond of year 9999): keeps timestamp arithmetic
     /// far from overflow, and a value beyond it is a client bug, not a date.
     public static let maxTimestampUnixMs: Int64 = 253_402_300_799_999

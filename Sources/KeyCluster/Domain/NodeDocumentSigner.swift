@@ -8,6 +8,10 @@ import X509
 public struct NodeDocumentSigner: Sendable {
     public let nodeID: UInt64
     let certificateBase64: String
+    /// `TokenSigningUsage.fingerprint` of the certificate: what a withdrawal of it names.
+    public let fingerprint: String
+    /// The certificate's end: no key list it signs is good past it.
+    public let notValidAfterUnixMs: Int64
     /// X509's key type rather than Crypto's: it is `Sendable`, and signs ECDSA with a DER result.
     let privateKey: Certificate.PrivateKey
 
@@ -23,6 +27,8 @@ public struct NodeDocumentSigner: Sendable {
         try serializer.serialize(certificate)
         self.nodeID = nodeID
         certificateBase64 = Data(serializer.serializedBytes).base64EncodedString()
+        fingerprint = TokenSigningUsage.fingerprint(ofDER: serializer.serializedBytes)
+        notValidAfterUnixMs = Int64(certificate.notValidAfter.timeIntervalSince1970 * 1000)
         self.privateKey = privateKey
     }
 
@@ -51,14 +57,21 @@ public struct NodeDocumentSigner: Sendable {
 
     /// The signed key list of `vehicle`: its active grants, versioned by the vehicle's revision. `grants`
     /// are the vehicle's live grants (`KeyAuthorizationStore.grants(of:in:)`, read with the vehicle).
+    /// `withdrawnSigners` are the fingerprints of signing certificates withdrawn early (the cluster's
+    /// replicated list, at most `DomainLimits.maxWithdrawnSigners`); the list is good for
+    /// `DomainLimits.keyListLifetimeSeconds`, but never past this signer's certificate.
     public func keyList(
-        vehicle: Vehicle, grants: [Grant], nowUnixMs: Int64, readAt readRevision: UInt64, consistency: ReadConsistency
+        vehicle: Vehicle, grants: [Grant], nowUnixMs: Int64, readAt readRevision: UInt64, consistency: ReadConsistency,
+        withdrawnSigners: [String] = []
     ) throws -> SignedDocument {
         assert(grants.allSatisfy { $0.vin == vehicle.vin }, "grants of another vehicle")
+        precondition(withdrawnSigners.count <= DomainLimits.maxWithdrawnSigners, "withdrawn signers beyond the bound")
         let list = VehicleKeyList(
             vin: vehicle.vin, revision: vehicle.revision, issuedAtUnixMs: nowUnixMs, issuingNode: nodeID,
             keys: grants.filter { $0.status == .active }.map(VehicleKeyList.Entry.init), readRevision: readRevision,
-            consistency: consistency)
+            consistency: consistency,
+            validUntilUnixMs: min(nowUnixMs + DomainLimits.keyListLifetimeSeconds * 1000, notValidAfterUnixMs),
+            withdrawnSigners: withdrawnSigners.sorted())
         return try sign(list, as: .vehicleKeyList)
     }
 

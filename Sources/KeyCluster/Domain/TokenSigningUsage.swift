@@ -1,3 +1,4 @@
+import Crypto
 import SwiftASN1
 import X509
 
@@ -10,4 +11,22 @@ public enum TokenSigningUsage {
     /// A signing certificate lives a week: a copied signing key is good for days, not a year, and members
     /// pick up a renewed one without a restart (`keycluster certs signer`).
     public static let defaultValiditySeconds: Int64 = 7 * 24 * 3_600
+    /// The longest validity the verifier accepts (plus `issuanceSkewAllowanceSeconds` for back-dating): what a
+    /// stolen signing key is worth at most. Issuing longer is refused by the tooling too.
+    public static let maxValiditySeconds: Int64 = 31 * 24 * 3_600
+    /// Leaves are back-dated by this much (`CertificateIssuer.clockSkewAllowanceSeconds`).
+    public static let issuanceSkewAllowanceSeconds: Int64 = 300
+
+    /// How a signing certificate is named in a withdrawal: lower-case hex SHA-256 of its DER encoding.
+    public static func fingerprint(ofDER der: some Sequence<UInt8>) -> String {
+        SHA256.hash(data: Array(der)).map { byte in
+            let digits = Array("0123456789abcdef")
+            return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0f)]])
+        }.joined()
+    }
+
+    /// Whether `text` has the form of a fingerprint (64 lower-case hex digits).
+    public static func isFingerprint(_ text: String) -> Bool {
+        text.utf8.count == 64 && text.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) }
+    }
 }

@@ -51,11 +51,13 @@ public struct UnlockTokenVerifier: Sendable {
         try self.init(caBundlePEM: pem)
     }
 
-    /// The token's claims, if it is a valid, unexpired decision for `command` on `vin`.
+    /// The token's claims, if it is a valid, unexpired decision for `command` on `vin` — and, given the
+    /// vehicle's current key list, not signed with a certificate the list names as withdrawn.
     public func verifyUnlockToken(
-        _ document: SignedDocument, vin: VIN, command: Permission, nowUnixMs: Int64
+        _ document: SignedDocument, vin: VIN, command: Permission, nowUnixMs: Int64, keyList: VehicleKeyList? = nil
     ) throws(TokenVerificationError) -> UnlockToken {
-        let token = try verifiedClaims(document, as: .unlockToken, decoding: UnlockToken.self, nowUnixMs: nowUnixMs)
+        let (token, signer) = try verifiedClaims(document, as: .unlockToken, decoding: UnlockToken.self, nowUnixMs: nowUnixMs)
+        if let withdrawn = keyList?.withdrawnSigners, withdrawn.contains(signer.fingerprint) { throw .signerWithdrawn }
         guard token.vin == vin else { throw .wrongVehicle }
         guard token.command == command else { throw .wrongCommand }
         guard token.expiresAtUnixMs - token.issuedAtUnixMs <= DomainLimits.maxTokenLifetimeSeconds * 1000,
@@ -66,20 +68,34 @@ public struct UnlockTokenVerifier: Sendable {
         return token
     }
 
-    /// The key list, if it is validly signed for `vin` and newer than `cachedRevision` (the revision the
-    /// vehicle already holds; 0 for none).
+    /// The key list, if it is validly signed for `vin`, still good (`validUntilUnixMs`, at most
+    /// `DomainLimits.keyListLifetimeSeconds` after issue and never past its signing certificate), not signed
+    /// with a certificate it names as withdrawn, and newer than `cached` — the list the vehicle holds (nil for
+    /// none). Once the cached list's own validity has ended, any valid list replaces it whatever its revision:
+    /// a list forged with a stolen signing key, claiming a huge revision, pins a vehicle for at most its
+    /// validity, not for ever.
     public func verifyKeyList(
-        _ document: SignedDocument, vin: VIN, cachedRevision: UInt64 = 0, nowUnixMs: Int64
+        _ document: SignedDocument, vin: VIN, cached: VehicleKeyList? = nil, nowUnixMs: Int64
     ) throws(TokenVerificationError) -> VehicleKeyList {
-        let list = try verifiedClaims(document, as: .vehicleKeyList, decoding: VehicleKeyList.self, nowUnixMs: nowUnixMs)
+        let (list, signer) = try verifiedClaims(document, as: .vehicleKeyList, decoding: VehicleKeyList.self, nowUnixMs: nowUnixMs)
         guard list.vin == vin else { throw .wrongVehicle }
-        guard list.revision > cachedRevision else { throw .staleRevision }
+        guard let validUntil = list.validUntilUnixMs, list.issuedAtUnixMs < validUntil,
+              validUntil - list.issuedAtUnixMs <= DomainLimits.keyListLifetimeSeconds * 1000,
+              validUntil <= signer.notValidAfterUnixMs
+        else { throw .invalidLifetime }
+        guard list.issuedAtUnixMs - DomainLimits.maxClockSkewMs <= nowUnixMs else { throw .notYetValid }
+        guard nowUnixMs < validUntil else { throw .expired }
+        guard (list.withdrawnSigners?.count ?? 0) <= DomainLimits.maxWithdrawnSigners else { throw .malformed("too many withdrawn signers") }
+        if let withdrawn = list.withdrawnSigners, withdrawn.contains(signer.fingerprint) { throw .signerWithdrawn }
+        if let cached, let cachedUntil = cached.validUntilUnixMs, nowUnixMs < cachedUntil, list.revision <= cached.revision {
+            throw .staleRevision
+        }
         return list
     }
 
     private func verifiedClaims<Claims: NodeSignedClaims>(
         _ document: SignedDocument, as kind: SignedDocument.Kind, decoding: Claims.Type, nowUnixMs: Int64
-    ) throws(TokenVerificationError) -> Claims {
+    ) throws(TokenVerificationError) -> (Claims, NodeKey) {
         guard document.kind == kind else { throw .wrongKind }
         guard document.payload.utf8.count <= Self.base64Length(of: DomainLimits.maxSignedPayloadBytes),
               document.certificate.utf8.count <= Self.base64Length(of: DomainLimits.maxCertificateBytes),
@@ -102,7 +118,7 @@ public struct UnlockTokenVerifier: Sendable {
             throw .malformed("signed payload does not decode")
         }
         guard nodeKey.names(node: claims.issuingNode) else { throw .certificateNotForIssuingNode }
-        return claims
+        return (claims, nodeKey)
     }
 
     /// The certificate's key, once the certificate is shown to be a current, non-CA certificate from the CA.
@@ -132,17 +148,25 @@ public struct UnlockTokenVerifier: Sendable {
         guard let usages, usages.contains(TokenSigningUsage.usage),
               !usages.contains(.serverAuth), !usages.contains(.clientAuth)
         else { throw .notATokenSigningCertificate }
+        // A signing certificate lives days: one issued for longer would make a stolen key worth that long.
+        guard certificate.notValidAfter.timeIntervalSince(certificate.notValidBefore)
+            <= Double(TokenSigningUsage.maxValiditySeconds + TokenSigningUsage.issuanceSkewAllowanceSeconds)
+        else { throw .signingCertificateTooLong }
         guard let key = P256.Signing.PublicKey(certificate.publicKey) else { throw .untrustedCertificate }
         let uris = (alternativeNames ?? SubjectAlternativeNames()).compactMap { name -> String? in
             if case .uniformResourceIdentifier(let uri) = name { uri } else { nil }
         }
-        return NodeKey(key: key, uris: uris)
+        return NodeKey(
+            key: key, uris: uris, fingerprint: TokenSigningUsage.fingerprint(ofDER: certificateDER),
+            notValidAfterUnixMs: Int64(certificate.notValidAfter.timeIntervalSince1970 * 1000))
     }
 
     /// A verified node certificate's key and the URIs it names.
     private struct NodeKey {
         let key: P256.Signing.PublicKey
         let uris: [String]
+        let fingerprint: String
+        let notValidAfterUnixMs: Int64
 
         /// Whether the certificate names `node` in the cluster's form (`ClusterIdentity.node(_:).uri`), so an
         /// operator's certificate from the same CA cannot sign decisions.
@@ -174,6 +198,10 @@ public enum TokenVerificationError: Error, Hashable, Sendable, CustomStringConve
     case certificateNotCurrent
     case certificateNotForIssuingNode
     case notATokenSigningCertificate
+    /// The signing certificate is valid for longer than `TokenSigningUsage.maxValiditySeconds`.
+    case signingCertificateTooLong
+    /// The vehicle's key list names the signing certificate as withdrawn.
+    case signerWithdrawn
     case badSignature
     case wrongVehicle
     case wrongCommand
@@ -194,6 +222,8 @@ public enum TokenVerificationError: Error, Hashable, Sendable, CustomStringConve
         case .certificateNotCurrent: "certificate is not valid at this time"
         case .certificateNotForIssuingNode: "certificate does not name the node the document says issued it"
         case .notATokenSigningCertificate: "certificate is not a token-signing certificate (a TLS certificate never signs tokens)"
+        case .signingCertificateTooLong: "the signing certificate is valid for longer than a signing certificate may be"
+        case .signerWithdrawn: "the signing certificate was withdrawn (named in the vehicle's key list)"
         case .badSignature: "signature does not verify with the certificate's key"
         case .wrongVehicle: "document is for another vehicle"
         case .wrongCommand: "token is for another command"

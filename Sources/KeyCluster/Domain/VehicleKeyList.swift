@@ -23,11 +23,19 @@ public struct VehicleKeyList: NodeSignedClaims {
     /// How the list was read: `strict` (linearizable) or `bounded` (the member's state, proven current
     /// within its `maxStalenessMilliseconds`). A vehicle that wants only strict lists checks it.
     public let consistency: ReadConsistency?
+    /// After this the vehicle stops relying on the list (`DomainLimits.keyListLifetimeSeconds`, never past the
+    /// signing certificate's end) and accepts any newer valid list, whatever revision the old one claimed.
+    public let validUntilUnixMs: Int64?
+    /// Fingerprints (`TokenSigningUsage.fingerprint`) of signing certificates withdrawn before their expiry:
+    /// the vehicle refuses tokens and lists signed with them.
+    public let withdrawnSigners: [String]?
 
     public init(
         vin: VIN, revision: UInt64, issuedAtUnixMs: Int64, issuingNode: UInt64, keys: [Entry], readRevision: UInt64? = nil,
-        consistency: ReadConsistency? = nil
+        consistency: ReadConsistency? = nil, validUntilUnixMs: Int64? = nil, withdrawnSigners: [String]? = nil
     ) {
+        self.validUntilUnixMs = validUntilUnixMs
+        self.withdrawnSigners = withdrawnSigners
         self.vin = vin
         self.revision = revision
         self.issuedAtUnixMs = issuedAtUnixMs

@@ -115,7 +115,9 @@ struct DomainRoutes: Sendable {
         }
         router.get("/v1/vehicles/:vin/key-list") { request, context in
             let vin = try RequestInput.vin(context)
-            let ((vehicle, grants), point) = try await reads.read(request, context, vin: vin) { reader, txn in
+            let now = WallClock.nowUnixMs()
+            let signing = signer.current
+            let ((vehicle, grants, withdrawn), point) = try await reads.read(request, context, vin: vin) { reader, txn in
                 // What the vehicle enforces, carried to it by a phone that talks to it: long-term key
                 // holders (driver and above) and operators; short-term holders (guests, services) see
                 // their own grant in the vehicle view only.
@@ -123,9 +125,12 @@ struct DomainRoutes: Sendable {
                     throw ReadAuthorizer.forbidden("The key list is fetched by drivers, owners and operators")
                 }
                 guard let vehicle = try store.vehicle(vin, in: txn) else { throw Self.vehicleNotFound }
-                return (vehicle, try store.grants(of: vin, in: txn))
+                return (vehicle, try store.grants(of: vin, in: txn), try stateMachine.withdrawnFingerprints(atUnixMs: now, in: txn))
             }
-            return try signer.current.keyList(vehicle: vehicle, grants: grants, nowUnixMs: WallClock.nowUnixMs(), readAt: point.revision, consistency: point.consistency)
+            if withdrawn.contains(signing.fingerprint) { throw SignerRoutes.signerWithdrawn }
+            return try signing.keyList(
+                vehicle: vehicle, grants: grants, nowUnixMs: now, readAt: point.revision, consistency: point.consistency,
+                withdrawnSigners: withdrawn)
         }
     }
 

@@ -141,7 +141,18 @@ enum OpenAPIDocument {
                 kind: {type: string, enum: [UNLOCK-TOKEN, VEHICLE-KEY-LIST]}
                 payload: {type: string, description: base64 of the JSON claims}
                 signature: {type: string, description: base64 DER ECDSA P-256 signature}
-                certificate: {type: string, description: base64 DER certificate of the signing member}
+                certificate: {type: string, description: "base64 DER token-signing certificate of the signing member (its usage OID 2.25.758932329856351061.1, no TLS usage, at most 31 days). A VEHICLE-KEY-LIST payload carries validUntilUnixMs (at most 24 h after issuedAtUnixMs, never past the certificate) and withdrawnSigners (hex SHA-256 of withdrawn signing certificates' DER): vehicles refuse tokens and lists signed by those"}
+            SignerWithdrawal:
+              type: object
+              required: [fingerprint, member, validUntilUnixMs, reason, operatorName, withdrawnAtUnixMs]
+              properties:
+                fingerprint: {type: string, description: hex SHA-256 of the certificate's DER}
+                member: {type: integer}
+                validUntilUnixMs: {type: integer, description: the certificate's own end; the withdrawal is dropped after it}
+                reason: {type: string}
+                operatorName: {type: string}
+                withdrawnAtUnixMs: {type: integer}
+                revision: {type: integer}
             Members:
               type: object
               required: [servedBy, term, commitIndex, lastIndex, changePending, members]
@@ -251,6 +262,33 @@ enum OpenAPIDocument {
                 "200": {description: transferred, content: {application/json: {schema: {type: object}}}}
                 "4XX": {$ref: "#/components/responses/Problem"}
                 "503": {$ref: "#/components/responses/Problem"}
+          /v1/cluster/token-signers/withdraw:
+            post:
+              summary: "Operator: withdraw a member's token-signing certificate before it expires (its key was copied). Replicated: every member lists it in the key lists it signs (vehicles then refuse what it signed) and its member signs nothing more with it (503 signer-withdrawn) until renewed."
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [certificate, reason]
+                      properties:
+                        certificate: {type: string, description: "the signing certificate, PEM (node-N-signing.pem)", maxLength: 16384}
+                        reason: {type: string, minLength: 1, maxLength: 512}
+              responses:
+                "200": {description: withdrawn, content: {application/json: {schema: {$ref: "#/components/schemas/SignerWithdrawal"}}}}
+                "4XX": {$ref: "#/components/responses/Problem"}
+                "503": {$ref: "#/components/responses/Problem"}
+          /v1/cluster/token-signers/withdrawn:
+            get:
+              summary: "Operator: the token-signing certificates withdrawn and not yet expired (this member's applied state)."
+              responses:
+                "200":
+                  description: withdrawn certificates
+                  content:
+                    application/json:
+                      schema: {type: object, required: [withdrawn], properties: {withdrawn: {type: array, items: {$ref: "#/components/schemas/SignerWithdrawal"}}}}
+                "4XX": {$ref: "#/components/responses/Problem"}
           /v1/cluster/members:
             get:
               summary: "Operator: the membership in force (id, region, voter/learner, addresses; lag on the leader)."

@@ -38,12 +38,17 @@ struct UnlockRoutes: Sendable {
         if verified { try admitNonce(of: envelope) }
         let point = try await readPath.readPoint(minRevision: minRevision, preference: preference)
         let now = WallClock.nowUnixMs()
+        let signing = signer.current
         let signed: KeyRequestAuthenticator.Authenticated
         let decision: AuthorizationDecision
+        let withdrawn: Bool
         do {
-            (signed, decision) = try environment.read { txn in
+            (signed, decision, withdrawn) = try environment.read { txn in
                 let signed = try authenticator.authenticate(envelope, verified: verified, in: txn)
-                return (signed, try stateMachine.authorizations.decide(vin, signed.signer.keyID, permission: body.command, atUnixMs: now, in: txn))
+                return (
+                    signed, try stateMachine.authorizations.decide(vin, signed.signer.keyID, permission: body.command, atUnixMs: now, in: txn),
+                    try stateMachine.withdrawnFingerprints(atUnixMs: now, in: txn).contains(signing.fingerprint)
+                )
             }
         } catch var problem as Problem where problem.statusCode == HTTPResponse.Status.forbidden.code {
             throw Self.decided(&problem, at: point)
@@ -51,7 +56,9 @@ struct UnlockRoutes: Sendable {
         if !verified { try admitNonce(of: envelope) }
         switch decision {
         case .allowed(let grant):
-            return try signer.current.unlockToken(
+            // A withdrawn certificate signs nothing more: the client asks another member.
+            if withdrawn { throw SignerRoutes.signerWithdrawn }
+            return try signing.unlockToken(
                 for: grant, command: body.command, nonce: signed.signer.nonce, nowUnixMs: now, revision: point.revision,
                 consistency: point.consistency)
         case .denied(let denial):

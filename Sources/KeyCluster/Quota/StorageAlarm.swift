@@ -48,7 +48,7 @@ extension ServiceCommand {
             case .registerVehicle, .grant, .resume: true
             }
         case .debugPut, .debugIncrement: true
-        case .storageAlarm: false
+        case .storageAlarm, .withdrawSigner: false
         }
     }
 }

@@ -68,6 +68,8 @@ public struct KeyClusterServer: Sendable {
         ).register(on: router)
         UnlockRoutes(readPath: readPath, stateMachine: stateMachine, environment: environment, signer: signer, nonces: nonces).register(on: router)
         MemberRoutes(node: node).register(on: router)
+        SignerRoutes(proposer: CommandProposer(node: node, storage: storage), stateMachine: stateMachine, environment: environment)
+            .register(on: router)
         let clientEndpoint = try NodeConfiguration.endpoint(me.clientAddress, of: "clientAddress")
         let app = Application(
             router: router,

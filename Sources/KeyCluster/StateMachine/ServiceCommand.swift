@@ -12,6 +12,8 @@ enum ServiceCommand: Codable, Sendable, Equatable {
     case debugIncrement(key: String)
     /// A member raises or clears a storage alarm (`StorageAlarm`).
     case storageAlarm(StorageAlarmChange)
+    /// An operator withdraws a token-signing certificate (`SignerWithdrawal`).
+    case withdrawSigner(SignerWithdrawal)
 }
 
 /// The answer of the state machine to one command, returned to the proposer.

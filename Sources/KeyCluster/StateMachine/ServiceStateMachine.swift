@@ -11,6 +11,8 @@ struct ServiceStateMachine: ReplicatedStateMachine {
     let authorizations: KeyAuthorizationStore
     /// The standing storage alarms, one record per member and kind (`StorageAlarm.storageKey`).
     let alarms: Database
+    /// Token-signing certificates withdrawn before their end, by fingerprint (`SignerWithdrawal`).
+    let withdrawnSigners: Database
 
     /// Longest key accepted by the debug key/value namespace (LMDB keys are at most 511 bytes).
     static let maxDebugKeyBytes = 256
@@ -19,6 +21,7 @@ struct ServiceStateMachine: ReplicatedStateMachine {
         debugValues = try environment.openDatabase("debug.kv")
         authorizations = try KeyAuthorizationStore(environment: environment)
         alarms = try environment.openDatabase("service.alarms")
+        withdrawnSigners = try environment.openDatabase("service.withdrawnSigners")
     }
 
     func apply(_ command: [UInt8], at index: LogIndex, in txn: borrowing WriteTransaction) throws -> [UInt8] {
@@ -43,6 +46,8 @@ struct ServiceStateMachine: ReplicatedStateMachine {
         case .storageAlarm(.clear(let alarm)):
             _ = try txn.delete(alarm.storageKey, in: alarms)
             return .done
+        case .withdrawSigner(let withdrawal):
+            return try withdraw(withdrawal, in: txn)
         case .domain(let command):
             return .domain(try authorizations.apply(command, at: index, in: txn))
         case .debugPut(let key, let value):
@@ -58,7 +63,43 @@ struct ServiceStateMachine: ReplicatedStateMachine {
         }
     }
 
-    var snapshotDatabases: [Database] { [debugValues, alarms] + authorizations.databases }
+    var snapshotDatabases: [Database] { [debugValues, alarms, withdrawnSigners] + authorizations.databases }
+
+    /// Records a withdrawal (again: no change), first dropping those whose certificates ended before it was
+    /// made — the command's time, not a clock, so every member keeps the same list. Refused past
+    /// `DomainLimits.maxWithdrawnSigners` current withdrawals (the key list carries them all).
+    private func withdraw(_ withdrawal: SignerWithdrawal, in txn: borrowing WriteTransaction) throws -> ServiceResult {
+        var current = 0
+        var ended: [[UInt8]] = []
+        for stored in try signerWithdrawals(in: txn) {
+            if stored.isCurrent(atUnixMs: withdrawal.atUnixMs) { current += 1 } else { ended.append(stored.storageKey) }
+        }
+        for key in ended { _ = try txn.delete(key, in: withdrawnSigners) }
+        if try txn.contains(withdrawal.storageKey, in: withdrawnSigners) { return .done }
+        guard current < DomainLimits.maxWithdrawnSigners else {
+            return .refused(reason: "\(DomainLimits.maxWithdrawnSigners) signing certificates are withdrawn and not yet expired: renew the CA instead")
+        }
+        try txn.put(Array(try JSONEncoder().encode(withdrawal)), for: withdrawal.storageKey, in: withdrawnSigners)
+        return .done
+    }
+
+    /// Every stored withdrawal, in fingerprint order (some may have ended: see `SignerWithdrawal.isCurrent`).
+    func signerWithdrawals<A>(in txn: borrowing Transaction<A>) throws -> [SignerWithdrawal] {
+        var withdrawals: [SignerWithdrawal] = []
+        try txn.scan(withdrawnSigners) { _, value in
+            guard let withdrawal = try? JSONDecoder().decode(SignerWithdrawal.self, from: Data(value)) else {
+                throw SignerWithdrawalRecordCorrupt()
+            }
+            withdrawals.append(withdrawal)
+            return .proceed
+        }
+        return withdrawals
+    }
+
+    /// Fingerprints of the signing certificates withdrawn and not yet expired at `nowUnixMs`.
+    func withdrawnFingerprints<A>(atUnixMs nowUnixMs: Int64, in txn: borrowing Transaction<A>) throws -> [String] {
+        try signerWithdrawals(in: txn).filter { $0.isCurrent(atUnixMs: nowUnixMs) }.map(\.fingerprint)
+    }
 
     /// The alarms standing in the state `txn` sees, in key order.
     func standingAlarms<A>(in txn: borrowing Transaction<A>) throws -> [StorageAlarm] {

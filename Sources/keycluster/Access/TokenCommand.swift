@@ -63,6 +63,26 @@ struct TokenCommand: AsyncParsableCommand {
             discussion: "Each member answers a signed request on its own, so a captured request can yield one token per member; the vehicle acts on one."))
         var usedRequests: String?
 
+        @Option(help: ArgumentHelp(
+            "The vehicle's current key list (a signed document, `key list --json`'s `document` or the raw document): tokens signed with a certificate it names as withdrawn are refused.",
+            discussion: "The list itself is verified first (signature, VIN, validity)."))
+        var keyList: String?
+
+        /// The verified key list at `path`.
+        func loadKeyList(_ path: String, verifier: UnlockTokenVerifier, nowUnixMs: Int64) throws -> VehicleKeyList {
+            guard let data = FileManager.default.contents(atPath: path), data.count <= TokenCommand.maxTokenFileBytes * 64 else {
+                throw ValidationError("cannot read the key list \(path)")
+            }
+            let decoder = JSONDecoder()
+            guard let document = (try? decoder.decode(SignedDocument.self, from: data)) ?? (try? decoder.decode(Wrapped.self, from: data))?.document
+            else { throw ValidationError("\(path) holds no signed key list") }
+            do {
+                return try verifier.verifyKeyList(document, vin: vin, nowUnixMs: nowUnixMs)
+            } catch {
+                throw ValidationError("the key list \(path) is not valid: \(error)")
+            }
+        }
+
         /// Records the token's request in the ledger file, refusing it if already used.
         func use(_ token: UnlockToken, ledgerPath: String) throws {
             var ledger = UsedRequestLedger()
@@ -101,9 +121,11 @@ struct TokenCommand: AsyncParsableCommand {
             else { throw ValidationError("\(file) holds no signed document") }
             let caPath = try ca ?? ClientDescription.load(from: descriptionPath).caCertificate
             let verifier = try TokenCommand.verifier(caPath: caPath)
+            let now = atUnixMs ?? WallClock.nowUnixMs()
+            let list = try keyList.map { try loadKeyList($0, verifier: verifier, nowUnixMs: now) }
             let token: UnlockToken
             do {
-                token = try verifier.verifyUnlockToken(document, vin: vin, command: command, nowUnixMs: atUnixMs ?? WallClock.nowUnixMs())
+                token = try verifier.verifyUnlockToken(document, vin: vin, command: command, nowUnixMs: now, keyList: list)
             } catch {
                 throw TokenRejected(reason: error)
             }

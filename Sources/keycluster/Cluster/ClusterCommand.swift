@@ -7,7 +7,7 @@ struct ClusterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cluster",
         abstract: "Inspect a running cluster, change its members, move its leadership.",
-        subcommands: [Status.self, MembersCommand.self, TransferLeaderCommand.self]
+        subcommands: [Status.self, MembersCommand.self, TransferLeaderCommand.self, WithdrawSignerCommand.self]
     )
 
     struct Status: AsyncParsableCommand {

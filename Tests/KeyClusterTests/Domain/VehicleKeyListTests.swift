@@ -39,11 +39,11 @@ struct DomainKeyListTests {
             let cached = try tokens.verifier.verifyKeyList(signedList(fixture, tokens), vin: fixture.vin, nowUnixMs: TokenFixture.now)
             #expect(throws: TokenVerificationError.staleRevision) {
                 try tokens.verifier.verifyKeyList(
-                    signedList(fixture, tokens), vin: fixture.vin, cachedRevision: cached.revision, nowUnixMs: TokenFixture.now)
+                    signedList(fixture, tokens), vin: fixture.vin, cached: cached, nowUnixMs: TokenFixture.now)
             }
             try fixture.applied(.revoke(fixture.change(by: owner, target: driver)))
             let fresh = try tokens.verifier.verifyKeyList(
-                signedList(fixture, tokens), vin: fixture.vin, cachedRevision: cached.revision, nowUnixMs: TokenFixture.now)
+                signedList(fixture, tokens), vin: fixture.vin, cached: cached, nowUnixMs: TokenFixture.now)
             #expect(fresh.revision > cached.revision)
             #expect(fresh.keys.map(\.keyID) == [owner.id])
         }
