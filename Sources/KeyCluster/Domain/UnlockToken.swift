@@ -17,7 +17,8 @@ public struct UnlockToken: NodeSignedClaims {
     public let vin: VIN
     public let keyID: KeyID
     public let command: Permission
-    /// The request's nonce, so the vehicle can tie the token to the challenge it gave.
+    /// The signed request's nonce (the client chose it): with the key id, what the vehicle's
+    /// `UsedRequestLedger` remembers so one request yields one usable token.
     public let nonce: Nonce
     public let issuedAtUnixMs: Int64
     public let expiresAtUnixMs: Int64

@@ -4,8 +4,8 @@ import Raft
 import Storage
 
 /// The key-authorization API: operators enroll vehicles and force-revoke keys (client certificate); owners
-/// grant, revoke, suspend and resume keys (signed requests); anyone holding the CA can fetch a vehicle's
-/// signed key list. Input is validated before anything is proposed; the state machine re-checks every rule
+/// grant, revoke, suspend and resume keys (signed requests); reads of a vehicle, its audit and its signed key
+/// list are authorized by role (`ReadAuthorizer`). Input is validated before anything is proposed; the state machine re-checks every rule
 /// at apply time, the same way on every member. Reads go through the one read path (`ReadPath`) and say
 /// which consistency they were answered with. A signed write whose signer's key this member does not hold
 /// yet takes a strict read point before looking it up, so a grant acknowledged anywhere is seen.

@@ -85,8 +85,8 @@ enum OpenAPIDocument {
               required: false
               description: >
                 A revision an earlier write returned. The member waits (up to 2 s) until it has applied it
-                (503 behind-min-revision); one more than 10,000 beyond the leader's commit index was never
-                returned by any write: 400 unknown-revision.
+                (503 behind-min-revision); one more than 10,000 beyond this member's commit index was never
+                returned by any write: 400 unknown-revision, before any round through the leader.
               schema: {type: integer, minimum: 0, maximum: 18446744073709551615}
             consistency:
               name: consistency

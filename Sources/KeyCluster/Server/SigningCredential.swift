@@ -47,6 +47,7 @@ final class SigningCredential: Sendable {
         let dates = Self.modificationDates([certificatePath, privateKeyPath])
         let (signer, notValidAfter) = try Self.load(nodeID: nodeID, certificatePath: certificatePath, privateKeyPath: privateKeyPath)
         state = Mutex(State(signer: signer, notValidAfter: notValidAfter, loadedModificationDates: dates))
+        warnIfLoose()
         expiresInSeconds.set(notValidAfter.timeIntervalSinceNow)
     }
 
@@ -69,6 +70,7 @@ final class SigningCredential: Sendable {
                 let (signer, notValidAfter) = try Self.load(nodeID: nodeID, certificatePath: certificatePath, privateKeyPath: privateKeyPath, now: now)
                 state.withLock { $0 = State(signer: signer, notValidAfter: notValidAfter, loadedModificationDates: dates, lastExpiryWarning: nil) }
                 logger.notice("token-signing certificate renewed", metadata: ["validUntil": "\(notValidAfter)"])
+                warnIfLoose()
             } catch {
                 logger.warning("renewed token-signing files refused; still signing with the current certificate", metadata: ["reason": "\(error)"])
             }
@@ -111,6 +113,14 @@ final class SigningCredential: Sendable {
             return (try NodeDocumentSigner(nodeID: nodeID, certificate: certificate, privateKey: privateKey), certificate.notValidAfter)
         } catch {
             throw Refusal(description: "\(privateKeyPath) is not the key of \(certificatePath)")
+        }
+    }
+
+    /// The signing key mints what vehicles trust: say so when group or others may read its file.
+    private func warnIfLoose() {
+        if let mode = PrivateKeyFile.looseMode(at: privateKeyPath) {
+            logger.warning("token-signing key file is readable by others; it should be mode 0600",
+                metadata: ["file": "\(privateKeyPath)", "mode": "\(String(mode, radix: 8))"])
         }
     }
 

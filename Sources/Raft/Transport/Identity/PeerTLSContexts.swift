@@ -25,12 +25,7 @@ struct PeerTLSContexts: Sendable {
     }
 
     /// The file's permission bits if group or others may access it, else `nil`.
-    static func looseMode(ofPrivateKeyAt path: String) -> mode_t? {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
-        let mode = info.st_mode & 0o777
-        return mode & 0o077 == 0 ? nil : mode
-    }
+    static func looseMode(ofPrivateKeyAt path: String) -> mode_t? { PrivateKeyFile.looseMode(at: path) }
 
     private static func harden(_ configuration: inout TLSConfiguration, trusting ca: [NIOSSLCertificate]) {
         configuration.trustRoots = .certificates(ca)
