@@ -38,10 +38,13 @@ struct KeyAuthorizationAPITests {
         return try await operatorClient.post("/v1/vehicles", body: Array(body), as: Change.self).revision
     }
 
-    func signed(_ holder: KeyHolder, _ client: MemberClient, path: String, command: String, body: [UInt8] = []) async throws -> UInt64 {
+    /// `timestampUnixMs`: the request's own timestamp (default now) — a client may back- or forward-date it.
+    func signed(
+        _ holder: KeyHolder, _ client: MemberClient, path: String, command: String, body: [UInt8] = [], timestampUnixMs: Int64? = nil
+    ) async throws -> UInt64 {
         let headers = try holder.signatureHeaders(
             method: "POST", path: path, vin: try VIN(validating: Self.vinText), command: command, body: body,
-            nowUnixMs: Int64(Date().timeIntervalSince1970 * 1_000))
+            nowUnixMs: timestampUnixMs ?? now())
         return try await client.send(.POST, path, body: body, headers: headers, as: Change.self).revision
     }
 
