@@ -31,6 +31,8 @@ public struct DomainRefusal: Error, Codable, Hashable, Sendable, CustomStringCon
         /// The grant is not in a state the action applies to (e.g. resuming an active grant).
         case invalidTransition
         case replayedNonce
+        /// A change to the same key, signed later, was already applied: this request waited too long.
+        case staleRequest
     }
 
     public let code: Code

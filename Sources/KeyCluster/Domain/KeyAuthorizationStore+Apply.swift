@@ -120,6 +120,9 @@ extension KeyAuthorizationStore {
             throw DomainRefusal(.exceedsSignerAuthority, "grant would start before the signer's own grant")
         }
         let keyID = command.publicKey.keyID
+        if try isStale(command.vin, keyID, requestedAt: command.signer.timestampUnixMs, in: txn) {
+            throw Self.stale(keyID)
+        }
         // One lookup and an undecoded count, not a decode of every live grant: a grant's apply stays cheap
         // however many keys the vehicle holds (decoding validates each stored P-256 key).
         guard try !txn.contains(Self.grantKey(command.vin, keyID), in: grants) else {
@@ -145,6 +148,9 @@ extension KeyAuthorizationStore {
         let vehicle = try existingVehicle(command.vin, at: revision, in: txn)
         let signer = try authorizedOwner(command.vin, command.signer, in: txn)
         let target = try liveGrant(command.vin, command.target, in: txn)
+        if try isStale(command.vin, command.target, requestedAt: command.signer.timestampUnixMs, in: txn) {
+            throw Self.stale(command.target)
+        }
         let status: GrantStatus
         switch action {
         case .revoke: status = .revoked
@@ -177,6 +183,10 @@ extension KeyAuthorizationStore {
                 revision: revision, action: action, actor: .key(signer.keyID), target: command.target,
                 timestampUnixMs: command.signer.decidedAtUnixMs, grant: target.with(status: status, at: revision)),
             nonce: (signer.keyID, command.signer.nonce, command.signer.timestampUnixMs))
+    }
+
+    static func stale(_ keyID: KeyID) -> DomainRefusal {
+        DomainRefusal(.staleRequest, "a change to \(keyID) signed later than this request was already applied; sign a new request if it is still wanted")
     }
 
     private func existingVehicle(_ vin: VIN, at revision: UInt64, in txn: borrowing WriteTransaction) throws -> Vehicle {
@@ -243,6 +253,9 @@ extension KeyAuthorizationStore {
         assert(inserted, "audit record at revision \(change.record.revision) already exists")
         if let (keyID, nonce, requestTimestamp) = change.nonce {
             try recordNonce(vin, keyID, nonce, timestampUnixMs: requestTimestamp, in: txn)
+            // Signed key changes only (they carry a nonce): an operator's command carries the member's
+            // clock, not a request's, and is not ordered against phones' clocks.
+            try recordKeyChange(vin, change.record.target, requestedAt: requestTimestamp, in: txn)
         }
     }
 }

@@ -12,15 +12,20 @@ import Storage
 ///     domain.audit      VIN ‖ revision (u64)             → AuditRecord (JSON)
 ///     domain.nonces     VIN ‖ keyID ‖ nonce              → timestamp (u64, Unix ms)
 ///     domain.nonceTimes timestamp (u64) ‖ VIN ‖ keyID ‖ nonce → empty: the same records in time order, to prune
+///     domain.keyChanges VIN ‖ keyID                      → request timestamp (u64) of the last signed change
+///                                                          to that key's grant (`isStale`)
+///     domain.keyChangeTimes timestamp (u64) ‖ VIN ‖ keyID → empty: the same records in time order, to prune
 public struct KeyAuthorizationStore: Sendable {
     let vehicles: Database
     let grants: Database
     let audit: Database
     let nonces: Database
     let nonceTimes: Database
+    let keyChanges: Database
+    let keyChangeTimes: Database
 
     /// Every database of the key-authorization state (what a snapshot or backup carries).
-    var databases: [Database] { [vehicles, grants, audit, nonces, nonceTimes] }
+    var databases: [Database] { [vehicles, grants, audit, nonces, nonceTimes, keyChanges, keyChangeTimes] }
 
     /// Must be equal on every member (it decides replicated outcomes).
     public let maxKeysPerVehicle: Int
@@ -32,6 +37,8 @@ public struct KeyAuthorizationStore: Sendable {
         audit = try environment.openDatabase("domain.audit")
         nonces = try environment.openDatabase("domain.nonces")
         nonceTimes = try environment.openDatabase("domain.nonceTimes")
+        keyChanges = try environment.openDatabase("domain.keyChanges")
+        keyChangeTimes = try environment.openDatabase("domain.keyChangeTimes")
         self.maxKeysPerVehicle = maxKeysPerVehicle
     }
 }

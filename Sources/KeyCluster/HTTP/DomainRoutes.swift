@@ -169,7 +169,7 @@ struct DomainRoutes: Sendable {
     static func status(of code: DomainRefusal.Code) -> HTTPResponse.Status {
         switch code {
         case .vehicleNotFound, .grantNotFound: .notFound
-        case .vehicleExists, .keyAlreadyGranted, .replayedNonce, .invalidTransition, .lastOwner: .conflict
+        case .vehicleExists, .keyAlreadyGranted, .replayedNonce, .invalidTransition, .lastOwner, .staleRequest: .conflict
         case .signerNotAuthorized, .notOwner, .exceedsSignerAuthority, .targetOutranksSigner: .forbidden
         case .invalidCommand, .guestMustExpire, .tooManyKeys: .unprocessableContent
         }
