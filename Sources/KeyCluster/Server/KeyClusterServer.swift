@@ -88,7 +88,9 @@ public struct KeyClusterServer: Sendable {
         try await group.run()
     }
 
-    private func peerTransportConfiguration(me: NodeConfiguration.Member) throws -> PeerTransportConfiguration {
+    /// The peer transport of this member: its listen address, the other members, its TLS files, and the
+    /// peer-port limits of the configuration's `peer` object (validated at `init`).
+    func peerTransportConfiguration(me: NodeConfiguration.Member) throws -> PeerTransportConfiguration {
         let listen = try NodeConfiguration.endpoint(me.peerAddress, of: "peerAddress")
         var peers: [TransportPeerID: PeerAddress] = [:]
         for member in configuration.members where member.id != configuration.id {
@@ -99,7 +101,7 @@ public struct KeyClusterServer: Sendable {
             tls: PeerTLSFiles(
                 caCertificatePath: configuration.tls.caCertificate, certificatePath: configuration.tls.certificate,
                 privateKeyPath: configuration.tls.privateKey),
-            limits: PeerTransportLimits())
+            limits: configuration.effectivePeer.transportLimits)
     }
 
     private var nodeOptions: RaftNodeOptions {
