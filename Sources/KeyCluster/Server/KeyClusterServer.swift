@@ -44,6 +44,8 @@ public struct KeyClusterServer: Sendable {
         router.add(middleware: UnroutedRequestMiddleware(declared: DeclaredRoutes(openAPIYAML: OpenAPIDocument.yaml)))
         let admissionLimits = configuration.effectiveAdmission
         router.add(middleware: AdmissionMiddleware(admission: AdmissionControl(limits: admissionLimits, registry: registry)))
+        // Each key id's share of the same budgets, taken by the routes once a signature verifies.
+        let keyShares = KeyShares(limits: admissionLimits, registry: registry)
         router.get("/metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
@@ -64,9 +66,13 @@ public struct KeyClusterServer: Sendable {
         DomainRoutes(
             writer: CommandProposer(node: node, storage: storage), readPath: readPath, stateMachine: stateMachine, environment: environment,
             signer: signer,
-            reads: ReadAuthorizer(readPath: readPath, store: stateMachine.authorizations, environment: environment, nonces: nonces)
+            reads: ReadAuthorizer(
+                readPath: readPath, store: stateMachine.authorizations, environment: environment, nonces: nonces, keyShares: keyShares),
+            keyShares: keyShares
         ).register(on: router)
-        UnlockRoutes(readPath: readPath, stateMachine: stateMachine, environment: environment, signer: signer, nonces: nonces).register(on: router)
+        UnlockRoutes(
+            readPath: readPath, stateMachine: stateMachine, environment: environment, signer: signer, nonces: nonces, keyShares: keyShares
+        ).register(on: router)
         MemberRoutes(node: node).register(on: router)
         let clientEndpoint = try NodeConfiguration.endpoint(me.clientAddress, of: "clientAddress")
         let app = Application(
