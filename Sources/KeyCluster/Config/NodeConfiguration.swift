@@ -112,6 +112,10 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
     /// Bounds on client connections and requests in flight (design §8); absent fields take their defaults.
     public var admission: AdmissionLimits?
     public var effectiveAdmission: AdmissionLimits { admission ?? AdmissionLimits() }
+    /// Bounds on the peer port: the unverified budget, the handshake and dead-peer timeouts, log rates
+    /// (design §9); absent fields take the transport's defaults.
+    public var peer: PeerPortLimits?
+    public var effectivePeer: PeerPortLimits { peer ?? PeerPortLimits() }
     /// Bounds on the replicated state and the free disk (absent: `StorageQuota`'s defaults).
     public var quota: StorageQuota?
     public var effectiveQuota: StorageQuota { quota ?? StorageQuota() }
@@ -170,6 +174,7 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
         try snapshots?.validate()
         guard (maxStalenessMilliseconds ?? 0) >= 0 else { throw Invalid(reason: "maxStalenessMilliseconds must not be negative") }
         if let refusal = effectiveAdmission.refusal { throw Invalid(reason: refusal) }
+        if let refusal = effectivePeer.refusal { throw Invalid(reason: refusal) }
         if let refusal = effectiveQuota.refusal { throw Invalid(reason: refusal) }
         guard tls.signingCertificate != nil, tls.signingPrivateKey != nil else {
             throw Invalid(reason: "tls.signingCertificate and tls.signingPrivateKey must name this member's token-signing credential (keycluster certs signer --id \(id))")

@@ -8,7 +8,8 @@ import Storage
 /// list are authorized by role (`ReadAuthorizer`). Input is validated before anything is proposed; the state machine re-checks every rule
 /// at apply time, the same way on every member. Reads go through the one read path (`ReadPath`) and say
 /// which consistency they were answered with. A signed write whose signer's key this member does not hold
-/// yet takes a strict read point before looking it up, so a grant acknowledged anywhere is seen.
+/// yet takes a strict read point before looking it up, so a grant acknowledged anywhere is seen. A verified
+/// signed write holds a slot of its key's share of the write budget (`KeyShares`) until it is answered.
 struct DomainRoutes: Sendable {
     let writer: CommandProposer
     let readPath: ReadPath
@@ -16,6 +17,7 @@ struct DomainRoutes: Sendable {
     let environment: Storage.Environment
     let signer: SigningCredential
     let reads: ReadAuthorizer
+    let keyShares: KeyShares
 
     var store: KeyAuthorizationStore { stateMachine.authorizations }
     var authenticator: KeyRequestAuthenticator { KeyRequestAuthenticator(store: store, environment: environment) }
@@ -63,12 +65,13 @@ struct DomainRoutes: Sendable {
         router.post("/v1/vehicles/:vin/keys") { request, context in
             let vin = try RequestInput.vin(context)
             let bytes = try await RequestInput.body(request)
-            let signed = try await authenticateSignedWrite(request, body: bytes, vin: vin, command: "grant")
-            let body = try RequestInput.json(GrantKeyBody.self, from: bytes)
-            return try await apply(.grant(.init(
-                vin: vin, signer: signed.signer, publicKey: body.publicKey, formFactor: body.formFactor, role: body.role,
-                permissions: body.permissions.map(Permissions.init), notBeforeUnixMs: body.notBeforeUnixMs,
-                notAfterUnixMs: body.notAfterUnixMs)))
+            return try await signedWrite(request, body: bytes, vin: vin, command: "grant") { signed -> KeyChange in
+                let body = try RequestInput.json(GrantKeyBody.self, from: bytes)
+                return try await apply(.grant(.init(
+                    vin: vin, signer: signed.signer, publicKey: body.publicKey, formFactor: body.formFactor, role: body.role,
+                    permissions: body.permissions.map(Permissions.init), notBeforeUnixMs: body.notBeforeUnixMs,
+                    notAfterUnixMs: body.notAfterUnixMs)))
+            }
         }
         router.post("/v1/vehicles/:vin/keys/:keyID/:action") { request, context in
             let vin = try RequestInput.vin(context)
@@ -80,13 +83,14 @@ struct DomainRoutes: Sendable {
                     vin: vin, target: target, operatorName: operatorName, timestampUnixMs: WallClock.nowUnixMs())))
             }
             let bytes = try await RequestInput.body(request)
-            let signed = try await authenticateSignedWrite(request, body: bytes, vin: vin, command: action)
-            let change = DomainCommand.ChangeKey(vin: vin, signer: signed.signer, target: target)
-            switch action {
-            case "revoke": return try await apply(.revoke(change))
-            case "suspend": return try await apply(.suspend(change))
-            case "resume": return try await apply(.resume(change))
-            default: throw Problem("not-found", status: .notFound, title: "No such key action: \(action)")
+            return try await signedWrite(request, body: bytes, vin: vin, command: action) { signed -> KeyChange in
+                let change = DomainCommand.ChangeKey(vin: vin, signer: signed.signer, target: target)
+                switch action {
+                case "revoke": return try await apply(.revoke(change))
+                case "suspend": return try await apply(.suspend(change))
+                case "resume": return try await apply(.resume(change))
+                default: throw Problem("not-found", status: .notFound, title: "No such key action: \(action)")
+                }
             }
         }
         router.get("/v1/vehicles/:vin") { request, context in
@@ -137,17 +141,28 @@ struct DomainRoutes: Sendable {
     static let vehicleNotFound = Problem("vehicle-not-found", status: .notFound, title: "No vehicle with this VIN")
 
 
-    /// Authenticates a signed management request: at once when this member holds the signer's key, else
-    /// after a strict read point (the grant may be newer than this member's state). Whether the signer may
-    /// make the change is decided again when the command applies, from the replicated state.
-    private func authenticateSignedWrite(_ request: Request, body: ByteBuffer, vin: VIN, command: String) async throws -> KeyRequestAuthenticator.Authenticated {
+    /// Authenticates a signed management request — at once when this member holds the signer's key, else
+    /// after a strict read point (the grant may be newer than this member's state) — and runs `write` with
+    /// the signer while holding a slot of its key's share of the write budget, taken as soon as the
+    /// signature verifies and given back when `write` ends, however it ends. Whether the signer may make the
+    /// change is decided again when the command applies, from the replicated state.
+    private func signedWrite<Answer>(
+        _ request: Request, body: ByteBuffer, vin: VIN, command: String,
+        _ write: (KeyRequestAuthenticator.Authenticated) async throws -> Answer
+    ) async throws -> Answer {
         let envelope = try authenticator.envelope(request, body: body, vin: vin, command: command)
         let verified = try authenticator.preAuthenticate(envelope)
-        if !verified {
+        var keySlot: KeyShareSlot?
+        defer { keySlot?.release() }
+        if verified {
+            keySlot = try keyShares.hold(request, keyID: envelope.signed.keyID)
+        } else {
             let minRevision = try QueryParameter.unsigned("minRevision", in: request) ?? 0
             _ = try await readPath.readPoint(minRevision: minRevision, preference: .strictOnly)
         }
-        return try environment.read { txn in try authenticator.authenticate(envelope, verified: verified, in: txn) }
+        let signed = try environment.read { txn in try authenticator.authenticate(envelope, verified: verified, in: txn) }
+        if keySlot == nil { keySlot = try keyShares.hold(request, keyID: envelope.signed.keyID) }
+        return try await write(signed)
     }
 
     private func apply(_ command: DomainCommand) async throws -> KeyChange {

@@ -184,7 +184,7 @@ enum OpenAPIDocument {
                 application/problem+json:
                   schema: {$ref: "#/components/schemas/Problem"}
             Overloaded:
-              description: This member's in-flight budget for the request's class, or the client address's share of it, is full; retry after `Retry-After` seconds or at another member.
+              description: "This member's in-flight budget for the request's class, or the client address's share of it, is full (problem type `urn:keycluster:problem:overloaded`); or, for a signed request whose signature verified, the signing key's share of that budget is full (`urn:keycluster:problem:key-share-full`: admission.maxKeySharePercent; a key holder who does not use the key that much should suspect it is used elsewhere). Retry after `Retry-After` seconds or at another member."
               headers:
                 Retry-After: {schema: {type: integer, minimum: 0}}
               content:

@@ -5,12 +5,15 @@ import Storage
 /// Who may read a vehicle (design §9, issue 13): its key holders by a signed request (command `read`) or an
 /// operator by certificate — never an anonymous caller, since a VIN is printed on the windscreen. The
 /// signature is checked before anything waits (as for unlocks), the signer's grant is looked up at the read
-/// point in the same transaction as the data, and the nonce is spent in the member's replay cache.
+/// point in the same transaction as the data, and the nonce is spent in the member's replay cache. A
+/// verified key holder's read holds a slot of its key's share of the read budget (`KeyShares`) while it
+/// waits and reads.
 struct ReadAuthorizer: Sendable {
     let readPath: ReadPath
     let store: KeyAuthorizationStore
     let environment: Storage.Environment
     let nonces: NonceCache
+    let keyShares: KeyShares
 
     /// The `command` a signed read carries.
     static let readCommand = "read"
@@ -54,7 +57,12 @@ struct ReadAuthorizer: Sendable {
         let authenticator = KeyRequestAuthenticator(store: store, environment: environment)
         let envelope = try authenticator.envelope(request, body: ByteBuffer(), vin: vin, command: Self.readCommand)
         let verified = try authenticator.preAuthenticate(envelope)
-        if verified { try nonces.admitOrThrow(envelope.signed) }
+        var keySlot: KeyShareSlot?
+        defer { keySlot?.release() }
+        if verified {
+            keySlot = try keyShares.hold(request, keyID: envelope.signed.keyID)
+            try nonces.admitOrThrow(envelope.signed)
+        }
         let point = try await readPath.readPoint(minRevision: minRevision, preference: preference)
         let now = WallClock.nowUnixMs()
         let result = try environment.read { txn in
@@ -64,7 +72,10 @@ struct ReadAuthorizer: Sendable {
             }
             return try read(.keyHolder(signed.grant), txn)
         }
-        if !verified { try nonces.admitOrThrow(envelope.signed) }
+        if !verified {
+            keySlot = try keyShares.hold(request, keyID: envelope.signed.keyID)
+            try nonces.admitOrThrow(envelope.signed)
+        }
         return (result, point)
     }
 

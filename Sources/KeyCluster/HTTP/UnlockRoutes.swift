@@ -8,12 +8,15 @@ import Storage
 /// before anything waits (`KeyRequestAuthenticator`), the read point comes from the one read path
 /// (`ReadPath`: strict, else bounded within `maxStaleness`, else 503), and the signer's grant and the
 /// decision are read in one transaction at that point — so a refusal is exactly as consistent as a token.
+/// Once the signature verifies, the request holds a slot of its key's share of the unlock budget
+/// (`KeyShares`) until it is answered: one key used from many addresses cannot fill the budget.
 struct UnlockRoutes: Sendable {
     let readPath: ReadPath
     let stateMachine: ServiceStateMachine
     let environment: Storage.Environment
     let signer: SigningCredential
     let nonces: NonceCache
+    let keyShares: KeyShares
 
     struct CommandBody: Decodable {
         var command: Permission
@@ -34,8 +37,14 @@ struct UnlockRoutes: Sendable {
         let authenticator = KeyRequestAuthenticator(store: stateMachine.authorizations, environment: environment)
         let envelope = try authenticator.envelope(request, body: bytes, vin: vin, command: body.command.rawValue)
         let verified = try authenticator.preAuthenticate(envelope)
-        // A replay is refused before it waits for anything, whenever the signature could be checked here.
-        if verified { try admitNonce(of: envelope) }
+        var keySlot: KeyShareSlot?
+        defer { keySlot?.release() }
+        // A replay, or a key over its share, is refused before it waits for anything, whenever the signature
+        // could be checked here; the share first, so a request refused for it has not spent its nonce.
+        if verified {
+            keySlot = try keyShares.hold(.unlock, keyID: envelope.signed.keyID)
+            try admitNonce(of: envelope)
+        }
         let point = try await readPath.readPoint(minRevision: minRevision, preference: preference)
         let now = WallClock.nowUnixMs()
         let signing = signer.current
@@ -53,7 +62,10 @@ struct UnlockRoutes: Sendable {
         } catch var problem as Problem where problem.statusCode == HTTPResponse.Status.forbidden.code {
             throw Self.decided(&problem, at: point)
         }
-        if !verified { try admitNonce(of: envelope) }
+        if !verified {
+            keySlot = try keyShares.hold(.unlock, keyID: envelope.signed.keyID)
+            try admitNonce(of: envelope)
+        }
         switch decision {
         case .allowed(let grant):
             // A withdrawn certificate signs nothing more: the client asks another member.

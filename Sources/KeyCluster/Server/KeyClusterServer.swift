@@ -44,6 +44,8 @@ public struct KeyClusterServer: Sendable {
         router.add(middleware: UnroutedRequestMiddleware(declared: DeclaredRoutes(openAPIYAML: OpenAPIDocument.yaml)))
         let admissionLimits = configuration.effectiveAdmission
         router.add(middleware: AdmissionMiddleware(admission: AdmissionControl(limits: admissionLimits, registry: registry)))
+        // Each key id's share of the same budgets, taken by the routes once a signature verifies.
+        let keyShares = KeyShares(limits: admissionLimits, registry: registry)
         router.get("/metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
@@ -64,9 +66,13 @@ public struct KeyClusterServer: Sendable {
         DomainRoutes(
             writer: CommandProposer(node: node, storage: storage), readPath: readPath, stateMachine: stateMachine, environment: environment,
             signer: signer,
-            reads: ReadAuthorizer(readPath: readPath, store: stateMachine.authorizations, environment: environment, nonces: nonces)
+            reads: ReadAuthorizer(
+                readPath: readPath, store: stateMachine.authorizations, environment: environment, nonces: nonces, keyShares: keyShares),
+            keyShares: keyShares
         ).register(on: router)
-        UnlockRoutes(readPath: readPath, stateMachine: stateMachine, environment: environment, signer: signer, nonces: nonces).register(on: router)
+        UnlockRoutes(
+            readPath: readPath, stateMachine: stateMachine, environment: environment, signer: signer, nonces: nonces, keyShares: keyShares
+        ).register(on: router)
         MemberRoutes(node: node).register(on: router)
         SignerRoutes(proposer: CommandProposer(node: node, storage: storage), stateMachine: stateMachine, environment: environment)
             .register(on: router)
@@ -90,7 +96,9 @@ public struct KeyClusterServer: Sendable {
         try await group.run()
     }
 
-    private func peerTransportConfiguration(me: NodeConfiguration.Member) throws -> PeerTransportConfiguration {
+    /// The peer transport of this member: its listen address, the other members, its TLS files, and the
+    /// peer-port limits of the configuration's `peer` object (validated at `init`).
+    func peerTransportConfiguration(me: NodeConfiguration.Member) throws -> PeerTransportConfiguration {
         let listen = try NodeConfiguration.endpoint(me.peerAddress, of: "peerAddress")
         var peers: [TransportPeerID: PeerAddress] = [:]
         for member in configuration.members where member.id != configuration.id {
@@ -101,7 +109,7 @@ public struct KeyClusterServer: Sendable {
             tls: PeerTLSFiles(
                 caCertificatePath: configuration.tls.caCertificate, certificatePath: configuration.tls.certificate,
                 privateKeyPath: configuration.tls.privateKey),
-            limits: PeerTransportLimits())
+            limits: configuration.effectivePeer.transportLimits)
     }
 
     private var nodeOptions: RaftNodeOptions {

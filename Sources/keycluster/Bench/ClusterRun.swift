@@ -23,10 +23,12 @@ func withLocalCluster<R>(
 }
 
 /// The admission limits of benchmark clusters: every load-generating client comes from this machine's one
-/// address, so the per-source connection cap and the fair shares — which keep one client from taking a
-/// member — are lifted; the budgets themselves stay at their defaults.
+/// address and signs with one owner key, so the per-source connection cap and the fair shares of addresses
+/// and of keys — which keep one client from taking a member — are lifted; the budgets themselves stay at
+/// their defaults.
 let benchmarkAdmission = AdmissionLimits(
-    maxConnectionsPerSource: AdmissionLimits.defaultMaxConnections + AdmissionLimits.defaultMaxHandshakingConnections, maxSharePercent: 100)
+    maxConnectionsPerSource: AdmissionLimits.defaultMaxConnections + AdmissionLimits.defaultMaxHandshakingConnections, maxSharePercent: 100,
+    maxKeySharePercent: 100)
 
 /// Region names for local clusters: 3 members 1-1-1, 5 members 2-2-1 (design §7).
 func localRegions(members: Int) -> [String] {

@@ -5,7 +5,8 @@
 /// traffic (or a flood of slow management uploads) can never use up the capacity unlocks need: unlocks are
 /// admitted ahead of management writes by construction. A request beyond its class's budget, or beyond its
 /// source address's fair share of it, is answered at once with 429, `Retry-After` and a problem document,
-/// and changes nothing.
+/// and changes nothing. A signed request, once its signature verifies, is also held to its key id's share
+/// of the same budget (`maxKeySharePercent`), so one key used from many addresses cannot fill it either.
 ///
 /// Connections are bounded in two stages (`ClientConnectionTable`): while its TLS handshake runs a
 /// connection holds one of `maxHandshakingConnections` slots (the oldest is closed to make room for a new
@@ -33,6 +34,13 @@ public struct AdmissionLimits: Codable, Sendable, Equatable {
     /// The share of each in-flight budget one source address may hold, in percent (at least one request):
     /// a single client — or a single attacker — cannot fill the unlock, write or read budget by itself.
     public var maxSharePercent: Int
+    /// The share of each in-flight budget the signed requests of one key id may hold, in percent (at least
+    /// one request), counted once the signature verifies (so nobody can spend another key's share by naming
+    /// its id). Separate from `maxSharePercent` because the two protect against different things: an
+    /// address is shared by unrelated clients (a carrier NAT puts many phones behind one), so its share
+    /// must stay generous, while a key id is one device or one integration — its share can be tighter, and a
+    /// deployment whose service key legitimately keeps many requests in flight can raise it alone.
+    public var maxKeySharePercent: Int
     /// The `Retry-After` a refused request is given.
     public var retryAfterSeconds: Int
     /// A client connection that reads nothing for this long is closed — from its accept on, so a TCP
@@ -61,6 +69,9 @@ public struct AdmissionLimits: Codable, Sendable, Equatable {
     public static let defaultMaxInFlightReads = 256
     /// Four sources are needed to fill a budget.
     public static let defaultMaxSharePercent = 25
+    /// Ten keys are needed to fill a budget; one key still gets 51 unlocks in flight on a member (each
+    /// takes milliseconds), far more than a phone or a fleet integration keeps waiting at once.
+    public static let defaultMaxKeySharePercent = 10
     public static let defaultRetryAfterSeconds = 1
     /// Longer than clients keep idle pooled connections (`MemberClient`: 10 s), so a client closes first.
     public static let defaultIdleTimeoutMilliseconds = 15_000
@@ -76,7 +87,7 @@ public struct AdmissionLimits: Codable, Sendable, Equatable {
         maxConnectionsPerSource: Int = defaultMaxConnectionsPerSource,
         maxInFlightUnlocks: Int = defaultMaxInFlightUnlocks, maxInFlightWrites: Int = defaultMaxInFlightWrites,
         maxInFlightReads: Int = defaultMaxInFlightReads, maxSharePercent: Int = defaultMaxSharePercent,
-        retryAfterSeconds: Int = defaultRetryAfterSeconds, idleTimeoutMilliseconds: Int = defaultIdleTimeoutMilliseconds,
+        maxKeySharePercent: Int = defaultMaxKeySharePercent, retryAfterSeconds: Int = defaultRetryAfterSeconds, idleTimeoutMilliseconds: Int = defaultIdleTimeoutMilliseconds,
         handshakeTimeoutMilliseconds: Int = defaultHandshakeTimeoutMilliseconds,
         headerTimeoutMilliseconds: Int = defaultHeaderTimeoutMilliseconds, bodyTimeoutMilliseconds: Int = defaultBodyTimeoutMilliseconds
     ) {
@@ -87,6 +98,7 @@ public struct AdmissionLimits: Codable, Sendable, Equatable {
         self.maxInFlightWrites = maxInFlightWrites
         self.maxInFlightReads = maxInFlightReads
         self.maxSharePercent = maxSharePercent
+        self.maxKeySharePercent = maxKeySharePercent
         self.retryAfterSeconds = retryAfterSeconds
         self.idleTimeoutMilliseconds = idleTimeoutMilliseconds
         self.handshakeTimeoutMilliseconds = handshakeTimeoutMilliseconds
@@ -106,6 +118,7 @@ public struct AdmissionLimits: Codable, Sendable, Equatable {
             maxInFlightWrites: try value(.maxInFlightWrites, Self.defaultMaxInFlightWrites),
             maxInFlightReads: try value(.maxInFlightReads, Self.defaultMaxInFlightReads),
             maxSharePercent: try value(.maxSharePercent, Self.defaultMaxSharePercent),
+            maxKeySharePercent: try value(.maxKeySharePercent, Self.defaultMaxKeySharePercent),
             retryAfterSeconds: try value(.retryAfterSeconds, Self.defaultRetryAfterSeconds),
             idleTimeoutMilliseconds: try value(.idleTimeoutMilliseconds, Self.defaultIdleTimeoutMilliseconds),
             handshakeTimeoutMilliseconds: try value(.handshakeTimeoutMilliseconds, Self.defaultHandshakeTimeoutMilliseconds),
@@ -124,6 +137,7 @@ public struct AdmissionLimits: Codable, Sendable, Equatable {
             return "admission limits must each be at least 1"
         }
         guard (1...100).contains(maxSharePercent) else { return "admission maxSharePercent must be 1–100" }
+        guard (1...100).contains(maxKeySharePercent) else { return "admission maxKeySharePercent must be 1–100" }
         guard (1...3_600).contains(retryAfterSeconds) else { return "admission retryAfterSeconds must be 1–3600" }
         let timeouts = [
             ("idleTimeoutMilliseconds", idleTimeoutMilliseconds), ("handshakeTimeoutMilliseconds", handshakeTimeoutMilliseconds),
@@ -148,5 +162,11 @@ public struct AdmissionLimits: Codable, Sendable, Equatable {
     /// budget, rounded down, but at least one (a budget of 2 at 25 % still lets every source in).
     func share(of requestClass: RequestClass) -> Int {
         max(1, budget(of: requestClass) * maxSharePercent / 100)
+    }
+
+    /// How many of `requestClass`'s in-flight slots the verified requests of one key id may hold:
+    /// `maxKeySharePercent` of the budget, rounded down, but at least one.
+    func keyShare(of requestClass: RequestClass) -> Int {
+        max(1, budget(of: requestClass) * maxKeySharePercent / 100)
     }
 }
