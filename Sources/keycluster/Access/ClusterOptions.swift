@@ -17,8 +17,9 @@ struct ClusterOptions: ParsableArguments {
     @Option(help: "The operator certificate's private key (PEM).")
     var operatorKey: String?
 
+    /// Not `--region`: `cluster members add --region` names the new member's region (Deploy/README §2).
     @Option(help: "Region whose members are tried first (default: the description's region).")
-    var region: String?
+    var preferRegion: String?
 
     @Flag(help: "Print JSON for scripts instead of text.")
     var json = false
@@ -35,10 +36,10 @@ struct ClusterOptions: ParsableArguments {
         guard (operatorCert == nil) == (operatorKey == nil) else { throw ValidationError("give --operator-cert and --operator-key together") }
     }
 
-    /// The described members in the order to ask them: those of `--region` (default: the description's
+    /// The described members in the order to ask them: those of `--prefer-region` (default: the description's
     /// region) first, each group in file order.
     func membersInAskingOrder(_ description: ClientDescription) -> [ClientDescription.Member] {
-        let preferred = region ?? description.region
+        let preferred = preferRegion ?? description.region
         return description.members.filter { $0.region == preferred } + description.members.filter { $0.region != preferred }
     }
 
@@ -65,7 +66,7 @@ struct ClusterOptions: ParsableArguments {
         let http = try makeHTTPClient(asOperator: asOperator, description: description)
         let client = ClusterClient(
             addresses: description.members.map { (address: $0.clientAddress, region: $0.region) },
-            preferredRegion: region ?? description.region, http: http)
+            preferredRegion: preferRegion ?? description.region, http: http)
         do {
             let result = try await body(client, description)
             try await http.shutdown()

@@ -148,6 +148,12 @@ struct CommandLineStoryTests {
                 try JSONEncoder().encode(gone).write(to: URL(fileURLWithPath: work.appending("gone.json")))
                 let noBackup = try keycluster(["backup", "--output", "b.snap", "--config", "gone.json"], in: work)
                 #expect(noBackup.status == 1 && noBackup.errors.contains("no backup taken") && !noBackup.errors.contains("Usage"), "\(noBackup.errors)")
+                // `members add` exactly as Deploy/README §2 writes it parses (its --region is the new member's);
+                // against an unreachable description it fails at runtime, not as a usage error.
+                let add = try keycluster(
+                    ["cluster", "members", "add", "--id", "4", "--region", "sa-east", "--peer-address", "127.0.0.1:1",
+                     "--client-address", "127.0.0.1:2", "--config", "gone.json"], in: work)
+                #expect(add.status == 1 && !add.errors.contains("--region") && !add.errors.contains("Usage"), "\(add.errors)")
                 // `token verify` takes --config as every cluster command does.
                 let verify = try keycluster(["token", "verify", "missing.json", "--vin", Self.vin, "--config", "gone.json"], in: work)
                 #expect(verify.status != 0 && verify.errors.contains("missing.json") && !verify.errors.contains("Unknown option"), "\(verify.errors)")
