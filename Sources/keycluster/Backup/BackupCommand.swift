@@ -17,6 +17,10 @@ struct BackupCommand: AsyncParsableCommand {
     var output: String
 
     func run() async throws {
+        // Checked before anything is downloaded: a backup never replaces a file (it may be the last good one).
+        guard !FileManager.default.fileExists(atPath: output) else {
+            throw CommandFailure(reason: "\(output) already exists: a backup never overwrites a file; choose another --output or move that one away")
+        }
         let description = try cluster.description()
         let members = cluster.membersInAskingOrder(description).filter { member == nil || $0.id == member }
         guard !members.isEmpty else { throw ValidationError("member \(member.map(String.init) ?? "") is not in \(cluster.descriptionPath)") }

@@ -148,6 +148,11 @@ struct CommandLineStoryTests {
                 try JSONEncoder().encode(gone).write(to: URL(fileURLWithPath: work.appending("gone.json")))
                 let noBackup = try keycluster(["backup", "--output", "b.snap", "--config", "gone.json"], in: work)
                 #expect(noBackup.status == 1 && noBackup.errors.contains("no backup taken") && !noBackup.errors.contains("Usage"), "\(noBackup.errors)")
+                // A backup never overwrites a file, and says so before it downloads anything.
+                _ = FileManager.default.createFile(atPath: work.appending("kept.snap"), contents: Data("keep".utf8))
+                let over = try keycluster(["backup", "--output", "kept.snap"] + access, in: work)
+                #expect(over.status == 1 && over.errors.contains("kept.snap already exists") && !over.errors.contains("Cocoa"), "\(over.errors)")
+                #expect(FileManager.default.contents(atPath: work.appending("kept.snap")) == Data("keep".utf8))
                 // `members add` exactly as Deploy/README §2 writes it parses (its --region is the new member's);
                 // against an unreachable description it fails at runtime, not as a usage error.
                 let add = try keycluster(
