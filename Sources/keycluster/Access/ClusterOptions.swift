@@ -17,8 +17,9 @@ struct ClusterOptions: ParsableArguments {
     @Option(help: "The operator certificate's private key (PEM).")
     var operatorKey: String?
 
-    /// Not `--region`: `cluster members add --region` names the new member's region (Deploy/README §2).
-    @Option(help: "Region whose members are tried first (default: the description's region).")
+    /// `--region` everywhere (issues 5–7 name it); `cluster members add`, whose `--region` is the new
+    /// member's, takes `--prefer-region` only (`MemberAddOptions`).
+    @Option(name: [.customLong("region"), .customLong("prefer-region")], help: "Region whose members are tried first (default: the description's region).")
     var preferRegion: String?
 
     @Flag(help: "Print JSON for scripts instead of text.")
@@ -108,5 +109,37 @@ struct CommandFailure: Error, CustomStringConvertible {
         default:
             description = "\(error)"
         }
+    }
+}
+
+/// `ClusterOptions` for `cluster members add`, where `--region` is the new member's region (Deploy/README §2):
+/// the same options, the preferred region as `--prefer-region` only.
+struct MemberAddOptions: ParsableArguments {
+    @Option(
+        name: [.customLong("cluster"), .customLong("config")],
+        help: "Cluster description: a client.json (from `local-cluster init` or `serve`) or any member's configuration.")
+    var descriptionPath = "keycluster-data/client.json"
+
+    @Option(help: "Operator client certificate (PEM); default: the description's operatorCertificate.")
+    var operatorCert: String?
+
+    @Option(help: "The operator certificate's private key (PEM).")
+    var operatorKey: String?
+
+    @Option(help: "Region whose members are tried first (default: the description's region).")
+    var preferRegion: String?
+
+    @Flag(help: "Print JSON for scripts instead of text.")
+    var json = false
+
+    /// The same choices as `ClusterOptions`, for the shared helpers.
+    var cluster: ClusterOptions {
+        var options = ClusterOptions()
+        options.descriptionPath = descriptionPath
+        options.operatorCert = operatorCert
+        options.operatorKey = operatorKey
+        options.preferRegion = preferRegion
+        options.json = json
+        return options
     }
 }

@@ -43,7 +43,7 @@ struct MembersCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add a learner: a member started with \"join\": true, which then catches up from the leader.")
 
-        @OptionGroup var options: ClusterOptions
+        @OptionGroup var access: MemberAddOptions
 
         @Option(help: "The new member's id (never one used before).")
         var id: UInt64
@@ -63,6 +63,7 @@ struct MembersCommand: AsyncParsableCommand {
         func run() async throws {
             struct Body: Encodable { var id: UInt64; var region, peerAddress, clientAddress: String; var force: Bool }
             let body = try JSONEncoder().encode(Body(id: id, region: region, peerAddress: peerAddress, clientAddress: clientAddress, force: force))
+            let options = access.cluster
             try await options.withSession { session in
                 MembersCommand.print(options, try await session.change("/v1/cluster/members", body: Array(body), inEffect: MembershipSession.includes(id)), done: "added learner \(id) (\(region))")
             }

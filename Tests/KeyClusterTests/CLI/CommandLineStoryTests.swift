@@ -139,7 +139,7 @@ struct CommandLineStoryTests {
                 chmod(work.appending("owner.pem"), 0o644)
                 let exposed = try keycluster(["unlock", Self.vin, "--key", "owner.pem"] + access, in: work)
                 #expect(exposed.status != 0 && exposed.errors.contains("chmod 600"), "\(exposed.errors)")
-                let unknown = try keycluster(["vehicle", "show", Self.vin] + access, in: work)
+                let unknown = try keycluster(["vehicle", "show", Self.vin, "--region", "us-east"] + access, in: work)
                 #expect(unknown.status != 0 && unknown.errors.contains("404 vehicle-not-found"), "\(unknown.errors)")
 
                 // A runtime failure is told as a failure (exit 1, no usage text), not as a usage error (64).
