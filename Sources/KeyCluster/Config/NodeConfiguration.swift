@@ -149,6 +149,9 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
         } catch {
             throw Invalid(reason: "cannot read \(path): \(error.localizedDescription)")
         }
+        if let unknown = ConfigurationKeys.unknownKey(in: data) {
+            throw Invalid(reason: "\(path): \(unknown); a misspelt key would otherwise be ignored and its default used")
+        }
         let configuration: NodeConfiguration
         do {
             configuration = try JSONDecoder().decode(NodeConfiguration.self, from: data)
