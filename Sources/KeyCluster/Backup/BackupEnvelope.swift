@@ -25,7 +25,7 @@ public enum BackupEnvelope {
         public let snapshotBytes: UInt64
         public let digest: [UInt8]
         /// The digest as 64 hex digits (what `keycluster backup` prints, to compare with a copy).
-        public var digestHex: String { digest.map { String(format: "%02x", $0) }.joined() }
+        public var digestHex: String { ASCII.hex(digest) }
     }
 
     /// Why a file is not an intact backup.

@@ -19,14 +19,14 @@ public enum TokenSigningUsage {
 
     /// How a signing certificate is named in a withdrawal: lower-case hex SHA-256 of its DER encoding.
     public static func fingerprint(ofDER der: some Sequence<UInt8>) -> String {
-        SHA256.hash(data: Array(der)).map { byte in
-            let digits = Array("0123456789abcdef")
-            return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0f)]])
-        }.joined()
+        ASCII.hex(SHA256.hash(data: Array(der)))
     }
 
-    /// Whether `text` has the form of a fingerprint (64 lower-case hex digits).
-    public static func isFingerprint(_ text: String) -> Bool {
-        text.utf8.count == 64 && text.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) }
+    /// Whether `certificate` is a token-signing certificate: it carries this usage and no TLS usage, so a
+    /// member's TLS pair can never pass for one (the verifier, the member loading its pair, and a
+    /// withdrawal all ask the same question).
+    public static func marks(_ certificate: Certificate) -> Bool {
+        guard let usages = (try? certificate.extensions.extendedKeyUsage).flatMap({ $0 }) else { return false }
+        return usages.contains(usage) && !usages.contains(.serverAuth) && !usages.contains(.clientAuth)
     }
 }

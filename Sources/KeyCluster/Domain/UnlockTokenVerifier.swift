@@ -144,10 +144,7 @@ public struct UnlockTokenVerifier: Sendable {
         if case .isCertificateAuthority = constraints { throw .untrustedCertificate }
         // Only a token-signing certificate signs tokens and key lists — never a member's TLS certificate,
         // whose key sits on every TLS endpoint and lives a year.
-        let usages = (try? certificate.extensions.extendedKeyUsage).flatMap { $0 }
-        guard let usages, usages.contains(TokenSigningUsage.usage),
-              !usages.contains(.serverAuth), !usages.contains(.clientAuth)
-        else { throw .notATokenSigningCertificate }
+        guard TokenSigningUsage.marks(certificate) else { throw .notATokenSigningCertificate }
         // A signing certificate lives days: one issued for longer would make a stolen key worth that long.
         guard certificate.notValidAfter.timeIntervalSince(certificate.notValidBefore)
             <= Double(TokenSigningUsage.maxValiditySeconds + TokenSigningUsage.issuanceSkewAllowanceSeconds)

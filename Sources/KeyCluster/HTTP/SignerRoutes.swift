@@ -79,8 +79,7 @@ struct SignerRoutes: Sendable {
         else {
             throw Problem("invalid-certificate", status: .badRequest, title: "certificate must be one PEM certificate")
         }
-        let usages = (try? certificate.extensions.extendedKeyUsage).flatMap { $0 }
-        guard let usages, usages.contains(TokenSigningUsage.usage), let member = try? ClusterIdentity.nodeID(in: certificate) else {
+        guard TokenSigningUsage.marks(certificate), let member = try? ClusterIdentity.nodeID(in: certificate) else {
             throw Problem(
                 "not-a-signing-certificate", status: .badRequest, title: "Only a member's token-signing certificate can be withdrawn",
                 detail: "It carries the token-signing usage and names a member (keycluster certs show FILE).")

@@ -99,8 +99,7 @@ final class SigningCredential: Sendable {
         } catch {
             throw Refusal(description: "cannot read the token-signing pair \(certificatePath), \(privateKeyPath)")
         }
-        let usages = (try? certificate.extensions.extendedKeyUsage).flatMap { $0 }
-        guard let usages, usages.contains(TokenSigningUsage.usage), !usages.contains(.serverAuth), !usages.contains(.clientAuth) else {
+        guard TokenSigningUsage.marks(certificate) else {
             throw Refusal(description: "\(certificatePath) is not a token-signing certificate (issue one with keycluster certs signer --id \(nodeID))")
         }
         guard (try? ClusterIdentity.nodeID(in: certificate)) == nodeID else {

@@ -87,9 +87,9 @@ public final class ClusterIDGate: Sendable {
     }
 
     /// Checks the id at the front of `frame` from `peer`; `otherMembers` is how many members besides this
-    /// one it talks to (the majority rule needs it). On `.accept` and `.adopted` the message follows
+    /// one it talks to (the majority rule needs it; asked only for a foreign frame, not on every frame). On `.accept` and `.adopted` the message follows
     /// `ClusterID.byteCount` bytes into the frame.
-    public func admit(_ frame: [UInt8], from peer: TransportPeerID, otherMembers: Int) -> Verdict {
+    public func admit(_ frame: [UInt8], from peer: TransportPeerID, otherMembers: @autoclosure () -> Int) -> Verdict {
         guard frame.count >= ClusterID.byteCount else { return .malformed }
         let remote = ClusterID(bytes: frame.prefix(ClusterID.byteCount))
         let (verdict, report) = state.withLock { state -> (Verdict, ForeignClusterReport?) in
@@ -109,7 +109,7 @@ public final class ClusterIDGate: Sendable {
             }
             state.foreignFrames += 1
             state.foreignPeers[peer] = remote
-            guard !state.reported, state.foreignPeers.count * 2 > otherMembers else { return (.foreign(remote), nil) }
+            guard !state.reported, state.foreignPeers.count * 2 > otherMembers() else { return (.foreign(remote), nil) }
             state.reported = true
             return (.foreign(remote), ForeignClusterReport(local: local, foreign: state.foreignPeers))
         }
