@@ -130,6 +130,11 @@ private func join(region: String, cluster: LocalClusterProcesses, ops: Membershi
     }
     try await waitUntil("member \(id) caught up") { await lag(of: id, ops: ops) ?? .max <= 10 }
     try await waitUntil("member \(id) is ready") { (try? await cluster.client(id).text("/readyz")) != nil }
+    // It started with no cluster id and took the cluster's from the first member it heard.
+    let existing = try #require(added.members.first { $0.id != id }?.id)
+    let clusterID = try await cluster.status(existing).clusterID
+    let joined = try await cluster.status(id).clusterID
+    #expect(clusterID != nil && joined == clusterID, "the joined member holds the cluster's id")
     let promoted = try await ops.change("/v1/cluster/members/\(id)/promote", force: false, inEffect: MembershipSession.includes(id, as: "voter"))
     #expect(promoted.members.first { $0.id == id }?.role == "voter")
     return id
