@@ -66,12 +66,13 @@ public struct ClientDescription: Codable, Sendable, Equatable {
         if let direct = try? JSONDecoder().decode(ClientDescription.self, from: data) {
             description = direct
         } else if let configuration = try? JSONDecoder().decode(NodeConfiguration.self, from: data) {
+            // The member's own paths are relative to the same file: `resolvingPaths` below covers both forms.
             description = ClientDescription(configuration)
         } else {
             throw Invalid(reason: "\(path) is neither a client description nor a member configuration")
         }
         guard !description.members.isEmpty else { throw Invalid(reason: "\(path) lists no members") }
-        return description
+        return description.resolvingPaths(nextTo: path)
     }
 
     /// Writes this description to `path` (pretty, sorted JSON).

@@ -142,6 +142,7 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
         }
     }
 
+    /// Reads and validates the configuration at `path`; the files it names are relative to `path`'s directory.
     public static func load(from path: String) throws -> NodeConfiguration {
         let data: Data
         do {
@@ -154,9 +155,9 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
         }
         let configuration: NodeConfiguration
         do {
-            configuration = try JSONDecoder().decode(NodeConfiguration.self, from: data)
+            configuration = try JSONDecoder().decode(NodeConfiguration.self, from: data).resolvingPaths(nextTo: path)
         } catch {
-            throw Invalid(reason: "\(path) is not a valid configuration: \(error)")
+            throw Invalid(reason: "\(path) is not a valid configuration: \(DecodingProblem.describe(error))")
         }
         try configuration.validate()
         return configuration

@@ -23,7 +23,8 @@ enum RequestInput {
         do {
             return try JSONDecoder().decode(type, from: Data(bytes.readableBytesView))
         } catch {
-            throw Problem("invalid-body", status: .badRequest, title: "The body is not a valid \(type)", detail: "\(error)")
+            // The field and what it must be, in the API's own terms (OpenAPI), never a Swift type's name.
+            throw Problem("invalid-body", status: .badRequest, title: "The body is not valid for this operation", detail: DecodingProblem.describe(error))
         }
     }
 

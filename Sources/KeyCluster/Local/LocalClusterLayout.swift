@@ -107,7 +107,9 @@ public struct LocalClusterLayout: Sendable {
         try configuration.validate()
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(configuration).write(to: URL(fileURLWithPath: configurationPath(of: plan.id)))
+        // On disk the paths are relative to the file (all of them live beside it), so the directory can be
+        // moved and `serve --config DIR/node-N.json` works from any working directory.
+        try encoder.encode(configuration.pathsRelative(inside: directory)).write(to: URL(fileURLWithPath: configurationPath(of: plan.id)))
         return configuration
     }
 

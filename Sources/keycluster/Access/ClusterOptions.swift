@@ -8,19 +8,21 @@ import KeyCluster
 struct ClusterOptions: ParsableArguments {
     @Option(
         name: [.customLong("cluster"), .customLong("config")],
-        help: "Cluster description: a client.json (from `local-cluster init` or `serve`) or any member's configuration.")
-    var descriptionPath = "keycluster-data/client.json"
+        help: "Cluster description: a client.json (from `local-cluster init` or `serve`) or any member's configuration (default: $KEYCLUSTER_CLUSTER, else keycluster-data/client.json).")
+    var descriptionPath = EnvironmentDefaults.clusterDescription
 
-    @Option(help: "Operator client certificate (PEM) for operator actions; default: the description's operatorCertificate.")
-    var operatorCert: String?
+    @Option(help: "Operator client certificate (PEM) for operator actions; default: $KEYCLUSTER_OPERATOR_CERT, else the description's operatorCertificate.")
+    var operatorCert: String? = EnvironmentDefaults.string("operatorCert")
 
-    @Option(help: "The operator certificate's private key (PEM).")
-    var operatorKey: String?
+    @Option(help: "The operator certificate's private key (PEM); default: $KEYCLUSTER_OPERATOR_KEY.")
+    var operatorKey: String? = EnvironmentDefaults.string("operatorKey")
 
     /// `--region` everywhere (issues 5–7 name it); `cluster members add`, whose `--region` is the new
     /// member's, takes `--prefer-region` only (`MemberAddOptions`).
-    @Option(name: [.customLong("region"), .customLong("prefer-region")], help: "Region whose members are tried first (default: the description's region).")
-    var preferRegion: String?
+    @Option(
+        name: [.customLong("region"), .customLong("prefer-region")],
+        help: "Region whose members are tried first (default: $KEYCLUSTER_REGION, else the description's region).")
+    var preferRegion: String? = EnvironmentDefaults.string("region")
 
     @Flag(help: "Print JSON for scripts instead of text.")
     var json = false
@@ -29,7 +31,9 @@ struct ClusterOptions: ParsableArguments {
         do {
             return try ClientDescription.load(from: descriptionPath)
         } catch let error as ClientDescription.Invalid {
-            throw ValidationError("\(error.reason) (pass --cluster FILE)")
+            throw CLIError(
+                "cannot use the cluster description", cause: error.reason,
+                hint: "pass --cluster FILE or set KEYCLUSTER_CLUSTER (a client.json from `local-cluster init`, or any member's configuration)")
         }
     }
 
@@ -54,7 +58,9 @@ struct ClusterOptions: ParsableArguments {
             } else if let named = description.operatorCertificate {
                 certificate = (named.certificate, named.privateKey)
             } else {
-                throw ValidationError("this is an operator action: pass --operator-cert and --operator-key, or a description naming an operatorCertificate")
+                throw CLIError(
+                    "this is an operator action and no operator certificate was given",
+                    hint: "pass --operator-cert and --operator-key (or KEYCLUSTER_OPERATOR_CERT/KEYCLUSTER_OPERATOR_KEY), or a description naming an operatorCertificate")
             }
         }
         return try MemberClient.makeHTTPClient(caCertificatePath: description.caCertificate, clientCertificate: certificate)
@@ -73,9 +79,16 @@ struct ClusterOptions: ParsableArguments {
             try await http.shutdown()
             return result
         } catch {
+            let failure = await Self.diagnosed(CLIError(describing: error), description: description, http: http)
             try? await http.shutdown()
-            throw CommandFailure(error)
+            throw failure
         }
+    }
+
+    /// `failure`, explained by the members' state when the cluster could not answer (see `ClusterDiagnosis`).
+    static func diagnosed(_ failure: CLIError, description: ClientDescription, http: HTTPClient) async -> CLIError {
+        guard failure.exitStatus == .unavailable else { return failure }
+        return await ClusterDiagnosis.probe(description, http: http).explaining(failure) ?? failure
     }
 
     /// Prints `value` as pretty JSON.
@@ -89,45 +102,22 @@ struct ClusterOptions: ParsableArguments {
     }
 }
 
-/// A failed call, told plainly: what the cluster answered (status, problem type and title) or why no member
-/// could be reached. ArgumentParser prints it and exits non-zero.
-struct CommandFailure: Error, CustomStringConvertible {
-    let description: String
-
-    /// A failure the command itself describes.
-    init(reason: String) {
-        description = reason
-    }
-
-    init(_ error: any Error) {
-        switch error {
-        case MemberClient.CallError.problem(let status, let type, let title, _, _):
-            let kind = type.split(separator: ":").last.map(String.init) ?? type
-            description = "refused (\(status) \(kind)): \(title)"
-        case MemberClient.CallError.unreachable(let reason):
-            description = "no member answered: \(reason)"
-        default:
-            description = "\(error)"
-        }
-    }
-}
-
 /// `ClusterOptions` for `cluster members add`, where `--region` is the new member's region (Deploy/README §2):
 /// the same options, the preferred region as `--prefer-region` only.
 struct MemberAddOptions: ParsableArguments {
     @Option(
         name: [.customLong("cluster"), .customLong("config")],
-        help: "Cluster description: a client.json (from `local-cluster init` or `serve`) or any member's configuration.")
-    var descriptionPath = "keycluster-data/client.json"
+        help: "Cluster description: a client.json (from `local-cluster init` or `serve`) or any member's configuration (default: $KEYCLUSTER_CLUSTER, else keycluster-data/client.json).")
+    var descriptionPath = EnvironmentDefaults.clusterDescription
 
-    @Option(help: "Operator client certificate (PEM); default: the description's operatorCertificate.")
-    var operatorCert: String?
+    @Option(help: "Operator client certificate (PEM); default: $KEYCLUSTER_OPERATOR_CERT, else the description's operatorCertificate.")
+    var operatorCert: String? = EnvironmentDefaults.string("operatorCert")
 
-    @Option(help: "The operator certificate's private key (PEM).")
-    var operatorKey: String?
+    @Option(help: "The operator certificate's private key (PEM); default: $KEYCLUSTER_OPERATOR_KEY.")
+    var operatorKey: String? = EnvironmentDefaults.string("operatorKey")
 
-    @Option(help: "Region whose members are tried first (default: the description's region).")
-    var preferRegion: String?
+    @Option(help: "Region whose members are tried first (default: $KEYCLUSTER_REGION, else the description's region).")
+    var preferRegion: String? = EnvironmentDefaults.string("region")
 
     @Flag(help: "Print JSON for scripts instead of text.")
     var json = false

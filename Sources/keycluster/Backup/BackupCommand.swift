@@ -19,11 +19,13 @@ struct BackupCommand: AsyncParsableCommand {
     func run() async throws {
         // Checked before anything is downloaded: a backup never replaces a file (it may be the last good one).
         guard !FileManager.default.fileExists(atPath: output) else {
-            throw CommandFailure(reason: "\(output) already exists: a backup never overwrites a file; choose another --output or move that one away")
+            throw CLIError("\(output) already exists", cause: "a backup never overwrites a file (it may be the last good one)", hint: "choose another --output or move that file away")
         }
         let description = try cluster.description()
         let members = cluster.membersInAskingOrder(description).filter { member == nil || $0.id == member }
-        guard !members.isEmpty else { throw ValidationError("member \(member.map(String.init) ?? "") is not in \(cluster.descriptionPath)") }
+        guard !members.isEmpty else {
+            throw CLIError("member \(member.map(String.init) ?? "") is not in \(cluster.descriptionPath)", hint: "name a member the description lists (`keycluster cluster status`)")
+        }
         let http = try cluster.makeHTTPClient(asOperator: true, description: description)
         var failures: [String] = []
         for candidate in members {
@@ -40,11 +42,14 @@ struct BackupCommand: AsyncParsableCommand {
                 }
                 return
             } catch {
-                failures.append("member \(candidate.id): \(error)")
+                let failure = CLIError(describing: error)
+                failures.append("member \(candidate.id): \(failure.message)" + (failure.cause.map { " (\($0))" } ?? ""))
             }
         }
         try await http.shutdown()
-        throw CommandFailure(reason: "no backup taken:\n" + failures.joined(separator: "\n"))
+        throw CLIError(
+            "no backup taken", cause: failures.joined(separator: "; "),
+            hint: "a backup needs one reachable member and an operator certificate; see `keycluster cluster status`", exitStatus: .unavailable)
     }
 }
 

@@ -36,16 +36,14 @@ struct ClusterCommand: AsyncParsableCommand {
                 }
             }
             try await http.shutdown()
-            if cluster.json { return try cluster.printJSON(statuses.compactMap(\.1)) }
-            for (member, status) in statuses {
-                guard let status else {
-                    print("member \(member.id) (\(member.region)) \(member.clientAddress): unreachable")
-                    continue
-                }
-                print("member \(member.id) (\(member.region)) \(member.clientAddress): \(status.role), term \(status.term), "
-                    + "leader \(status.leader.map(String.init) ?? "none"), commit \(status.commitIndex), applied \(status.appliedIndex)"
-                    + (status.failure.map { ", FAILED: \($0)" } ?? ""))
+            let report = StatusReport(statuses.map { StatusReport.Member(description: $0.0, status: $0.1) })
+            if cluster.json {
+                try cluster.printJSON(report)
+            } else {
+                for member in report.members { print(member.line) }
+                print(report.summary)
             }
+            guard report.state == .healthy else { throw ExitCode(report.state.exitStatus.rawValue) }
         }
     }
 }

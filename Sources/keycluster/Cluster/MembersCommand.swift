@@ -109,15 +109,16 @@ struct MembersCommand: AsyncParsableCommand {
 
 extension ClusterOptions {
     /// Runs `body` with an operator membership session over the described members (--region's first); the
-    /// client is always shut down and failures are told as `CommandFailure`, as `withCluster` does.
+    /// client is always shut down and failures are told as a `CLIError`, diagnosed as `withCluster` does.
     func withSession(_ body: (MembershipSession) async throws -> Void) async throws {
         let description = try description()
         let http = try makeHTTPClient(asOperator: true, description: description)
         do {
             try await body(MembershipSession(http: http, addresses: membersInAskingOrder(description).map(\.clientAddress)))
         } catch {
+            let failure = await Self.diagnosed(CLIError(describing: error), description: description, http: http)
             try? await http.shutdown()
-            throw CommandFailure(error)
+            throw failure
         }
         try await http.shutdown()
     }

@@ -27,7 +27,7 @@ struct WithdrawSignerCommand: AsyncParsableCommand {
         do {
             pem = try String(contentsOfFile: certificate, encoding: .utf8)
         } catch {
-            throw CommandFailure(reason: "cannot read the certificate \(certificate) (give the member's node-N-signing.pem)")
+            throw CLIError("cannot read the certificate \(certificate)", hint: "give the member's token-signing certificate, node-N-signing.pem")
         }
         let body = Array(try TokenCommand.encoder.encode(Body(certificate: pem, reason: reason)))
         let result = try await cluster.withCluster(asOperator: true) { client, _ in

@@ -14,17 +14,21 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Run a cluster member (with no arguments: a one-member development cluster in ./keycluster-data)."
     )
 
-    @Option(help: "The member's configuration file (JSON).")
-    var config: String?
+    @Option(help: "The member's configuration file (JSON); default: $KEYCLUSTER_CONFIG. Paths in it are relative to the file.")
+    var config: String? = EnvironmentDefaults.string("config")
 
-    @Option(help: "Directory of the embedded default, used when --config is not given.")
+    @Option(
+        name: [.customLong("data-dir"), .customLong("dir")],
+        help: "Directory of the embedded default, used when --config is not given.")
     var dataDir = "keycluster-data"
 
-    @Option(help: "Least severe log level written (trace, debug, info, notice, warning, error, critical).")
-    var logLevel = "info"
+    @Option(help: "Least severe log level written (trace, debug, info, notice, warning, error, critical); default: $KEYCLUSTER_LOG_LEVEL, else info.")
+    var logLevel = EnvironmentDefaults.string("logLevel") ?? "info"
 
     func run() async throws {
-        guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("unknown log level \(logLevel)") }
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw CLIError("unknown log level \(logLevel)", hint: "use one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
         let sink = LogSink()
         LoggingSystem.bootstrap { label in QueuedLogHandler(label: label, sink: sink, level: level) }
         let configuration: NodeConfiguration
@@ -34,7 +38,10 @@ struct ServeCommand: AsyncParsableCommand {
             configuration = try developmentConfiguration()
         }
         let me = try configuration.me
+        try ServePreflight.check(configuration, configPath: config)
         print("keycluster: member \(configuration.id) (\(me.region)) — API https://\(me.clientAddress), data \(configuration.dataDirectory)")
+        // Written now, not when the buffer fills or the process exits: a supervisor's log shows the banner at start.
+        fflush(nil)  // every stream: `stdout` itself is shared mutable state to Swift 6
         try await KeyClusterServer(configuration: configuration).run()
     }
 
@@ -51,6 +58,7 @@ struct ServeCommand: AsyncParsableCommand {
         ])
         try layout.writeClientDescription(for: created)
         print("keycluster: created a development cluster in \(dataDir) (CA: \(layout.caCertificatePath), CLI access: \(layout.clientDescriptionPath))")
+        fflush(nil)  // every stream: `stdout` itself is shared mutable state to Swift 6
         return created[0]
     }
 }

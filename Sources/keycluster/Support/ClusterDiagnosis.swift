@@ -1,0 +1,70 @@
+import AsyncHTTPClient
+import Foundation
+import KeyCluster
+
+/// Why the cluster could not answer, found by asking every described member for its status at once: how
+/// many answered and whether any knows a leader. Turns "no member answered" into "no leader: 1 of 3
+/// members reachable" with the members named — what an operator needs to act on.
+struct ClusterDiagnosis: Sendable {
+    struct Answer: Sendable {
+        var member: ClientDescription.Member
+        var status: ClusterStatusResponse?
+    }
+
+    var answers: [Answer]
+
+    var reachable: [Answer] { answers.filter { $0.status != nil } }
+    var unreachable: [Answer] { answers.filter { $0.status == nil } }
+    /// The leader some reachable member names (the highest term's), if any.
+    var leader: UInt64? {
+        reachable.compactMap(\.status).filter { $0.leader != nil }.max { $0.term < $1.term }?.leader
+    }
+    /// Voters a leader needs: a majority of the described members.
+    var quorum: Int { answers.count / 2 + 1 }
+
+    /// Asks every member in `description` concurrently, each bounded by the member client's timeouts.
+    static func probe(_ description: ClientDescription, http: HTTPClient) async -> ClusterDiagnosis {
+        let answers = await withTaskGroup(of: Answer.self) { group in
+            for member in description.members {
+                group.addTask {
+                    let status = try? await MemberClient(address: member.clientAddress, http: http)
+                        .get("/v1/cluster/status", as: ClusterStatusResponse.self)
+                    return Answer(member: member, status: status)
+                }
+            }
+            var answers: [Answer] = []
+            for await answer in group { answers.append(answer) }
+            return answers.sorted { $0.member.id < $1.member.id }
+        }
+        return ClusterDiagnosis(answers: answers)
+    }
+
+    /// The error to report when a call failed with `original` and the cluster looks like this; nil when the
+    /// cluster looks healthy (the original error is then the better report).
+    func explaining(_ original: CLIError) -> CLIError? {
+        let names = { (answers: [Answer]) in answers.map { "\($0.member.id) (\($0.member.region))" }.joined(separator: ", ") }
+        let counted = "\(reachable.count) of \(answers.count) members reachable"
+        var causes: [String] = []
+        if !unreachable.isEmpty { causes.append("no answer from member\(unreachable.count == 1 ? "" : "s") \(names(unreachable))") }
+        if let failed = reachable.first(where: { $0.status?.failure != nil }), let failure = failed.status?.failure {
+            causes.append("member \(failed.member.id) stopped: \(failure)")
+        }
+        if let original = original.cause { causes.append("last answer: \(original)") }
+        let cause = causes.joined(separator: "; ")
+        guard let leader else {
+            return CLIError(
+                "no leader: \(counted)", cause: cause,
+                hint: reachable.count < quorum
+                    ? "a leader needs \(quorum) of \(answers.count) members: start or reconnect the unreachable ones"
+                    : "an election is in progress or the members cannot reach each other; retry in a few seconds",
+                exitStatus: .unavailable, status: original.status, problemType: original.problemType)
+        }
+        guard unreachable.isEmpty else {
+            return CLIError(
+                original.message, cause: "leader \(leader); \(counted); \(cause)",
+                hint: original.hint ?? "retry; the leader's members may be overloaded or partitioned from this machine",
+                exitStatus: original.exitStatus, status: original.status, problemType: original.problemType)
+        }
+        return nil
+    }
+}
