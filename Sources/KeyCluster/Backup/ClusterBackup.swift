@@ -20,7 +20,7 @@ public enum ClusterBackup {
         do {
             response = try await http.execute(HTTPClientRequest(url: "https://\(address)/v1/cluster/backup"), timeout: downloadTimeout)
         } catch {
-            throw MemberClient.CallError.unreachable("\(address): \(error)")
+            throw MemberClient.CallError.unreachable("\(address): \(ConnectionFailure.describe(error))")
         }
         guard response.status == .ok else {
             let body = (try? await response.body.collect(upTo: MemberClient.maxResponseBytes)).map { String(buffer: $0) } ?? ""

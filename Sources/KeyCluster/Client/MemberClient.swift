@@ -74,7 +74,7 @@ public struct MemberClient: Sendable {
             response = try await http.execute(HTTPClientRequest(url: "https://\(address)\(path)"), timeout: Self.requestTimeout)
             bytes = try await response.body.collect(upTo: Self.maxResponseBytes)
         } catch {
-            throw CallError.unreachable("\(address): \(error)")
+            throw CallError.unreachable("\(address): \(ConnectionFailure.describe(error))")
         }
         guard response.status == .ok else {
             // `/healthz` and friends answer problems too (a member out of disk space, say): keep their type.
@@ -138,7 +138,7 @@ public struct MemberClient: Sendable {
             response = try await http.execute(request, timeout: Self.requestTimeout)
             bytes = try await response.body.collect(upTo: Self.maxResponseBytes)
         } catch {
-            throw CallError.unreachable("\(address): \(error)")
+            throw CallError.unreachable("\(address): \(ConnectionFailure.describe(error))")
         }
         guard (200..<300).contains(response.status.code) else {
             throw Refusal(

@@ -13,7 +13,8 @@ struct KeyCommand: AsyncParsableCommand {
     struct New: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Generate a P-256 key: FILE (private, 0600) and FILE.pub.")
 
-        @Option(help: "Where to write the private key (PEM); the public key goes to FILE.pub.")
+        /// `--output` as every command that writes a file names it; `--out` still accepted.
+        @Option(name: [.customLong("output"), .customLong("out")], help: "Where to write the private key (PEM); the public key goes to FILE.pub.")
         var out: String
 
         @Flag(help: "Print JSON for scripts instead of text.")
@@ -67,6 +68,11 @@ struct KeyCommand: AsyncParsableCommand {
 
         @Option(help: "A revision an earlier command printed: the member waits until it has applied it.")
         var minRevision: UInt64 = 0
+
+        /// Refused before any call, in the flags' terms (the API would say "notAfter").
+        func validate() throws {
+            if role.mustExpire && expires == nil { throw ValidationError("a \(role.rawValue) grant needs --expires (e.g. --expires 24h)") }
+        }
 
         func run() async throws {
             let signer = try KeyFile.holder(at: key)

@@ -95,7 +95,7 @@ struct TokenCommand: AsyncParsableCommand {
             do {
                 try ledger.use(token, nowUnixMs: atUnixMs ?? WallClock.nowUnixMs())
             } catch {
-                throw TokenRejected(reason: error)
+                throw TokenCommand.rejected(error)
             }
             do {
                 try JSONEncoder().encode(ledger).write(to: URL(fileURLWithPath: ledgerPath), options: .atomic)
@@ -127,7 +127,7 @@ struct TokenCommand: AsyncParsableCommand {
             do {
                 token = try verifier.verifyUnlockToken(document, vin: vin, command: command, nowUnixMs: now, keyList: list)
             } catch {
-                throw TokenRejected(reason: error)
+                throw TokenCommand.rejected(error)
             }
             if let usedRequests { try use(token, ledgerPath: usedRequests) }
             if json {
@@ -138,8 +138,9 @@ struct TokenCommand: AsyncParsableCommand {
         }
     }
 
-    struct TokenRejected: Error, CustomStringConvertible {
-        let reason: TokenVerificationError
-        var description: String { "invalid token: \(reason)" }
+    /// A token (or key list) the verification refused: exit status 5, so a script tells "not valid" from
+    /// "could not check".
+    static func rejected(_ reason: TokenVerificationError) -> CLIError {
+        CLIError("invalid token: \(reason)", exitStatus: .invalidToken)
     }
 }

@@ -27,7 +27,8 @@ struct UnlockCommand: AsyncParsableCommand {
     @Flag(help: "Accept a bounded-staleness decision: a member with fresh state answers without a read round through the leader.")
     var bounded = false
 
-    @Option(help: "Also write the signed token (JSON) here, e.g. for `keycluster token verify`.")
+    /// `--output` as every command that writes a file names it; `--token-out` still accepted.
+    @Option(name: [.customLong("output"), .customLong("token-out")], help: "Also write the signed token (JSON) here, e.g. for `keycluster token verify`.")
     var tokenOut: String?
 
     /// `--json` output: the verified claims and the signed document as received.

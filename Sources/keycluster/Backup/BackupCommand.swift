@@ -28,9 +28,12 @@ struct BackupCommand: AsyncParsableCommand {
         }
         let http = try cluster.makeHTTPClient(asOperator: true, description: description)
         var failures: [String] = []
+        let progress = Progress(silent: cluster.json)
         for candidate in members {
             do {
+                progress.say("backup: downloading from member \(candidate.id) (\(candidate.region)) at \(candidate.clientAddress)")
                 let contents = try await ClusterBackup.download(from: candidate.clientAddress, http: http, to: output)
+                progress.say("backup: verified (cluster id and SHA-256) and renamed into place")
                 try await http.shutdown()
                 struct Written: Encodable { var member: UInt64; var revision: UInt64; var file: String; var cluster: String; var sha256: String }
                 if cluster.json {
@@ -63,13 +66,36 @@ struct RestoreCommand: AsyncParsableCommand {
     @Option(help: "The backup file written by `keycluster backup`.")
     var backup: String
 
-    @Option(help: "This new member's configuration file (its data directory and the new cluster's members).")
+    /// `--node-config`: everywhere else `--config` is the cluster description a client reads; here it is the
+    /// member's own configuration (`serve --config`'s file), so it has its own name. `--config` still accepted.
+    @Option(
+        name: [.customLong("node-config"), .customLong("config")],
+        help: "This new member's configuration file (its data directory and the new cluster's members).")
     var config: String
+
+    @Flag(help: "Print JSON for scripts instead of text.")
+    var json = false
+
+    struct Restored: Encodable {
+        var member: UInt64
+        var dataDirectory: String
+        var revision: UInt64
+        var cluster: String
+        var sourceCluster: String
+    }
 
     func run() async throws {
         let configuration = try NodeConfiguration.load(from: config)
+        let progress = Progress(silent: json)
+        progress.say("restore: checking that no member of \(config) answers")
         let live = try await ClusterBackup.livePeers(of: configuration)
+        progress.say("restore: verifying \(backup) and writing \(configuration.dataDirectory)")
         let restored = try ClusterBackup.restore(from: backup, configuration: configuration, livePeers: live)
+        if json {
+            return try ClusterOptions.printJSON(Restored(
+                member: configuration.id, dataDirectory: configuration.dataDirectory, revision: restored.appliedIndex,
+                cluster: "\(restored.clusterID)", sourceCluster: "\(restored.sourceClusterID)"))
+        }
         print("member \(configuration.id) prepared in \(configuration.dataDirectory) at revision \(restored.appliedIndex): "
             + "new cluster \(restored.clusterID) (from a backup of cluster \(restored.sourceClusterID))")
     }

@@ -25,6 +25,17 @@ struct FailoverBenchCommand: AsyncParsableCommand {
     @Option(help: "Election timeout in ticks, randomised up to twice this (production default 10).")
     var electionTicks = 10
 
+    @OptionGroup var output: BenchOutput
+
+    struct Report: Encodable {
+        var members: Int
+        var runs: Int
+        var tickMilliseconds: Int
+        var electionTicks: Int
+        /// Each run's SIGKILL → first committed write, sorted.
+        var failoverMilliseconds: [Double]
+    }
+
     /// How long one failover may take before the run is reported as failed.
     static let maxFailoverSeconds = 30.0
 
@@ -48,13 +59,17 @@ struct FailoverBenchCommand: AsyncParsableCommand {
                 }
                 let elapsed = ContinuousClock.now - killedAt
                 samples.append(elapsed)
-                print("run \(run): leader \(leader) killed, first write committed after \(elapsed.milliseconds) ms")
+                output.progress.say("run \(run): leader \(leader) killed, first write committed after \(elapsed.milliseconds) ms")
                 try cluster.start(leader)
                 try await cluster.waitForCatchUp()
             }
             return samples.sorted()
         }
         let median = samples[samples.count / 2]
+        let report = Report(
+            members: members, runs: runs, tickMilliseconds: tickMilliseconds, electionTicks: electionTicks,
+            failoverMilliseconds: samples.map { $0.seconds * 1_000 })
+        if output.json { return try ClusterOptions.printJSON(report) }
         print("""
 
             | failover (SIGKILL leader → first committed write), \(members) members, \(runs) runs | value |

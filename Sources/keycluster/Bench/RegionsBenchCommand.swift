@@ -37,15 +37,27 @@ struct RegionsBenchCommand: AsyncParsableCommand {
     @Option(help: "Election timeout in ticks (randomised up to twice this).")
     var electionTicks = 10
 
+    @OptionGroup var output: BenchOutput
+
     /// How long a failover may take before the run is reported as failed.
     static let maxWriteResumeSeconds = 30.0
     static let vin = "5YJ3E1EA7KF317003"
 
-    struct Row {
+    struct Row: Encodable {
         var members: Int
         var fault: String
         var unlocks: [LoadRun.Result] = []
         var writeResume: [Duration] = []
+
+        enum CodingKeys: String, CodingKey { case members, fault, unlocks, writeResumeMilliseconds }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(members, forKey: .members)
+            try container.encode(fault, forKey: .fault)
+            try container.encode(unlocks.map(\.summary), forKey: .unlocks)
+            try container.encode(writeResume.map { $0.seconds * 1_000 }, forKey: .writeResumeMilliseconds)
+        }
     }
 
     func run() async throws {
@@ -57,6 +69,7 @@ struct RegionsBenchCommand: AsyncParsableCommand {
         if let reason = NamespaceCluster.unavailableReason(script: script) { throw ValidationError("cannot run the simulation: \(reason)") }
         var rows: [Row] = []
         for size in sizes { rows += try await measure(size: size) }
+        if output.json { return try ClusterOptions.printJSON(rows) }
         print("""
 
             | members (regions) | fault | unlocks answered with a token | unlock p99 | writes resume after, median (worst) |
@@ -119,7 +132,7 @@ struct RegionsBenchCommand: AsyncParsableCommand {
                 let victims = regionWide ? cluster.ids.filter { cluster.region(of: $0) == cluster.region(of: leader) } : [leader]
                 let (unlocks, resume) = try await fault(cluster, victims: victims, run: run, vin: vin, driver: driver)
                 let name = regionWide ? "region \(cluster.region(of: leader)) (members \(victims))" : "leader \(leader)"
-                print("\(size) members, run \(run), \(name) killed: \(unlocks.succeeded)/\(unlocks.succeeded + unlocks.failed) unlocks, "
+                output.progress.say("\(size) members, run \(run), \(name) killed: \(unlocks.succeeded)/\(unlocks.succeeded + unlocks.failed) unlocks, "
                     + "p99 \(Self.ms(unlocks.percentile(0.99))), writes resumed after \(Self.ms(resume))")
                 if regionWide {
                     regionLoss.unlocks.append(unlocks)

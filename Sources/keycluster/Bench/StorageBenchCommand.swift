@@ -34,6 +34,18 @@ struct StorageBenchCommand: AsyncParsableCommand {
     @Option(help: "Point reads in one read transaction.")
     var pointReads = 1_000_000
 
+    @OptionGroup var output: BenchOutput
+
+    struct Report: Encodable {
+        var fsyncMedianMilliseconds: Double
+        var fsyncP99Milliseconds: Double
+        var singleWriteCommitsPerSecond: Double
+        var batchedCommitsPerSecond: Double
+        var groupCommitWritesPerSecond: Double
+        var groupCommitCommitsPerSecond: Double
+        var pointReadsPerSecond: Double
+    }
+
     /// Size of each value written, in bytes: about one key grant record.
     static let valueBytes = 128
     static let writesPerBatchedTransaction = 100
@@ -60,6 +72,12 @@ struct StorageBenchCommand: AsyncParsableCommand {
         let reads = try timePointReads(environment: environment, database: database)
 
         let limit = 1 / fsync.median.seconds
+        if output.json {
+            return try ClusterOptions.printJSON(Report(
+                fsyncMedianMilliseconds: fsync.median.seconds * 1_000, fsyncP99Milliseconds: fsync.p99.seconds * 1_000,
+                singleWriteCommitsPerSecond: single, batchedCommitsPerSecond: batched, groupCommitWritesPerSecond: group.writesPerSecond,
+                groupCommitCommitsPerSecond: group.commitsPerSecond, pointReadsPerSecond: reads))
+        }
         print("""
             | measurement | result | vs 1/fsync (\(Int(limit))/s) |
             |---|---|---|

@@ -23,6 +23,8 @@ struct UnlockBenchCommand: AsyncParsableCommand {
     @Flag(help: "Skip the etcd side.")
     var skipEtcd = false
 
+    @OptionGroup var output: BenchOutput
+
     static let vin = "5YJ3E1EA7KF317002"
     /// The most grants/s a grant run prepares vehicles for: each vehicle takes `grantsPerVehicle` keys, so
     /// a run needs vehicles for every grant it may make; a client that runs out counts failures.
@@ -75,11 +77,11 @@ struct UnlockBenchCommand: AsyncParsableCommand {
                         }
                         let etcdResult = await etcdRun { url, _, _ in await UnlockBenchCommand.etcdRange(http: http, url: url, key: "grant", serializable: bounded) }
                         tables.append(bounded ? \.bounded : \.strict, ComparisonRow(clients: level, keycluster: keycluster, etcd: etcdResult))
-                        print("clients \(level), \(bounded ? "bounded" : "strict") unlocks: keycluster \(Int(keycluster.perSecond))/s"
+                        output.progress.say("clients \(level), \(bounded ? "bounded" : "strict") unlocks: keycluster \(Int(keycluster.perSecond))/s"
                             + (etcdResult.map { ", etcd \(Int($0.perSecond))/s" } ?? ""))
                     }
                     if let consistency = try? await Self.unlockConsistency(vin, as: owner, via: members[0]), consistency != .bounded {
-                        print("warning: a bounded unlock was decided \(consistency) (member state not fresh)")
+                        output.progress.say("warning: a bounded unlock was decided \(consistency) (member state not fresh)")
                     }
 
                     let vehicles = try await Self.enrolVehicles(
@@ -95,7 +97,7 @@ struct UnlockBenchCommand: AsyncParsableCommand {
                         await WritesBenchCommand.etcdPut(http: http, url: url, key: "g\(level)-\(client)-\(sequence)", value: grantValue)
                     }
                     tables.grants.append(ComparisonRow(clients: level, keycluster: grants, etcd: etcdPuts))
-                    print("clients \(level), grants: keycluster \(Int(grants.perSecond))/s (\(grants.failed) failed)"
+                    output.progress.say("clients \(level), grants: keycluster \(Int(grants.perSecond))/s (\(grants.failed) failed)"
                         + (etcdPuts.map { ", etcd \(Int($0.perSecond))/s" } ?? ""))
                 }
                 tables.grantValueBytes = grantValue.utf8.count
@@ -109,9 +111,11 @@ struct UnlockBenchCommand: AsyncParsableCommand {
             try await http.shutdown()
             try await operatorHTTP.shutdown()
         }
-        printComparison(tables.strict, keyclusterColumn: "KeyCluster strict unlocks/s", etcdColumn: "etcd 3.4 linearizable reads/s")
-        printComparison(tables.bounded, keyclusterColumn: "KeyCluster bounded unlocks/s", etcdColumn: "etcd 3.4 serializable reads/s")
-        printComparison(tables.grants, keyclusterColumn: "KeyCluster grants/s", etcdColumn: "etcd 3.4 puts/s (\(tables.grantValueBytes)-byte value)")
+        try output.emit(["strictUnlocks": tables.strict, "boundedUnlocks": tables.bounded, "grants": tables.grants]) {
+            printComparison(tables.strict, keyclusterColumn: "KeyCluster strict unlocks/s", etcdColumn: "etcd 3.4 linearizable reads/s")
+            printComparison(tables.bounded, keyclusterColumn: "KeyCluster bounded unlocks/s", etcdColumn: "etcd 3.4 serializable reads/s")
+            printComparison(tables.grants, keyclusterColumn: "KeyCluster grants/s", etcdColumn: "etcd 3.4 puts/s (\(tables.grantValueBytes)-byte value)")
+        }
     }
 
     /// The rows of the three tables the command prints.

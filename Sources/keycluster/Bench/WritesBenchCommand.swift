@@ -24,6 +24,8 @@ struct WritesBenchCommand: AsyncParsableCommand {
     @Flag(help: "Skip the etcd side (e.g. where etcd-server cannot be installed).")
     var skipEtcd = false
 
+    @OptionGroup var output: BenchOutput
+
     static let valueBytes = 128
 
     func run() async throws {
@@ -61,7 +63,7 @@ struct WritesBenchCommand: AsyncParsableCommand {
                             await Self.etcdPut(http: http, url: etcdURLs[client % etcdURLs.count], key: "w\(level)-\(client)-\(sequence)", value: value)
                         }
                     }
-                    print("clients \(level): keycluster \(Int(keycluster.perSecond))/s" + (etcdResult.map { ", etcd \(Int($0.perSecond))/s" } ?? ""))
+                    output.progress.say("clients \(level): keycluster \(Int(keycluster.perSecond))/s" + (etcdResult.map { ", etcd \(Int($0.perSecond))/s" } ?? ""))
                     rows.append(ComparisonRow(clients: level, keycluster: keycluster, etcd: etcdResult))
                 }
             } catch {
@@ -72,7 +74,7 @@ struct WritesBenchCommand: AsyncParsableCommand {
             etcd?.stop()
             try await http.shutdown()
         }
-        printComparison(rows, keyclusterColumn: "KeyCluster writes/s", etcdColumn: "etcd 3.4 puts/s")
+        try output.emit(["writes": rows]) { printComparison(rows, keyclusterColumn: "KeyCluster writes/s", etcdColumn: "etcd 3.4 puts/s") }
     }
 
     /// One etcd v3 put through its JSON gateway (`POST /v3/kv/put`, base64 key and value).

@@ -21,11 +21,39 @@ struct CertsCommand: AsyncParsableCommand {
         @Option(help: "Days the certificate stays valid.")
         var validityDays: Int?
 
+        @Flag(help: "Replace a certificate and key already issued under this name (member and operator certificates).")
+        var force = false
+
+        @Flag(help: "Print JSON for scripts instead of text.")
+        var json = false
+
         func validate() throws {
             if let validityDays, validityDays < 1 { throw ValidationError("--validity-days must be at least 1") }
         }
 
         var directory: CertificateDirectory { CertificateDirectory(path: dir) }
+
+        /// Refuses to replace `files` without `--force`, as `key new` and `certs ca` refuse: the files may be a
+        /// running member's, and a new key under the same name would lock it out of its peers at the next restart.
+        func refuseOverwrite(_ files: CertificateDirectory.CredentialFiles, what: String) throws {
+            guard !force else { return }
+            for path in [files.certificate, files.privateKey] where FileManager.default.fileExists(atPath: path) {
+                throw CLIError(
+                    "\(path) already exists", cause: "\(what) was issued before",
+                    hint: "pass --force to issue a new certificate and key in its place (restart the member that uses it)")
+            }
+        }
+
+        /// What an issuing command prints: the files, as text or JSON.
+        func report(_ files: CertificateDirectory.CredentialFiles, validDays: Int64) throws {
+            try report(certificate: files.certificate, privateKey: files.privateKey, validDays: validDays)
+        }
+
+        func report(certificate: String, privateKey: String, validDays: Int64) throws {
+            struct Issued: Encodable { var certificate: String; var privateKey: String; var validDays: Int64 }
+            if json { return try ClusterOptions.printJSON(Issued(certificate: certificate, privateKey: privateKey, validDays: validDays)) }
+            print("issued \(certificate) and \(privateKey) (0600), valid \(validDays) days")
+        }
     }
 
     struct CA: ParsableCommand {
@@ -37,7 +65,12 @@ struct CertsCommand: AsyncParsableCommand {
         var commonName = "KeyCluster cluster CA"
 
         func run() throws {
-            try location.directory.createCA(commonName: commonName, validityDays: location.validityDays ?? 3_650)
+            let days = location.validityDays ?? 3_650
+            try location.directory.createCA(commonName: commonName, validityDays: days)
+            if location.json {
+                return try location.report(
+                    certificate: location.directory.caCertificatePath, privateKey: location.directory.caPrivateKeyPath, validDays: Int64(days))
+            }
             print("created \(location.directory.caCertificatePath) and \(location.directory.caPrivateKeyPath) (0600)")
             print("keep ca-key.pem offline once members and operators have their certificates")
         }
@@ -58,10 +91,11 @@ struct CertsCommand: AsyncParsableCommand {
         var host: [String] = []
 
         func run() throws {
+            try location.refuseOverwrite(location.directory.nodeFiles(of: id), what: "member \(id)'s certificate")
+            let days = location.validityDays ?? 365
             let files = try location.directory.issueNode(
-                id: id, region: region, hosts: host.isEmpty ? CertificateIssuer.loopbackHosts : host,
-                validityDays: location.validityDays ?? 365)
-            print("issued \(files.certificate) and \(files.privateKey) (0600)")
+                id: id, region: region, hosts: host.isEmpty ? CertificateIssuer.loopbackHosts : host, validityDays: days)
+            try location.report(files, validDays: Int64(days))
         }
     }
 
@@ -76,8 +110,9 @@ struct CertsCommand: AsyncParsableCommand {
 
         func run() throws {
             let seconds = location.validityDays.map { Int64($0) * 24 * 3_600 } ?? TokenSigningUsage.defaultValiditySeconds
+            // Renewal is this command's purpose: it replaces the files without --force (the member re-reads them).
             let files = try location.directory.issueTokenSigner(id: id, validitySeconds: seconds)
-            print("issued \(files.certificate) and \(files.privateKey) (0600), valid \(seconds / 86_400) days")
+            try location.report(files, validDays: seconds / 86_400)
         }
     }
 
@@ -90,8 +125,10 @@ struct CertsCommand: AsyncParsableCommand {
         var name: String
 
         func run() throws {
-            let files = try location.directory.issueOperator(name: name, validityDays: location.validityDays ?? 365)
-            print("issued \(files.certificate) and \(files.privateKey) (0600)")
+            try location.refuseOverwrite(location.directory.operatorFiles(named: name), what: "operator \(name)'s certificate")
+            let days = location.validityDays ?? 365
+            let files = try location.directory.issueOperator(name: name, validityDays: days)
+            try location.report(files, validDays: Int64(days))
         }
     }
 
@@ -101,16 +138,44 @@ struct CertsCommand: AsyncParsableCommand {
         @Argument(help: "A PEM certificate file.")
         var file: String
 
+        @Flag(help: "Print JSON for scripts instead of text.")
+        var json = false
+
+        struct Shown: Encodable {
+            var subject: String
+            var issuer: String
+            var notBeforeUnixMs: Int64
+            var notAfterUnixMs: Int64
+            var expiresInDays: Int
+            var names: [String]
+        }
+
         func run() throws {
-            let certificate = try Certificate(pemEncoded: String(contentsOfFile: file, encoding: .utf8))
+            let pem: String
+            do {
+                pem = try String(contentsOfFile: file, encoding: .utf8)
+            } catch {
+                throw CLIError("cannot read \(file)", cause: FileManager.default.fileExists(atPath: file) ? "permission denied or not text" : "no such file")
+            }
+            let certificate: Certificate
+            do {
+                certificate = try Certificate(pemEncoded: pem)
+            } catch {
+                throw CLIError("\(file) is not a PEM certificate", hint: "give a file with a -----BEGIN CERTIFICATE----- block (keycluster certs writes them)")
+            }
+            let remainingDays = Int(certificate.notValidAfter.timeIntervalSinceNow / 86_400)
+            let names = try certificate.extensions.subjectAlternativeNames.map { $0.map(Self.describe) } ?? []
+            if json {
+                return try ClusterOptions.printJSON(Shown(
+                    subject: "\(certificate.subject)", issuer: "\(certificate.issuer)",
+                    notBeforeUnixMs: Int64(certificate.notValidBefore.timeIntervalSince1970 * 1_000),
+                    notAfterUnixMs: Int64(certificate.notValidAfter.timeIntervalSince1970 * 1_000), expiresInDays: remainingDays, names: names))
+            }
             print("subject:  \(certificate.subject)")
             print("issuer:   \(certificate.issuer)")
             print("valid:    \(certificate.notValidBefore) … \(certificate.notValidAfter)")
-            let remainingDays = Int(certificate.notValidAfter.timeIntervalSinceNow / 86_400)
             print("expires:  " + (remainingDays >= 0 ? "in \(remainingDays) days" : "EXPIRED \(-remainingDays) days ago"))
-            if let names = try certificate.extensions.subjectAlternativeNames {
-                for name in names { print("name:     \(Self.describe(name))") }
-            }
+            for name in names { print("name:     \(name)") }
         }
 
         private static func describe(_ name: GeneralName) -> String {

@@ -60,12 +60,39 @@ struct MembersCommand: AsyncParsableCommand {
         @Flag(help: "Accept a placement where one region holds a quorum.")
         var force = false
 
+        @Option(help: "Wait up to this many seconds for the learner to catch up (progress on standard error), then exit 3 if it has not; 0: do not wait.")
+        var waitSeconds = 0
+
+        /// Lag at which a learner counts as caught up for `--wait-seconds` (the leader's promotion check decides for real).
+        static let caughtUpLagEntries: UInt64 = 100
+
         func run() async throws {
             struct Body: Encodable { var id: UInt64; var region, peerAddress, clientAddress: String; var force: Bool }
             let body = try JSONEncoder().encode(Body(id: id, region: region, peerAddress: peerAddress, clientAddress: clientAddress, force: force))
             let options = access.cluster
             try await options.withSession { session in
                 MembersCommand.print(options, try await session.change("/v1/cluster/members", body: Array(body), inEffect: MembershipSession.includes(id)), done: "added learner \(id) (\(region))")
+                guard waitSeconds > 0 else { return }
+                try await waitForCatchUp(session, progress: Progress(silent: options.json))
+            }
+        }
+
+        /// Polls the leader's view of the learner's lag once a second, printing it, until it is caught up.
+        private func waitForCatchUp(_ session: MembershipSession, progress: Progress) async throws {
+            let deadline = ContinuousClock.now + .seconds(waitSeconds)
+            while true {
+                let lag = try await session.listFromLeader().members.first { $0.id == id }?.lagEntries
+                if let lag, lag <= Self.caughtUpLagEntries {
+                    progress.say("learner \(id): caught up (lag \(lag) entries); promote it with `keycluster cluster members promote \(id)`")
+                    return
+                }
+                progress.say("learner \(id): " + (lag.map { "\($0) entries behind" } ?? "not heard from yet"))
+                guard ContinuousClock.now < deadline else {
+                    throw CLIError(
+                        "learner \(id) has not caught up within \(waitSeconds) s", cause: lag.map { "\($0) entries behind" } ?? "the leader has not heard from it",
+                        hint: "check that it runs with \"join\": true and that the leader can reach \(peerAddress)", exitStatus: .unavailable)
+                }
+                try await Task.sleep(for: .seconds(1))
             }
         }
     }

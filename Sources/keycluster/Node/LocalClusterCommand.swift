@@ -14,7 +14,8 @@ struct LocalClusterCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create the CA, member certificates and configurations, and client.json (members, CA, an operator certificate) for the CLI.")
 
-        @Option(help: "Directory for certificates, configurations and data.")
+        /// `--dir`, or `--data-dir` as `serve` names the same directory.
+        @Option(name: [.customLong("dir"), .customLong("data-dir")], help: "Directory for certificates, configurations and data.")
         var dir: String
 
         @Option(help: "Comma-separated region of each member, in id order (3 members: 1-1-1; 5 members: 2-2-1).")
@@ -41,6 +42,15 @@ struct LocalClusterCommand: AsyncParsableCommand {
         @Flag(help: "Serve the diagnostic /debug routes (to operator certificates only): for test and benchmark clusters.")
         var debugRoutes = false
 
+        @Flag(help: "Print JSON for scripts instead of text.")
+        var json = false
+
+        struct Created: Encodable {
+            var configurations: [String]
+            var clientDescription: String
+            var caCertificate: String
+        }
+
         func run() throws {
             let regionList = regions.split(separator: ",").map(String.init)
             guard (1...9).contains(regionList.count) else { throw ValidationError("give 1 to 9 regions, one per member") }
@@ -55,8 +65,13 @@ struct LocalClusterCommand: AsyncParsableCommand {
             let configurations = try layout.create(
                 members: plans, timing: .init(tickMilliseconds: tickMilliseconds, electionTicks: electionTicks),
                 maxStalenessMilliseconds: maxStalenessMilliseconds, debugRoutes: debugRoutes)
-            for plan in plans { print(layout.configurationPath(of: plan.id)) }
             try layout.writeClientDescription(for: configurations)
+            if json {
+                return try ClusterOptions.printJSON(Created(
+                    configurations: plans.map { layout.configurationPath(of: $0.id) }, clientDescription: layout.clientDescriptionPath,
+                    caCertificate: layout.caCertificatePath))
+            }
+            for plan in plans { print(layout.configurationPath(of: plan.id)) }
             print(layout.clientDescriptionPath)
         }
     }

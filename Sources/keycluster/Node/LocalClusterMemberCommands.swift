@@ -8,7 +8,7 @@ extension LocalClusterCommand {
         static let configuration = CommandConfiguration(
             commandName: "add-member", abstract: "Create the certificate and joining configuration of a new member.")
 
-        @Option(help: "The cluster's directory (as given to init).")
+        @Option(name: [.customLong("dir"), .customLong("data-dir")], help: "The cluster's directory (as given to init).")
         var dir: String
 
         @Option(help: "The new member's id (never one used before).")

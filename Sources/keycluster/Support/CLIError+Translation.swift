@@ -27,6 +27,8 @@ extension CLIError {
                 hint: "fix the file (Deploy/README.md §1 lists every key) and start again")
         case let error as ClientDescription.Invalid:
             self.init("cannot use the cluster description", cause: error.reason, hint: "pass --cluster FILE (or set KEYCLUSTER_CLUSTER)")
+        case let error as CertificateDirectory.Refusal:
+            self.init(error.description, hint: "see `keycluster certs --help`")
         case let error as CocoaError:
             self.init(fileError: error)
         case let error as IOError:

@@ -49,7 +49,7 @@ struct ClusterDiagnosis: Sendable {
         if let failed = reachable.first(where: { $0.status?.failure != nil }), let failure = failed.status?.failure {
             causes.append("member \(failed.member.id) stopped: \(failure)")
         }
-        if let original = original.cause { causes.append("last answer: \(original)") }
+        if let original = original.cause { causes.append("last error: \(original)") }
         let cause = causes.joined(separator: "; ")
         guard let leader else {
             return CLIError(

@@ -105,7 +105,8 @@ struct CommandLineStoryTests {
                     as: KeyChange.self, in: work)
                 #expect(revoked.grant.status == .revoked)
                 let refused = try keycluster(["unlock", vin, "--key", "guest.pem", "--min-revision", "\(revoked.revision)"] + access, in: work)
-                #expect(refused.status != 0 && refused.errors.contains("refused (403"), "\(refused.errors)")
+                // Exit status 2: the cluster answered and refused (README "Exit statuses"); the answer is named.
+                #expect(refused.status == 2 && refused.errors.contains("answered 403"), "\(refused.errors)")
 
                 let history = try json(["audit", vin, "--min-revision", "\(revoked.revision)"] + access, as: AuditPage.self, in: work)
                 #expect(history.records.map(\.action) == [.registerVehicle, .grant, .revoke])
