@@ -28,7 +28,8 @@ struct Routes: Sendable {
                     title: "This member's disk is full: its writes wait until space is freed, then resume by themselves",
                     detail: outOfSpace, retryAfterSeconds: 5)
             }
-            return "ok\n"
+            // The build too: during a rolling upgrade an operator (or a script) sees which member runs which.
+            return "ok\nversion \(BuildInfo.version)\n"
         }
         router.get("/openapi.yaml") { _, _ in
             Response(

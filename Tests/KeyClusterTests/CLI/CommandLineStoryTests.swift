@@ -11,38 +11,13 @@ import Testing
 struct CommandLineStoryTests {
     static let vin = "WVWZZZ1JZXW000042"
 
-    struct Run {
-        let status: Int32
-        let output: String
-        let errors: String
-    }
-
-    /// Runs the binary with `arguments` to completion; stdout and stderr go through files in `directory`.
-    func keycluster(_ arguments: [String], in directory: TemporaryDirectory) throws -> Run {
-        let outputPath = directory.appending("stdout"), errorPath = directory.appending("stderr")
-        _ = FileManager.default.createFile(atPath: outputPath, contents: nil)  // empty for this run
-        // stdout and stderr apart (a child process shares one descriptor for both), through a shell.
-        let child = try ChildProcess(
-            executable: "/bin/sh",
-            arguments: ["-c", "cd \"$1\" && shift && exec \"$@\" 2>\"$0\"", errorPath, directory.path, try KeyClusterBinary.path()] + arguments,
-            logFile: outputPath)
-        let status = child.waitUntilExit().status
-        return Run(
-            status: status, output: try String(contentsOfFile: outputPath, encoding: .utf8),
-            errors: try String(contentsOfFile: errorPath, encoding: .utf8))
+    func keycluster(_ arguments: [String], in directory: TemporaryDirectory) throws -> CLIRun {
+        try CLIRun(arguments, in: directory)
     }
 
     /// Runs a command that must succeed and print JSON; decodes it as `T`.
     func json<T: Decodable>(_ arguments: [String], as: T.Type, in directory: TemporaryDirectory) throws -> T {
-        let run = try keycluster(arguments + ["--json"], in: directory)
-        guard run.status == 0 else { throw CLIFailed(arguments: arguments, run: run) }
-        return try JSONDecoder().decode(T.self, from: Data(run.output.utf8))
-    }
-
-    struct CLIFailed: Error, CustomStringConvertible {
-        let arguments: [String]
-        let run: Run
-        var description: String { "keycluster \(arguments.joined(separator: " ")) exited \(run.status): \(run.errors)\(run.output)" }
+        try CLIRun.json(arguments, as: T.self, in: directory)
     }
 
     struct NewKey: Decodable { var keyID: String }
@@ -143,12 +118,12 @@ struct CommandLineStoryTests {
                 let unknown = try keycluster(["vehicle", "show", Self.vin, "--region", "us-east"] + access, in: work)
                 #expect(unknown.status != 0 && unknown.errors.contains("404 vehicle-not-found"), "\(unknown.errors)")
 
-                // A runtime failure is told as a failure (exit 1, no usage text), not as a usage error (64).
+                // A runtime failure is told as a failure (exit 3: unreachable; no usage text), not as a usage error (64).
                 var gone = try ClientDescription.load(from: cluster.layout.clientDescriptionPath)
                 gone.members = [.init(id: 1, region: "eu-west", clientAddress: "127.0.0.1:1")]
                 try JSONEncoder().encode(gone).write(to: URL(fileURLWithPath: work.appending("gone.json")))
                 let noBackup = try keycluster(["backup", "--output", "b.snap", "--config", "gone.json"], in: work)
-                #expect(noBackup.status == 1 && noBackup.errors.contains("no backup taken") && !noBackup.errors.contains("Usage"), "\(noBackup.errors)")
+                #expect(noBackup.status == 3 && noBackup.errors.contains("no backup taken") && !noBackup.errors.contains("Usage"), "\(noBackup.errors)")
                 // A backup never overwrites a file, and says so before it downloads anything.
                 _ = FileManager.default.createFile(atPath: work.appending("kept.snap"), contents: Data("keep".utf8))
                 let over = try keycluster(["backup", "--output", "kept.snap"] + access, in: work)
@@ -159,7 +134,7 @@ struct CommandLineStoryTests {
                 let add = try keycluster(
                     ["cluster", "members", "add", "--id", "4", "--region", "sa-east", "--peer-address", "127.0.0.1:1",
                      "--client-address", "127.0.0.1:2", "--config", "gone.json"], in: work)
-                #expect(add.status == 1 && !add.errors.contains("--region") && !add.errors.contains("Usage"), "\(add.errors)")
+                #expect(add.status == 3 && add.errors.contains("no leader: 0 of 1 members reachable") && !add.errors.contains("--region") && !add.errors.contains("Usage"), "\(add.errors)")
                 // `token verify` takes --config as every cluster command does.
                 let verify = try keycluster(["token", "verify", "missing.json", "--vin", Self.vin, "--config", "gone.json"], in: work)
                 #expect(verify.status != 0 && verify.errors.contains("missing.json") && !verify.errors.contains("Unknown option"), "\(verify.errors)")
