@@ -10,7 +10,7 @@ struct KeyClusterCommand: AsyncParsableCommand {
         abstract: "A Raft-replicated store of vehicle key authorizations.",
         discussion: """
             Exit statuses: 0 done; 1 a local problem (file, certificate, port, flag value); 2 the cluster refused \
-            the request; 3 the cluster is unavailable (unreachable, no leader, overloaded — retry later); 4 `cluster \
+            the request; 3 the cluster is unavailable (unreachable, no leader, overloaded: retry later); 4 `cluster \
             status`: degraded; 5 `token verify`: not valid; 64 the command line is wrong. With --json, errors are a \
             JSON document {"error": {...}} on standard output.
             """,
