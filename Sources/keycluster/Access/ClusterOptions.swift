@@ -63,6 +63,12 @@ struct ClusterOptions: ParsableArguments {
                     hint: "pass --operator-cert and --operator-key (or KEYCLUSTER_OPERATOR_CERT/KEYCLUSTER_OPERATOR_KEY), or a description naming an operatorCertificate")
             }
         }
+        let origin = "named by --cluster \(descriptionPath)"
+        try PEMFileCheck.certificate(description.caCertificate, role: "cluster CA certificate", origin: origin)
+        if let certificate {
+            try PEMFileCheck.certificate(certificate.certificate, role: "operator certificate", origin: "given for this operator action")
+            try PEMFileCheck.privateKey(certificate.privateKey, role: "operator private key", origin: "given for this operator action")
+        }
         return try MemberClient.makeHTTPClient(caCertificatePath: description.caCertificate, clientCertificate: certificate)
     }
 

@@ -9,43 +9,14 @@ enum ServePreflight {
     static func check(_ configuration: NodeConfiguration, configPath: String?) throws {
         let origin = configPath.map { "named in \($0)" } ?? "of the development cluster"
         let tls = configuration.tls
-        try certificate(tls.caCertificate, role: "cluster CA certificate", origin: origin)
-        try certificate(tls.certificate, role: "member certificate", origin: origin)
-        try privateKey(tls.privateKey, role: "member private key", origin: origin)
-        if let signing = tls.signingCertificate { try certificate(signing, role: "token-signing certificate", origin: origin) }
-        if let signingKey = tls.signingPrivateKey { try privateKey(signingKey, role: "token-signing private key", origin: origin) }
+        try PEMFileCheck.certificate(tls.caCertificate, role: "cluster CA certificate", origin: origin)
+        try PEMFileCheck.certificate(tls.certificate, role: "member certificate", origin: origin)
+        try PEMFileCheck.privateKey(tls.privateKey, role: "member private key", origin: origin)
+        if let signing = tls.signingCertificate { try PEMFileCheck.certificate(signing, role: "token-signing certificate", origin: origin) }
+        if let signingKey = tls.signingPrivateKey { try PEMFileCheck.privateKey(signingKey, role: "token-signing private key", origin: origin) }
         let me = try configuration.me
         try portFree(me.peerAddress, role: "peer", key: "peerAddress", configPath: configPath)
         try portFree(me.clientAddress, role: "client (HTTPS)", key: "clientAddress", configPath: configPath)
-    }
-
-    private static func certificate(_ path: String, role: String, origin: String) throws {
-        try readable(path, role: role, origin: origin)
-        do {
-            _ = try NIOSSLCertificate.fromPEMFile(path)
-        } catch {
-            throw CLIError("the \(role) \(path) is not a PEM certificate", cause: "\(role) \(origin)", hint: "check the path, or issue it again with `keycluster certs`")
-        }
-    }
-
-    private static func privateKey(_ path: String, role: String, origin: String) throws {
-        try readable(path, role: role, origin: origin)
-        do {
-            _ = try NIOSSLPrivateKey(file: path, format: .pem)
-        } catch {
-            throw CLIError("the \(role) \(path) is not a PEM private key", cause: "\(role) \(origin)", hint: "check the path, or issue it again with `keycluster certs`")
-        }
-    }
-
-    private static func readable(_ path: String, role: String, origin: String) throws {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw CLIError(
-                "the \(role) \(path) does not exist", cause: "\(role) \(origin)",
-                hint: "relative paths in a configuration file are relative to that file; issue missing files with `keycluster certs`")
-        }
-        guard FileManager.default.isReadableFile(atPath: path) else {
-            throw CLIError("cannot read the \(role) \(path)", cause: "permission denied", hint: "run as the user that owns it")
-        }
     }
 
     /// Binds `address` once and releases it: in use means another process (often another member) has it.

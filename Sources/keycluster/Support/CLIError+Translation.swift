@@ -39,6 +39,9 @@ extension CLIError {
                 hint: "check the PEM files the configuration names (`keycluster certs show FILE`)")
         case let error as DecodingError:
             self.init("a JSON document could not be read", cause: DecodingProblem.describe(error))
+        case let error as any CustomStringConvertible where Self.isOurs(error):
+            // Our modules' errors are written for operators (`restore refused: …`, `invalid configuration: …`).
+            self.init(error.description)
         default:
             self.init("unexpected failure", cause: Self.plain(error), hint: "please report this with the command you ran")
         }
@@ -92,6 +95,12 @@ extension CLIError {
         default:
             self.init("cannot use \(path)", cause: error.localizedDescription)
         }
+    }
+
+    /// Whether `error` comes from KeyCluster's own modules, whose descriptions are worded for operators.
+    static func isOurs(_ error: any Error) -> Bool {
+        let module = String(reflecting: type(of: error)).split(separator: ".").first.map(String.init) ?? ""
+        return ["KeyCluster", "Raft", "Storage", "keycluster"].contains(module)
     }
 
     /// An error's own words, without module prefixes or source locations.
