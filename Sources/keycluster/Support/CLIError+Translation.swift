@@ -39,9 +39,9 @@ extension CLIError {
                 hint: "check the PEM files the configuration names (`keycluster certs show FILE`)")
         case let error as DecodingError:
             self.init("a JSON document could not be read", cause: DecodingProblem.describe(error))
-        case let error as any CustomStringConvertible where Self.isOurs(error):
+        case let described as any CustomStringConvertible where Self.isOurs(error):
             // Our modules' errors are written for operators (`restore refused: …`, `invalid configuration: …`).
-            self.init(error.description)
+            self.init(described.description)
         default:
             self.init("unexpected failure", cause: Self.plain(error), hint: "please report this with the command you ran")
         }
