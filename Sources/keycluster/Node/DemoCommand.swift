@@ -17,13 +17,26 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Milliseconds per Raft tick.")
     var tickMilliseconds = 100
 
+    @Flag(help: "Print the story's steps as one JSON document at the end instead of as they happen.")
+    var json = false
+
+    /// One step of the story, with its time since the start.
+    struct Step: Encodable {
+        var milliseconds: Double
+        var text: String
+    }
+
     static let demoVIN = "5YJ3E1EA7KF317001"
     /// Guest access in the demo lasts this long.
     static let guestAccessSeconds: Int64 = 3_600
 
     func run() async throws {
         let started = ContinuousClock.now
-        func say(_ text: String) { print("[\(String(format: "%6.0f", (ContinuousClock.now - started).seconds * 1_000)) ms] \(text)") }
+        var steps: [Step] = []
+        func say(_ text: String) {
+            let step = Step(milliseconds: (ContinuousClock.now - started).seconds * 1_000, text: text)
+            if json { steps.append(step) } else { print("[\(String(format: "%6.0f", step.milliseconds)) ms] \(text)") }
+        }
         let timing = NodeConfiguration.Timing(tickMilliseconds: tickMilliseconds, heartbeatTicks: 1, electionTicks: 10)
         try await withLocalCluster(regions: localRegions(members: 3), timing: timing) { cluster in
             for id in cluster.ids { say("member \(id) in region \(cluster.region(of: id)): https://\(cluster.client(id).address)") }
@@ -42,6 +55,7 @@ struct DemoCommand: AsyncParsableCommand {
             try await phoneHTTP.shutdown()
         }
         say("demo done; the cluster is stopped and its files removed")
+        if json { try ClusterOptions.printJSON(["steps": steps]) }
     }
 
     private func story(

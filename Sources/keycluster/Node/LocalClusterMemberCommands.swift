@@ -26,6 +26,9 @@ extension LocalClusterCommand {
         @Option(help: "A current member's configuration file: its members and timing are copied. List the current members there if the membership changed since it was written.")
         var from: String
 
+        @Flag(help: "Print JSON for scripts instead of text.")
+        var json = false
+
         func run() throws {
             guard (1...65_535).contains(peerPort), (1...65_535).contains(clientPort) else { throw ValidationError("ports must be 1–65535") }
             let existing = try NodeConfiguration.load(from: from)
@@ -35,6 +38,10 @@ extension LocalClusterCommand {
                 .init(id: id, region: region, peerPort: peerPort, clientPort: clientPort),
                 existing: existing.members,
                 timing: existing.timing, maxStalenessMilliseconds: existing.maxStalenessMilliseconds)
+            if json {
+                struct Created: Encodable { var configuration: String }
+                return try ClusterOptions.printJSON(Created(configuration: layout.configurationPath(of: id)))
+            }
             print(layout.configurationPath(of: id))
         }
     }
