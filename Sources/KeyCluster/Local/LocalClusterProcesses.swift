@@ -119,6 +119,11 @@ public final class LocalClusterProcesses: MemberStatusPolling {
         return process.kill(signal)
     }
 
+    /// The process ids of the running members: benchmarks read their CPU time from `/proc`.
+    public var pids: [pid_t] {
+        processes.withLock { processes in processes.values.filter(\.isRunning).map(\.pid) }
+    }
+
     /// Sends `signal` to member `id` and leaves it running (SIGSTOP freezes it as a hung machine would:
     /// no reset reaches its peers; SIGCONT resumes it). Returns whether it was running.
     @discardableResult

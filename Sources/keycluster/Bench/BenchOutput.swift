@@ -24,12 +24,15 @@ extension LoadRun.Result {
         var failed: Int
         var p50Milliseconds: Double
         var p99Milliseconds: Double
+        var serverCPUMicrosecondsPerOperation: Double?
+        var generatorCPUMicrosecondsPerOperation: Double?
     }
 
     var summary: Summary {
         Summary(
             perSecond: perSecond, completed: succeeded, failed: failed, p50Milliseconds: percentile(0.5).seconds * 1_000,
-            p99Milliseconds: percentile(0.99).seconds * 1_000)
+            p99Milliseconds: percentile(0.99).seconds * 1_000, serverCPUMicrosecondsPerOperation: serverMicrosecondsPerOperation,
+            generatorCPUMicrosecondsPerOperation: generatorMicrosecondsPerOperation)
     }
 }
 

@@ -46,6 +46,9 @@ final class EtcdCluster {
         }
     }
 
+    /// The etcd members' process ids, for their CPU time.
+    var pids: [pid_t] { processes.filter(\.isRunning).map(\.processIdentifier) }
+
     func stop() {
         for process in processes where process.isRunning {
             kill(process.processIdentifier, SIGKILL)

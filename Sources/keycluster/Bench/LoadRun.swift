@@ -12,6 +12,19 @@ struct LoadRun {
         let elapsed: Duration
         /// Latencies of successful operations, sorted.
         let latencies: [Duration]
+        /// CPU used by the servers and by the generator over the run (when the servers were named).
+        var cpu: CPUMeter.Reading? = nil
+
+        /// Server CPU microseconds per completed operation.
+        var serverMicrosecondsPerOperation: Double? {
+            guard let cpu, succeeded > 0 else { return nil }
+            return cpu.serverSeconds * 1e6 / Double(succeeded)
+        }
+
+        var generatorMicrosecondsPerOperation: Double? {
+            guard let cpu, succeeded > 0 else { return nil }
+            return cpu.generatorSeconds * 1e6 / Double(succeeded)
+        }
 
         var perSecond: Double { Double(succeeded) / elapsed.seconds }
 
@@ -24,8 +37,10 @@ struct LoadRun {
     /// Latency samples kept per client loop at most (later ones are counted, not stored).
     static let maxSamplesPerClient = 200_000
 
-    func run(_ operation: @escaping @Sendable (_ client: Int, _ sequence: Int) async -> Bool) async -> Result {
+    /// `servers`: the processes whose CPU time the run is charged (every member of the system measured).
+    func run(servers: [pid_t] = [], _ operation: @escaping @Sendable (_ client: Int, _ sequence: Int) async -> Bool) async -> Result {
         precondition(clients > 0, "at least one client")
+        let meter = servers.isEmpty ? nil : CPUMeter(servers: servers)
         let start = ContinuousClock.now
         let deadline = start + duration
         let perClient = await withTaskGroup(of: (Int, Int, [Duration]).self) { group in
@@ -52,7 +67,7 @@ struct LoadRun {
         }
         return Result(
             succeeded: perClient.reduce(0) { $0 + $1.0 }, failed: perClient.reduce(0) { $0 + $1.1 },
-            elapsed: ContinuousClock.now - start, latencies: perClient.flatMap(\.2).sorted())
+            elapsed: ContinuousClock.now - start, latencies: perClient.flatMap(\.2).sorted(), cpu: meter?.read())
     }
 }
 
@@ -75,14 +90,20 @@ struct LoadRunInputError: Error, CustomStringConvertible {
     var description: String { "--clients must be positive integers separated by commas, got \(text)" }
 }
 
-/// Prints the Markdown table that goes into BENCHMARKS.md.
+/// Prints the Markdown table that goes into BENCHMARKS.md: throughput, latency and server CPU per operation
+/// (the generator's own CPU per operation in brackets) for both systems, and their ratio.
 func printComparison(_ rows: [ComparisonRow], keyclusterColumn: String, etcdColumn: String) {
-    print("\n| clients | \(keyclusterColumn) | p50 / p99 ms | \(etcdColumn) | p50 / p99 ms | KeyCluster ÷ etcd |")
-    print("|---|---|---|---|---|---|")
+    print("\n| clients | \(keyclusterColumn) | p50 / p99 ms | server (generator) CPU µs/op | \(etcdColumn) | p50 / p99 ms | server (generator) CPU µs/op | KeyCluster ÷ etcd |")
+    print("|---|---|---|---|---|---|---|---|")
+    func cpu(_ result: LoadRun.Result) -> String {
+        guard let server = result.serverMicrosecondsPerOperation, let generator = result.generatorMicrosecondsPerOperation else { return "—" }
+        return String(format: "%.0f (%.0f)", server, generator)
+    }
+    func latency(_ result: LoadRun.Result) -> String { "\(result.percentile(0.5).milliseconds) / \(result.percentile(0.99).milliseconds)" }
     for row in rows {
         let etcdColumns = row.etcd.map { etcd in
-            "\(Int(etcd.perSecond)) | \(etcd.percentile(0.5).milliseconds) / \(etcd.percentile(0.99).milliseconds) | \(String(format: "%.2f×", row.keycluster.perSecond / max(etcd.perSecond, 1)))"
-        } ?? "— | — | —"
-        print("| \(row.clients) | \(Int(row.keycluster.perSecond)) | \(row.keycluster.percentile(0.5).milliseconds) / \(row.keycluster.percentile(0.99).milliseconds) | \(etcdColumns) |")
+            "\(Int(etcd.perSecond)) | \(latency(etcd)) | \(cpu(etcd)) | \(String(format: "%.2f×", row.keycluster.perSecond / max(etcd.perSecond, 1)))"
+        } ?? "— | — | — | —"
+        print("| \(row.clients) | \(Int(row.keycluster.perSecond)) | \(latency(row.keycluster)) | \(cpu(row.keycluster)) | \(etcdColumns) |")
     }
 }

@@ -67,12 +67,12 @@ struct UnlockBenchCommand: AsyncParsableCommand {
                     let duration = Duration.seconds(seconds)
                     func etcdRun(_ operation: @escaping @Sendable (String, Int, Int) async -> Bool) async -> LoadRun.Result? {
                         guard !etcdURLs.isEmpty else { return nil }
-                        return await LoadRun(clients: level, duration: duration).run { client, sequence in
+                        return await LoadRun(clients: level, duration: duration).run(servers: etcd?.pids ?? []) { client, sequence in
                             await operation(etcdURLs[client % etcdURLs.count], client, sequence)
                         }
                     }
                     for bounded in [false, true] {
-                        let keycluster = await LoadRun(clients: level, duration: duration).run { client, _ in
+                        let keycluster = await LoadRun(clients: level, duration: duration).run(servers: cluster.pids) { client, _ in
                             (try? await Self.unlock(vin, as: owner, via: members[client % members.count], bounded: bounded)) != nil
                         }
                         let etcdResult = await etcdRun { url, _, _ in await UnlockBenchCommand.etcdRange(http: http, url: url, key: "grant", serializable: bounded) }
@@ -86,7 +86,7 @@ struct UnlockBenchCommand: AsyncParsableCommand {
 
                     let vehicles = try await Self.enrolVehicles(
                         level: levelIndex, clients: level, seconds: seconds, owner: owner, via: enrolment)
-                    let grants = await LoadRun(clients: level, duration: duration).run { client, sequence in
+                    let grants = await LoadRun(clients: level, duration: duration).run(servers: cluster.pids) { client, sequence in
                         let index = sequence - 1
                         guard index / Self.grantsPerVehicle < vehicles[client].count else { return false }
                         let target = vehicles[client][index / Self.grantsPerVehicle]

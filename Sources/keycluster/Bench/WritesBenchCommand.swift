@@ -53,13 +53,13 @@ struct WritesBenchCommand: AsyncParsableCommand {
                 if !etcdURLs.isEmpty { try await Self.waitForEtcd(url: etcdURLs[0], http: http) }
                 let members = cluster.ids.map { id in MemberClient(address: cluster.client(id).address, http: http) }
                 for level in levels {
-                    let keycluster = await LoadRun(clients: level, duration: duration).run { client, sequence in
+                    let keycluster = await LoadRun(clients: level, duration: duration).run(servers: cluster.pids) { client, sequence in
                         (try? await members[client % members.count].put(
                             "/debug/kv/w\(level)-\(client)-\(sequence)", body: Array(value.utf8), as: WriteResponse.self)) != nil
                     }
                     var etcdResult: LoadRun.Result?
                     if !etcdURLs.isEmpty {
-                        etcdResult = await LoadRun(clients: level, duration: duration).run { client, sequence in
+                        etcdResult = await LoadRun(clients: level, duration: duration).run(servers: etcd?.pids ?? []) { client, sequence in
                             await Self.etcdPut(http: http, url: etcdURLs[client % etcdURLs.count], key: "w\(level)-\(client)-\(sequence)", value: value)
                         }
                     }
