@@ -23,6 +23,9 @@ public final class ClusterClient: Sendable {
         /// Retries earned per successful call; the budget never holds more than `maxBudgetRetries`.
         public var retriesPerSuccess = 0.2
         public var maxBudgetRetries = 20.0
+        /// Asked after each failure worth retrying: true ends the call with that failure at once. An operator
+        /// tool uses it to stop waiting out retries once it knows no quorum is reachable; phones leave it nil.
+        public var stopRetrying: (@Sendable (MemberClient.CallError) async -> Bool)? = nil
 
         public init() {}
     }
@@ -58,6 +61,7 @@ public final class ClusterClient: Sendable {
             } catch let error as MemberClient.CallError where error.isWorthRetryingElsewhere {
                 failures.withLock { $0[member] = .now }
                 lastError = error
+                if let stop = policy.stopRetrying, await stop(error) { break }
             }
         }
         throw lastError ?? MemberClient.CallError.unreachable("no member answered and the retry budget is spent")

@@ -77,9 +77,18 @@ struct ClusterOptions: ParsableArguments {
     func withCluster<R>(asOperator: Bool = false, _ body: (ClusterClient, ClientDescription) async throws -> R) async throws -> R {
         let description = try description()
         let http = try makeHTTPClient(asOperator: asOperator, description: description)
+        var policy = ClusterClient.RetryPolicy()
+        // Retrying rides through an election; it cannot bring back a quorum. Once a call fails for want of a
+        // leader or a member, ask every member: if fewer than a majority answer, report that now (seconds)
+        // instead of after every retry has waited out its member's no-leader timeout.
+        policy.stopRetrying = { error in
+            guard CLIError(callError: error).exitStatus == .unavailable else { return false }
+            let diagnosis = await ClusterDiagnosis.probe(description, http: http)
+            return diagnosis.reachable.count < diagnosis.quorum
+        }
         let client = ClusterClient(
             addresses: description.members.map { (address: $0.clientAddress, region: $0.region) },
-            preferredRegion: preferRegion ?? description.region, http: http)
+            preferredRegion: preferRegion ?? description.region, http: http, policy: policy)
         do {
             let result = try await body(client, description)
             try await http.shutdown()

@@ -22,10 +22,25 @@ struct ClusterDiagnosis: Sendable {
     /// Voters a leader needs: a majority of the described members.
     var quorum: Int { answers.count / 2 + 1 }
 
-    /// Asks every member in `description` concurrently, each bounded by the member client's timeouts.
+    /// Asks every member in `description` concurrently, each bounded by the member client's timeouts; then
+    /// the members the answers name that the description does not (the membership in force may have grown),
+    /// so the count is of the cluster, not of the file.
     static func probe(_ description: ClientDescription, http: HTTPClient) async -> ClusterDiagnosis {
-        let answers = await withTaskGroup(of: Answer.self) { group in
-            for member in description.members {
+        var answers = await ask(description.members, http: http)
+        let described = Set(answers.map(\.member.id))
+        var named: [UInt64: ClientDescription.Member] = [:]
+        for status in answers.compactMap(\.status) {
+            for member in status.members where !described.contains(member.id) && !member.clientAddress.isEmpty {
+                named[member.id] = .init(id: member.id, region: member.region, clientAddress: member.clientAddress)
+            }
+        }
+        if !named.isEmpty { answers += await ask(Array(named.values), http: http) }
+        return ClusterDiagnosis(answers: answers.sorted { $0.member.id < $1.member.id })
+    }
+
+    private static func ask(_ members: [ClientDescription.Member], http: HTTPClient) async -> [Answer] {
+        await withTaskGroup(of: Answer.self) { group in
+            for member in members {
                 group.addTask {
                     let status = try? await MemberClient(address: member.clientAddress, http: http)
                         .get("/v1/cluster/status", as: ClusterStatusResponse.self)
@@ -34,9 +49,8 @@ struct ClusterDiagnosis: Sendable {
             }
             var answers: [Answer] = []
             for await answer in group { answers.append(answer) }
-            return answers.sorted { $0.member.id < $1.member.id }
+            return answers
         }
-        return ClusterDiagnosis(answers: answers)
     }
 
     /// The error to report when a call failed with `original` and the cluster looks like this; nil when the
