@@ -40,8 +40,21 @@ extension RaftCore {
 
     /// Whether `ready()` has read outcomes to hand out or a confirmation round to start.
     var hasReadIndexWork: Bool {
-        !reads.released.isEmpty || !reads.failed.isEmpty
-            || (role == .leader && hasUnstartedClientReads && hasCommittedEntryOfTerm)
+        !reads.released.isEmpty || !reads.failed.isEmpty || shouldStartClientReadRound
+    }
+
+    /// Whether `ready()` starts a round for waiting reads of a runtime: as leader, with an entry of its term
+    /// committed, and no round in flight. Reads that arrive while a round is out share the next one, started
+    /// as soon as that round is confirmed — one quorum round per batch however many reads arrive (as etcd
+    /// batches ReadIndex), instead of a heartbeat broadcast per `ready()` under load. A round whose messages
+    /// are lost is not stuck: every heartbeat carries the latest round (`broadcastHeartbeat`).
+    var shouldStartClientReadRound: Bool {
+        role == .leader && hasUnstartedClientReads && hasCommittedEntryOfTerm && !hasReadRoundInFlight
+    }
+
+    /// Whether reads given a round wait for a quorum to echo it (started reads are a prefix of the list).
+    var hasReadRoundInFlight: Bool {
+        reads.leaderReads.first?.round != nil
     }
 
     /// Thesis §6.4 step 1: until a leader commits an entry of its own term, its commit index may be

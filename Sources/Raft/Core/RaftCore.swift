@@ -177,7 +177,7 @@ public struct RaftCore: Sendable {
             hasUnsentProposals = false
             broadcastAppend()
         }
-        if hasUnstartedClientReads { startReadRound() }
+        if shouldStartClientReadRound { startReadRound() }
         var ready = Ready()
         if hardState != lastReadyHardState {
             ready.hardState = hardState
