@@ -23,10 +23,20 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Least severe log level written (trace, debug, info, notice, warning, error, critical).")
     var logLevel = "info"
 
+    @Option(help: "Log line format: text (logfmt) or json (one object per line). Default: $KEYCLUSTER_LOG_FORMAT, else text.")
+    var logFormat: String?
+
+    /// The environment variable read when `--log-format` is not given.
+    static let logFormatEnvironmentKey = "KEYCLUSTER_LOG_FORMAT"
+
     func run() async throws {
         guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("unknown log level \(logLevel)") }
-        let sink = LogSink()
-        LoggingSystem.bootstrap { label in QueuedLogHandler(label: label, sink: sink, level: level) }
+        let formatName = logFormat ?? ProcessInfo.processInfo.environment[Self.logFormatEnvironmentKey] ?? LogFormat.text.rawValue
+        guard let format = LogFormat(rawValue: formatName) else {
+            throw ValidationError("unknown log format \(formatName) (use \(LogFormat.allCases.map(\.rawValue).joined(separator: " or ")))")
+        }
+        let sink = LogSink(format: format)
+        LoggingSystem.bootstrap { label in QueuedLogHandler(label: label, sink: sink, level: level, format: format) }
         let configuration: NodeConfiguration
         if let config {
             configuration = try NodeConfiguration.load(from: config)
