@@ -4,7 +4,9 @@ import Foundation
 /// different regions sort together and events less than a second apart keep their order.
 enum LogTimestamp {
     static func format(_ date: Date) -> String {
-        let milliseconds = Int64((date.timeIntervalSince1970 * 1_000).rounded(.down))
+        // To the nearest microsecond first: a Date is a binary fraction, and 0.007 s must not print as .006.
+        let microseconds = Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
+        let milliseconds = microseconds.quotientAndRemainderFlooring(dividingBy: 1_000).quotient
         var seconds = time_t(milliseconds.quotientAndRemainderFlooring(dividingBy: 1_000).quotient)
         let millisecond = Int(milliseconds.quotientAndRemainderFlooring(dividingBy: 1_000).remainder)
         var parts = tm()

@@ -10,8 +10,12 @@ import Prometheus
 struct HTTPMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     let registry: PrometheusCollectorRegistry
 
-    /// The route label of a request no route matched (its raw path would make a series per path tried).
-    static var unmatchedRoute: String { "unmatched" }
+    /// The route label: the matched route's pattern (`/v1/vehicles/{vin}`), or `unmatched` when no route
+    /// matched — Hummingbird then says nil or `NotFound`, and the raw path would make a series per path tried.
+    static func routeLabel(_ endpointPath: String?) -> String {
+        guard let endpointPath, endpointPath.hasPrefix("/") else { return "unmatched" }
+        return endpointPath
+    }
 
     /// The method label: the standard methods as themselves, any other token a client sends as `other`
     /// (each would otherwise make series of its own).
@@ -40,7 +44,7 @@ struct HTTPMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     private func record(route: String?, method: String, status: Int, since start: ContinuousClock.Instant) {
-        let labels = [("route", route ?? Self.unmatchedRoute), ("method", method), ("status", "\(status)")]
+        let labels = [("route", Self.routeLabel(route)), ("method", method), ("status", "\(status)")]
         registry.makeCounter(
             descriptor: .keycluster("http", "requests", unit: "total", help: "Requests answered, by route, method and status (errors included)"),
             labels: labels

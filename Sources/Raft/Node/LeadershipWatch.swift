@@ -25,6 +25,8 @@ struct LeadershipWatch: Sendable {
     private var last: RoleState
     private var countedLeader: NodeID?
     private var countedTerm: Term?
+    /// The last term this member campaigned in (nil: none since start).
+    private var campaignTerm: Term?
     private var leaderlessSince: ContinuousClock.Instant?
     private var warnedLeaderless = false
 
@@ -41,7 +43,10 @@ struct LeadershipWatch: Sendable {
         let before = last
         last = change
         var events: [Event] = []
-        if change.role == .candidate && (before.role != .candidate || before.term != change.term) {
+        // A member that wins at once (a single voter, or votes arriving within one step) is never seen as a
+        // candidate: becoming leader in a term it was not seen campaigning in counts its election too.
+        if (change.role == .candidate || (change.role == .leader && before.role != .leader)) && campaignTerm != change.term {
+            campaignTerm = change.term
             events.append(.electionStarted(term: change.term))
         }
         if before.role == .leader && change.role != .leader {

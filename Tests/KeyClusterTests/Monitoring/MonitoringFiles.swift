@@ -17,7 +17,7 @@ enum MonitoringFiles {
     /// Every metric name in PromQL expressions or prose of `text`: our own (`keycluster_…`), and the
     /// Prometheus-made ones used on our job (`up{job="keycluster"}`).
     static func referencedMetricNames(in text: String) -> Set<String> {
-        var names = Set(text.matches(of: /keycluster_[a-z0-9_]+/).map { String($0.output) })
+        var names = Set(text.matches(of: #/keycluster_[a-z0-9_]+/#).map { String($0.output) })
         if text.contains("up{job=") { names.insert("up") }
         return names
     }

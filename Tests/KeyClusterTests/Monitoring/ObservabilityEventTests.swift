@@ -8,8 +8,10 @@ import TestSupport
 /// the members that lost their leader and an info line from the one elected next.
 @Suite("Metrics and logs through a leader kill", .serialized)
 struct ObservabilityEventTests {
-    /// `time=2026-12-07T14:11:47.123Z`: ISO-8601, UTC, milliseconds.
-    static let millisecondTimestamp = /^time=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /
+    /// Whether a log line starts `time=2026-12-07T14:11:47.123Z `: ISO-8601, UTC, milliseconds.
+    static func hasMillisecondTimestamp(_ line: Substring) -> Bool {
+        line.firstMatch(of: #/^time=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /#) != nil
+    }
 
     @Test("errors are counted by route and status; fsync, commit, elections and leader changes are counted; a leader kill is logged")
     func leaderKillIsObservable() async throws {
@@ -57,8 +59,8 @@ struct ObservabilityEventTests {
             for id in cluster.ids {
                 let lines = try String(contentsOfFile: cluster.logPath(of: id), encoding: .utf8).split(separator: "\n").filter { $0.hasPrefix("time=") }
                 #expect(!lines.isEmpty)
-                #expect(lines.allSatisfy { $0.firstMatch(of: Self.millisecondTimestamp) != nil }, "member \(id): a line without a millisecond timestamp")
-                let nodeLabels = Set(lines.flatMap { $0.matches(of: /node=(\S+)/).map { String($0.output.1) } })
+                #expect(lines.allSatisfy(Self.hasMillisecondTimestamp), "member \(id): a line without a millisecond timestamp")
+                let nodeLabels = Set(lines.flatMap { $0.matches(of: #/node=(\S+)/#).map { String($0.output.1) } })
                 #expect(nodeLabels == ["\(id)"], "member \(id) spells its node label \(nodeLabels.sorted())")
             }
         }

@@ -25,6 +25,17 @@ struct LeadershipWatchTests {
         #expect(watch.check(at: Self.at(10_000)) == nil, "a member that has a leader is not leaderless")
     }
 
+    @Test("a member that wins before it is seen as a candidate still counts its election, once")
+    func electionWonAtOnce() {
+        var watch = Self.watch()
+        #expect(
+            watch.observe(RoleState(role: .leader, leader: NodeID(1), term: 2), at: Self.at(10))
+                == [.electionStarted(term: 2), .leaderElected(leader: NodeID(1), previous: nil, term: 2, isSelf: true)])
+        var seen = Self.watch()
+        _ = seen.observe(RoleState(role: .candidate, leader: nil, term: 3), at: Self.at(10))
+        #expect(seen.observe(RoleState(role: .leader, leader: NodeID(1), term: 3), at: Self.at(20)).count == 1, "counted when it was a candidate")
+    }
+
     @Test("a follower whose leader dies warns that it lost it, and counts the next leader as a change")
     func leaderLostThenReplaced() {
         var watch = Self.watch(2)
