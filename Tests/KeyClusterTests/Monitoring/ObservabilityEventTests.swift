@@ -54,7 +54,8 @@ struct ObservabilityEventTests {
             try await waitUntil("the new leader logged its election and a follower its lost leader") {
                 let logs = survivors.map { (try? String(contentsOfFile: cluster.logPath(of: $0), encoding: .utf8)) ?? "" }
                 return logs[survivors.firstIndex(of: next) ?? 0].contains("msg=\"became leader\"")
-                    && logs.contains { $0.contains("level=warning") && $0.contains("lost the leader") }
+                    && logs.contains { Self.hasWarning($0, "lost the leader") }
+                    && logs.allSatisfy { Self.hasWarning($0, "peer=\(leader) msg=\"peer link down") }
             }
             for id in cluster.ids {
                 let lines = try String(contentsOfFile: cluster.logPath(of: id), encoding: .utf8).split(separator: "\n").filter { $0.hasPrefix("time=") }
@@ -64,6 +65,11 @@ struct ObservabilityEventTests {
                 #expect(nodeLabels == ["\(id)"], "member \(id) spells its node label \(nodeLabels.sorted())")
             }
         }
+    }
+
+    /// Whether `log` has a warning line containing `text`.
+    static func hasWarning(_ log: String, _ text: String) -> Bool {
+        log.split(separator: "\n").contains { $0.contains(" level=warning ") && $0.contains(text) }
     }
 
     /// The samples of an exposition whose line starts with `prefix`: their label text and value.
