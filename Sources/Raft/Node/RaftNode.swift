@@ -445,12 +445,13 @@ public actor RaftNode {
             snapshotState.pendingCompaction = nil
             let persister = self.persister
             do {
-                let observer = self.observer
-                let outcomes = try await writer.write { txn in
-                    try persister.persist(batch, compaction: compaction, in: txn) { entries, duration in
-                        observer.applied(entries: entries, duration: duration)
-                    }
+                // The body may run twice (the map grew): only the run that committed is reported.
+                let (outcomes, applied) = try await writer.write { txn in
+                    var applied: (entries: Int, duration: Duration)?
+                    let outcomes = try persister.persist(batch, compaction: compaction, in: txn) { applied = ($0, $1) }
+                    return (outcomes, applied)
                 }
+                if let applied { observer.applied(entries: applied.entries, duration: applied.duration) }
                 for ready in batch { durable.persisted(ready) }
                 for ready in batch {
                     if !ready.messages.isEmpty { send(ready.messages) }
