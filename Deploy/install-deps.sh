@@ -18,6 +18,9 @@ declare -A simulation=(
   [iproute2]=/usr/sbin/tc
   [libnetfilter-queue1]=/usr/share/doc/libnetfilter-queue1/copyright
   [python3]=/usr/bin/python3
+  # promtool: checks Deploy/monitoring/alerts.yml (rules and their unit tests) and a member's /metrics
+  # exposition in MonitoringFilesTests; without it those checks are skipped, the metric-name check is not.
+  [prometheus]=/usr/bin/promtool
 )
 
 missing=()

@@ -56,10 +56,14 @@ public final class GroupCommitWriter: Sendable {
     private let jobsAvailable = DispatchSemaphore(value: 0)
     /// Signalled when the writer thread has drained the queue after close and exited.
     private let threadExited = DispatchSemaphore(value: 0)
+    /// Told how long each successful batch commit took (its fsync), on the writer thread, before the
+    /// batch's callers resume: a latency histogram and a slow-disk warning need each commit, not the sum.
+    private let commitObserver: (@Sendable (_ duration: Duration) -> Void)?
 
-    public init(environment: Environment, limits: Limits = Limits()) {
+    public init(environment: Environment, limits: Limits = Limits(), commitObserver: (@Sendable (_ duration: Duration) -> Void)? = nil) {
         self.environment = environment
         self.limits = limits
+        self.commitObserver = commitObserver
         let thread = Thread { [self] in runWriterThread() }
         thread.name = "keycluster-storage-writer"
         thread.start()
@@ -178,6 +182,7 @@ public final class GroupCommitWriter: Sendable {
             $0.statistics.failedWrites += outcome.failures.count
             $0.statistics.commitDuration += elapsed
         }
+        commitObserver?(elapsed)
         for completion in outcome.completions { completion(nil) }
         for (job, error) in outcome.failures { job.fail(error) }
     }

@@ -19,10 +19,13 @@ public final class LogSink: Sendable {
     private let state = Mutex(State())
     private let linesAvailable = DispatchSemaphore(value: 0)
     private let descriptor: Int32
+    /// The format of the sink's own line about dropped lines (the handlers' format).
+    private let format: LogFormat
 
     /// A sink writing to `descriptor` (standard error by default) from its own thread.
-    public init(descriptor: Int32 = STDERR_FILENO) {
+    public init(descriptor: Int32 = STDERR_FILENO, format: LogFormat = .text) {
         self.descriptor = descriptor
+        self.format = format
         let thread = Thread { [self] in drain() }
         thread.name = "keycluster-log-writer"
         thread.start()
@@ -55,7 +58,11 @@ public final class LogSink: Sendable {
             }
             var text = lines.joined(separator: "\n")
             if !lines.isEmpty { text += "\n" }
-            if dropped > 0 { text += "level=warning msg=\"log lines dropped: the log writer could not keep up\" dropped=\(dropped)\n" }
+            if dropped > 0 {
+                text += QueuedLogHandler.line(
+                    format: format, at: Date(), level: .warning, message: "log lines dropped: the log writer could not keep up", label: "keycluster.log",
+                    metadata: ["dropped": "\(dropped)"]) + "\n"
+            }
             write(Array(text.utf8))
         }
     }

@@ -134,14 +134,17 @@ final class StorageGuard: Sendable {
         let outOfSpace: Gauge
 
         init(registry: PrometheusCollectorRegistry) {
-            stateBytes = registry.makeGauge(name: "keycluster_state_bytes", help: "Pages of the replicated state, in bytes (bounded by quota.maxStateBytes)")
-            freeDiskBytes = registry.makeGauge(name: "keycluster_disk_free_bytes", help: "Free bytes on the data directory's file system")
+            stateBytes = registry.makeGauge(descriptor: .keycluster("", "state", unit: "bytes", help: "Pages of the replicated state, in bytes (bounded by quota.maxStateBytes)"))
+            freeDiskBytes = registry.makeGauge(descriptor: .keycluster("disk", "free", unit: "bytes", help: "Free bytes on the data directory's file system"))
             alarms = Dictionary(uniqueKeysWithValues: StorageAlarm.Kind.allCases.map { kind in
                 (kind, registry.makeGauge(
-                    name: "keycluster_storage_alarm", labels: [("kind", kind.rawValue)],
-                    help: "Members with this storage alarm standing; while any stands, writes other than revocations get 507"))
+                    descriptor: .keycluster(
+                        "storage", "alarm", unit: "",
+                        help: "Members with this storage alarm standing; while any stands, writes other than revocations get 507"),
+                    labels: [("kind", kind.rawValue)]))
             })
-            outOfSpace = registry.makeGauge(name: "keycluster_storage_out_of_space", help: "1 while this member's writes fail for want of space and wait")
+            outOfSpace = registry.makeGauge(
+                descriptor: .keycluster("storage", "out_of_space", unit: "", help: "1 while this member's writes fail for want of space and wait"))
         }
 
         func publish(_ measurement: Measurement, standing: [StorageAlarm], outOfSpace isOutOfSpace: Bool) {

@@ -1,7 +1,6 @@
 import Hummingbird
 import HummingbirdTLS
 import Logging
-import Metrics
 import Prometheus
 import NIOSSL
 import Raft
@@ -32,15 +31,17 @@ public struct KeyClusterServer: Sendable {
         let stateMachine = try ServiceStateMachine(environment: environment)
         let clusterGate = try clusterGate(environment: environment)
         let peers = try PeerTransport(configuration: peerTransportConfiguration(me: me), logger: logger)
+        // This member's own registry, passed to whatever exports metrics — never the process-global
+        // `MetricsSystem`, which can be bootstrapped once per process while tests run several members in one.
+        let registry = PrometheusCollectorRegistry()
         let node = try RaftNode(
             id: NodeID(configuration.id), configuration: configuration.bootstrapMembership,
             environment: environment, stateMachine: stateMachine,
-            transport: PeerMessageTransport(peers: peers, clusterGate: clusterGate, logger: logger), options: nodeOptions, logger: logger)
+            transport: PeerMessageTransport(peers: peers, clusterGate: clusterGate, logger: logger), options: nodeOptions,
+            observer: RaftEventMetrics(registry: registry), logger: logger)
 
-        let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let router = Router(context: ServiceRequestContext.self)
-        router.add(middleware: MetricsMiddleware())
+        router.add(middleware: HTTPMetricsMiddleware(registry: registry))
         router.add(middleware: UnroutedRequestMiddleware(declared: DeclaredRoutes(openAPIYAML: OpenAPIDocument.yaml)))
         let admissionLimits = configuration.effectiveAdmission
         router.add(middleware: AdmissionMiddleware(admission: AdmissionControl(limits: admissionLimits, registry: registry)))
@@ -87,7 +88,11 @@ public struct KeyClusterServer: Sendable {
         let group = ServiceGroup(
             configuration: .init(
                 services: [
-                    .init(service: RaftService(node: node, transport: peers, metrics: NodeMetrics(registry: registry), storage: storage, signer: signer, clusterGate: clusterGate)),
+                    .init(
+                        service: RaftService(
+                            node: node, transport: peers,
+                            metrics: NodeMetrics(registry: registry, tlsCertificateNotValidAfter: try memberCertificateNotValidAfter()),
+                            storage: storage, signer: signer, clusterGate: clusterGate)),
                     .init(service: app),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
@@ -128,6 +133,14 @@ public struct KeyClusterServer: Sendable {
     /// The client port's TLS 1.2 suites (the member certificates are P-256): ECDHE with AES-GCM or
     /// ChaCha20-Poly1305 only.
     static let tls12CipherSuites = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305"
+
+    /// When this member's TLS certificate (the first in its file) expires, for `keycluster_tls_certificate_expires_in_seconds`.
+    private func memberCertificateNotValidAfter() throws -> Date {
+        guard let certificate = try NIOSSLCertificate.fromPEMFile(configuration.tls.certificate).first else {
+            throw NodeConfiguration.Invalid(reason: "no certificate in \(configuration.tls.certificate)")
+        }
+        return Date(timeIntervalSince1970: TimeInterval(certificate.notValidAfter))
+    }
 
     private func clientTLSConfiguration() throws -> TLSConfiguration {
         let chain = try NIOSSLCertificate.fromPEMFile(configuration.tls.certificate).map { NIOSSLCertificateSource.certificate($0) }

@@ -43,7 +43,8 @@ final class SigningCredential: Sendable {
         self.privateKeyPath = privateKeyPath
         self.logger = logger
         expiresInSeconds = registry.makeGauge(
-            name: "keycluster_token_signer_expires_in_seconds", help: "Seconds until this member's token-signing certificate expires; renew well before 0")
+            descriptor: .keycluster(
+                "token_signer", "expires_in", unit: "seconds", help: "Seconds until this member's token-signing certificate expires; renew well before 0"))
         let dates = Self.modificationDates([certificatePath, privateKeyPath])
         let (signer, notValidAfter) = try Self.load(nodeID: nodeID, certificatePath: certificatePath, privateKeyPath: privateKeyPath)
         state = Mutex(State(signer: signer, notValidAfter: notValidAfter, loadedModificationDates: dates))

@@ -29,7 +29,14 @@ public final class PeerMessageTransport: RaftMessageTransport {
         let events = peers.linkEvents
         linkPump = Task {
             for await event in events {
-                if case .disconnected(let peer) = event { unreachableContinuation.yield(NodeID(peer)) }
+                guard case .disconnected(let peer) = event else { continue }
+                unreachableContinuation.yield(NodeID(peer))
+                // A region or member going away shows here first, whoever leads; the link is redialled.
+                if !peers.isShutDown {
+                    logger.warning(
+                        "peer link down: no verified connection to this member (it is down, unreachable, or was removed); redialling",
+                        metadata: ["peer": "\(peer)"])
+                }
             }
             unreachableContinuation.finish()
         }

@@ -98,7 +98,7 @@ extension RaftNode {
         let install = Ready(hardState: HardState(term: snapshot.term, vote: nil, commit: applied), snapshotToInstall: snapshot)
         do {
             _ = try environment.write { txn in
-                try persister.persist([install], in: txn)
+                _ = try persister.persist([install], in: txn)
                 try store.setClusterID(clusterID, in: txn)
             }
         } catch {

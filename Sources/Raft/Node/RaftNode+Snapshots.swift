@@ -166,7 +166,7 @@ extension RaftNode {
             snapshotState.incoming = receiver
         case .failed(let reason):
             snapshotState.incoming = nil
-            logger.warning("snapshot transfer abandoned", metadata: ["from": "\(message.from)", "reason": "\(reason)"])
+            logger.warning("snapshot transfer abandoned", metadata: ["from": Self.label(message.from), "reason": "\(reason)"])
         case .complete:
             snapshotState.incoming = nil
             snapshotState.isVerifyingIncoming = true
@@ -199,7 +199,7 @@ extension RaftNode {
         case .success:
             offerReceivedSnapshot(metadata, from: leader, term: term)
         case .failure(let error):
-            logger.warning("received snapshot refused", metadata: ["from": "\(leader)", "error": "\(error)"])
+            logger.warning("received snapshot refused", metadata: ["from": Self.label(leader), "error": "\(error)"])
         }
     }
 

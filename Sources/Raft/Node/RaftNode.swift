@@ -22,6 +22,10 @@ public actor RaftNode {
     let persister: ReadyPersister
     let logger: Logger
     private let clock = ContinuousClock()
+    /// Told of commits, applies, proposals, elections and leader changes as they happen (metrics).
+    let observer: any RaftNodeObserver
+    /// Who leads as this member sees it, and when that deserves a log line.
+    var leadership: LeadershipWatch
 
     var appliedIndex: LogIndex
     var pendingReadies: [Ready] = []
@@ -60,6 +64,7 @@ public actor RaftNode {
         stateMachine: any ReplicatedStateMachine,
         transport: any RaftMessageTransport,
         options: RaftNodeOptions = RaftNodeOptions(),
+        observer: any RaftNodeObserver = IgnoringRaftNodeObserver(),
         logger: Logger = Logger(label: "keycluster.raft")
     ) throws {
         let store = try LMDBLogStore(environment: environment)
@@ -78,13 +83,22 @@ public actor RaftNode {
         self.environment = environment
         self.transport = transport
         self.persister = persister
-        self.writer = GroupCommitWriter(environment: environment)
+        var logger = logger
+        // The number alone, as KeyCluster's own lines spell it: one `node=1`, never `node=n1` beside it.
+        logger[metadataKey: "node"] = "\(id.rawValue)"
+        self.logger = logger
+        self.observer = observer
+        let slowFsync = SlowFsyncWarning(thresholdMilliseconds: options.slowFsyncWarningMilliseconds, logger: logger)
+        self.writer = GroupCommitWriter(environment: environment) { duration in
+            observer.storageCommitted(duration: duration)
+            slowFsync.committed(duration: duration)
+        }
         self.appliedIndex = applied
         self.durable = DurabilityLedger(hardState: restart.hardState, lastIndex: restart.entries.last?.index ?? restart.boundary.index)
         self.appliedWaiters = AppliedIndexWaiters(maxWaiters: options.maxAppliedIndexWaiters)
-        var logger = logger
-        logger[metadataKey: "node"] = "\(id)"
-        self.logger = logger
+        leadership = LeadershipWatch(
+            id: id, initial: RoleState(role: .follower, leader: nil, term: restart.hardState.term),
+            leaderlessWarningAfter: options.longestElectionTimeout, now: .now)
         core = RaftCore(
             id: id, configuration: configuration, options: options.raft,
             hardState: restart.hardState, entries: restart.entries, boundary: restart.boundary,
@@ -144,6 +158,18 @@ public actor RaftNode {
     /// Replicates `command`, waits until it is applied, and returns the state machine's result and the
     /// revision (log index) it was applied at. Exactly once: retries inside use the same request id.
     public func propose(_ command: [UInt8]) async throws(ProposeError) -> (result: [UInt8], revision: LogIndex) {
+        let start = clock.now
+        do {
+            let answer = try await replicate(command)
+            observer.proposalFinished(committed: true, duration: clock.now - start)
+            return answer
+        } catch {
+            observer.proposalFinished(committed: false, duration: clock.now - start)
+            throw error
+        }
+    }
+
+    private func replicate(_ command: [UInt8]) async throws(ProposeError) -> (result: [UInt8], revision: LogIndex) {
         try checkAcceptingProposals()
         while true {
             let session = try await currentSession()
@@ -356,6 +382,7 @@ public actor RaftNode {
         }
         appliedWaiters.expire(now: now, with: ReadError.timedOut)
         collectReady()
+        checkLeadership()
     }
 
     private func receive(_ message: Message) {
@@ -380,7 +407,7 @@ public actor RaftNode {
         for failed in ready.failedReads { finishRead(failed.context, .failure(.failed(failed.reason))) }
         answerAppliedReads()
         if let change = ready.roleChange {
-            logger.info("role changed", metadata: ["role": "\(change.role)", "term": "\(change.term)", "leader": "\(change.leader.map { "\($0)" } ?? "-")"])
+            leadershipChanged(change)
             if change.leader != nil { reofferWaitingProposals() }
             if change.role != .leader { cancelOutgoingSnapshotTransfers() }
         }
@@ -418,7 +445,13 @@ public actor RaftNode {
             snapshotState.pendingCompaction = nil
             let persister = self.persister
             do {
-                let outcomes = try await writer.write { txn in try persister.persist(batch, compaction: compaction, in: txn) }
+                // The body may run twice (the map grew): only the run that committed is reported.
+                let (outcomes, applied) = try await writer.write { txn in
+                    var applied: (entries: Int, duration: Duration)?
+                    let outcomes = try persister.persist(batch, compaction: compaction, in: txn) { applied = ($0, $1) }
+                    return (outcomes, applied)
+                }
+                if let applied { observer.applied(entries: applied.entries, duration: applied.duration) }
                 for ready in batch { durable.persisted(ready) }
                 for ready in batch {
                     if !ready.messages.isEmpty { send(ready.messages) }

@@ -25,8 +25,17 @@ public struct RaftNodeOptions: Sendable {
     /// it succeeds the node holds its messages and applies nothing, and resumes by itself once space is
     /// freed (design §9). Other storage failures stop the node.
     public var outOfSpaceRetryInterval: Duration = .seconds(1)
+    /// A durable commit (one fsync) slower than this is logged as a warning (at most one line per
+    /// `SlowFsyncWarning.minWarningInterval`). Heartbeat answers and votes wait for the disk too, so commits
+    /// near an election timeout cost leadership; 500 ms is far above a healthy SSD's few milliseconds.
+    public var slowFsyncWarningMilliseconds = 500
     /// Snapshot streaming bounds (when to take a snapshot is `raft.snapshotThresholdEntries`).
     public var snapshots = SnapshotTransferOptions()
 
     public init() {}
+
+    /// The longest a follower waits before campaigning (the core draws its timeout from
+    /// `[electionTimeoutTicks, 2 * electionTimeoutTicks)` ticks): no leader for longer than this means an
+    /// election failed, not merely that one is under way.
+    public var longestElectionTimeout: Duration { tickInterval * (2 * raft.electionTimeoutTicks) }
 }

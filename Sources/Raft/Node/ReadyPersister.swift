@@ -44,8 +44,15 @@ struct ReadyPersister: Sendable {
     /// `compaction`: a snapshot this member took and published, and the index through which the core
     /// compacted (nil: none yet). Recorded after the Readies, and the log compacted only if no newer
     /// snapshot was recorded meanwhile (an install in this very batch, say).
-    func persist(_ readies: [Ready], compaction: SnapshotCompaction? = nil, in txn: borrowing WriteTransaction) throws -> [ApplyOutcome] {
+    /// `observeApply` is told how many entries were applied and the time that took (none: not called).
+    func persist(
+        _ readies: [Ready], compaction: SnapshotCompaction? = nil, in txn: borrowing WriteTransaction,
+        observeApply: (_ entries: Int, _ duration: Duration) -> Void = { _, _ in }
+    ) throws -> [ApplyOutcome] {
         var outcomes: [ApplyOutcome] = []
+        let clock = ContinuousClock()
+        var applyDuration = Duration.zero
+        var appliedEntries = 0
         // The exactly-once oracle, independent of client sessions (which would hide a re-applied command):
         // against the durable applied index, every entry is applied once, in order, across batches and
         // restarts. A violation is a runtime bug that would corrupt the state; it stops the process.
@@ -62,12 +69,16 @@ struct ReadyPersister: Sendable {
             if ready.needsPersisting {
                 try store.persist(hardState: ready.hardState, entries: ready.entriesToAppend, in: txn)
             }
+            let applyStart = clock.now
             for entry in ready.committedEntries {
                 precondition(entry.index == lastApplied + 1, "entry \(entry.index) handed for applying after \(lastApplied): applied twice or skipped")
                 if let outcome = try apply(entry, in: txn) { outcomes.append(outcome) }
                 lastApplied = entry.index
             }
+            applyDuration += clock.now - applyStart
+            appliedEntries += ready.committedEntries.count
         }
+        if appliedEntries > 0 { observeApply(appliedEntries, applyDuration) }
         if lastApplied != appliedBefore {
             try txn.put(.bigEndian(lastApplied), for: Self.appliedKey, in: appliedDatabase)
         }

@@ -17,4 +17,12 @@ extension PeerTransport {
     public var peerAddresses: [TransportPeerID: PeerAddress] {
         state.withLock { $0.peers }
     }
+
+    /// Whether `shutdown()` has begun: links closing then are no news.
+    public var isShutDown: Bool {
+        state.withLock { state in
+            if case .shutDown = state.lifecycle { return true }
+            return false
+        }
+    }
 }

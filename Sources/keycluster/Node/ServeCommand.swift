@@ -25,12 +25,19 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Least severe log level written (trace, debug, info, notice, warning, error, critical); default: $KEYCLUSTER_LOG_LEVEL, else info.")
     var logLevel = EnvironmentDefaults.string("logLevel") ?? "info"
 
+    @Option(help: "Log line format: text (logfmt) or json (one object per line). Default: $KEYCLUSTER_LOG_FORMAT, else text.")
+    var logFormat: String?
+
     func run() async throws {
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw CLIError("unknown log level \(logLevel)", hint: "use one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        let sink = LogSink()
-        LoggingSystem.bootstrap { label in QueuedLogHandler(label: label, sink: sink, level: level) }
+        let formatName = logFormat ?? EnvironmentDefaults.string("logFormat") ?? LogFormat.text.rawValue
+        guard let format = LogFormat(rawValue: formatName) else {
+            throw ValidationError("unknown log format \(formatName) (use \(LogFormat.allCases.map(\.rawValue).joined(separator: " or ")))")
+        }
+        let sink = LogSink(format: format)
+        LoggingSystem.bootstrap { label in QueuedLogHandler(label: label, sink: sink, level: level, format: format) }
         let configuration: NodeConfiguration
         if let config {
             configuration = try NodeConfiguration.load(from: config)

@@ -149,7 +149,7 @@ struct ObservabilityProcessTests {
                 return metrics.contains("keycluster_raft_is_leader 1.0") && metrics.contains("keycluster_raft_applied_index \(Double(revision))")
             }
             let metrics = try await client.text("/metrics")
-            for name in ["keycluster_raft_term", "keycluster_raft_commit_index", "keycluster_storage_commits_total", "hb_requests"] {
+            for name in ["keycluster_raft_term", "keycluster_raft_commit_index", "keycluster_storage_commits_total", "keycluster_http_requests_total", "keycluster_build_info"] {
                 #expect(metrics.contains(name), "missing \(name)")
             }
             #expect(try await client.text("/readyz").contains("\"ready\":true"))

@@ -37,7 +37,7 @@ struct SnapshotProcessTests {
             #expect(caughtUp.snapshotsInstalled == 1, "the follower must catch up through a snapshot")
             #expect((caughtUp.snapshotIndex ?? 0) > followerApplied)
             try await waitUntil("the follower's metrics show the install") {
-                (try? await cluster.client(follower).text("/metrics"))?.contains("keycluster_raft_snapshots_installed_total 1.0") == true
+                (try? await cluster.client(follower).text("/metrics")).flatMap { metricSample($0, "keycluster_raft_snapshots_installed_total") } == 1
             }
             for member in cluster.ids {
                 for (key, value) in acknowledged {

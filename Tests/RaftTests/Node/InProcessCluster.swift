@@ -11,6 +11,8 @@ final class InProcessCluster {
     let options: RaftNodeOptions
     private(set) var nodes: [NodeID: RaftNode] = [:]
     private(set) var stateMachines: [NodeID: AppendingStateMachine] = [:]
+    /// What each node reported to its observer (kept across restarts of the node).
+    private(set) var observers: [NodeID: RecordingObserver] = [:]
 
     init(size: Int, options: RaftNodeOptions = InProcessCluster.fastOptions) async throws {
         precondition(size > 0, "a cluster has members")
@@ -35,10 +37,17 @@ final class InProcessCluster {
         let stateMachine = try AppendingStateMachine(environment: environment)
         let node = try RaftNode(
             id: id, configuration: MembershipConfiguration(voters: ids), environment: environment, stateMachine: stateMachine,
-            transport: network.attach(id), options: options)
+            transport: network.attach(id), options: options, observer: observer(of: id))
         nodes[id] = node
         stateMachines[id] = stateMachine
         await node.start()
+    }
+
+    private func observer(of id: NodeID) -> RecordingObserver {
+        if let observer = observers[id] { return observer }
+        let observer = RecordingObserver()
+        observers[id] = observer
+        return observer
     }
 
     func stop(_ id: NodeID) async {

@@ -31,6 +31,34 @@ struct RaftNodeTests {
         await cluster.shutdown()
     }
 
+    @Test("the runtime reports fsyncs, applies, proposals, its own election and each leader it sees to its observer")
+    func observerHearsEvents() async throws {
+        let cluster = try await InProcessCluster(size: 3)
+        do {
+            let leader = try await cluster.waitForLeader()
+            let node = try #require(cluster.nodes[leader])
+            let answer = try await node.propose(command("k", "v"))
+            try await cluster.waitForApplied(answer.revision)
+            let leaderCounts = try #require(cluster.observers[leader]).counts
+            #expect(leaderCounts.electionsStarted >= 1, "the leader campaigned")
+            #expect(leaderCounts.leaders.last == leader)
+            #expect(leaderCounts.proposalsCommitted == 1 && leaderCounts.proposalsFailed == 0)
+            #expect(leaderCounts.storageCommits >= 1 && leaderCounts.appliedEntries >= 1)
+
+            await cluster.stop(leader)
+            let next = try await cluster.waitForLeader()
+            for id in cluster.ids where id != leader {
+                try await waitUntil("\(id) saw \(next) elected after \(leader)") {
+                    cluster.observers[id]?.counts.leaders.suffix(2) == [leader, next]
+                }
+            }
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+        await cluster.shutdown()
+    }
+
     @Test("a restarted follower keeps what it applied, catches up, and applies nothing twice")
     func restartedFollowerCatchesUpWithoutReapplying() async throws {
         let cluster = try await InProcessCluster(size: 3)

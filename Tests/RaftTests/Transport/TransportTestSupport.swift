@@ -176,11 +176,20 @@ struct RawTestClient {
 
 /// The messages logged through a `CapturingLogHandler`.
 final class CapturedLogLines: Sendable {
-    private let lines = Mutex<[String]>([])
+    /// One record: its level, message and metadata (values as text).
+    struct Line: Sendable {
+        let level: Logger.Level
+        let message: String
+        let metadata: [String: String]
+    }
 
-    func append(_ line: String) { lines.withLock { $0.append(line) } }
+    private let lines = Mutex<[Line]>([])
 
-    func count(of message: String) -> Int { lines.withLock { $0.filter { $0 == message }.count } }
+    func append(_ line: Line) { lines.withLock { $0.append(line) } }
+
+    func count(of message: String) -> Int { lines.withLock { $0.filter { $0.message == message }.count } }
+
+    var captured: [Line] { lines.withLock { $0 } }
 
     var logger: Logger { Logger(label: "captured") { _ in CapturingLogHandler(lines: self) } }
 }
@@ -197,7 +206,8 @@ struct CapturingLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        lines.append("\(event.message)")
+        let fields = metadata.merging(event.metadata ?? [:]) { _, new in new }.mapValues { "\($0)" }
+        lines.append(CapturedLogLines.Line(level: event.level, message: "\(event.message)", metadata: fields))
     }
 }
 

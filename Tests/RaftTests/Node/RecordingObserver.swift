@@ -1,0 +1,25 @@
+import Raft
+import Synchronization
+
+/// Counts what a node reports to its `RaftNodeObserver`, for tests of the runtime's events.
+final class RecordingObserver: RaftNodeObserver {
+    struct Counts: Sendable, Equatable {
+        var storageCommits = 0
+        var appliedEntries = 0
+        var proposalsCommitted = 0
+        var proposalsFailed = 0
+        var electionsStarted = 0
+        var leaders: [NodeID] = []
+    }
+
+    private let state = Mutex(Counts())
+    var counts: Counts { state.withLock { $0 } }
+
+    func storageCommitted(duration: Duration) { state.withLock { $0.storageCommits += 1 } }
+    func applied(entries: Int, duration: Duration) { state.withLock { $0.appliedEntries += entries } }
+    func proposalFinished(committed: Bool, duration: Duration) {
+        state.withLock { committed ? ($0.proposalsCommitted += 1) : ($0.proposalsFailed += 1) }
+    }
+    func electionStarted(term: Term) { state.withLock { $0.electionsStarted += 1 } }
+    func leaderChanged(to leader: NodeID, term: Term) { state.withLock { $0.leaders.append(leader) } }
+}
