@@ -18,6 +18,8 @@ declare -A simulation=(
   [iproute2]=/usr/sbin/tc
   [libnetfilter-queue1]=/usr/share/doc/libnetfilter-queue1/copyright
   [python3]=/usr/bin/python3
+  # The status page's browser test (StatusPageBrowserTests, headless): skipped without it.
+  [chromium]=/usr/bin/chromium
 )
 
 missing=()

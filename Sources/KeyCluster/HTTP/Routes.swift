@@ -10,6 +10,8 @@ struct Routes: Sendable {
     let configuration: NodeConfiguration
     let storage: StorageGuard
     let clusterGate: ClusterIDGate
+    /// The peer links, for each member's link state in the status.
+    let peers: PeerTransport
     var proposer: CommandProposer { CommandProposer(node: node, storage: storage) }
 
     func register(on router: Router<ServiceRequestContext>) {
@@ -53,8 +55,15 @@ struct Routes: Sendable {
                 ready: true, leader: status.leader?.rawValue, boundedReads: fresh, writes: alarms.isEmpty ? "accepted" : "refused",
                 storageAlarms: alarms)
         }
+        router.get("/") { _, _ in
+            Response(status: .ok, headers: StatusPage.headers, body: .init(byteBuffer: ByteBuffer(string: StatusPage.html)))
+        }
         router.get("/v1/cluster/status") { _, _ in
-            ClusterStatusResponse(status: await node.status, membership: await node.membershipStatus, clusterID: clusterGate.clusterID)
+            let observed = ClusterStatusResponse.Observations(
+                connected: peers.status().peers.mapValues(\.isConnected), unlocksDecided: stateMachine.counters.unlocksDecided,
+                writesApplied: stateMachine.counters.writesApplied, storageAlarms: Array(storage.alarms()), nowUnixMs: WallClock.nowUnixMs())
+            return ClusterStatusResponse(
+                status: await node.status, membership: await node.membershipStatus, clusterID: clusterGate.clusterID, observed: observed)
         }
         if configuration.debugRoutes == true { registerDebugRoutes(on: router) }
     }
