@@ -12,9 +12,10 @@ struct ProblemKindTests {
             .deletingLastPathComponent().appendingPathComponent("Sources/KeyCluster")
     }
 
-    /// The kinds named literally in `Problem("…"` calls of the service's sources, with the file of each.
+    /// The kinds named literally in `Problem("…"` calls of the service's sources, with the file of each
+    /// (identifier characters only: a comment's `Problem("…")` is not a call).
     static func literalKinds() throws -> [(kind: String, file: String)] {
-        let pattern = try NSRegularExpression(pattern: #"Problem\(\s*"([^"\\]+)""#)
+        let pattern = try NSRegularExpression(pattern: #"Problem\(\s*"([A-Za-z0-9_-]+)""#)
         var found: [(String, String)] = []
         let files = FileManager.default.enumerator(at: sourcesDirectory, includingPropertiesForKeys: nil)
         while let file = files?.nextObject() as? URL {
