@@ -36,6 +36,8 @@ struct StatusPageBrowserTests {
             try await withProcessCluster(regions: Self.regions) { cluster in
                 let leader = try await cluster.waitForLeader()
                 let viewer = try #require(cluster.ids.first { $0 != leader })
+                // One replicated write, for the write counter the page's rate is drawn from.
+                try await cluster.waitForApplied(try await cluster.put("status-page", via: leader))
                 let page = "https://\(try #require(cluster.member(viewer)).clientAddress)/"
 
                 var request = HTTPClientRequest(url: page)
