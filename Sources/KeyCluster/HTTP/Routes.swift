@@ -56,14 +56,22 @@ struct Routes: Sendable {
                 storageAlarms: alarms)
         }
         router.get("/") { _, _ in
-            Response(status: .ok, headers: StatusPage.headers, body: .init(byteBuffer: ByteBuffer(string: StatusPage.html)))
+            let origins = StatusPage.memberOrigins(await node.membershipStatus.configuration)
+            return Response(status: .ok, headers: StatusPage.headers(memberOrigins: origins), body: .init(byteBuffer: ByteBuffer(string: StatusPage.html)))
         }
-        router.get("/v1/cluster/status") { _, _ in
+        router.get("/v1/cluster/status") { request, _ in
             let observed = ClusterStatusResponse.Observations(
                 connected: peers.status().peers.mapValues(\.isConnected), unlocksDecided: stateMachine.counters.unlocksDecided,
                 writesApplied: stateMachine.counters.writesApplied, storageAlarms: Array(storage.alarms()), nowUnixMs: WallClock.nowUnixMs())
-            return ClusterStatusResponse(
-                status: await node.status, membership: await node.membershipStatus, clusterID: clusterGate.clusterID, observed: observed)
+            let membership = await node.membershipStatus
+            let status = ClusterStatusResponse(status: await node.status, membership: membership, clusterID: clusterGate.clusterID, observed: observed)
+            // Another member's status page may read this one (CORS), no other site: the origin must be a
+            // member's. Nothing here needs credentials, and none are allowed.
+            var headers: HTTPFields = [.vary: "Origin"]
+            if let origin = request.headers[.origin], StatusPage.memberOrigins(membership.configuration).contains(origin) {
+                headers[.accessControlAllowOrigin] = origin
+            }
+            return EditedResponse(headers: headers, response: status)
         }
         if configuration.debugRoutes == true { registerDebugRoutes(on: router) }
     }

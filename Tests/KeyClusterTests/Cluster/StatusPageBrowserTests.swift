@@ -37,7 +37,8 @@ struct StatusPageBrowserTests {
                 let leader = try await cluster.waitForLeader()
                 let viewer = try #require(cluster.ids.first { $0 != leader })
                 // One replicated write, for the write counter the page's rate is drawn from.
-                try await cluster.waitForApplied(try await cluster.put("status-page", via: leader))
+                let revision = try await cluster.put("status-page", via: leader)
+                try await cluster.waitForApplied(revision)
                 let page = "https://\(try #require(cluster.member(viewer)).clientAddress)/"
 
                 var request = HTTPClientRequest(url: page)
@@ -49,12 +50,13 @@ struct StatusPageBrowserTests {
                 let policy = response.headers.first(name: "content-security-policy") ?? ""
                 #expect(policy.contains("default-src 'none'") && policy.contains("script-src 'sha256-") && policy.contains("connect-src 'self'"))
 
-                // Every member, its region, and the leader marked; links all up.
+                // Every member, its region, and the leader marked; links all up; each member's own applied index.
                 var cards: [UInt64: [String: String]] = [:]
                 try await waitUntil("the page shows every member and leader \(leader)", deadlineSeconds: 120) {
                     cards = Self.memberCards(try await browser.dumpDOM(page))
                     return Set(cards.keys) == Set(cluster.ids) && cards[leader]?["data-role"] == "leader"
                         && cards.values.allSatisfy { $0["data-link"] == "reachable" || $0["data-link"] == "self" }
+                        && cards.values.allSatisfy { card in card["data-applied"].flatMap(UInt64.init).map { $0 >= revision } == true }
                 }
                 for id in cluster.ids {
                     #expect(cards[id]?["data-region"] == cluster.region(of: id), "member \(id)")
@@ -76,6 +78,7 @@ struct StatusPageBrowserTests {
                     cards = Self.memberCards(dom)
                     return cards[successor]?["data-role"] == "leader" && cards[leader]?["data-link"] == "unreachable"
                         && cards[leader]?["data-role"] != "leader" && dom.contains("data-leader=\"\(successor)\"")
+                        && cards[leader]?["data-applied"] == nil && cards[successor]?["data-term"] != nil
                 }
                 // The same from the status document the page reads.
                 let status = try await cluster.status(viewer)

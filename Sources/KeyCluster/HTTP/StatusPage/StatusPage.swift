@@ -1,16 +1,21 @@
 import Crypto
 import Foundation
 import HTTPTypes
+import Raft
 
 /// The status page every member serves at `GET /`: one self-contained HTML document (inline style sheet
 /// and script, nothing fetched from elsewhere) that shows this member's view of the cluster and refreshes
 /// it from `/v1/cluster/status`, which is anonymous — so an operator's browser needs no certificate.
 ///
 /// The Content-Security-Policy allows exactly the inline style and script below, by their SHA-256, and
-/// connections to this origin only: no injected markup could run a script or send data elsewhere.
+/// connections to the cluster's members only (this origin and the others' client addresses, whose own
+/// status the page reads for their term and indexes): no injected markup could run a script or send data
+/// anywhere else.
 enum StatusPage {
     /// How often the page asks for a new status.
     static let statusRefreshMilliseconds = 2_000
+    /// How long the page waits for another member's own status before showing "no answer".
+    static let peerStatusTimeoutMilliseconds = 1_500
 
     static let style = """
         body{font:14px/1.4 system-ui,sans-serif;margin:1.5rem;color:#1b1f24;background:#f6f8fa}
@@ -46,17 +51,30 @@ enum StatusPage {
         </html>
         """
 
-    /// Only this page's own inline style and script, and requests to this origin.
-    static let contentSecurityPolicy = [
-        "default-src 'none'",
-        "script-src '\(sourceHash(StatusPageScript.source))'",
-        "style-src '\(sourceHash(style))'",
-        "connect-src 'self'",
+    /// Only this page's own inline style and script, and requests to this origin and `memberOrigins`.
+    static func contentSecurityPolicy(memberOrigins: [String] = []) -> String {
+        [
+            "default-src 'none'",
+            "script-src '\(sourceHash(StatusPageScript.source))'",
+            "style-src '\(sourceHash(style))'",
+            (["connect-src 'self'"] + memberOrigins).joined(separator: " "),
         "img-src 'self'",
         "base-uri 'none'",
         "form-action 'none'",
-        "frame-ancestors 'none'",
-    ].joined(separator: "; ")
+            "frame-ancestors 'none'",
+        ].joined(separator: "; ")
+    }
+
+    /// The origin a member's page is served from: `https://` and its client address.
+    static func origin(clientAddress: String) -> String { "https://\(clientAddress)" }
+
+    /// The members' origins, for the CSP and CORS. An address that could not be a plain `host:port`
+    /// (nothing but letters, digits, `.`, `-`, `:`, `[`, `]`) is left out rather than let into a header.
+    static func memberOrigins(_ configuration: MembershipConfiguration) -> [String] {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]")
+        return configuration.members.compactMap { configuration.addresses[$0]?.client }
+            .filter { !$0.isEmpty && $0.allSatisfy(allowed.contains) }.map(origin(clientAddress:)).sorted()
+    }
 
     /// A CSP source expression for an inline element whose text is `source`.
     static func sourceHash(_ source: String) -> String {
@@ -65,11 +83,11 @@ enum StatusPage {
 
     /// The header fields of the page: HTML, never cached (it is a live view), this CSP, no sniffing. (The
     /// CSP's `frame-ancestors` stands in for X-Frame-Options; the page's meta tag sends no referrer.)
-    static var headers: HTTPFields {
+    static func headers(memberOrigins: [String] = []) -> HTTPFields {
         [
             .contentType: "text/html; charset=utf-8",
             .cacheControl: "no-store",
-            .contentSecurityPolicy: contentSecurityPolicy,
+            .contentSecurityPolicy: contentSecurityPolicy(memberOrigins: memberOrigins),
             .xContentTypeOptions: "nosniff",
         ]
     }

@@ -1,6 +1,8 @@
-/// The status page's script: polls `/v1/cluster/status` (same origin, anonymous) and redraws the page.
+/// The status page's script: polls `/v1/cluster/status` (same origin, anonymous), then each other
+/// member's own status at its client address (CORS, allowed for members' origins only), and redraws.
 ///
-/// Everything it shows comes from one member's view. It writes text with `textContent` only, never HTML,
+/// Links, leader, lag, leader history, rates and alarms are this member's view; each member's term,
+/// commit and applied index are its own report (or "no answer"). It writes text with `textContent` only, never HTML,
 /// so nothing a status answer holds (region names, failure details) can become markup. The DOM carries
 /// stable `data-` attributes (`data-member-id`, `data-region`, `data-role`, `data-link`, `data-state`)
 /// for tests and scripts; the classes are for the style sheet.
@@ -9,6 +11,7 @@ enum StatusPageScript {
         "use strict";
         (function () {
           const refreshMs = \(StatusPage.statusRefreshMilliseconds);
+          const peerTimeoutMs = \(StatusPage.peerStatusTimeoutMilliseconds);
           let previous = null;
 
           function el(tag, cls, text) {
@@ -39,7 +42,27 @@ enum StatusPageScript {
             return status.leader === undefined || status.leader === null ? "unknown" : "follower";
           }
 
-          function render(status) {
+          async function peerViews(status) {
+            const views = new Map();
+            const others = status.members.filter((member) => member.id !== status.id && member.clientAddress);
+            await Promise.all(others.map(async (member) => {
+              const controller = new AbortController();
+              const timer = setTimeout(() => controller.abort(), peerTimeoutMs);
+              try {
+                const response = await fetch("https://" + member.clientAddress + "/v1/cluster/status",
+                  { cache: "no-store", credentials: "omit", mode: "cors", signal: controller.signal });
+                if (!response.ok) throw new Error("HTTP " + response.status);
+                views.set(member.id, await response.json());
+              } catch (error) {
+                views.set(member.id, null);
+              } finally {
+                clearTimeout(timer);
+              }
+            }));
+            return views;
+          }
+
+          function render(status, views) {
             const root = document.getElementById("status");
             root.replaceChildren();
             root.dataset.state = "live";
@@ -95,10 +118,17 @@ enum StatusPageScript {
                 field(facts, "role", role);
                 field(facts, "link", link === "self" ? "this member" : link);
                 field(facts, "address", member.clientAddress);
-                if (member.id === status.id) {
-                  field(facts, "term", status.term);
-                  field(facts, "commit / applied", status.commitIndex + " / " + status.appliedIndex);
+                const own = member.id === status.id ? status : views.get(member.id);
+                if (own) {
+                  card.dataset.term = String(own.term);
+                  card.dataset.commit = String(own.commitIndex);
+                  card.dataset.applied = String(own.appliedIndex);
+                  field(facts, "term", own.term);
+                  field(facts, "commit / applied", own.commitIndex + " / " + own.appliedIndex);
                 } else {
+                  field(facts, "its own status", "no answer");
+                }
+                if (member.id !== status.id && status.role === "leader") {
                   field(facts, "matched (leader's view)", member.matchIndex);
                   field(facts, "lag (entries)", member.lagEntries);
                 }
@@ -123,8 +153,8 @@ enum StatusPageScript {
             history.appendChild(ol);
             root.appendChild(history);
 
-            root.appendChild(el("p", "quiet", "Each member's commit and applied index are its own: open that member's page for its view. " +
-              "Updated " + new Date(status.nowUnixMs || Date.now()).toISOString()));
+            root.appendChild(el("p", "quiet", "Links, leader, lag, history, rates and alarms: member " + status.id + "'s view. " +
+              "Term, commit and applied index: each member's own report. Updated " + new Date(status.nowUnixMs || Date.now()).toISOString()));
             previous = status;
           }
 
@@ -142,7 +172,7 @@ enum StatusPageScript {
               if (!response.ok) throw new Error("HTTP " + response.status);
               const status = await response.json();
               document.getElementById("banner").hidden = true;
-              render(status);
+              render(status, await peerViews(status));
             } catch (error) {
               offline(error.message || String(error));
             } finally {
