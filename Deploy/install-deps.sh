@@ -21,6 +21,8 @@ declare -A simulation=(
   # promtool: checks Deploy/monitoring/alerts.yml (rules and their unit tests) and a member's /metrics
   # exposition in MonitoringFilesTests; without it those checks are skipped, the metric-name check is not.
   [prometheus]=/usr/bin/promtool
+  # The status page's browser test (StatusPageBrowserTests, headless): skipped without it.
+  [chromium]=/usr/bin/chromium
 )
 
 missing=()

@@ -3,7 +3,7 @@ public enum AuthorizationDecision: Hashable, Sendable {
     case allowed(Grant)
     case denied(Denial)
 
-    public enum Denial: String, Codable, Sendable {
+    public enum Denial: String, Codable, Sendable, CaseIterable {
         /// No live grant: never granted, or revoked.
         case noGrant
         case suspended

@@ -6,7 +6,7 @@ public enum DomainResult: Codable, Hashable, Sendable {
 }
 
 public struct DomainRefusal: Error, Codable, Hashable, Sendable, CustomStringConvertible {
-    public enum Code: String, Codable, Sendable {
+    public enum Code: String, Codable, Sendable, CaseIterable {
         /// The command breaks a format or range rule (bad timestamp, window, permissions for the role).
         case invalidCommand
         case vehicleExists

@@ -1,10 +1,3 @@
-/// Who made a change: a key (its signature was verified before the command was proposed) or an operator
-/// (authenticated by a client certificate from the cluster CA).
-public enum Principal: Codable, Hashable, Sendable {
-    case key(KeyID)
-    case `operator`(OperatorName)
-}
-
 public enum GrantStatus: String, Codable, Sendable {
     case active, suspended, revoked
 }

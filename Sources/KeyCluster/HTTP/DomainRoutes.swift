@@ -107,8 +107,9 @@ struct DomainRoutes: Sendable {
             let vin = try RequestInput.vin(context)
             let after = try QueryParameter.unsigned("after", in: request) ?? 0
             let limit = Int(try QueryParameter.unsigned("limit", in: request) ?? UInt64(DomainLimits.maxAuditPageSize))
-            guard limit <= DomainLimits.maxAuditPageSize else {
-                throw Problem("invalid-query", status: .badRequest, title: "limit must be at most \(DomainLimits.maxAuditPageSize)")
+            // An empty page would say nothing (and `after` could not move on): 1…max, as the CLI's --limit.
+            guard (1...DomainLimits.maxAuditPageSize).contains(limit) else {
+                throw Problem("invalid-query", status: .badRequest, title: "limit must be 1–\(DomainLimits.maxAuditPageSize)")
             }
             let (records, point) = try await reads.read(request, context, vin: vin) { reader, txn in
                 // The history names every key, window and operator: owners and operators only.
@@ -170,7 +171,7 @@ struct DomainRoutes: Sendable {
         case .domain(.applied(let revision, let grant)):
             return KeyChange(revision: revision, grant: grant)
         case .domain(.refused(let refusal)):
-            throw Problem(refusal.code.rawValue, status: Self.status(of: refusal.code), title: refusal.reason)
+            throw Problem(refusal.code.problemKind, status: Self.status(of: refusal.code), title: refusal.reason)
         case .refused(let reason):
             throw Problem("refused", status: .unprocessableContent, title: "The command was refused", detail: reason)
         case .done, .counter:

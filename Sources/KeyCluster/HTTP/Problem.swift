@@ -20,12 +20,16 @@ struct Problem: Error, Codable, Sendable {
     var wwwAuthenticate: String?
 
     init(_ kind: String, status: HTTPResponse.Status, title: String, detail: String? = nil, retryAfterSeconds: Int? = nil) {
-        type = "urn:keycluster:problem:\(kind)"
+        assert(ProblemKind.isKebabCase(kind), "problem kind \(kind) is not kebab-case")
+        type = Self.typePrefix + kind
         self.title = title
         statusCode = status.code
         self.detail = detail
         self.retryAfterSeconds = retryAfterSeconds
     }
+
+    /// What every `type` starts with; the kind after it is kebab-case (`ProblemKind`).
+    static let typePrefix = "urn:keycluster:problem:"
 
     enum CodingKeys: String, CodingKey {
         case type, title, detail, retryAfterSeconds, members, consistency, revision

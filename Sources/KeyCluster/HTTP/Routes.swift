@@ -10,6 +10,8 @@ struct Routes: Sendable {
     let configuration: NodeConfiguration
     let storage: StorageGuard
     let clusterGate: ClusterIDGate
+    /// The peer links, for each member's link state in the status.
+    let peers: PeerTransport
     var proposer: CommandProposer { CommandProposer(node: node, storage: storage) }
 
     func register(on router: Router<ServiceRequestContext>) {
@@ -54,8 +56,23 @@ struct Routes: Sendable {
                 ready: true, leader: status.leader?.rawValue, boundedReads: fresh, writes: alarms.isEmpty ? "accepted" : "refused",
                 storageAlarms: alarms)
         }
-        router.get("/v1/cluster/status") { _, _ in
-            ClusterStatusResponse(status: await node.status, membership: await node.membershipStatus, clusterID: clusterGate.clusterID)
+        router.get("/") { _, _ in
+            let origins = StatusPage.memberOrigins(await node.membershipStatus.configuration)
+            return Response(status: .ok, headers: StatusPage.headers(memberOrigins: origins), body: .init(byteBuffer: ByteBuffer(string: StatusPage.html)))
+        }
+        router.get("/v1/cluster/status") { request, _ in
+            let observed = ClusterStatusResponse.Observations(
+                connected: peers.status().peers.mapValues(\.isConnected), unlocksDecided: stateMachine.counters.unlocksDecided,
+                writesApplied: stateMachine.counters.writesApplied, storageAlarms: Array(storage.alarms()), nowUnixMs: WallClock.nowUnixMs())
+            let membership = await node.membershipStatus
+            let status = ClusterStatusResponse(status: await node.status, membership: membership, clusterID: clusterGate.clusterID, observed: observed)
+            // Another member's status page may read this one (CORS), no other site: the origin must be a
+            // member's. Nothing here needs credentials, and none are allowed.
+            var headers: HTTPFields = [.vary: "Origin"]
+            if let origin = request.headers[.origin], StatusPage.memberOrigins(membership.configuration).contains(origin) {
+                headers[.accessControlAllowOrigin] = origin
+            }
+            return EditedResponse(headers: headers, response: status)
         }
         if configuration.debugRoutes == true { registerDebugRoutes(on: router) }
     }

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import NIOCore
 import NIOSSL
@@ -14,6 +15,9 @@ struct ServiceRequestContext: SourceAddressContext {
         coreContext = .init(source: source)
         channel = source.channel
     }
+
+    /// Answers use the API forms of values (`APIEncoding`), never their stored forms.
+    var responseEncoder: JSONEncoder { APIEncoding.encoder() }
 
     /// Whether the client presented a certificate (verified against the cluster CA in the handshake).
     var hasClientCertificate: Bool {

@@ -60,12 +60,14 @@ struct UnlockRoutes: Sendable {
                 )
             }
         } catch var problem as Problem where problem.statusCode == HTTPResponse.Status.forbidden.code {
+            stateMachine.counters.unlockDecided()
             throw Self.decided(&problem, at: point)
         }
         if !verified {
             keySlot = try keyShares.hold(.unlock, keyID: envelope.signed.keyID)
             try admitNonce(of: envelope)
         }
+        stateMachine.counters.unlockDecided()
         switch decision {
         case .allowed(let grant):
             // A withdrawn certificate signs nothing more: the client asks another member.
@@ -74,7 +76,7 @@ struct UnlockRoutes: Sendable {
                 for: grant, command: body.command, nonce: signed.signer.nonce, nowUnixMs: now, revision: point.revision,
                 consistency: point.consistency)
         case .denied(let denial):
-            var problem = Problem("denied-\(denial.rawValue)", status: .forbidden, title: "The key may not do this now (\(denial.rawValue))")
+            var problem = Problem(denial.problemKind, status: .forbidden, title: "The key may not do this now (\(ProblemKind.kebabCase(denial.rawValue)))")
             throw Self.decided(&problem, at: point)
         }
     }

@@ -55,7 +55,8 @@ public struct KeyClusterServer: Sendable {
         let storage = StorageGuard(
             quota: configuration.effectiveQuota, memberID: configuration.id, dataDirectory: configuration.dataDirectory,
             node: node, stateMachine: stateMachine, registry: registry, logger: logger)
-        Routes(node: node, stateMachine: stateMachine, configuration: configuration, storage: storage, clusterGate: clusterGate).register(on: router)
+        Routes(node: node, stateMachine: stateMachine, configuration: configuration, storage: storage, clusterGate: clusterGate, peers: peers)
+            .register(on: router)
         ClusterRoutes(node: node).register(on: router)
         BackupRoutes(node: node, clusterGate: clusterGate, logger: logger).register(on: router)
         let signer = try SigningCredential(
@@ -77,6 +78,12 @@ public struct KeyClusterServer: Sendable {
         MemberRoutes(node: node).register(on: router)
         SignerRoutes(proposer: CommandProposer(node: node, storage: storage), stateMachine: stateMachine, environment: environment)
             .register(on: router)
+        // The document is the contract: a route it does not describe (or one it describes that nothing
+        // serves) is a bug, stopped at start in debug builds (every process test) and logged in release.
+        let mismatches = DeclaredRoutes(openAPIYAML: OpenAPIDocument.yaml).mismatches(
+            registered: router.routes.map { (method: $0.method, path: $0.path.description) })
+        for mismatch in mismatches { logger.error("route and OpenAPI document disagree", metadata: ["route": "\(mismatch)"]) }
+        assert(mismatches.isEmpty, "routes and the OpenAPI document disagree: \(mismatches)")
         let clientEndpoint = try NodeConfiguration.endpoint(me.clientAddress, of: "clientAddress")
         let app = Application(
             router: router,

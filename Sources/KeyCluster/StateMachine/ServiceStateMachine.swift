@@ -13,11 +13,14 @@ struct ServiceStateMachine: ReplicatedStateMachine {
     let alarms: Database
     /// Token-signing certificates withdrawn before their end, by fingerprint (`SignerWithdrawal`).
     let withdrawnSigners: Database
+    /// Commands applied since start, for the status page's write rate (not replicated state).
+    let counters: ServiceCounters
 
     /// Longest key accepted by the debug key/value namespace (LMDB keys are at most 511 bytes).
     static let maxDebugKeyBytes = 256
 
-    init(environment: Environment) throws {
+    init(environment: Environment, counters: ServiceCounters = ServiceCounters()) throws {
+        self.counters = counters
         debugValues = try environment.openDatabase("debug.kv")
         authorizations = try KeyAuthorizationStore(environment: environment)
         alarms = try environment.openDatabase("service.alarms")
@@ -31,6 +34,7 @@ struct ServiceStateMachine: ReplicatedStateMachine {
         } catch let error as DecodingError {
             result = .refused(reason: "undecodable command: \(error)")
         }
+        counters.writeApplied()
         return Array(try JSONEncoder().encode(result))
     }
 

@@ -19,4 +19,6 @@ public struct NodeStatus: Sendable, Equatable {
     /// itself once space is freed.
     public var outOfSpace: String?
     public var snapshots = SnapshotStatus()
+    /// The last leaders this member saw take office, oldest first (`LeaderHistory`).
+    public var leaderChanges: [LeaderChange] = []
 }

@@ -51,6 +51,8 @@ public actor RaftNode {
     private var nextReadContext: ReadContext = .random(in: 1 ..< RaftCore.freshnessProbeFlag >> 1)
     private var readWaiters: [ReadContext: ReadWaiter] = [:]
     var membershipTracker: MembershipTracker
+    /// The last leaders seen, for operators (`NodeStatus.leaderChanges`).
+    private var leaderHistory = LeaderHistory()
     /// What storage holds durably: every message is checked against it before it leaves (debug builds).
     private var durable: DurabilityLedger
 
@@ -408,6 +410,7 @@ public actor RaftNode {
         answerAppliedReads()
         if let change = ready.roleChange {
             leadershipChanged(change)
+            leaderHistory.record(leader: change.leader, term: change.term)
             if change.leader != nil { reofferWaitingProposals() }
             if change.role != .leader { cancelOutgoingSnapshotTransfers() }
         }
@@ -577,6 +580,7 @@ public actor RaftNode {
         return NodeStatus(
             id: id, role: core.role, term: core.term, leader: core.leader, voters: core.configuration.voters,
             commitIndex: core.commitIndex, appliedIndex: appliedIndex, lastIndex: core.lastPosition.index,
-            peers: peers, pendingProposals: waiters.count, failure: failure, outOfSpace: outOfSpace, snapshots: snapshotStatus)
+            peers: peers, pendingProposals: waiters.count, failure: failure, outOfSpace: outOfSpace, snapshots: snapshotStatus,
+            leaderChanges: leaderHistory.entries)
     }
 }

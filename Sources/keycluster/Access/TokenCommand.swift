@@ -16,11 +16,7 @@ struct TokenCommand: AsyncParsableCommand {
     static let maxTokenFileBytes = 64 << 10
 
     /// Pretty, key-sorted JSON: token files and every `--json` output.
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
+    static var encoder: JSONEncoder { APIEncoding.encoder(pretty: true) }
 
     /// The verifier for the CA file at `caPath`: a bundle of one or more CAs (both during a rotation).
     static func verifier(caPath: String) throws -> UnlockTokenVerifier {

@@ -99,6 +99,9 @@ struct KeyAuthorizationAPITests {
                 ("malformed JSON", { try await signed(owner, plain, path: path, command: "grant", body: Array("{not json".utf8)) }),
                 ("bad VIN", { try await plain.post("/v1/vehicles/NOT-A-VIN/keys", body: [], as: Change.self).revision }),
                 ("oversized body", { try await plain.post(path, body: [UInt8](repeating: 0x20, count: 70_000), as: Change.self).revision }),
+                ("an audit page of 0 records", {
+                    try await cluster.operatorClient(cluster.ids[0]).get("/v1/vehicles/\(Self.vinText)/audit?limit=0", as: AuditPage.self).appliedIndex
+                }),
             ]
             for (name, attempt) in attempts {
                 do {
@@ -111,6 +114,12 @@ struct KeyAuthorizationAPITests {
             }
             let view = try await cluster.operatorClient(cluster.ids[0]).get("/v1/vehicles/\(Self.vinText)?minRevision=\(enrolled)", as: VehicleView.self)
             #expect(view.grants.map(\.keyID) == [owner.keyID])
+            // Who granted is told plainly, never in Swift's enum encoding (`{"operator":{"_0":…}}`).
+            let raw = try await cluster.operatorClient(cluster.ids[0]).text("/v1/vehicles/\(Self.vinText)?minRevision=\(enrolled)")
+            let json = try JSONSerialization.jsonObject(with: Data(raw.utf8)) as? [String: Any]
+            let grantedBy = (json?["grants"] as? [[String: Any]])?.first?["grantedBy"] as? [String: String]
+            #expect(grantedBy?["kind"] == "operator" && grantedBy?["name"]?.isEmpty == false && grantedBy?.count == 2, "\(raw)")
+            #expect(!raw.contains("_0"), "\(raw)")
         }
     }
 
@@ -163,7 +172,7 @@ struct KeyAuthorizationAPITests {
                     Issue.record("member \(id) authorized a revoked key")
                 } catch MemberClient.CallError.problem(let status, let type, _, _, _) {
                     // Refused either when authenticating (no grant to check the signature against) or when deciding.
-                    #expect(status == 403 && (type.hasSuffix("denied-noGrant") || type.hasSuffix("unknown-key")), "member \(id): \(status) \(type)")
+                    #expect(status == 403 && (type.hasSuffix("denied-no-grant") || type.hasSuffix("unknown-key")), "member \(id): \(status) \(type)")
                 }
             }
         }

@@ -40,11 +40,11 @@ struct OwnershipProcessTests {
             }
             // The sequence: an owner limited to `lock` for a short while tries to suspend the full owner.
             revision = try await grant(limited, ["role": "owner", "permissions": ["lock"], "notAfterUnixMs": api.now() + 60_000])
-            await expectRefused(403, "targetOutranksSigner", "a limited owner suspending the full owner") {
+            await expectRefused(403, "target-outranks-signer", "a limited owner suspending the full owner") {
                 try await api.signed(limited, member, path: "/v1/vehicles/\(vin)/keys/\(owner.keyID.text)/suspend?minRevision=\(revision)", command: "suspend")
             }
             // The full owner cannot remove itself as the last unrestricted owner.
-            await expectRefused(409, "lastOwner", "the last full owner revoking itself") {
+            await expectRefused(409, "last-owner", "the last full owner revoking itself") {
                 try await api.signed(owner, member, path: "/v1/vehicles/\(vin)/keys/\(owner.keyID.text)/revoke?minRevision=\(revision)", command: "revoke")
             }
 
@@ -53,7 +53,7 @@ struct OwnershipProcessTests {
             revision = try await grant(shortOwner, ["role": "owner", "notAfterUnixMs": shortEnd])
             revision = try await grant(driver, ["role": "driver"])
             try await waitUntil("the short owner's grant has ended", deadlineSeconds: 10) { api.now() > shortEnd + 200 }
-            await expectRefused(403, "signerNotAuthorized", "a back-dated revoke by an ended owner") {
+            await expectRefused(403, "signer-not-authorized", "a back-dated revoke by an ended owner") {
                 try await api.signed(
                     shortOwner, member, path: "/v1/vehicles/\(vin)/keys/\(driver.keyID.text)/revoke?minRevision=\(revision)", command: "revoke",
                     timestampUnixMs: shortEnd - 1_000)

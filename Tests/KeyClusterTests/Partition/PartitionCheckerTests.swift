@@ -22,7 +22,7 @@ struct PartitionCheckerTests {
             event("k1", .revoke, 300, 400, .acknowledged(revision: 7)),
             event("k1", .unlock, 380, 450, .authorized(strict: true)),  // concurrent with the revoke: allowed
             event("k1", .unlock, 1_500, 1_600, .authorized(strict: false)),  // within maxStaleness: allowed
-            event("k1", .unlock, 500, 600, .refused("denied-noGrant")),
+            event("k1", .unlock, 500, 600, .refused("denied-no-grant")),
             event("k2", .grant, 0, nil, .unknown("timeout")),
             event("k2", .grant, 200, 300, .refused("key-already-granted")),
             event("k2", .unlock, 400, 500, .authorized(strict: true)),

@@ -61,3 +61,20 @@ struct DeclaredRoutes: Sendable {
         return methods
     }
 }
+
+extension DeclaredRoutes {
+    /// Paths under this prefix are declared but served only where the configuration enables them.
+    static let optionalPathPrefix = "/debug/"
+
+    /// How the routes a router holds differ from the declared ones, one line each (empty when they agree):
+    /// a registered method and path the document lacks, or a declared one nothing serves (`/debug/` paths
+    /// may be missing: they are registered only with `debugRoutes`). `registered` paths are templates with
+    /// `{name}` segments, as Hummingbird's `RouterPath` prints them.
+    func mismatches(registered: [(method: HTTPRequest.Method, path: String)]) -> [String] {
+        let declared = Set(routes.flatMap { route in route.methods.map { "\($0.rawValue) \(route.segments.joined(separator: "/"))" } })
+        let served = Set(registered.map { "\($0.method.rawValue) \($0.path)" })
+        let undocumented = served.subtracting(declared).sorted().map { "\($0): registered but not in the OpenAPI document" }
+        let unserved = declared.subtracting(served).filter { route in !route.contains(" \(Self.optionalPathPrefix)") }
+        return undocumented + unserved.sorted().map { "\($0): in the OpenAPI document but not registered" }
+    }
+}
