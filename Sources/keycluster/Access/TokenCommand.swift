@@ -29,7 +29,7 @@ struct TokenCommand: AsyncParsableCommand {
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Verify a token file (`unlock --token-out`, or `unlock --json` output) against the cluster CA, offline.")
+            abstract: "Verify a token file (`unlock --output`, or `unlock --json` output) against the cluster CA, offline.")
 
         @Argument(help: "The token file, or - for standard input.")
         var file: String
