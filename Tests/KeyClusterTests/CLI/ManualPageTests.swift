@@ -38,7 +38,8 @@ struct ManualPageTests {
             for argument in command.arguments ?? [] {
                 for name in argument.names ?? [] where name.kind == "long" && !["help", "version"].contains(name.name) {
                     // The first name follows `Fl`, aliases a comma: `.It Fl -output , -token-out Ar output`.
-                    if !page.contains("Fl -\(name.name) ") && !page.contains(", -\(name.name) ") { missing.append("option \(path) --\(name.name)") }
+                    let spellings = ["Fl -", ", -"].flatMap { prefix in [" ", "\n"].map { prefix + name.name + $0 } }
+                    if !spellings.contains(where: page.contains) { missing.append("option \(path) --\(name.name)") }
                 }
             }
         }
