@@ -35,7 +35,8 @@ struct LocalClusterScriptTests {
 
     /// Status lines of members that answered, and the leader they agree on (if a majority of 5 names one).
     private func agreedLeader(_ lines: [String]) -> Int? {
-        let leaders = lines.filter { !$0.contains("unreachable") }.compactMap { line -> Int? in
+        // Member lines only: `cluster status` ends with a summary line (healthy/degraded/unavailable).
+        let leaders = lines.filter { $0.hasPrefix("member ") && !$0.contains("unreachable") }.compactMap { line -> Int? in
             guard let range = line.range(of: "leader ") else { return nil }
             return Int(line[range.upperBound...].prefix { $0.isNumber })
         }
@@ -84,14 +85,14 @@ struct LocalClusterScriptTests {
                 #expect(kill(pids[0], 0) != 0 && kill(pids[3], 0) != 0, "members 1 and 4 (eu-west) are gone")
                 try await waitUntil("a leader among the three members left", deadlineSeconds: 60) {
                     let lines = try await run(["status"], directory: directory, basePort: base).lines
-                    return lines.filter { $0.contains("unreachable") }.count == 2 && agreedLeader(lines) != nil
+                    return lines.filter { $0.hasPrefix("member ") && $0.contains("unreachable") }.count == 2 && agreedLeader(lines) != nil
                 }
 
                 #expect(try await run(["start-region", "eu-west"], directory: directory, basePort: base).status == 0)
                 #expect(try await run(["restart", "2"], directory: directory, basePort: base).status == 0)
                 try await waitUntil("all five members back under one leader", deadlineSeconds: 60) {
                     let lines = try await run(["status"], directory: directory, basePort: base).lines
-                    return !lines.contains { $0.contains("unreachable") } && agreedLeader(lines) != nil
+                    return !lines.contains { $0.hasPrefix("member ") && $0.contains("unreachable") } && agreedLeader(lines) != nil
                 }
                 pids = try (1...5).map { try Int32(String(contentsOfFile: "\(directory)/node-\($0).pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1 }
                 #expect(try await run(["kill-region", "nowhere"], directory: directory, basePort: base).status == 2, "an unknown region is an error")
