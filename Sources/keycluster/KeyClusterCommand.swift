@@ -32,7 +32,8 @@ struct KeyClusterCommand: AsyncParsableCommand {
         do {
             command = try parseAsRoot(arguments)
         } catch {
-            if json, !(error is CleanExit) {
+            // `--help` and `--version` end parsing with a "clean" error: ArgumentParser prints them, status 0.
+            if json, exitCode(for: error) != .success {
                 CLIError(fullMessage(for: error), hint: "see `keycluster help`", exitStatus: .usage).exit(json: true)
             }
             exit(withError: error)
@@ -44,13 +45,20 @@ struct KeyClusterCommand: AsyncParsableCommand {
             } else {
                 try command.run()
             }
-        } catch let error as ExitCode {
-            exit(withError: error)
-        } catch let error as CleanExit {
+        } catch let error as ValidationError {
+            // A flag value found wrong at run time: a local problem, told without the usage text.
+            CLIError(describing: error).exit(json: json)
+        } catch where isArgumentParserControl(error) {
+            // `keycluster help …` runs as a command and ends with a help request; ExitCode and CleanExit too.
             exit(withError: error)
         } catch {
             CLIError(describing: error).exit(json: json)
         }
+    }
+
+    /// ArgumentParser's own flow-control errors (help requested, exit codes), which it prints itself.
+    static func isArgumentParserControl(_ error: any Error) -> Bool {
+        error is ExitCode || error is CleanExit || String(reflecting: type(of: error)).hasPrefix("ArgumentParser.")
     }
 }
 

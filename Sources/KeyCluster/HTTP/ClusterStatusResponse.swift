@@ -96,7 +96,10 @@ public struct ClusterStatusResponse: ResponseEncodable, Codable, Sendable {
         snapshotsTaken = status.snapshots.taken
         members = configuration.members.map { member in
             let matchIndex = member == status.id ? nil : membership.matchIndexes[member]
-            let link: Link? = member == status.id ? .own : observed.map { $0.connected[member.rawValue] == true ? .reachable : .unreachable }
+            // Connected is not enough: a frozen member's kernel keeps its connections up (`silentPeers`).
+            let link: Link? =
+                member == status.id
+                ? .own : observed.map { $0.connected[member.rawValue] == true && !status.silentPeers.contains(member) ? .reachable : .unreachable }
             return Member(
                 id: member.rawValue, region: configuration.region(of: member), clientAddress: configuration.addresses[member]?.client ?? "",
                 matchIndex: matchIndex, lagEntries: matchIndex.map { status.lastIndex - min($0, status.lastIndex) }, link: link)

@@ -111,10 +111,12 @@ struct NodeMetrics: Sendable {
         storageWrites.advance(to: Double(storage.committedWrites))
         storageCommitSeconds.advance(to: storage.commitDuration.seconds)
         let peers = transport.status()
-        peerLinkUp.update(peers.peers.mapValues { $0.isConnected ? 1 : 0 })
+        // Up: connected and not silent — a frozen member's kernel keeps its TCP connection up (`silentPeers`).
+        func isUp(_ peer: UInt64) -> Bool { peers.peers[peer]?.isConnected == true && !status.silentPeers.contains(NodeID(peer)) }
+        peerLinkUp.update(Dictionary(uniqueKeysWithValues: peers.peers.keys.map { ($0, isUp($0) ? 1.0 : 0.0) }))
         let selfVotes = status.voters.contains(status.id) ? 1 : 0
         voters.set(Double(status.voters.count))
-        reachableVoters.set(Double(selfVotes + status.voters.filter { peers.peers[$0.rawValue]?.isConnected == true }.count))
+        reachableVoters.set(Double(selfVotes + status.voters.filter { $0 != status.id && isUp($0.rawValue) }.count))
         peerUnverifiedConnections.set(Double(peers.unverifiedConnections))
         peerConnectionsRefused.advance(to: Double(peers.connectionsRefused))
         peerConnectionsEvicted.advance(to: Double(peers.connectionsEvicted))

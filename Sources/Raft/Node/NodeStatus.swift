@@ -21,4 +21,7 @@ public struct NodeStatus: Sendable, Equatable {
     public var snapshots = SnapshotStatus()
     /// The last leaders this member saw take office, oldest first (`LeaderHistory`).
     public var leaderChanges: [LeaderChange] = []
+    /// Peers this member expects to hear from (as leader: every voter; as follower: its leader) that have been
+    /// silent for longer than an election timeout — frozen or cut off even while their TCP connection stays up.
+    public var silentPeers: Set<NodeID> = []
 }

@@ -11,6 +11,21 @@ extension RaftNode {
 
     func checkLeadership() {
         if let event = leadership.check(at: .now) { report(event) }
+        reportSilentPeers()
+    }
+
+    /// A warning when a peer this member expects to hear from falls silent (a frozen process keeps its TCP
+    /// connection, so the transport's "link down" never comes), and a notice when it is heard again.
+    private func reportSilentPeers() {
+        let silent = silentPeers
+        guard silent != reportedSilentPeers else { return }
+        for peer in silent.subtracting(reportedSilentPeers).sorted(by: { $0.rawValue < $1.rawValue }) {
+            logger.warning("peer silent: no message for longer than an election timeout (frozen, overloaded or cut off)", metadata: ["peer": "\(peer.rawValue)"])
+        }
+        for peer in reportedSilentPeers.subtracting(silent).sorted(by: { $0.rawValue < $1.rawValue }) {
+            logger.notice("peer heard again", metadata: ["peer": "\(peer.rawValue)"])
+        }
+        reportedSilentPeers = silent
     }
 
     private func report(_ event: LeadershipWatch.Event) {

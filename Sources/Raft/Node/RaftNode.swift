@@ -53,6 +53,12 @@ public actor RaftNode {
     var membershipTracker: MembershipTracker
     /// The last leaders seen, for operators (`NodeStatus.leaderChanges`).
     private var leaderHistory = LeaderHistory()
+    /// When each peer was last heard from, for `NodeStatus.silentPeers`.
+    private var peerHearing = PeerHearing()
+    /// When this member's current role began (a peer it never heard from is judged from then).
+    private var roleSince = ContinuousClock.now
+    /// The silent peers last reported, so each change is logged once (`RaftNode+Leadership`).
+    var reportedSilentPeers: Set<NodeID> = []
     /// What storage holds durably: every message is checked against it before it leaves (debug builds).
     private var durable: DurabilityLedger
 
@@ -389,6 +395,7 @@ public actor RaftNode {
 
     private func receive(_ message: Message) {
         guard failure == nil, !isStopped else { return }
+        peerHearing.heard(from: message.from, at: clock.now)
         if case .installSnapshotChunk(let chunk) = message.body {
             receiveSnapshotChunk(chunk, in: message)
             return
@@ -411,6 +418,7 @@ public actor RaftNode {
         if let change = ready.roleChange {
             leadershipChanged(change)
             leaderHistory.record(leader: change.leader, term: change.term)
+            roleSince = clock.now
             if change.leader != nil { reofferWaitingProposals() }
             if change.role != .leader { cancelOutgoingSnapshotTransfers() }
         }
@@ -581,6 +589,18 @@ public actor RaftNode {
             id: id, role: core.role, term: core.term, leader: core.leader, voters: core.configuration.voters,
             commitIndex: core.commitIndex, appliedIndex: appliedIndex, lastIndex: core.lastPosition.index,
             peers: peers, pendingProposals: waiters.count, failure: failure, outOfSpace: outOfSpace, snapshots: snapshotStatus,
-            leaderChanges: leaderHistory.entries)
+            leaderChanges: leaderHistory.entries, silentPeers: silentPeers)
+    }
+
+    /// Peers expected to talk to this member that have been silent for longer than an election timeout:
+    /// as leader every other voter (they answer each heartbeat), as follower its leader.
+    var silentPeers: Set<NodeID> {
+        let expected: [NodeID] =
+            switch core.role {
+            case .leader: core.configuration.voters.filter { $0 != id }
+            default: core.leader.map { [$0] } ?? []
+            }
+        return peerHearing.silent(
+            among: expected, now: clock.now, silence: options.tickInterval * options.raft.electionTimeoutTicks, since: roleSince)
     }
 }

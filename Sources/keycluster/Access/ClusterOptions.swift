@@ -38,7 +38,9 @@ struct ClusterOptions: ParsableArguments {
     }
 
     func validate() throws {
-        guard (operatorCert == nil) == (operatorKey == nil) else { throw ValidationError("give --operator-cert and --operator-key together") }
+        guard (operatorCert == nil) == (operatorKey == nil) else {
+            throw ValidationError("give --operator-cert and --operator-key together (or set both KEYCLUSTER_OPERATOR_CERT and KEYCLUSTER_OPERATOR_KEY)")
+        }
     }
 
     /// The described members in the order to ask them: those of `--prefer-region` (default: the description's

@@ -40,10 +40,16 @@ enum KeyFile {
         if FileManager.default.fileExists(atPath: reference) {
             guard let text = try? String(contentsOfFile: reference, encoding: .utf8) else { throw ValidationError("cannot read \(reference)") }
             if let key = try? P256.Signing.PublicKey(pemRepresentation: text) { return KeyPublicKey(key) }
+            // Not a public key: only a private key file may stand here (checked for its mode there).
+            guard (try? P256.Signing.PrivateKey(pemRepresentation: text)) != nil else {
+                throw ValidationError("\(reference) is neither a P-256 public key nor a private key in PEM")
+            }
             return try holder(at: reference).publicKey
         }
         guard let bytes = Data(base64Encoded: reference), let key = try? KeyPublicKey(x963: Array(bytes)) else {
-            throw ValidationError("\(reference) is neither a key file nor base64 of a P-256 public key")
+            let looksLikePath = reference.contains("/") || reference.hasSuffix(".pem") || reference.hasSuffix(".pub")
+            throw ValidationError(
+                looksLikePath ? "\(reference) does not exist" : "\(reference) is neither a key file nor base64 of a P-256 public key")
         }
         return key
     }

@@ -46,7 +46,7 @@ struct TokenCommand: AsyncParsableCommand {
         @Option(
             name: [.customLong("cluster"), .customLong("config")],
             help: "Cluster description, read only for its CA path when --ca is not given.")
-        var descriptionPath = "keycluster-data/client.json"
+        var descriptionPath = EnvironmentDefaults.clusterDescription
 
         @Option(help: "Verify as of this Unix time in milliseconds (default: now).")
         var atUnixMs: Int64?

@@ -21,6 +21,12 @@ struct BackupCommand: AsyncParsableCommand {
         guard !FileManager.default.fileExists(atPath: output) else {
             throw CLIError("\(output) already exists", cause: "a backup never overwrites a file (it may be the last good one)", hint: "choose another --output or move that file away")
         }
+        let directory = (output as NSString).deletingLastPathComponent
+        guard FileManager.default.isWritableFile(atPath: directory.isEmpty ? "." : directory) else {
+            throw CLIError(
+                "cannot write \(output)", cause: FileManager.default.fileExists(atPath: directory) ? "\(directory) is not writable" : "\(directory) does not exist",
+                hint: "choose an existing, writable directory for --output")
+        }
         let description = try cluster.description()
         let members = cluster.membersInAskingOrder(description).filter { member == nil || $0.id == member }
         guard !members.isEmpty else {

@@ -35,12 +35,12 @@ struct CertsCommand: AsyncParsableCommand {
 
         /// Refuses to replace `files` without `--force`, as `key new` and `certs ca` refuse: the files may be a
         /// running member's, and a new key under the same name would lock it out of its peers at the next restart.
-        func refuseOverwrite(_ files: CertificateDirectory.CredentialFiles, what: String) throws {
+        func refuseOverwrite(_ files: CertificateDirectory.CredentialFiles, what: String, whoUsesIt: String) throws {
             guard !force else { return }
             for path in [files.certificate, files.privateKey] where FileManager.default.fileExists(atPath: path) {
                 throw CLIError(
                     "\(path) already exists", cause: "\(what) was issued before",
-                    hint: "pass --force to issue a new certificate and key in its place (restart the member that uses it)")
+                    hint: "pass --force to issue a new certificate and key in its place (then \(whoUsesIt))")
             }
         }
 
@@ -91,7 +91,7 @@ struct CertsCommand: AsyncParsableCommand {
         var host: [String] = []
 
         func run() throws {
-            try location.refuseOverwrite(location.directory.nodeFiles(of: id), what: "member \(id)'s certificate")
+            try location.refuseOverwrite(location.directory.nodeFiles(of: id), what: "member \(id)'s certificate", whoUsesIt: "restart the member with the new files")
             let days = location.validityDays ?? 365
             let files = try location.directory.issueNode(
                 id: id, region: region, hosts: host.isEmpty ? CertificateIssuer.loopbackHosts : host, validityDays: days)
@@ -125,7 +125,7 @@ struct CertsCommand: AsyncParsableCommand {
         var name: String
 
         func run() throws {
-            try location.refuseOverwrite(location.directory.operatorFiles(named: name), what: "operator \(name)'s certificate")
+            try location.refuseOverwrite(location.directory.operatorFiles(named: name), what: "operator \(name)'s certificate", whoUsesIt: "hand the new files to the operator")
             let days = location.validityDays ?? 365
             let files = try location.directory.issueOperator(name: name, validityDays: days)
             try location.report(files, validDays: Int64(days))

@@ -68,9 +68,14 @@ struct StatusReport: Encodable {
             let lag = highestCommit - min(highestCommit, status.appliedIndex)
             if lag > Self.maxHealthyLagEntries { problems.append("member \(member.id) is \(lag) entries behind") }
         }
-        if leader == nil { problems.insert("no leader: \(answers.count) of \(members.count) members reachable", at: 0) }
+        // A "leader" that most members cannot reach is about to step down: no quorum is no working cluster.
+        let quorum = members.count / 2 + 1
+        let hasQuorum = leader != nil && answers.count >= quorum
+        if !hasQuorum {
+            problems.insert("no leader: \(answers.count) of \(members.count) members reachable" + (leader == nil ? "" : " (a majority is \(quorum))"), at: 0)
+        }
         self.problems = problems
-        state = leader == nil ? .unavailable : (problems.isEmpty ? .healthy : .degraded)
+        state = !hasQuorum ? .unavailable : (problems.isEmpty ? .healthy : .degraded)
     }
 
     var summary: String {

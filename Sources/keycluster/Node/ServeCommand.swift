@@ -46,7 +46,10 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let me = try configuration.me
         try ServePreflight.check(configuration, configPath: config)
-        print("keycluster: member \(configuration.id) (\(me.region)) — API https://\(me.clientAddress), data \(configuration.dataDirectory)")
+        // Under --log-format json every line a collector reads is JSON: the banner is left to the log ("serving").
+        if format == .text {
+            print("keycluster: member \(configuration.id) (\(me.region)) — API https://\(me.clientAddress), data \(configuration.dataDirectory)")
+        }
         // Written now, not when the buffer fills or the process exits: a supervisor's log shows the banner at start.
         fflush(nil)  // every stream: `stdout` itself is shared mutable state to Swift 6
         try await KeyClusterServer(configuration: configuration).run()

@@ -24,7 +24,7 @@ extension CLIError {
         case let error as NodeConfiguration.Invalid:
             self.init(
                 "invalid member configuration", cause: error.reason,
-                hint: "fix the file (Deploy/README.md §1 lists every key) and start again")
+                hint: "fix what the cause names (a configuration file, or the flags that made one); Deploy/README.md §1 describes the keys")
         case let error as ClientDescription.Invalid:
             self.init("cannot use the cluster description", cause: error.reason, hint: "pass --cluster FILE (or set KEYCLUSTER_CLUSTER)")
         case let error as CertificateDirectory.Refusal:

@@ -20,6 +20,16 @@ struct ManualPageTests {
 
     struct Dump: Decodable { var command: Command }
 
+    @Test("--help, -h and `keycluster help` print help with status 0 for the tool and its commands, never an error")
+    func help() throws {
+        let directory = try TemporaryDirectory("help")
+        defer { directory.remove() }
+        for arguments in [["--help"], ["key", "grant", "--help"], ["backup", "-h"], ["help", "local-cluster", "init"], ["help"]] {
+            let run = try CLIRun(arguments, in: directory)
+            #expect(run.status == 0 && run.output.contains("OVERVIEW") && !run.errors.contains("error"), "\(arguments): \(run.status) \(run.errors)")
+        }
+    }
+
     @Test("every visible command and long option of the binary appears in Deploy/man/keycluster.1 (regenerate it: README, 'Version, completion, manual')")
     func complete() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -90,6 +90,13 @@ struct OperatorGuideTests {
                 let leader = try await cluster.waitForLeader()
                 let follower = try #require(cluster.ids.first { $0 != leader && $0 != joiner })
                 #expect(cluster.signal(follower, SIGSTOP))
+                // The leader's own view and metrics see it too, though the frozen process's TCP connections stay up.
+                try await waitUntil("the leader reports member \(follower) unreachable and its link down", deadlineSeconds: 15) {
+                    let status = try await cluster.status(leader)
+                    let metrics = try await cluster.client(leader).text("/metrics")
+                    return status.members.first { $0.id == follower }?.link == .unreachable
+                        && metricSample(metrics, "keycluster_peer_link_up{peer=\"\(follower)\"}") == 0
+                }
                 let degraded = try CLIRun(["cluster", "status", "--cluster", description, "--json"], in: work)
                 #expect(cluster.signal(follower, SIGCONT))
                 #expect(degraded.status == 4, "\(degraded.output)\(degraded.errors)")
