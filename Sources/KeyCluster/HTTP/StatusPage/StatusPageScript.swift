@@ -39,6 +39,8 @@ enum StatusPageScript {
           function roleOf(status, member) {
             if (status.leader === member.id) return "leader";
             if (member.id === status.id) return status.role;
+            // A member this one cannot reach reports no role: do not make one up.
+            if (member.link === "unreachable") return "unknown";
             return status.leader === undefined || status.leader === null ? "unknown" : "follower";
           }
 
