@@ -55,8 +55,8 @@ enum StatusPage {
     static func contentSecurityPolicy(memberOrigins: [String] = []) -> String {
         [
             "default-src 'none'",
-            "script-src '\(sourceHash(StatusPageScript.source))'",
-            "style-src '\(sourceHash(style))'",
+            "script-src '\(scriptHash)'",
+            "style-src '\(styleHash)'",
             (["connect-src 'self'"] + memberOrigins).joined(separator: " "),
         "img-src 'self'",
         "base-uri 'none'",
@@ -75,6 +75,10 @@ enum StatusPage {
         return configuration.members.compactMap { configuration.addresses[$0]?.client }
             .filter { !$0.isEmpty && $0.allSatisfy(allowed.contains) }.map(origin(clientAddress:)).sorted()
     }
+
+    /// The inline script's and style's hashes, computed once: the page is served to anyone, on every refresh.
+    static let scriptHash = sourceHash(StatusPageScript.source)
+    static let styleHash = sourceHash(style)
 
     /// A CSP source expression for an inline element whose text is `source`.
     static func sourceHash(_ source: String) -> String {
