@@ -84,7 +84,7 @@ struct ClusterOptions: ParsableArguments {
         // leader or a member, ask every member: if fewer than a majority answer, report that now (seconds)
         // instead of after every retry has waited out its member's no-leader timeout.
         policy.stopRetrying = { error in
-            guard CLIError(callError: error).exitStatus == .unavailable else { return false }
+            guard CLIError(callError: error).suggestsLostQuorum else { return false }
             let diagnosis = await ClusterDiagnosis.probe(description, http: http)
             return diagnosis.reachable.count < diagnosis.quorum
         }
@@ -104,7 +104,7 @@ struct ClusterOptions: ParsableArguments {
 
     /// `failure`, explained by the members' state when the cluster could not answer (see `ClusterDiagnosis`).
     static func diagnosed(_ failure: CLIError, description: ClientDescription, http: HTTPClient) async -> CLIError {
-        guard failure.exitStatus == .unavailable else { return failure }
+        guard failure.suggestsLostQuorum else { return failure }
         return await ClusterDiagnosis.probe(description, http: http).explaining(failure) ?? failure
     }
 

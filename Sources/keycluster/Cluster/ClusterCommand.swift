@@ -16,27 +16,13 @@ struct ClusterCommand: AsyncParsableCommand {
         /// The members to ask first; members added later are found through their answers.
         @OptionGroup var cluster: ClusterOptions
 
-        /// Members asked at most, however many the answers name.
-        static let maxMembers = 64
-
         func run() async throws {
             let description = try cluster.description()
             let http = try cluster.makeHTTPClient(asOperator: false, description: description)
-            var statuses: [(ClientDescription.Member, ClusterStatusResponse?)] = []
-            // The file's members (--region's first), then members added since (the answers list the live membership).
-            var pending = cluster.membersInAskingOrder(description)
-            while let member = pending.first, statuses.count < Self.maxMembers {
-                pending.removeFirst()
-                let status = try? await MemberClient(address: member.clientAddress, http: http)
-                    .get("/v1/cluster/status", as: ClusterStatusResponse.self)
-                statuses.append((member, status))
-                let known = Set(statuses.map(\.0.id) + pending.map(\.id))
-                for live in status?.members ?? [] where !known.contains(live.id) && !live.clientAddress.isEmpty {
-                    pending.append(.init(id: live.id, region: live.region, clientAddress: live.clientAddress))
-                }
-            }
+            // Every member at once, the file's and those the answers name (the same probe that explains failures).
+            let diagnosis = await ClusterDiagnosis.probe(description, http: http)
             try await http.shutdown()
-            let report = StatusReport(statuses.map { StatusReport.Member(description: $0.0, status: $0.1) })
+            let report = StatusReport(diagnosis)
             if cluster.json {
                 try cluster.printJSON(report)
             } else {

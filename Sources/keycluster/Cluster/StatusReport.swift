@@ -51,14 +51,16 @@ struct StatusReport: Encodable {
     /// Why the cluster is not healthy, one reason per problem (empty when healthy).
     var problems: [String]
 
-    init(_ members: [Member]) {
-        self.members = members
+    init(_ diagnosis: ClusterDiagnosis) {
+        members = diagnosis.answers.map { Member(description: $0.member, status: $0.status) }
         let answers = members.compactMap(\.status)
-        let newest = answers.filter { $0.leader != nil }.max { $0.term < $1.term }
-        leader = newest?.leader
-        term = newest?.term
+        leader = diagnosis.workingLeader
+        term = answers.filter { $0.leader != nil }.map(\.term).max()
         let highestCommit = answers.map(\.commitIndex).max() ?? 0
         var problems: [String] = []
+        if leader == nil {
+            problems.append("no leader: \(answers.count) of \(members.count) members reachable (a majority is \(diagnosis.quorum))")
+        }
         for member in members {
             guard let status = member.status else {
                 problems.append("member \(member.id) (\(member.region)) unreachable")
@@ -68,14 +70,8 @@ struct StatusReport: Encodable {
             let lag = highestCommit - min(highestCommit, status.appliedIndex)
             if lag > Self.maxHealthyLagEntries { problems.append("member \(member.id) is \(lag) entries behind") }
         }
-        // A "leader" that most members cannot reach is about to step down: no quorum is no working cluster.
-        let quorum = members.count / 2 + 1
-        let hasQuorum = leader != nil && answers.count >= quorum
-        if !hasQuorum {
-            problems.insert("no leader: \(answers.count) of \(members.count) members reachable" + (leader == nil ? "" : " (a majority is \(quorum))"), at: 0)
-        }
         self.problems = problems
-        state = !hasQuorum ? .unavailable : (problems.isEmpty ? .healthy : .degraded)
+        state = leader == nil ? .unavailable : (problems.isEmpty ? .healthy : .degraded)
     }
 
     var summary: String {

@@ -64,6 +64,14 @@ extension CLIError {
         }
     }
 
+    /// Unreachable, or answered without a leader: what a lost quorum looks like, worth asking every member
+    /// about. An overloaded cluster (429, 503 `overloaded`) is not probed: that would add to its load.
+    var suggestsLostQuorum: Bool {
+        guard exitStatus == .unavailable else { return false }
+        guard let problemType else { return true }
+        return ["no-leader", "outcome-unknown", "node-stopped"].contains(problemType)
+    }
+
     /// What to do about the problem types an operator meets most.
     static func hint(forProblem kind: String, retryAfterSeconds: Int?) -> String? {
         let later = retryAfterSeconds.map { "retry in \($0) s" } ?? "retry later"

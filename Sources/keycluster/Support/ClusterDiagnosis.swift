@@ -19,8 +19,14 @@ struct ClusterDiagnosis: Sendable {
     var leader: UInt64? {
         reachable.compactMap(\.status).filter { $0.leader != nil }.max { $0.term < $1.term }?.leader
     }
-    /// Voters a leader needs: a majority of the described members.
+    /// Voters a leader needs: a majority of the members asked.
     var quorum: Int { answers.count / 2 + 1 }
+    /// A leader some member names and a majority answering: a "leader" most members cannot reach is about to
+    /// step down, so without a majority the cluster counts as having none.
+    var workingLeader: UInt64? { reachable.count >= quorum ? leader : nil }
+
+    /// Members asked at most, however many the answers name.
+    static let maxMembers = 64
 
     /// Asks every member in `description` concurrently, each bounded by the member client's timeouts; then
     /// the members the answers name that the description does not (the membership in force may have grown),
@@ -34,7 +40,8 @@ struct ClusterDiagnosis: Sendable {
                 named[member.id] = .init(id: member.id, region: member.region, clientAddress: member.clientAddress)
             }
         }
-        if !named.isEmpty { answers += await ask(Array(named.values), http: http) }
+        let more = named.values.sorted { $0.id < $1.id }.prefix(max(0, maxMembers - answers.count))
+        if !more.isEmpty { answers += await ask(Array(more), http: http) }
         return ClusterDiagnosis(answers: answers.sorted { $0.member.id < $1.member.id })
     }
 
@@ -65,7 +72,7 @@ struct ClusterDiagnosis: Sendable {
         }
         if let original = original.cause { causes.append("last error: \(original)") }
         let cause = causes.joined(separator: "; ")
-        guard let leader else {
+        guard let leader = workingLeader else {
             return CLIError(
                 "no leader: \(counted)", cause: cause,
                 hint: reachable.count < quorum

@@ -6,17 +6,6 @@ import Configuration
 /// configuration), then the built-in default. The names are the flags' in upper snake case after
 /// `KEYCLUSTER_` (README "Environment variables"); read through swift-configuration's environment provider.
 enum EnvironmentDefaults {
-    /// Every variable the CLI reads, with the flag it stands for — the README's table and the test read it.
-    static let variables: [(name: String, flag: String)] = [
-        ("KEYCLUSTER_CLUSTER", "--cluster"),
-        ("KEYCLUSTER_OPERATOR_CERT", "--operator-cert"),
-        ("KEYCLUSTER_OPERATOR_KEY", "--operator-key"),
-        ("KEYCLUSTER_REGION", "--region"),
-        ("KEYCLUSTER_CONFIG", "serve --config"),
-        ("KEYCLUSTER_LOG_LEVEL", "serve --log-level"),
-        ("KEYCLUSTER_LOG_FORMAT", "serve --log-format"),
-    ]
-
     private static let reader = ConfigReader(provider: EnvironmentVariablesProvider())
 
     /// `KEYCLUSTER_` + `name` in upper snake case (`operatorCert` → `KEYCLUSTER_OPERATOR_CERT`), when set

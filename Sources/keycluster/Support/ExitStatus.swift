@@ -1,6 +1,6 @@
 /// The exit statuses every `keycluster` command uses, so a script can tell what to do next without parsing
 /// text (README "Exit statuses"). ArgumentParser's own 64 (usage) is kept for a mistyped command line.
-enum ExitStatus: Int32, CaseIterable, Sendable {
+enum ExitStatus: Int32, Sendable {
     /// Done.
     case success = 0
     /// A problem on this machine: a file missing or unreadable, a certificate that does not parse, a port in

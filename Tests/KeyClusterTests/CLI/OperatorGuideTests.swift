@@ -122,4 +122,19 @@ struct OperatorGuideTests {
             }
         }
     }
+
+    @Test("a leader whose followers are gone is no working cluster: cluster status exits 3 (unavailable), not 4, even before it steps down")
+    func loneLeader() async throws {
+        try await withProcessCluster(regions: ["eu-west", "us-east", "ap-south"]) { cluster in
+            try await TemporaryDirectory.with("lone-leader") { work in
+                try cluster.layout.writeClientDescription(for: cluster.configurations)
+                let leader = try await cluster.waitForLeader()
+                for follower in cluster.ids where follower != leader { _ = cluster.kill(follower) }
+                let run = try CLIRun(["cluster", "status", "--cluster", cluster.layout.clientDescriptionPath, "--json"], in: work)
+                #expect(run.status == 3, "\(run.output)")
+                let status = try JSONDecoder().decode(Status.self, from: Data(run.output.utf8))
+                #expect(status.state == "unavailable" && status.leader == nil && status.problems.first?.hasPrefix("no leader: 1 of 3") == true, "\(status.problems)")
+            }
+        }
+    }
 }
