@@ -65,6 +65,8 @@ struct MembersCommand: AsyncParsableCommand {
 
         /// Lag at which a learner counts as caught up for `--wait-seconds` (the leader's promotion check decides for real).
         static let caughtUpLagEntries: UInt64 = 100
+        /// How often `--wait-seconds` asks the leader for the learner's lag (one line of progress each time).
+        static let catchUpPollInterval: Duration = .seconds(1)
 
         func run() async throws {
             struct Body: Encodable { var id: UInt64; var region, peerAddress, clientAddress: String; var force: Bool }
@@ -92,7 +94,7 @@ struct MembersCommand: AsyncParsableCommand {
                         "learner \(id) has not caught up within \(waitSeconds) s", cause: lag.map { "\($0) entries behind" } ?? "the leader has not heard from it",
                         hint: "check that it runs with \"join\": true and that the leader can reach \(peerAddress)", exitStatus: .unavailable)
                 }
-                try await Task.sleep(for: .seconds(1))
+                try await Task.sleep(for: Self.catchUpPollInterval)
             }
         }
     }
