@@ -36,7 +36,9 @@ public final class Environment: @unchecked Sendable {
             try check(mdb_env_set_mapsize(handle, options.initialMapSizeBytes), "set map size")
             try check(mdb_env_set_maxreaders(handle, UInt32(options.maxReaders)), "set max readers")
             try check(mdb_env_set_maxdbs(handle, MDB_dbi(options.maxDatabases)), "set max databases")
-            var flags = UInt32(MDB_NOTLS)
+            // A durable environment syncs its meta page itself after each immediate commit (`write`), so that
+            // a commit may also leave it for the next one (`CommitDurability.deferredToNextCommit`).
+            var flags = UInt32(MDB_NOTLS) | UInt32(MDB_NOMETASYNC)
             if options.durability == .noSync { flags |= UInt32(MDB_NOSYNC) }
             try check(mdb_env_open(handle, path, flags, mdb_mode_t(options.fileMode)), "open environment at \(path)")
         } catch {
@@ -71,11 +73,22 @@ public final class Environment: @unchecked Sendable {
 
     /// Runs `body` in the write transaction and commits after it returns; aborts if it throws.
     /// `body` may run more than once (after the map grows), so it must not have effects outside `txn`.
-    public func write<R>(_ body: (inout WriteTransaction) throws -> R) throws -> R {
+    /// An immediate commit is durable when this returns (its writes are visible to readers a moment
+    /// before, once LMDB wrote the meta page and while it is being synced).
+    public func write<R>(durability: CommitDurability = .immediate, _ body: (inout WriteTransaction) throws -> R) throws -> R {
         try withTransactionRetry(growingMap: true) {
             var txn = try beginTransaction(flags: 0, ReadWrite.self)
             let result = try body(&txn)
             try txn.commit()
+            if durability == .immediate && options.durability == .durable {
+                // The data pages were synced by the commit; this syncs the meta page written after them.
+                let code = mdb_env_sync(handle, 1)
+                guard code == 0 else {
+                    throw StorageError(
+                        kind: .syncFailedAfterCommit(code: code), operation: "sync after commit",
+                        message: String(cString: mdb_strerror(code)))
+                }
+            }
             return result
         }
     }

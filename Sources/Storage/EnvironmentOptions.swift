@@ -1,3 +1,15 @@
+/// When a commit of a `.durable` environment reaches stable storage.
+public enum CommitDurability: Sendable, Equatable {
+    /// Before the commit returns: data pages and the meta page that makes them current are synced.
+    case immediate
+    /// The data pages are synced before the commit returns, the meta page with the next immediate commit
+    /// (LMDB's `MDB_NOMETASYNC`: one device flush instead of two). Integrity holds whatever happens; a
+    /// machine crash before the next immediate commit may undo this commit — and only this one, since
+    /// each commit's data sync also flushes the meta page written before it. For writes that can be
+    /// redone from elsewhere, such as applying entries the Raft log holds durably.
+    case deferredToNextCommit
+}
+
 /// How an LMDB environment is opened. Every bound is named, with its unit last.
 public struct EnvironmentOptions: Sendable, Equatable {
     /// Whether a commit returns only after its data reached stable storage.

@@ -41,6 +41,7 @@ public final class GroupCommitWriter: Sendable {
         let run: @Sendable (inout WriteTransaction) throws -> Completion
         /// Tells the caller its write failed and was not kept.
         let fail: @Sendable (any Error) -> Void
+        let durability: CommitDurability
     }
 
     private struct State: Sendable {
@@ -74,7 +75,9 @@ public final class GroupCommitWriter: Sendable {
     /// `body` runs on the writer thread and may run more than once (when the map grows), so it must only
     /// compute its writes from what it captured and from `txn`. Throws `writerQueueFull` at once when the
     /// queue is full, `writerClosed` after `close()`, the body's own error, or the commit's error.
+    /// `durability`: a batch defers its meta-page sync (`CommitDurability`) only when all its writes allow it.
     public func write<R: Sendable>(
+        durability: CommitDurability = .immediate,
         _ body: @escaping @Sendable (inout WriteTransaction) throws -> R
     ) async throws -> R {
         try await withCheckedThrowingContinuation { continuation in
@@ -89,7 +92,8 @@ public final class GroupCommitWriter: Sendable {
                         }
                     }
                 },
-                fail: { continuation.resume(throwing: $0) })
+                fail: { continuation.resume(throwing: $0) },
+                durability: durability)
             do {
                 try enqueue(job)
             } catch {
@@ -156,7 +160,8 @@ public final class GroupCommitWriter: Sendable {
         let start = clock.now
         let outcome: (completions: [Completion], failures: [(Job, any Error)])
         do {
-            outcome = try environment.write { txn in
+            let durability: CommitDurability = batch.allSatisfy { $0.durability == .deferredToNextCommit } ? .deferredToNextCommit : .immediate
+            outcome = try environment.write(durability: durability) { txn in
                 var completions: [Completion] = []
                 var failures: [(Job, any Error)] = []
                 for job in batch {

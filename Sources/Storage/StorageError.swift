@@ -18,6 +18,9 @@ public struct StorageError: Error, Equatable, CustomStringConvertible, Sendable 
         case writerQueueFull(limitWrites: Int)
         /// The group-commit writer was closed; no more writes are accepted.
         case writerClosed
+        /// A commit went through (its writes are visible) but syncing it to stable storage failed: it is
+        /// neither provably durable nor undone, so it must not be retried — the owner stops instead.
+        case syncFailedAfterCommit(code: Int32)
     }
 
     public let kind: Kind
@@ -50,7 +53,7 @@ public struct StorageError: Error, Equatable, CustomStringConvertible, Sendable 
         switch kind {
         case .lmdb(let code): code == ENOSPC || code == EDQUOT
         case .mapSizeLimitReached: true
-        case .fileSystem, .writerQueueFull, .writerClosed: false
+        case .fileSystem, .writerQueueFull, .writerClosed, .syncFailedAfterCommit: false
         }
     }
 

@@ -79,3 +79,42 @@ struct CrashSafetyTests {
         return found
     }
 }
+
+/// What a commit asks of the disk, counted at the system-call level with `strace` on a real writer: an
+/// immediate commit flushes twice (its data pages, then the meta page that makes them current — a meta
+/// page reaching the disk before its data would corrupt the tree), a deferred one once (its data; its meta
+/// page rides in the next flush). Skipped where `strace` is missing.
+@Suite("Storage: flushes per commit")
+struct FlushesPerCommitTests {
+    static let transactions = 40
+
+    @Test("an immediate commit flushes its data and then its meta page; a deferred commit flushes only its data", arguments: ["immediate", "deferred"])
+    func flushesPerCommit(durability: String) async throws {
+        guard let strace = ["/usr/bin/strace", "/bin/strace"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else { return }
+        try await TemporaryDirectory.with("flushes") { directory in
+            let summary = directory.appending("strace.txt")
+            let child = try ChildProcess(
+                executable: strace,
+                arguments: [
+                    "-f", "-c", "-o", summary, "-e", "trace=fsync,fdatasync,msync",
+                    try KeyClusterBinary.path(), "debug", "crash-writer", "--data-dir", directory.appending("lmdb"),
+                    "--max-transactions", "\(Self.transactions)", "--commit-durability", durability,
+                ])
+            #expect(child.waitUntilExit() == .exited(0))
+            let text = try String(contentsOfFile: summary, encoding: .utf8)
+            // strace -c: "% time  seconds  usecs/call  calls  errors  syscall"; the calls column, per syscall.
+            let flushes = text.split(separator: "\n").reduce(0) { total, line in
+                let fields = line.split(separator: " ")
+                guard let name = fields.last, ["fsync", "fdatasync", "msync"].contains(name), fields.count >= 5, let calls = Int(fields[3]) else { return total }
+                return total + calls
+            }
+            // Opening the environment and its database commits a few times more than the numbered transactions.
+            let perCommit = Double(flushes) / Double(Self.transactions)
+            if durability == "immediate" {
+                #expect(perCommit >= 2 && perCommit < 2.5, "\(flushes) flushes for \(Self.transactions) commits:\n\(text)")
+            } else {
+                #expect(perCommit >= 1 && perCommit < 1.5, "\(flushes) flushes for \(Self.transactions) commits:\n\(text)")
+            }
+        }
+    }
+}

@@ -14,6 +14,19 @@ public struct Message: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String { "\(from)→\(to) t\(term) \(body)" }
+
+    /// Whether this message may leave while the writes of its `Ready` (and earlier ones) are still
+    /// being made durable, once its term is durable. A leader's appends and heartbeats promise nothing
+    /// about the leader's own disk: it counts itself toward commitment only as far as the runtime
+    /// reports its log durable (`RaftCore.logDurable`), so the commit index they carry holds without
+    /// its pending write, and followers acknowledge only what they themselves persisted (Raft thesis
+    /// §10.2.1). Votes, acknowledgements and everything else wait.
+    public var maySendBeforePersisting: Bool {
+        switch body {
+        case .appendEntries, .heartbeat: true
+        default: false
+        }
+    }
 }
 
 /// Message kinds. New kinds (snapshots, ReadIndex, TimeoutNow) are added as cases in issue 4.

@@ -74,9 +74,19 @@ extension RaftCore {
         log.appendLast(entry)
         // Single-server rule: a configuration takes effect as soon as it is in the log.
         refreshConfiguration(afterAppending: [entry])
-        progress[id]?.match = log.lastIndex
+        // The leader's own match moves only when the runtime reports the entry durable (`logDurable`).
         progress[id]?.next = log.lastIndex + 1
+        // A configuration entry may change the quorum, and a lone voter's quorum is itself.
         _ = commitIfQuorumReplicated()
+    }
+
+    /// The leader's own log is durable further: it counts toward commitment now.
+    mutating func countOwnDurableLog() {
+        precondition(role == .leader, "only a leader counts its own log")
+        progress[id]?.match = log.durableIndex
+        if commitIfQuorumReplicated() {
+            broadcastAppend()
+        }
     }
 
     // MARK: Replication

@@ -54,6 +54,7 @@ extension RaftCore {
         for member in configuration.members {
             progress[member] = Progress(next: log.lastIndex + 1, options: options)
         }
+        progress[id]?.match = log.durableIndex
         appendAsLeader(Entry(index: log.lastIndex + 1, term: term, kind: .empty))
         broadcastAppend()
     }

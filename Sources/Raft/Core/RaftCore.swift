@@ -140,6 +140,17 @@ public struct RaftCore: Sendable {
         }
     }
 
+    /// The runtime reports that the write holding `position` — the last entry of a `Ready` it persisted
+    /// (`Ready.persistedThrough`) — and every write before it are durable. A leader counts its own log
+    /// toward commitment only this far (Raft thesis §10.2.1), which is what lets it send a `Ready`'s
+    /// appends before its own write completes (`Message.maySendBeforePersisting`).
+    public mutating func logDurable(through position: LogPosition) {
+        let termBefore = term
+        defer { checkInvariants(termBefore: termBefore) }
+        guard log.markDurable(through: position), role == .leader else { return }
+        countOwnDurableLog()
+    }
+
     /// Offers a command for replication. A leader appends it (sent in the next `ready()`, batched with
     /// other proposals); a follower forwards it to its leader; otherwise it is refused at once.
     public mutating func propose(_ payload: [UInt8]) throws(ProposalError) -> ProposalOutcome {

@@ -9,6 +9,9 @@ struct RaftLog: Sendable, Equatable {
     private(set) var firstUnhandedIndex: LogIndex
     /// Entries up to this index have been handed out in a `Ready` for applying.
     private(set) var appliedIndex: LogIndex
+    /// Entries up to this index are durable, as far as the runtime has reported (`RaftCore.logDurable`);
+    /// never beyond `lastIndex`. A leader counts its own log toward commitment only this far.
+    private(set) var durableIndex: LogIndex
 
     /// Rebuilds the log from what storage holds after a restart: everything there is already durable.
     init(boundary: LogPosition, entries: [Entry], commitIndex: LogIndex, appliedIndex: LogIndex) {
@@ -23,6 +26,7 @@ struct RaftLog: Sendable, Equatable {
         self.commitIndex = commitIndex
         self.firstUnhandedIndex = lastIndex + 1
         self.appliedIndex = appliedIndex
+        self.durableIndex = lastIndex
     }
 
     var lastPosition: LogPosition { entries.last?.position ?? boundary }
@@ -67,6 +71,8 @@ struct RaftLog: Sendable, Equatable {
         entries.removeLast(Int(lastIndex + 1 - conflict.index))
         entries.append(contentsOf: newEntries.drop { $0.index < conflict.index })
         firstUnhandedIndex = min(firstUnhandedIndex, conflict.index)
+        // The replaced suffix may be on disk, but the entries now at those indexes are not yet.
+        durableIndex = min(durableIndex, conflict.index - 1)
         return true
     }
 
@@ -74,6 +80,15 @@ struct RaftLog: Sendable, Equatable {
     mutating func appendLast(_ entry: Entry) {
         precondition(entry.index == lastIndex + 1 && entry.term >= lastPosition.term, "a leader appends in order")
         entries.append(entry)
+    }
+
+    /// The runtime reports the write holding `position` durable: with every write before it, the log is
+    /// durable through it. A report for an entry since replaced (the write that replaced it is still to
+    /// come) or compacted away changes nothing. Returns whether `durableIndex` moved.
+    mutating func markDurable(through position: LogPosition) -> Bool {
+        guard position.index > durableIndex, matches(position) else { return false }
+        durableIndex = position.index
+        return true
     }
 
     mutating func commit(to index: LogIndex) {
@@ -121,9 +136,14 @@ struct RaftLog: Sendable, Equatable {
         if matches(snapshot) {
             entries.removeFirst(offset(of: snapshot.index) + 1)
             firstUnhandedIndex = max(firstUnhandedIndex, snapshot.index + 1)
+            durableIndex = max(durableIndex, snapshot.index)
         } else {
             entries.removeAll()
             firstUnhandedIndex = snapshot.index + 1
+            // Nothing after the snapshot is held; what was durable before is gone with the old log. The
+            // install itself is durable with its Ready, which precedes any vote request of this member,
+            // so a member never leads while this overstates its disk.
+            durableIndex = snapshot.index
         }
         boundary = snapshot
         commitIndex = snapshot.index

@@ -2,8 +2,10 @@
 /// `Ready` in the order of its fields below. It may keep stepping the core and taking further Readies
 /// while earlier ones are still being persisted (and may persist several in one write), provided
 /// Readies become durable in the order the core returned them and nothing of a Ready is sent or applied
-/// before it and every earlier Ready are durable. The simulator runs exactly this model, with crashes
-/// that lose every write not yet durable.
+/// before it and every earlier Ready are durable — with one exception, a leader's appends
+/// (`Message.maySendBeforePersisting`). Once a Ready's write is durable, the runtime reports
+/// `persistedThrough` to `RaftCore.logDurable(through:)`. The simulator runs exactly this model, with
+/// crashes that lose every write not yet durable.
 public struct Ready: Sendable, Equatable {
     /// 1. Persist first. New hard state (term, vote, commit), or nil when unchanged. It must be durable
     ///    before any of `messages` is sent: a vote or term that is forgotten after a crash lets this
@@ -22,6 +24,9 @@ public struct Ready: Sendable, Equatable {
     public var snapshotToInstall: SnapshotMetadata?
     /// 2. Send only after 1 is durable. Each message may depend on the writes of this Ready or an earlier
     ///    one. Order between messages does not matter; losing any of them is safe (Raft retries).
+    ///    Exception: messages with `maySendBeforePersisting` may leave at once, while 1 is being written,
+    ///    provided their term is already durable (it always is for a leader: it asked for votes only
+    ///    after persisting its term and vote).
     public var messages: [Message]
     /// 2. With `messages`: peers that need this leader's latest snapshot (the one whose metadata the
     ///    runtime passed to `compact(through:snapshot:)`, or a newer one saved since). Stream its bytes to each as bounded
@@ -71,6 +76,12 @@ public struct Ready: Sendable, Equatable {
         hardState == nil && entriesToAppend.isEmpty && snapshotToInstall == nil && messages.isEmpty && snapshotsToSend.isEmpty
             && committedEntries.isEmpty && roleChange == nil && readStates.isEmpty && failedReads.isEmpty
             && freshnessProbesIssued.isEmpty
+    }
+
+    /// What to report to `RaftCore.logDurable(through:)` once this Ready's write is durable: its last
+    /// appended entry, else the position of the snapshot it installs; nil when it adds nothing to the log.
+    public var persistedThrough: LogPosition? {
+        entriesToAppend.last?.position ?? snapshotToInstall?.position
     }
 
     /// Whether step 1 has anything to write (the runtime may skip the fsync otherwise).

@@ -6,8 +6,11 @@ import Storage
 ///
 /// Ordering rules kept here (see `Ready`):
 /// - a message is sent only after every `Ready` before it and its own writes are durable; only when nothing
-///   is being persisted and its `Ready` writes nothing does it go out at once (steady-state heartbeats);
+///   is being persisted and its `Ready` writes nothing does it go out at once (steady-state heartbeats) —
+///   except a leader's appends and heartbeats, which leave while its write is in flight (thesis §10.2.1);
+///   each durable write is reported to the core (`logDurable`), and only then does the leader count itself;
 /// - committed entries are applied in the same LMDB transaction as the applied index and client sessions;
+///   a write that only applies defers its meta-page sync to the next write (`durability(of:)`);
 /// - snapshots (taken, streamed, installed) follow `RaftNode+Snapshots`.
 /// A write that fails for want of space is retried until space comes back (`status.outOfSpace`); any other
 /// storage failure stops the node (`status.failure`): carrying on would break the core's assumptions.
@@ -435,6 +438,16 @@ public actor RaftNode {
             ready.snapshotsToSend = []
             guard !ready.committedEntries.isEmpty else { return }
         }
+        if outOfSpace == nil {
+            // Raft thesis §10.2.1: a leader's appends and heartbeats leave while its own write is in flight;
+            // it counts itself toward commitment only once `flush` reports the write durable. (A leader
+            // whose writes fail for want of space stays silent instead, so that another is elected.)
+            let early = ready.messages.filter { $0.maySendBeforePersisting && durable.violation($0) == nil }
+            if !early.isEmpty {
+                send(early)
+                ready.messages.removeAll { $0.maySendBeforePersisting && durable.violation($0) == nil }
+            }
+        }
         pendingReadies.append(ready)
         flushSoon()
     }
@@ -457,13 +470,16 @@ public actor RaftNode {
             let persister = self.persister
             do {
                 // The body may run twice (the map grew): only the run that committed is reported.
-                let (outcomes, applied) = try await writer.write { txn in
+                let (outcomes, applied) = try await writer.write(durability: Self.durability(of: batch, compaction: compaction, durable: durable)) { txn in
                     var applied: (entries: Int, duration: Duration)?
                     let outcomes = try persister.persist(batch, compaction: compaction, in: txn) { applied = ($0, $1) }
                     return (outcomes, applied)
                 }
                 if let applied { observer.applied(entries: applied.entries, duration: applied.duration) }
                 for ready in batch { durable.persisted(ready) }
+                if let through = batch.lazy.compactMap(\.persistedThrough).last {
+                    reportDurable(through)
+                }
                 for ready in batch {
                     if !ready.messages.isEmpty { send(ready.messages) }
                     startSnapshotTransfers(ready.snapshotsToSend)
@@ -477,6 +493,8 @@ public actor RaftNode {
                     answerAppliedReads()
                 }
                 for outcome in outcomes { resolve(outcome) }
+                // What the durable write and the applies released: a leader's commit, reads, probes.
+                collectReady()
                 if outOfSpace != nil {
                     outOfSpace = nil
                     logger.notice("storage has space again; writes resumed")
@@ -503,6 +521,20 @@ public actor RaftNode {
         snapshotIfDue()
     }
 
+    /// How durable `batch`'s write must be before its messages leave. A batch that only applies committed
+    /// entries (and moves the commit index) may leave its meta-page sync to the next write
+    /// (`CommitDurability.deferredToNextCommit`): a machine crash may then undo it, and the restart
+    /// applies those entries again from the log, which holds them durably — the applied index lives in
+    /// the same transaction, so state and index go back together. Terms, votes, entries, snapshots and
+    /// compactions are promises to peers or drop log entries: they are synced before anything goes out.
+    static func durability(of batch: [Ready], compaction: SnapshotCompaction?, durable: DurabilityLedger) -> CommitDurability {
+        let onlyApplies = compaction == nil && batch.allSatisfy { ready in
+            ready.entriesToAppend.isEmpty && ready.snapshotToInstall == nil
+                && (ready.hardState.map { $0.term == durable.term && $0.vote == durable.vote } ?? true)
+        }
+        return onlyApplies ? .deferredToNextCommit : .immediate
+    }
+
     /// While writes wait for space, messages of Readies that write nothing would wait behind them for as
     /// long as the disk stays full. A follower's heartbeat answers and read requests (its freshness probes
     /// among them) promise nothing about its log, so they go out — the member stays fresh, and answers
@@ -515,6 +547,14 @@ public actor RaftNode {
             default: false
             }
         })
+    }
+
+    /// Tells the core its log is durable through `position`: a leader counts itself toward commitment
+    /// from here, so reporting more than storage holds would let it commit with too few copies (asserted
+    /// against the ledger in debug builds, as every message is).
+    private func reportDurable(_ position: LogPosition) {
+        assert(position.index <= durable.lastIndex, "reported \(position) durable with only \(durable.lastIndex) stored")
+        core.logDurable(through: position)
     }
 
     /// Sends `messages`, each of which must depend only on durable state (asserted in debug builds).

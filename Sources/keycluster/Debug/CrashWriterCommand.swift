@@ -29,6 +29,9 @@ struct CrashWriterCommand: AsyncParsableCommand {
     @Option(help: "Stop after this many transactions (the test kills the process long before).")
     var maxTransactions = 1_000_000
 
+    @Option(help: "immediate (data and meta page synced before a commit returns) or deferred (the meta page with the next commit).")
+    var commitDurability: CommitDurabilityArgument = .immediate
+
     func run() async throws {
         guard writesPerTransaction > 0, groupCommitCallers >= 0, maxTransactions > 0 else {
             throw ValidationError("counts must be positive")
@@ -39,7 +42,7 @@ struct CrashWriterCommand: AsyncParsableCommand {
         let workload = NumberedTransactions(database: database, writesPerTransaction: writesPerTransaction)
         if groupCommitCallers == 0 {
             for number in 1...maxTransactions {
-                try environment.write { txn in try workload.write(number, into: txn) }
+                try environment.write(durability: commitDurability.value) { txn in try workload.write(number, into: txn) }
                 report(number)
             }
         } else {
@@ -48,7 +51,7 @@ struct CrashWriterCommand: AsyncParsableCommand {
                 for caller in 0..<groupCommitCallers {
                     group.addTask {
                         for number in stride(from: caller + 1, through: maxTransactions, by: groupCommitCallers) {
-                            try await writer.write { txn in try workload.write(number, into: txn) }
+                            try await writer.write(durability: commitDurability.value) { txn in try workload.write(number, into: txn) }
                             report(number)
                         }
                     }
@@ -62,6 +65,19 @@ struct CrashWriterCommand: AsyncParsableCommand {
     private func report(_ number: Int) {
         let line = Array("durable \(number)\n".utf8)
         _ = line.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+    }
+}
+
+/// `--commit-durability`, in the words of `CommitDurability`.
+enum CommitDurabilityArgument: String, ExpressibleByArgument, CaseIterable {
+    case immediate
+    case deferred
+
+    var value: CommitDurability {
+        switch self {
+        case .immediate: .immediate
+        case .deferred: .deferredToNextCommit
+        }
     }
 }
 

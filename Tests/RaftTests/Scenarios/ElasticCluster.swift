@@ -98,6 +98,8 @@ struct ElasticCluster {
     private mutating func collect(_ id: NodeID) {
         while cores[id]?.hasReady == true, var core = cores[id] {
             let ready = core.ready()
+            // Writes here are durable at once: report them, as the runtime does after its fsync.
+            if let persisted = ready.persistedThrough { core.logDurable(through: persisted) }
             cores[id] = core
             inFlight += ready.messages
             snapshotTransfers += ready.snapshotsToSend.map { (id, $0) }

@@ -214,8 +214,8 @@ struct ReplicationTests {
         }
     }
 
-    @Test("committed entries are handed out for applying once, in order, after they are handed out for persisting")
-    func committedEntriesHandedOutOnce() {
+    @Test("a lone voter commits only what its own write reported durable, and hands each entry out for applying once, in order")
+    func committedEntriesHandedOutOnce() throws {
         var core = RaftCore(id: NodeID(1), configuration: MembershipConfiguration(voters: [NodeID(1)]), randomSeed: 1)
         for _ in 0..<(2 * core.options.electionTimeoutTicks) where core.role != .leader {
             core.tick()
@@ -224,11 +224,38 @@ struct ReplicationTests {
         _ = try? core.propose(Self.payload(1))
         let first = core.ready()
         #expect(first.entriesToAppend.map(\.index) == [1, 2])
-        #expect(first.committedEntries.map(\.index) == [1, 2])
+        #expect(first.committedEntries.isEmpty, "nothing is committed before the leader's own write is durable")
+        core.logDurable(through: try #require(first.persistedThrough))
+        #expect(core.ready().committedEntries.map(\.index) == [1, 2])
         _ = try? core.propose(Self.payload(2))
         let second = core.ready()
         #expect(second.entriesToAppend.map(\.index) == [3])
-        #expect(second.committedEntries.map(\.index) == [3])
+        #expect(second.committedEntries.isEmpty)
+        core.logDurable(through: try #require(second.persistedThrough))
+        #expect(core.ready().committedEntries.map(\.index) == [3])
         #expect(!core.hasReady)
+    }
+
+    @Test("a leader sends appends before its own write is durable, and counts itself toward commitment only once it is")
+    func leaderCountsItselfOnlyWhenDurable() throws {
+        var cluster = ScenarioCluster()
+        cluster.campaign(1)
+        var leader = cluster[1]
+        let before = leader.commitIndex
+        // The leader's proposal Ready: its appends may leave before the write completes.
+        _ = try leader.propose(Self.payload(7))
+        let ready = leader.ready()
+        let appends = ready.messages.filter { if case .appendEntries = $0.body { true } else { false } }
+        #expect(appends.count == 2 && appends.allSatisfy(\.maySendBeforePersisting))
+        // One follower acknowledges; with the leader's own copy not yet durable that is 1 of 3.
+        var follower = cluster[2]
+        let append = try #require(appends.first { $0.to == NodeID(2) })
+        follower.step(append)
+        let acknowledgement = try #require(follower.ready().messages.first)
+        leader.step(acknowledgement)
+        #expect(leader.commitIndex == before, "committed with one durable copy")
+        // The leader's write completes: 2 of 3 durable copies.
+        leader.logDurable(through: try #require(ready.persistedThrough))
+        #expect(leader.commitIndex == ready.persistedThrough?.index)
     }
 }

@@ -33,6 +33,8 @@ struct ScenarioCluster {
     mutating func collect(_ id: UInt64) {
         while cores[Int(id) - 1].hasReady {
             let ready = cores[Int(id) - 1].ready()
+            // Writes here are durable at once: report them, as the runtime does after its fsync.
+            if let persisted = ready.persistedThrough { cores[Int(id) - 1].logDurable(through: persisted) }
             inFlight += ready.messages
             readStates[id, default: []] += ready.readStates
             failedReads[id, default: []] += ready.failedReads
@@ -99,7 +101,9 @@ struct ScenarioCluster {
         cores[Int(id) - 1].step(message)
         var replies: [Message] = []
         while cores[Int(id) - 1].hasReady {
-            replies += cores[Int(id) - 1].ready().messages
+            let ready = cores[Int(id) - 1].ready()
+            if let persisted = ready.persistedThrough { cores[Int(id) - 1].logDurable(through: persisted) }
+            replies += ready.messages
         }
         return replies
     }

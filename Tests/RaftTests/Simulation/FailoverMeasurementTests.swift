@@ -8,11 +8,13 @@ import Testing
 struct FailoverMeasurementTests {
     static let seeds: ClosedRange<UInt64> = 1...200
     /// Liveness bounds without connection-loss reports, in ticks (election timeout 10, randomized in
-    /// [10, 20)). Measured: p90 34.7, p99 56.0. A fixed timeout (split votes again and again) measured p90
-    /// 49.4, p99 79.2: the bounds sit between, so losing the randomization fails here. The simulator is
-    /// deterministic, so these figures move only when the code does.
+    /// [10, 20)). Measured: p90 34.7, p99 56.0; after leaders began sending appends before their own write
+    /// completed (which reorders every later event and random draw), p90 32.5, p99 65.7 — the p99 of 200
+    /// seeds is the second-worst run, so it moves the most. A fixed timeout (split votes again and again)
+    /// measured p90 49.4, p99 79.2: the bounds sit between, so losing the randomization fails here. The
+    /// simulator is deterministic, so these figures move only when the code does.
     static let timeoutOnlyP90BoundTicks = 42.0
-    static let timeoutOnlyP99BoundTicks = 65.0
+    static let timeoutOnlyP99BoundTicks = 72.0
 
     static func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
         sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]

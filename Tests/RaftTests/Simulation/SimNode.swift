@@ -53,6 +53,17 @@ final class SimNode {
         return ready
     }
 
+    /// Takes out of the newest pending write the messages that may leave before it is durable — a
+    /// leader's appends and heartbeats whose term is durable (`Message.maySendBeforePersisting`), as
+    /// `RaftNode` sends them — and returns them for sending now.
+    func takeMessagesSendableBeforePersisting() -> [Message] {
+        guard var newest = pendingWrites.popLast() else { return [] }
+        let early = newest.messages.filter { $0.maySendBeforePersisting && durable.violation($0) == nil }
+        newest.messages.removeAll { $0.maySendBeforePersisting && durable.violation($0) == nil }
+        pendingWrites.append(newest)
+        return early
+    }
+
     /// Completes the oldest pending write: it becomes durable. Returns its Ready for sending and applying.
     func completeOldestWrite() throws(SimulationFailure) -> Ready? {
         guard !pendingWrites.isEmpty else { return nil }

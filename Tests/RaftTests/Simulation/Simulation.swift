@@ -255,6 +255,11 @@ final class Simulation {
             if ready.roleChange?.role == .leader {
                 leaderElected(node.id)
             }
+            // Raft thesis §10.2.1, as `RaftNode` does it: a leader's appends leave while its own write is
+            // in flight; the leader counts itself only once the write reports durable (`completeWrite`).
+            for message in node.takeMessagesSendableBeforePersisting() {
+                send(message)
+            }
             let writeDelay = ready.needsPersisting ? 1 + random.next(in: 0..<25) : 0
             node.lastWriteCompletesAt = max(node.lastWriteCompletesAt, now + writeDelay)
             queue.schedule(.diskWriteCompleted(node.id, incarnation: node.incarnation), at: node.lastWriteCompletesAt)
@@ -283,6 +288,10 @@ final class Simulation {
         reportApplied(on: node)
         try node.snapshotIfDue()
         handleReadOutcomes(of: ready, on: node)
+        if let persisted = ready.persistedThrough {
+            node.withCore { $0.logDurable(through: persisted) }
+            try drain(node)
+        }
     }
 
     func send(_ message: Message) {
