@@ -43,7 +43,7 @@ struct ReadPath: Sendable {
         // Refused before any round through the leader: an absurd revision must cost an anonymous caller's
         // target nothing (issue 12). This member's commit index trails the leader's by far less than the
         // bound unless it is catching up by snapshot — and then it could not answer in time anyway.
-        let known = await node.commitIndex
+        let known = node.published.commitIndex
         if minRevision > known, minRevision - known > Self.maxRevisionLeadEntries { throw Self.unknownRevision(minRevision, known: known) }
         if preference == .boundedFirst, let bounded = await boundedReadPoint(atLeast: minRevision) { return bounded }
         if let strict = try await strictReadPoint(atLeast: minRevision) { return strict }
@@ -69,10 +69,12 @@ struct ReadPath: Sendable {
     /// This member's applied revision when bounded reads are on, it has applied `minRevision`, and its
     /// state is proven current within `maxStaleness`; else nil.
     private func boundedReadPoint(atLeast minRevision: UInt64) async -> ReadPoint? {
-        guard maxStaleness > .zero, let currentAsOf = await node.stateCurrentAsOf(),
+        // Read without a hop onto the node's actor (`PublishedReadState`): the stamp first, then the applied
+        // index, which only grows — the state read afterwards is at least as new as both.
+        guard maxStaleness > .zero, let currentAsOf = node.published.stateCurrentAsOf,
               ContinuousClock.now - currentAsOf <= maxStaleness
         else { return nil }
-        let applied = await node.status.appliedIndex
+        let applied = node.published.appliedIndex
         guard applied >= minRevision else { return nil }
         return ReadPoint(revision: applied, consistency: .bounded)
     }

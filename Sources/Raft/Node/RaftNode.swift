@@ -64,6 +64,9 @@ public actor RaftNode {
     var reportedSilentPeers: Set<NodeID> = []
     /// What storage holds durably: every message is checked against it before it leaves (debug builds).
     private var durable: DurabilityLedger
+    /// The read path's view of this node, readable without a hop onto the actor; refreshed after each
+    /// input (`collectReady`).
+    public nonisolated let published = PublishedReadState()
 
     /// Opens the node's durable state in `environment` and builds its core from it. `configuration` is the
     /// bootstrap membership; the log's configuration entries take precedence. A node joining an existing
@@ -410,6 +413,7 @@ public actor RaftNode {
     // MARK: - Ready pipeline
 
     func collectReady() {
+        defer { published.publish(commitIndex: core.commitIndex, appliedIndex: appliedIndex, stateCurrentAsOf: stateCurrentAsOf()) }
         guard failure == nil, core.hasReady else { return }
         var ready = core.ready()
         // Before any of this Ready's messages leaves: a probe's stamp is no later than its departure.
