@@ -34,6 +34,8 @@ public struct RaftCore: Sendable {
     var outbox: [Message] = []
     /// Leader only: proposals were appended since the last `ready()`; they go out batched then.
     var hasUnsentProposals = false
+    /// Follower: proposals for the leader since the last `ready()`, sent then in as few messages as fit.
+    var proposalsToForward: [[UInt8]] = []
     var lastReadyHardState: HardState
     var lastReadyRoleState: RoleState
     /// The latest snapshot and what of it the runtime must install or send (`RaftCore+Snapshot`).
@@ -165,16 +167,38 @@ public struct RaftCore: Sendable {
             return .appended(try appendProposal(payload))
         case .follower, .preCandidate, .candidate:
             guard let leader else { throw .noLeader }
-            send(to: leader, term: term, .forwardedProposal(ForwardedProposal(payloads: [payload])))
+            proposalsToForward.append(payload)
             return .forwarded(to: leader)
         }
+    }
+
+    /// Sends the proposals gathered since the last `ready()` to the leader, as many per message as
+    /// `maxMessageBytes` allows: under load most proposals reach a follower, and one message per
+    /// proposal would cost the leader a frame, a decode and a step each. Without a leader (it changed or
+    /// was lost meanwhile) they are dropped, as a lost message would be: the runtime offers them again.
+    mutating func forwardProposals() {
+        defer { proposalsToForward.removeAll() }
+        guard role != .leader, let leader else { return }
+        var batch: [[UInt8]] = []
+        var batchBytes = 0
+        for payload in proposalsToForward {
+            let payloadBytes = payload.count + Entry.headerBytes
+            if !batch.isEmpty && batchBytes + payloadBytes > options.maxMessageBytes {
+                send(to: leader, term: term, .forwardedProposal(ForwardedProposal(payloads: batch)))
+                batch.removeAll()
+                batchBytes = 0
+            }
+            batch.append(payload)
+            batchBytes += payloadBytes
+        }
+        if !batch.isEmpty { send(to: leader, term: term, .forwardedProposal(ForwardedProposal(payloads: batch))) }
     }
 
     // MARK: - Output
 
     /// Whether `ready()` would return anything.
     public var hasReady: Bool {
-        hasUnsentProposals || hardState != lastReadyHardState || log.hasUnpersisted || !outbox.isEmpty
+        hasUnsentProposals || !proposalsToForward.isEmpty || hardState != lastReadyHardState || log.hasUnpersisted || !outbox.isEmpty
             || log.hasUnapplied || roleState != lastReadyRoleState || snapshots.hasOutput || hasReadIndexWork
             || !freshness.issued.isEmpty
     }
@@ -188,6 +212,7 @@ public struct RaftCore: Sendable {
             hasUnsentProposals = false
             broadcastAppend()
         }
+        if !proposalsToForward.isEmpty { forwardProposals() }
         if shouldStartClientReadRound { startReadRound() }
         var ready = Ready()
         if hardState != lastReadyHardState {

@@ -258,4 +258,20 @@ struct ReplicationTests {
         leader.logDurable(through: try #require(ready.persistedThrough))
         #expect(leader.commitIndex == ready.persistedThrough?.index)
     }
+
+    @Test("a follower sends the proposals it gathered between two Readies to the leader in one message, and the leader appends them all")
+    func forwardedProposalsBatched() throws {
+        var cluster = ScenarioCluster()
+        cluster.campaign(1)
+        let lastBefore = cluster[1].lastPosition.index
+        try cluster.act(2) { (core: inout RaftCore) throws(ProposalError) in
+            for value in 1...3 { _ = try core.propose(Self.payload(UInt8(value))) }
+        }
+        let forwards = cluster.inFlight.filter { if case .forwardedProposal = $0.body { true } else { false } }
+        #expect(forwards.count == 1)
+        #expect(forwards.first.map { if case .forwardedProposal(let proposal) = $0.body { proposal.payloads.count } else { 0 } } == 3)
+        cluster.settle()
+        #expect(cluster[1].lastPosition.index == lastBefore + 3)
+        #expect(cluster[2].commitIndex == lastBefore + 3)
+    }
 }
