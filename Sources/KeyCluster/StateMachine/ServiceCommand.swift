@@ -1,3 +1,5 @@
+import Foundation
+
 /// A change to the service's replicated state: what a log entry's command bytes decode to.
 ///
 /// JSON, because commands are small, decoded once per node, and must stay readable across versions: a
@@ -24,4 +26,14 @@ enum ServiceResult: Codable, Sendable, Equatable {
     case refused(reason: String)
     /// Refused because storage alarms stand: the cluster takes no new writes until they clear.
     case noSpace(alarms: [StorageAlarm])
+}
+
+extension ServiceCommand {
+    /// The command bytes of a log entry, as `CommandProposer` proposes them.
+    func encoded() throws -> [UInt8] { Array(try JSONEncoder().encode(self)) }
+}
+
+extension ServiceResult {
+    /// The state machine's answer, as the proposer reads it back.
+    init(decoding bytes: [UInt8]) throws { self = try JSONDecoder().decode(ServiceResult.self, from: Data(bytes)) }
 }
