@@ -16,6 +16,24 @@ public enum DomainCommand: Codable, Hashable, Sendable {
     case recoverOwnership(RecoverOwnership)
 
     /// The signed-request fields a key action carries, and when the member decided on it.
+    ///
+    /// The owner's signature is checked once, by the member that received the request, before it proposes
+    /// (`KeyRequestAuthenticator`: one key parse, one P-256 verify); the signature itself is not replicated.
+    /// Apply, on every member, decides only what depends on the state at the command's place in the log —
+    /// the signer's grant (live, active, an owner's, valid at `decidedAtUnixMs`), its authority over the
+    /// target, staleness, and replay: the nonce is refused if the replicated nonce record holds it, so every
+    /// member refuses a replay alike. Apply never reads the signer's public key (its stored grant is read
+    /// without a curve operation: `KeyPublicKey.init(storedX963:)`); the one curve operation left is the
+    /// check that a key a grant gives is a point, which earlier versions make too when decoding the command
+    /// — members of mixed versions must refuse the same commands.
+    ///
+    /// Why apply need not verify again: a command reaches the log only from a member — proposals travel the
+    /// peer links, mutual TLS with a member certificate from the cluster CA — so what a proposer's check
+    /// concluded is what its proposal carries. Checking it again in apply would protect only against a
+    /// member that proposes a command no key signed; such a member is malicious or broken, and it could as
+    /// well propose operator commands (register, force-revoke, recover) or change its own state directly,
+    /// which no check on the others prevents. What a buggy proposer could get wrong stays checked here: a
+    /// key that is not a P-256 point, a replayed nonce, a signer without authority.
     public struct KeySignature: Codable, Hashable, Sendable {
         public let keyID: KeyID
         public let nonce: Nonce

@@ -26,8 +26,20 @@ public struct Grant: Codable, Hashable, Sendable {
         notBeforeUnixMs: Int64?, notAfterUnixMs: Int64?, grantedBy: Principal, grantedAtUnixMs: Int64,
         revision: UInt64, status: GrantStatus
     ) {
+        self.init(
+            vin: vin, keyID: publicKey.keyID, publicKey: publicKey, formFactor: formFactor, role: role, permissions: permissions,
+            notBeforeUnixMs: notBeforeUnixMs, notAfterUnixMs: notAfterUnixMs, grantedBy: grantedBy, grantedAtUnixMs: grantedAtUnixMs,
+            revision: revision, status: status)
+    }
+
+    /// With the key id given: as a stored record holds it, or already derived from the key (a SHA-256 each).
+    init(
+        vin: VIN, keyID: KeyID, publicKey: KeyPublicKey, formFactor: FormFactor, role: Role, permissions: Permissions,
+        notBeforeUnixMs: Int64?, notAfterUnixMs: Int64?, grantedBy: Principal, grantedAtUnixMs: Int64,
+        revision: UInt64, status: GrantStatus
+    ) {
         self.vin = vin
-        self.keyID = publicKey.keyID
+        self.keyID = keyID
         self.publicKey = publicKey
         self.formFactor = formFactor
         self.role = role
@@ -50,7 +62,7 @@ public struct Grant: Codable, Hashable, Sendable {
     /// The same grant with a new status, changed at `revision`.
     func with(status: GrantStatus, at revision: UInt64) -> Grant {
         Grant(
-            vin: vin, publicKey: publicKey, formFactor: formFactor, role: role, permissions: permissions,
+            vin: vin, keyID: keyID, publicKey: publicKey, formFactor: formFactor, role: role, permissions: permissions,
             notBeforeUnixMs: notBeforeUnixMs, notAfterUnixMs: notAfterUnixMs, grantedBy: grantedBy,
             grantedAtUnixMs: grantedAtUnixMs, revision: revision, status: status)
     }

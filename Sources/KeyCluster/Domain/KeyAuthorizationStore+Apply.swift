@@ -6,23 +6,49 @@ extension KeyAuthorizationStore {
     /// Applies `command` as the change at `revision` (its Raft index). Deterministic: depends only on the
     /// command and the state in `txn`. A refusal is the result; a throw means storage failed.
     public func apply(_ command: DomainCommand, at revision: UInt64, in txn: borrowing WriteTransaction) throws -> DomainResult {
+        try applyEncoded(command, at: revision, in: txn).result
+    }
+
+    /// `apply`, also giving the changed grant's canonical bytes when it wrote them (nil for a refusal), so the
+    /// state machine's result carries them instead of encoding the grant again.
+    func applyEncoded(
+        _ command: DomainCommand, at revision: UInt64, in txn: borrowing WriteTransaction
+    ) throws -> (result: DomainResult, grantJSON: [UInt8]?) {
         let change: Change
         do {
             change = try plan(command, at: revision, in: txn)
         } catch let refusal as DomainRefusal {
-            return .refused(refusal)
+            return (.refused(refusal), nil)
         }
-        try write(change, in: txn)
-        return .applied(revision: revision, grant: change.record.grant)
+        let grantJSON = try write(change, in: txn)
+        return (.applied(revision: revision, grant: change.grant), grantJSON)
     }
 
     /// Everything one accepted command writes.
     struct Change {
         let vehicle: Vehicle
-        let record: AuditRecord
+        /// The grant as the change leaves it (a revoked one as it left the live grants).
+        let grant: Grant
+        /// The audit record: it names `grant` by target and revision rather than holding a copy.
+        let record: StoredAuditRecord
+        /// The live grant this change puts another in place of (a recovery for a key that held one).
+        let replaced: Grant?
         /// The signer's nonce to record, for key actions, with the request's own timestamp (retention runs
         /// from it: it is what the replay window is measured from).
         let nonce: (keyID: KeyID, nonce: Nonce, requestTimestampUnixMs: Int64)?
+
+        init(
+            vehicle: Vehicle, grant: Grant, action: AuditRecord.Action, actor: Principal, timestampUnixMs: Int64,
+            reason: String? = nil, replaced: Grant? = nil, nonce: (keyID: KeyID, nonce: Nonce, requestTimestampUnixMs: Int64)?
+        ) {
+            self.vehicle = vehicle
+            self.grant = grant
+            record = StoredAuditRecord(
+                revision: grant.revision, action: action, actor: actor, target: grant.keyID, timestampUnixMs: timestampUnixMs,
+                reason: reason)
+            self.replaced = replaced
+            self.nonce = nonce
+        }
     }
 
     /// Checks every rule and returns the change; throws `DomainRefusal` for a refused command. Reads only.
@@ -45,11 +71,8 @@ extension KeyAuthorizationStore {
             let vehicle = try existingVehicle(force.vin, at: revision, in: txn)
             let target = try liveGrant(force.vin, force.target, in: txn)
             return Change(
-                vehicle: vehicle.changed(at: revision),
-                record: AuditRecord(
-                    revision: revision, action: .forceRevoke, actor: .operator(force.operatorName), target: force.target,
-                    timestampUnixMs: force.timestampUnixMs, grant: target.with(status: .revoked, at: revision)),
-                nonce: nil)
+                vehicle: vehicle.changed(at: revision), grant: target.with(status: .revoked, at: revision), action: .forceRevoke,
+                actor: .operator(force.operatorName), timestampUnixMs: force.timestampUnixMs, nonce: nil)
         case .recoverOwnership(let recover):
             return try planRecovery(recover, at: revision, in: txn)
         }
@@ -61,19 +84,17 @@ extension KeyAuthorizationStore {
         if let refusal = DomainCommand.RecoverOwnership.refusal(ofReason: recover.reason) { throw DomainRefusal(.invalidCommand, refusal) }
         let vehicle = try existingVehicle(recover.vin, at: revision, in: txn)
         let keyID = recover.ownerKey.keyID
-        if try !txn.contains(Self.grantKey(recover.vin, keyID), in: grants), try grantCount(of: recover.vin, in: txn) >= maxKeysPerVehicle {
+        let replaced = try grant(recover.vin, keyID, in: txn)
+        if replaced == nil, try grantCount(of: recover.vin, in: txn) >= maxKeysPerVehicle {
             throw DomainRefusal(.tooManyKeys, "vehicle \(recover.vin) already holds \(maxKeysPerVehicle) keys; force-revoke one first")
         }
         let owner = Grant(
-            vin: recover.vin, publicKey: recover.ownerKey, formFactor: recover.ownerFormFactor, role: .owner,
+            vin: recover.vin, keyID: keyID, publicKey: recover.ownerKey, formFactor: recover.ownerFormFactor, role: .owner,
             permissions: Role.owner.maximumPermissions, notBeforeUnixMs: nil, notAfterUnixMs: nil,
             grantedBy: .operator(recover.operatorName), grantedAtUnixMs: recover.timestampUnixMs, revision: revision, status: .active)
         return Change(
-            vehicle: vehicle.changed(at: revision),
-            record: AuditRecord(
-                revision: revision, action: .recoverOwnership, actor: .operator(recover.operatorName), target: keyID,
-                timestampUnixMs: recover.timestampUnixMs, grant: owner, reason: recover.reason),
-            nonce: nil)
+            vehicle: vehicle.changed(at: revision), grant: owner, action: .recoverOwnership, actor: .operator(recover.operatorName),
+            timestampUnixMs: recover.timestampUnixMs, reason: recover.reason, replaced: replaced, nonce: nil)
     }
 
     private func planRegistration(
@@ -91,9 +112,7 @@ extension KeyAuthorizationStore {
             vehicle: Vehicle(
                 vin: register.vin, registeredBy: register.operatorName, registeredAtUnixMs: register.timestampUnixMs,
                 revision: revision),
-            record: AuditRecord(
-                revision: revision, action: .registerVehicle, actor: .operator(register.operatorName),
-                target: owner.keyID, timestampUnixMs: register.timestampUnixMs, grant: owner),
+            grant: owner, action: .registerVehicle, actor: .operator(register.operatorName), timestampUnixMs: register.timestampUnixMs,
             nonce: nil)
     }
 
@@ -132,13 +151,11 @@ extension KeyAuthorizationStore {
             throw DomainRefusal(.tooManyKeys, "vehicle \(command.vin) already holds \(maxKeysPerVehicle) keys")
         }
         let grant = Grant(
-            vin: command.vin, publicKey: command.publicKey, formFactor: command.formFactor, role: command.role,
+            vin: command.vin, keyID: keyID, publicKey: command.publicKey, formFactor: command.formFactor, role: command.role,
             permissions: permissions, notBeforeUnixMs: command.notBeforeUnixMs, notAfterUnixMs: command.notAfterUnixMs,
             grantedBy: .key(signer.keyID), grantedAtUnixMs: time, revision: revision, status: .active)
         return Change(
-            vehicle: vehicle.changed(at: revision),
-            record: AuditRecord(
-                revision: revision, action: .grant, actor: .key(signer.keyID), target: keyID, timestampUnixMs: time, grant: grant),
+            vehicle: vehicle.changed(at: revision), grant: grant, action: .grant, actor: .key(signer.keyID), timestampUnixMs: time,
             nonce: (signer.keyID, command.signer.nonce, command.signer.timestampUnixMs))
     }
 
@@ -178,10 +195,8 @@ extension KeyAuthorizationStore {
             }
         }
         return Change(
-            vehicle: vehicle.changed(at: revision),
-            record: AuditRecord(
-                revision: revision, action: action, actor: .key(signer.keyID), target: command.target,
-                timestampUnixMs: command.signer.decidedAtUnixMs, grant: target.with(status: status, at: revision)),
+            vehicle: vehicle.changed(at: revision), grant: target.with(status: status, at: revision), action: action,
+            actor: .key(signer.keyID), timestampUnixMs: command.signer.decidedAtUnixMs,
             nonce: (signer.keyID, command.signer.nonce, command.signer.timestampUnixMs))
     }
 
@@ -238,18 +253,23 @@ extension KeyAuthorizationStore {
         }
     }
 
-    private func write(_ change: Change, in txn: borrowing WriteTransaction) throws {
-        let grant = change.record.grant
+    /// Writes the change; returns the grant's canonical bytes, encoded once for its record and the result.
+    private func write(_ change: Change, in txn: borrowing WriteTransaction) throws -> [UInt8] {
+        let grant = change.grant
+        let grantJSON = DomainCoding.encode(grant)
         let vin = change.vehicle.vin
-        try txn.put(try DomainCoding.encode(change.vehicle), for: Self.vehicleKey(vin), in: vehicles)
+        try txn.put(DomainCoding.encode(change.vehicle), for: Self.vehicleKey(vin), in: vehicles)
         if grant.status == .revoked {
             let removed = try txn.delete(Self.grantKey(vin, grant.keyID), in: grants)
             assert(removed, "revoked a grant that was not live")
+            try retire(grantJSON, vin: vin, keyID: grant.keyID, at: grant.revision, in: txn)
         } else {
-            try txn.put(try DomainCoding.encode(grant), for: Self.grantKey(vin, grant.keyID), in: grants)
+            if let replaced = change.replaced {
+                try retire(DomainCoding.encode(replaced), vin: vin, keyID: replaced.keyID, at: grant.revision, in: txn)
+            }
+            try txn.put(grantJSON, for: Self.grantKey(vin, grant.keyID), in: grants)
         }
-        let inserted = try txn.insert(
-            try DomainCoding.encode(change.record), for: Self.auditKey(vin, change.record.revision), in: audit)
+        let inserted = try txn.insert(DomainCoding.encode(change.record), for: Self.auditKey(vin, change.record.revision), in: audit)
         assert(inserted, "audit record at revision \(change.record.revision) already exists")
         if let (keyID, nonce, requestTimestamp) = change.nonce {
             try recordNonce(vin, keyID, nonce, timestampUnixMs: requestTimestamp, in: txn)
@@ -257,5 +277,13 @@ extension KeyAuthorizationStore {
             // clock, not a request's, and is not ordered against phones' clocks.
             try recordKeyChange(vin, change.record.target, requestedAt: requestTimestamp, in: txn)
         }
+        return grantJSON
+    }
+
+    /// Keeps the body of a grant that leaves the live grants at `revision`: the audit records of its
+    /// lifetime name it and read it from here (`StoredAuditRecord`).
+    private func retire(_ grantJSON: [UInt8], vin: VIN, keyID: KeyID, at revision: UInt64, in txn: borrowing WriteTransaction) throws {
+        let inserted = try txn.insert(grantJSON, for: Self.retiredGrantKey(vin, keyID, revision), in: retiredGrants)
+        assert(inserted, "a grant of \(keyID) already retired at revision \(revision)")
     }
 }

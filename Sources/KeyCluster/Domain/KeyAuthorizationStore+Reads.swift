@@ -42,7 +42,28 @@ extension KeyAuthorizationStore {
         let pageSize = min(max(limit, 0), DomainLimits.maxAuditPageSize)
         guard afterRevision < .max else { return [] }
         let range = KeyRange(from: Self.auditKey(vin, afterRevision + 1), upTo: KeyRange.prefix(Self.vehicleKey(vin)).upperBound)
-        return try txn.entries(audit, range, limit: pageSize).map { try DomainCoding.decode(AuditRecord.self, from: $0.value) }
+        return try txn.entries(audit, range, limit: pageSize).map { entry in
+            let stored = try DomainCoding.decode(StoredAuditRecord.self, from: entry.value)
+            return stored.record(grant: try stored.grant ?? grantChanged(by: stored, on: vin, in: txn))
+        }
+    }
+
+    /// The grant as `record` (one that names it) left it: the body of the target's grant that was live then
+    /// — the first one retired after the record (at it, for a record that retired it), else the live one —
+    /// with the record's status and revision. Two lookups, however long the history.
+    private func grantChanged<A>(by record: StoredAuditRecord, on vin: VIN, in txn: borrowing Transaction<A>) throws -> Grant {
+        let (from, overflowed) = record.revision.addingReportingOverflow(record.action.retiresGrant ? 0 : 1)
+        let keyPrefix = KeyRange.prefix(Self.grantKey(vin, record.target))
+        let body: Grant?
+        if !overflowed, let retired = try txn.entries(
+            retiredGrants, KeyRange(from: Self.retiredGrantKey(vin, record.target, from), upTo: keyPrefix.upperBound), limit: 1
+        ).first {
+            body = try DomainCoding.decode(Grant.self, from: retired.value)
+        } else {
+            body = try grant(vin, record.target, in: txn)
+        }
+        guard let body else { throw AuditRecordUnresolved(vin: vin, revision: record.revision) }
+        return body.with(status: record.action.resultingStatus, at: record.revision)
     }
 
     /// Whether the key may perform `permission` on the vehicle at `timeUnixMs` (the request's timestamp).
@@ -51,4 +72,11 @@ extension KeyAuthorizationStore {
     ) throws -> AuthorizationDecision {
         AuthorizationDecision.decide(grant: try grant(vin, keyID, in: txn), permission: permission, atUnixMs: timeUnixMs)
     }
+}
+
+/// An audit record names a grant that neither the live nor the retired grants hold: the store is damaged.
+struct AuditRecordUnresolved: Error, CustomStringConvertible {
+    let vin: VIN
+    let revision: UInt64
+    var description: String { "the audit record of \(vin) at revision \(revision) names a grant the store does not hold" }
 }

@@ -29,13 +29,38 @@ public struct KeyPublicKey: Codable, Hashable, Sendable {
     public let x963: [UInt8]
 
     public init(x963: [UInt8]) throws(DomainInputError) {
+        try self.init(storedX963: x963)
+        _ = try signingKey()
+    }
+
+    /// A key read back from a stored record: only its form is checked, not that it is a point on the curve.
+    /// It was checked where it entered — the member that received it, and every member applying the command
+    /// that carried it — and checking again would cost a curve operation on every read of a grant (apply
+    /// reads the signer's; every unlock reads one). Should a stored key not be a point (a damaged store), it
+    /// verifies no signature: `signingKey()` refuses it, so it fails closed.
+    init(storedX963 x963: [UInt8]) throws(DomainInputError) {
         guard x963.count == Self.x963Length, x963.first == 0x04 else {
             throw DomainInputError(field: "public key", problem: "must be an uncompressed X9.63 P-256 point (\(Self.x963Length) bytes)")
         }
-        guard (try? P256.Signing.PublicKey(x963Representation: x963)) != nil else {
-            throw DomainInputError(field: "public key", problem: "not a point on P-256")
-        }
         self.x963 = x963
+    }
+
+    /// The `userInfo` flag of the decoder of stored records (`DomainCoding.storedDecoder`): keys are then read
+    /// with `init(storedX963:)`. Every other decoder (requests, commands, documents) checks the point.
+    static let storedForm: CodingUserInfoKey = {
+        guard let key = CodingUserInfoKey(rawValue: "keycluster.publicKey.storedForm") else {
+            preconditionFailure("CodingUserInfoKey refused a constant name")
+        }
+        return key
+    }()
+
+    /// Standard base64 of the X9.63 bytes: the JSON form.
+    var base64: String { Data(x963).base64EncodedString() }
+
+    /// The bytes of the JSON form, bounded before decoding (base64 of a 65-byte point is 88 characters).
+    static func x963(base64 text: String) -> [UInt8]? {
+        guard text.utf8.count <= (x963Length + 2) / 3 * 4, let bytes = Data(base64Encoded: text) else { return nil }
+        return Array(bytes)
     }
 
     public init(_ key: P256.Signing.PublicKey) {
@@ -44,23 +69,22 @@ public struct KeyPublicKey: Codable, Hashable, Sendable {
 
     public var keyID: KeyID { KeyID(publicKey: self) }
 
-    /// The key for verifying signatures; cannot fail, since the bytes were checked to be a P-256 point.
-    public var signingKey: P256.Signing.PublicKey {
+    /// The key for verifying signatures. Fails only for a stored key that is not a point on the curve
+    /// (see `init(storedX963:)`): such a key verifies nothing.
+    public func signingKey() throws(DomainInputError) -> P256.Signing.PublicKey {
         guard let key = try? P256.Signing.PublicKey(x963Representation: x963) else {
-            preconditionFailure("validated P-256 public key no longer parses")
+            throw DomainInputError(field: "public key", problem: "not a point on P-256")
         }
         return key
     }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
-        let text = try container.decode(String.self)
-        // Bound before decoding: base64 of a 65-byte point is 88 characters.
-        guard text.utf8.count <= (Self.x963Length + 2) / 3 * 4, let bytes = Data(base64Encoded: text) else {
+        guard let bytes = Self.x963(base64: try container.decode(String.self)) else {
             throw DecodingError.dataCorruptedError(in: container, debugDescription: "public key is not base64 of an X9.63 point")
         }
         do {
-            try self.init(x963: Array(bytes))
+            if decoder.userInfo[Self.storedForm] as? Bool == true { try self.init(storedX963: bytes) } else { try self.init(x963: bytes) }
         } catch {
             throw DecodingError.dataCorruptedError(in: container, debugDescription: error.description)
         }
@@ -68,7 +92,7 @@ public struct KeyPublicKey: Codable, Hashable, Sendable {
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
-        try container.encode(Data(x963).base64EncodedString())
+        try container.encode(base64)
     }
 }
 

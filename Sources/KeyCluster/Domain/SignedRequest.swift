@@ -88,7 +88,9 @@ public struct SignedRequest: Hashable, Sendable {
               let der = Data(base64Encoded: signatureBase64),
               let signature = try? P256.Signing.ECDSASignature(derRepresentation: der)
         else { throw .malformedSignature }
-        guard publicKey.signingKey.isValidSignature(signature, for: canonicalBytes) else { throw .badSignature }
+        guard let signingKey = try? publicKey.signingKey(), signingKey.isValidSignature(signature, for: canonicalBytes) else {
+            throw .badSignature
+        }
         try checkTimestamp(nowUnixMs: nowUnixMs)
     }
 

@@ -4,7 +4,10 @@ import Foundation
 /// forms of values whose stored form differs (`Principal`), so no Swift encoding detail (`_0`) reaches
 /// anyone; stored records and the log keep their own encoders (`DomainCoding`, the state machine's).
 public enum APIEncoding {
-    /// A new encoder for one answer (encoders carry options, so each use gets its own).
+    /// The encoder of HTTP answers, built once: the server answers with it and never changes its options.
+    static let answers = encoder()
+
+    /// A new encoder, for a caller that may change its options (the CLI's `--json`, tests).
     public static func encoder(pretty: Bool = false) -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.userInfo[Principal.apiForm] = true

@@ -12,7 +12,7 @@ struct CommandProposer: Sendable {
     /// refused for storage alarms — at the door or at apply — is thrown as the 507 problem.
     func propose(_ command: ServiceCommand) async throws -> (result: ServiceResult, revision: UInt64) {
         if let refusal = storage.refusal(for: command) { throw refusal }
-        let encoded = Array(try JSONEncoder().encode(command))
+        let encoded = try command.encoded()
         let answer: (result: [UInt8], revision: LogIndex)
         do {
             answer = try await node.propose(encoded)
@@ -22,7 +22,7 @@ struct CommandProposer: Sendable {
             if error == .refused(.noLeader) { problem.members = await node.membershipStatus.otherClientAddresses }
             throw problem
         }
-        let result = try JSONDecoder().decode(ServiceResult.self, from: Data(answer.result))
+        let result = try ServiceResult(decoding: answer.result)
         if case .noSpace(let alarms) = result { throw StorageGuard.noSpace(alarms) }
         return (result, answer.revision)
     }

@@ -19,9 +19,12 @@ enum RequestInput {
         }
     }
 
+    /// Built once, options never changed: request bodies are input, so their keys are checked to be points.
+    private static let decoder = JSONDecoder()
+
     static func json<Body: Decodable>(_ type: Body.Type, from bytes: ByteBuffer) throws -> Body {
         do {
-            return try JSONDecoder().decode(type, from: Data(bytes.readableBytesView))
+            return try decoder.decode(type, from: Data(bytes.readableBytesView))
         } catch {
             // The field and what it must be, in the API's own terms (OpenAPI), never a Swift type's name.
             throw Problem("invalid-body", status: .badRequest, title: "The body is not valid for this operation", detail: DecodingProblem.describe(error))

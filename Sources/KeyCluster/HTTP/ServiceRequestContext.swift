@@ -17,7 +17,7 @@ struct ServiceRequestContext: SourceAddressContext {
     }
 
     /// Answers use the API forms of values (`APIEncoding`), never their stored forms.
-    var responseEncoder: JSONEncoder { APIEncoding.encoder() }
+    var responseEncoder: JSONEncoder { APIEncoding.answers }
 
     /// Whether the client presented a certificate (verified against the cluster CA in the handshake).
     var hasClientCertificate: Bool {

@@ -119,7 +119,7 @@ final class StorageGuard: Sendable {
     /// Proposes an alarm change; a failure (no leader, overload) is retried by the next round's check.
     private func propose(_ change: StorageAlarmChange) async {
         do {
-            _ = try await node.propose(Array(JSONEncoder().encode(ServiceCommand.storageAlarm(change))))
+            _ = try await node.propose(ServiceCommand.storageAlarm(change).encoded())
         } catch {
             logger.debug("alarm change not replicated yet; the next check tries again", metadata: ["error": "\(error)"])
         }

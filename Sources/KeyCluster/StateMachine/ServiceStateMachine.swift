@@ -29,23 +29,27 @@ struct ServiceStateMachine: ReplicatedStateMachine {
 
     func apply(_ command: [UInt8], at index: LogIndex, in txn: borrowing WriteTransaction) throws -> [UInt8] {
         let result: ServiceResult
+        var grantJSON: [UInt8]?
         do {
-            result = try apply(JSONDecoder().decode(ServiceCommand.self, from: Data(command)), at: index, in: txn)
+            result = try apply(ServiceCommand(decoding: command), at: index, in: txn, grantJSON: &grantJSON)
         } catch let error as DecodingError {
             result = .refused(reason: "undecodable command: \(error)")
         }
         counters.writeApplied()
-        return Array(try JSONEncoder().encode(result))
+        return try result.encoded(grantJSON: grantJSON)
     }
 
-    private func apply(_ command: ServiceCommand, at index: LogIndex, in txn: borrowing WriteTransaction) throws -> ServiceResult {
+    /// `grantJSON`: set to the changed grant's stored bytes when a domain command wrote them.
+    private func apply(
+        _ command: ServiceCommand, at index: LogIndex, in txn: borrowing WriteTransaction, grantJSON: inout [UInt8]?
+    ) throws -> ServiceResult {
         if command.isCappedByStorageAlarms {
             let standing = try standingAlarms(in: txn)
             if !standing.isEmpty { return .noSpace(alarms: standing) }
         }
         switch command {
         case .storageAlarm(.raise(let alarm)):
-            try txn.put(Array(try JSONEncoder().encode(alarm)), for: alarm.storageKey, in: alarms)
+            try txn.put(try DomainCoding.encode(alarm), for: alarm.storageKey, in: alarms)
             return .done
         case .storageAlarm(.clear(let alarm)):
             _ = try txn.delete(alarm.storageKey, in: alarms)
@@ -53,7 +57,9 @@ struct ServiceStateMachine: ReplicatedStateMachine {
         case .withdrawSigner(let withdrawal):
             return try withdraw(withdrawal, in: txn)
         case .domain(let command):
-            return .domain(try authorizations.apply(command, at: index, in: txn))
+            let applied = try authorizations.applyEncoded(command, at: index, in: txn)
+            grantJSON = applied.grantJSON
+            return .domain(applied.result)
         case .debugPut(let key, let value):
             guard !key.isEmpty, key.utf8.count <= Self.maxDebugKeyBytes else { return .refused(reason: "key length") }
             try txn.put(Array(value.utf8), for: Array(key.utf8), in: debugValues)
@@ -83,7 +89,7 @@ struct ServiceStateMachine: ReplicatedStateMachine {
         guard current < DomainLimits.maxWithdrawnSigners else {
             return .refused(reason: "\(DomainLimits.maxWithdrawnSigners) signing certificates are withdrawn and not yet expired: renew the CA instead")
         }
-        try txn.put(Array(try JSONEncoder().encode(withdrawal)), for: withdrawal.storageKey, in: withdrawnSigners)
+        try txn.put(try DomainCoding.encode(withdrawal), for: withdrawal.storageKey, in: withdrawnSigners)
         return .done
     }
 
@@ -91,7 +97,7 @@ struct ServiceStateMachine: ReplicatedStateMachine {
     func signerWithdrawals<A>(in txn: borrowing Transaction<A>) throws -> [SignerWithdrawal] {
         var withdrawals: [SignerWithdrawal] = []
         try txn.scan(withdrawnSigners) { _, value in
-            guard let withdrawal = try? JSONDecoder().decode(SignerWithdrawal.self, from: Data(value)) else {
+            guard let withdrawal = try? DomainCoding.decode(SignerWithdrawal.self, from: value) else {
                 throw SignerWithdrawalRecordCorrupt()
             }
             withdrawals.append(withdrawal)
@@ -110,7 +116,7 @@ struct ServiceStateMachine: ReplicatedStateMachine {
         var standing: [StorageAlarm] = []
         try txn.scan(alarms) { _, value in
             // Written only by `apply` from a decoded alarm: undecodable bytes are a corrupt store.
-            guard let alarm = try? JSONDecoder().decode(StorageAlarm.self, from: Data(value)) else {
+            guard let alarm = try? DomainCoding.decode(StorageAlarm.self, from: value) else {
                 throw StorageAlarmRecordCorrupt()
             }
             standing.append(alarm)

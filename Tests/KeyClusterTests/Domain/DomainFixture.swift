@@ -67,7 +67,7 @@ final class DomainFixture {
     /// Every byte of every domain database.
     func snapshot() throws -> [[UInt8]] {
         try environment.read { txn in
-            try [store.vehicles, store.grants, store.audit, store.nonces, store.nonceTimes].flatMap { database in
+            try store.databases.flatMap { database in
                 try txn.entries(database).map { $0.key + [0xFF] + $0.value }
             }
         }

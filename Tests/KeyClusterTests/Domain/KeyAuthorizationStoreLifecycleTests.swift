@@ -159,7 +159,7 @@ struct DomainStoreLifecycleTests {
                     .revoke(try first.change(by: owner, target: guest)),
                 ]
                 for command in commands {
-                    let encoded = try DomainCoding.encode(command)
+                    let encoded = DomainCoding.encode(command)
                     let decoded = try DomainCoding.decode(DomainCommand.self, from: encoded)
                     #expect(decoded == command)
                     #expect(try DomainCoding.encode(first.apply(command)) == DomainCoding.encode(second.apply(decoded)))
