@@ -62,6 +62,8 @@ public actor RaftNode {
     private var roleSince = ContinuousClock.now
     /// The silent peers last reported, so each change is logged once (`RaftNode+Leadership`).
     var reportedSilentPeers: Set<NodeID> = []
+    /// A task will take the core's next Ready (`collectReady`).
+    private var isReadyCollectionScheduled = false
     /// What storage holds durably: every message is checked against it before it leaves (debug builds).
     private var durable: DurabilityLedger
     /// The read path's view of this node, readable without a hop onto the actor; refreshed after each
@@ -412,9 +414,24 @@ public actor RaftNode {
 
     // MARK: - Ready pipeline
 
+    /// Called after every input: publishes the read state, and takes the core's `Ready` on the actor's next
+    /// turn rather than now — every input that arrives meanwhile (under load, many proposals) shares that
+    /// one Ready: one append per follower carrying all their entries, instead of one per proposal.
     func collectReady() {
-        defer { published.publish(commitIndex: core.commitIndex, appliedIndex: appliedIndex, stateCurrentAsOf: stateCurrentAsOf()) }
-        guard failure == nil, core.hasReady else { return }
+        published.publish(commitIndex: core.commitIndex, appliedIndex: appliedIndex, stateCurrentAsOf: stateCurrentAsOf())
+        guard !isReadyCollectionScheduled, failure == nil, !isStopped, core.hasReady else { return }
+        isReadyCollectionScheduled = true
+        Task { await self.collectScheduledReady() }
+    }
+
+    private func collectScheduledReady() {
+        isReadyCollectionScheduled = false
+        guard failure == nil, !isStopped, core.hasReady else { return }
+        takeReady()
+        published.publish(commitIndex: core.commitIndex, appliedIndex: appliedIndex, stateCurrentAsOf: stateCurrentAsOf())
+    }
+
+    private func takeReady() {
         var ready = core.ready()
         // Before any of this Ready's messages leaves: a probe's stamp is no later than its departure.
         probeStamps.issued(ready.freshnessProbesIssued, at: clock.now)
