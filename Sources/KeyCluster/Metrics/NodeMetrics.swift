@@ -69,7 +69,7 @@ struct NodeMetrics: Sendable {
         peerLag = PeerGauges(
             registry: registry, subsystem: "raft", name: "peer_lag", unit: "entries",
             help: "Leader only: entries the peer (label peer) lacks, this member's last index minus the peer's match index")
-        storageCommits = counter("storage", "commits", "Durable LMDB commits (one fsync each)")
+        storageCommits = counter("storage", "commits", "LMDB write commits (each flushes its data; most also the meta page, applies alone defer it)")
         storageWrites = counter("storage", "writes", "Writes committed (many per commit)")
         storageCommitSeconds = counter("storage", "commit_seconds", "Seconds spent in durable commits")
         snapshotsTaken = counter("raft", "snapshots_taken", "Snapshots taken (log compactions) since start")
