@@ -60,10 +60,20 @@ struct FreshnessProbeStamps<Instant: Comparable> {
         if stamps.count > Self.maxStamps, let oldest = stamps.keys.min() { stamps.removeValue(forKey: oldest) }
     }
 
-    /// When `witness` left, forgetting every older probe (they can no longer become the witness).
+    /// The last witness whose stamp was known, and that stamp.
+    private var lastWitnessStamp: (probe: UInt64, instant: Instant)?
+
+    /// When `witness` left, forgetting every older probe (they can no longer become the witness). A witness
+    /// answered in the very turn that issued it has no stamp until its Ready is taken (on the node's next
+    /// turn): meanwhile the previous witness's stamp still holds — applied state only grows — and is the
+    /// latest sound answer. Never the stamp of an older probe that was not a witness: it was not answered.
     mutating func stamp(of witness: FreshnessWitness?) -> Instant? {
         guard let witness else { return nil }
+        guard let instant = stamps[witness.probe] else {
+            return lastWitnessStamp.flatMap { $0.probe < witness.probe ? $0.instant : nil }
+        }
         for probe in stamps.keys where probe < witness.probe { stamps.removeValue(forKey: probe) }
-        return stamps[witness.probe]
+        lastWitnessStamp = (witness.probe, instant)
+        return instant
     }
 }

@@ -124,6 +124,8 @@ public actor RaftNode {
             transport.updateMembers(peers.members, addresses: peers.addresses)
         }
         membershipTracker = tracker
+        // Readable before the first input: a read at start must see the restored indexes, not zeros.
+        published.publish(commitIndex: max(restart.hardState.commit, applied), appliedIndex: applied, stateCurrentAsOf: nil)
     }
 
     /// Starts ticking and receiving. Call once.
