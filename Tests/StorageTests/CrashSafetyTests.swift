@@ -88,9 +88,13 @@ struct CrashSafetyTests {
 struct FlushesPerCommitTests {
     static let transactions = 40
 
-    @Test("an immediate commit flushes its data and then its meta page; a deferred commit flushes only its data", arguments: ["immediate", "deferred"])
+    static let strace = ["/usr/bin/strace", "/bin/strace"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    @Test(
+        "an immediate commit flushes its data and then its meta page; a deferred commit flushes only its data",
+        .enabled(if: strace != nil, "strace is not installed"), arguments: ["immediate", "deferred"])
     func flushesPerCommit(durability: String) async throws {
-        guard let strace = ["/usr/bin/strace", "/bin/strace"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else { return }
+        let strace = try #require(Self.strace)
         try await TemporaryDirectory.with("flushes") { directory in
             let summary = directory.appending("strace.txt")
             let child = try ChildProcess(

@@ -465,10 +465,11 @@ public actor RaftNode {
             // Raft thesis §10.2.1: a leader's appends and heartbeats leave while its own write is in flight;
             // it counts itself toward commitment only once `flush` reports the write durable. (A leader
             // whose writes fail for want of space stays silent instead, so that another is elected.)
-            let early = ready.messages.filter { $0.maySendBeforePersisting && durable.violation($0) == nil }
+            let sendsNow = { (message: Message) in message.maySendBeforePersisting && self.durable.violation(message) == nil }
+            let early = ready.messages.filter(sendsNow)
             if !early.isEmpty {
                 send(early)
-                ready.messages.removeAll { $0.maySendBeforePersisting && durable.violation($0) == nil }
+                ready.messages.removeAll(where: sendsNow)
             }
         }
         pendingReadies.append(ready)
