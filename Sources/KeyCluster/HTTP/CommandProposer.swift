@@ -15,7 +15,7 @@ struct CommandProposer: Sendable {
         let encoded = try command.encoded()
         let answer: (result: [UInt8], revision: LogIndex)
         do {
-            answer = try await node.propose(encoded)
+            answer = try await node.propose(encoded, lane: command.proposalLane)
         } catch {
             var problem = error.problem
             // Where else to go: a member that knows no leader names the others.

@@ -11,6 +11,8 @@ struct RaftEventMetrics: RaftNodeObserver {
     private let proposalsFailed: Counter
     private let electionsStarted: Counter
     private let leaderChanges: Counter
+    private let tickLateness: DurationHistogram
+    private let lateTicks: Counter
 
     init(registry: PrometheusCollectorRegistry) {
         fsyncDuration = registry.makeDurationHistogram(
@@ -40,6 +42,15 @@ struct RaftEventMetrics: RaftNodeObserver {
         leaderChanges = registry.makeCounter(
             descriptor: .keycluster(
                 "raft", "leader_changes", unit: "total", help: "Leaders this member saw elected (a new leader or a new term), itself included"))
+        tickLateness = registry.makeDurationHistogram(
+            descriptor: .keycluster(
+                "raft", "tick_lateness", unit: "seconds",
+                help: "How long after it was due each Raft tick fired (heartbeats leave on ticks; the Raft thread's starvation shows here)"),
+            buckets: LatencyBuckets.storage)
+        lateTicks = registry.makeCounter(
+            descriptor: .keycluster(
+                "raft", "late_ticks", unit: "total",
+                help: "Raft ticks that fired later than lateTickPercentOfElectionTimeout of the election timeout"))
     }
 
     func storageCommitted(duration: Duration) { fsyncDuration.record(duration) }
@@ -58,4 +69,9 @@ struct RaftEventMetrics: RaftNodeObserver {
     func electionStarted(term: Term) { electionsStarted.increment() }
 
     func leaderChanged(to leader: NodeID, term: Term) { leaderChanges.increment() }
+
+    func ticked(lateness: Duration, late: Bool) {
+        tickLateness.record(max(lateness, .zero))
+        if late { lateTicks.increment() }
+    }
 }

@@ -26,19 +26,32 @@ public struct KeyClusterServer: Sendable {
     /// Runs until a termination signal, then shuts down in order: HTTP stops accepting, the node finishes
     /// its writes, links close, the environment closes.
     public func run() async throws {
+        // Raft's own traffic — the node, its peer links, the frames they carry — on a thread of its own,
+        // so request load never delays a heartbeat (design §11).
+        let raftThread = await RaftExecutor.dedicated(logger: logger)
+        do {
+            try await serve(raftThread: raftThread)
+        } catch {
+            await raftThread.shutdown()
+            throw error
+        }
+        await raftThread.shutdown()
+    }
+
+    private func serve(raftThread: RaftExecutor) async throws {
         let me = try configuration.me
         let environment = try Environment(path: configuration.dataDirectory)
         let stateMachine = try ServiceStateMachine(environment: environment)
         let clusterGate = try clusterGate(environment: environment)
-        let peers = try PeerTransport(configuration: peerTransportConfiguration(me: me), logger: logger)
+        let peers = try PeerTransport(configuration: peerTransportConfiguration(me: me), group: raftThread.group, logger: logger)
         // This member's own registry, passed to whatever exports metrics — never the process-global
         // `MetricsSystem`, which can be bootstrapped once per process while tests run several members in one.
         let registry = PrometheusCollectorRegistry()
         let node = try RaftNode(
             id: NodeID(configuration.id), configuration: configuration.bootstrapMembership,
             environment: environment, stateMachine: stateMachine,
-            transport: PeerMessageTransport(peers: peers, clusterGate: clusterGate, logger: logger), options: nodeOptions,
-            observer: RaftEventMetrics(registry: registry), logger: logger)
+            transport: PeerMessageTransport(peers: peers, clusterGate: clusterGate, executor: raftThread, logger: logger), options: nodeOptions,
+            observer: RaftEventMetrics(registry: registry), logger: logger, executor: raftThread)
 
         let router = Router(context: ServiceRequestContext.self)
         router.add(middleware: HTTPMetricsMiddleware(registry: registry))
@@ -62,7 +75,8 @@ public struct KeyClusterServer: Sendable {
         let signer = try SigningCredential(
             nodeID: configuration.id, certificatePath: configuration.tls.signingCertificate ?? "", privateKeyPath: configuration.tls.signingPrivateKey ?? "",
             registry: registry, logger: logger)
-        let readPath = ReadPath(node: node, maxStaleness: configuration.effectiveMaxStaleness)
+        let readPath = ReadPath(
+            node: node, maxStaleness: configuration.effectiveMaxStaleness, fallbacks: StrictFallbacks(registry: registry, logger: logger))
         // One replay cache for every signed request this member answers without the log (unlocks, reads).
         let nonces = NonceCache()
         DomainRoutes(

@@ -15,9 +15,13 @@ struct ReadPath: Sendable {
     let node: RaftNode
     /// Zero disables bounded reads.
     let maxStaleness: Duration
+    /// Where strict reads answered bounded are counted and reported (nil: not reported — tools and tests).
+    var fallbacks: StrictFallbacks? = nil
 
-    /// How long a strict read waits for the leader's confirmation before trying bounded.
-    static let strictReadTimeout: Duration = .milliseconds(500)
+    /// How long a strict read waits for the leader's confirmation before trying bounded. The wait is
+    /// judged on the Raft thread (`RaftExecutor`), where request load does not queue in front of it.
+    static let strictReadTimeoutMilliseconds = 500
+    static let strictReadTimeout: Duration = .milliseconds(strictReadTimeoutMilliseconds)
     /// How long a read waits for this member to apply the caller's `minRevision` beyond the read point.
     static let maxRevisionWaitMilliseconds = 2_000
     /// A `minRevision` this far past the read point is refused at once (400): no write returned it.
@@ -47,7 +51,10 @@ struct ReadPath: Sendable {
         if minRevision > known, minRevision - known > Self.maxRevisionLeadEntries { throw Self.unknownRevision(minRevision, known: known) }
         if preference == .boundedFirst, let bounded = await boundedReadPoint(atLeast: minRevision) { return bounded }
         if let strict = try await strictReadPoint(atLeast: minRevision) { return strict }
-        if preference != .strictOnly, let bounded = await boundedReadPoint(atLeast: minRevision) { return bounded }
+        if preference != .strictOnly, let bounded = await boundedReadPoint(atLeast: minRevision) {
+            fallbacks?.fellBack()
+            return bounded
+        }
         var problem = Problem(
             "no-fresh-state", status: .serviceUnavailable,
             title: preference == .strictOnly

@@ -1,3 +1,4 @@
+import Raft
 import Foundation
 
 /// A change to the service's replicated state: what a log entry's command bytes decode to.
@@ -16,6 +17,17 @@ enum ServiceCommand: Codable, Sendable, Equatable {
     case storageAlarm(StorageAlarmChange)
     /// An operator withdraws a token-signing certificate (`SignerWithdrawal`).
     case withdrawSigner(SignerWithdrawal)
+}
+
+extension ServiceCommand {
+    /// Commands that take authority away ride the revocation lane (`ProposalLane`, design §11) — the same
+    /// commands the HTTP edge admits in its revocation class (`RequestClass.revocation`).
+    var proposalLane: ProposalLane {
+        switch self {
+        case .domain(.revoke), .domain(.suspend), .domain(.forceRevoke), .withdrawSigner: .revocation
+        case .domain, .debugPut, .debugIncrement, .storageAlarm: .ordinary
+        }
+    }
 }
 
 /// The answer of the state machine to one command, returned to the proposer.

@@ -16,7 +16,11 @@ public final class PeerMessageTransport: RaftMessageTransport {
     /// Decoded messages waiting for the node; beyond this the oldest are dropped (Raft retransmits).
     public static let maxBufferedInboundMessages = 4_096
 
-    public init(peers: PeerTransport, clusterGate: ClusterIDGate, logger: Logger = Logger(label: "keycluster.raft.wire")) {
+    /// `executor`: where frames are checked and decoded — the node's Raft thread, so a heartbeat is not
+    /// read late because request work fills the shared pool (nil: wherever the runtime puts tasks).
+    public init(
+        peers: PeerTransport, clusterGate: ClusterIDGate, executor: RaftExecutor? = nil, logger: Logger = Logger(label: "keycluster.raft.wire")
+    ) {
         self.peers = peers
         self.clusterGate = clusterGate
         self.logger = logger
@@ -27,7 +31,7 @@ public final class PeerMessageTransport: RaftMessageTransport {
             of: NodeID.self, bufferingPolicy: .bufferingNewest(Self.maxBufferedLinkEvents))
         unreachablePeers = unreachable
         let events = peers.linkEvents
-        linkPump = Task {
+        linkPump = Task(executorPreference: executor?.tasks) {
             for await event in events {
                 guard case .disconnected(let peer) = event else { continue }
                 unreachableContinuation.yield(NodeID(peer))
@@ -41,7 +45,7 @@ public final class PeerMessageTransport: RaftMessageTransport {
             unreachableContinuation.finish()
         }
         let frames = peers.inboundFrames
-        pump = Task {
+        pump = Task(executorPreference: executor?.tasks) {
             for await frame in frames {
                 switch clusterGate.admit(frame.payload, from: frame.from, otherMembers: peers.peerAddresses.count) {
                 case .accept:

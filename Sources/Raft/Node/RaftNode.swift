@@ -62,6 +62,8 @@ public actor RaftNode {
     private var roleSince = ContinuousClock.now
     /// The silent peers last reported, so each change is logged once (`RaftNode+Leadership`).
     var reportedSilentPeers: Set<NodeID> = []
+    /// Rate-limits the warning for ticks that fired late.
+    private var lateTicks = LateTickWarning()
     /// A task will take the core's next Ready (`collectReady`).
     private var isReadyCollectionScheduled = false
     /// What storage holds durably: every message is checked against it before it leaves (debug builds).
@@ -69,6 +71,10 @@ public actor RaftNode {
     /// The read path's view of this node, readable without a hop onto the actor; refreshed after each
     /// input (`collectReady`).
     public nonisolated let published = PublishedReadState()
+    /// Where the actor, its loops and its inbound messages run: a thread request handling never occupies.
+    public nonisolated let executor: RaftExecutor
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
     /// Opens the node's durable state in `environment` and builds its core from it. `configuration` is the
     /// bootstrap membership; the log's configuration entries take precedence. A node joining an existing
@@ -81,12 +87,17 @@ public actor RaftNode {
         transport: any RaftMessageTransport,
         options: RaftNodeOptions = RaftNodeOptions(),
         observer: any RaftNodeObserver = IgnoringRaftNodeObserver(),
-        logger: Logger = Logger(label: "keycluster.raft")
+        logger: Logger = Logger(label: "keycluster.raft"),
+        executor: RaftExecutor = .nextShared()
     ) throws {
+        self.executor = executor
         let store = try LMDBLogStore(environment: environment)
         let sessions = try ClientSessions(
             environment: environment, expiryEntries: options.sessionExpiryEntries, maxResultBytes: options.maxSessionResultBytes)
         options.snapshots.validate()
+        precondition(
+            (0..<options.maxPendingProposals).contains(options.reservedRevocationProposals),
+            "reservedRevocationProposals must leave ordinary proposals at least one slot")
         let catalog = try SnapshotCatalog(environment: environment)
         let persister = try ReadyPersister(store: store, sessions: sessions, stateMachine: stateMachine, catalog: catalog)
         let restart = try store.restartState()
@@ -133,20 +144,31 @@ public actor RaftNode {
         precondition(loops.isEmpty, "a node is started once")
         logger.info("starting", metadata: ["term": "\(core.term)", "applied": "\(appliedIndex)", "last": "\(core.lastPosition)"])
         let interval = options.tickInterval
-        loops.append(Task { [weak self] in
+        let lateTickThreshold = options.lateTickThreshold
+        let clock = clock
+        // Each loop prefers the Raft thread, so it resumes there after every await instead of waiting its
+        // turn on the cooperative pool behind request work (`RaftExecutor`).
+        loops.append(Task(executorPreference: executor.tasks) { [weak self] in
+            var due = clock.now + interval
             while !Task.isCancelled {
-                try? await Task.sleep(for: interval)
-                await self?.tick()
+                try? await Task.sleep(until: due, clock: clock)
+                let now = clock.now
+                let lateness = now - due
+                // A tick that fired late is not made up for: a burst of ticks after a stall (a frozen
+                // process, a starved thread) would start an election at once.
+                due = max(due + interval, now + interval / 2)
+                guard let node = self else { return }
+                await node.tick(lateness: lateness, threshold: lateTickThreshold)
             }
         })
         let inbound = transport.inbound
-        loops.append(Task { [weak self] in
+        loops.append(Task(executorPreference: executor.tasks) { [weak self] in
             for await message in inbound {
                 await self?.receive(message)
             }
         })
         let unreachable = transport.unreachablePeers
-        loops.append(Task { [weak self] in
+        loops.append(Task(executorPreference: executor.tasks) { [weak self] in
             for await peer in unreachable {
                 await self?.peerUnreachable(peer)
             }
@@ -175,10 +197,11 @@ public actor RaftNode {
 
     /// Replicates `command`, waits until it is applied, and returns the state machine's result and the
     /// revision (log index) it was applied at. Exactly once: retries inside use the same request id.
-    public func propose(_ command: [UInt8]) async throws(ProposeError) -> (result: [UInt8], revision: LogIndex) {
+    /// `lane`: revocations draw on a reserve ordinary writes cannot take (`ProposalLane`).
+    public func propose(_ command: [UInt8], lane: ProposalLane = .ordinary) async throws(ProposeError) -> (result: [UInt8], revision: LogIndex) {
         let start = clock.now
         do {
-            let answer = try await replicate(command)
+            let answer = try await replicate(command, lane: lane)
             observer.proposalFinished(committed: true, duration: clock.now - start)
             return answer
         } catch {
@@ -187,14 +210,14 @@ public actor RaftNode {
         }
     }
 
-    private func replicate(_ command: [UInt8]) async throws(ProposeError) -> (result: [UInt8], revision: LogIndex) {
-        try checkAcceptingProposals()
+    private func replicate(_ command: [UInt8], lane: ProposalLane) async throws(ProposeError) -> (result: [UInt8], revision: LogIndex) {
+        try checkAcceptingProposals(lane: lane)
         while true {
             let session = try await currentSession()
             let request = RequestID(session: session, sequence: nextSequence)
             nextSequence += 1
             do {
-                let outcome = try await submit(.command(request), payload: ProposalEnvelope.command(request, command).encoded())
+                let outcome = try await submit(.command(request), payload: ProposalEnvelope.command(request, command).encoded(), lane: lane)
                 return (outcome.result, outcome.index)
             } catch .sessionExpired where isRetryableExpiry(of: request) {
                 // Refused on its only offer: provably not applied. Retry under a fresh session.
@@ -209,9 +232,18 @@ public actor RaftNode {
         }
     }
 
-    private func checkAcceptingProposals() throws(ProposeError) {
+    private func checkAcceptingProposals(lane: ProposalLane) throws(ProposeError) {
         guard failure == nil, !isStopped else { throw .stopped }
-        guard waiters.count < options.maxPendingProposals else { throw .overloaded(limit: options.maxPendingProposals) }
+        let limit = Self.pendingLimit(of: lane, options: options)
+        guard waiters.count < limit else { throw .overloaded(limit: limit) }
+    }
+
+    /// How many proposals may wait when one of `lane` arrives: ordinary ones leave the revocation reserve.
+    static func pendingLimit(of lane: ProposalLane, options: RaftNodeOptions) -> Int {
+        switch lane {
+        case .ordinary: options.maxPendingProposals - options.reservedRevocationProposals
+        case .revocation: options.maxPendingProposals
+        }
     }
 
     private var lastExpiredOffers: [RequestID: Int] = [:]
@@ -228,7 +260,8 @@ public actor RaftNode {
         } else {
             let nonce = UInt64.random(in: 1 ... .max)
             registration = Task {
-                try await self.submit(.registration(nonce: nonce), payload: ProposalEnvelope.registerSession(nonce: nonce).encoded()).index
+                // A session serves every lane: registering one may use the reserve.
+                try await self.submit(.registration(nonce: nonce), payload: ProposalEnvelope.registerSession(nonce: nonce).encoded(), lane: .revocation).index
             }
             sessionRegistration = registration
         }
@@ -243,8 +276,8 @@ public actor RaftNode {
         }
     }
 
-    private func submit(_ key: WaiterKey, payload: [UInt8]) async throws(ProposeError) -> (result: [UInt8], index: LogIndex) {
-        try checkAcceptingProposals()
+    private func submit(_ key: WaiterKey, payload: [UInt8], lane: ProposalLane) async throws(ProposeError) -> (result: [UInt8], index: LogIndex) {
+        try checkAcceptingProposals(lane: lane)
         precondition(waiters[key] == nil, "one waiter per request")
         do {
             return try await withCheckedThrowingContinuation { continuation in
@@ -382,8 +415,10 @@ public actor RaftNode {
 
     // MARK: - Inputs
 
-    private func tick() {
+    private func tick(lateness: Duration, threshold: Duration) {
         guard failure == nil, !isStopped else { return }
+        observer.ticked(lateness: lateness, late: lateness > threshold)
+        if lateness > threshold { lateTicks.warn(lateness: lateness, threshold: threshold, logger: logger, now: clock.now) }
         core.tick()
         let now = clock.now
         for (key, waiter) in waiters {

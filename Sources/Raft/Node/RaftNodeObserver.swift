@@ -16,6 +16,8 @@ public protocol RaftNodeObserver: Sendable {
     func electionStarted(term: Term)
     /// This member learnt of a leader it had not counted yet: `leader` in `term` (its own election included).
     func leaderChanged(to leader: NodeID, term: Term)
+    /// A tick fired `lateness` after it was due; `late` when beyond `RaftNodeOptions.lateTickThreshold`.
+    func ticked(lateness: Duration, late: Bool)
 }
 
 extension RaftNodeObserver {
@@ -24,6 +26,7 @@ extension RaftNodeObserver {
     public func proposalFinished(committed: Bool, duration: Duration) {}
     public func electionStarted(term: Term) {}
     public func leaderChanged(to leader: NodeID, term: Term) {}
+    public func ticked(lateness: Duration, late: Bool) {}
 }
 
 /// An observer that ignores everything: the default for nodes nobody watches (tests, tools).

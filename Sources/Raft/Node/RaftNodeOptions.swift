@@ -15,6 +15,8 @@ public struct RaftNodeOptions: Sendable {
     public var proposalRetryInterval: Duration = .seconds(1)
     /// Proposals waiting for their result at once; beyond it `propose` answers `overloaded`.
     public var maxPendingProposals = 10_000
+    /// Of `maxPendingProposals`, the slots only revocations may take (`ProposalLane`).
+    public var reservedRevocationProposals = 1_000
     /// Callers of `waitUntilApplied` at once; beyond it they are refused (`ReadError.refused`).
     public var maxAppliedIndexWaiters = 4_096
     /// Applied entries after which an idle client session is forgotten.
@@ -32,7 +34,17 @@ public struct RaftNodeOptions: Sendable {
     /// Snapshot streaming bounds (when to take a snapshot is `raft.snapshotThresholdEntries`).
     public var snapshots = SnapshotTransferOptions()
 
+    /// A tick that fires later than this share of the (shortest) election timeout is counted and logged:
+    /// heartbeats leave on ticks, so a tick this late means the Raft thread was kept from running — request
+    /// load must never do that (`RaftExecutor`), and a follower's patience is only an election timeout.
+    public var lateTickPercentOfElectionTimeout = 25
+
     public init() {}
+
+    /// How late a tick may fire before it counts as late (`lateTickPercentOfElectionTimeout`).
+    public var lateTickThreshold: Duration {
+        tickInterval * raft.electionTimeoutTicks * lateTickPercentOfElectionTimeout / 100
+    }
 
     /// The longest a follower waits before campaigning (the core draws its timeout from
     /// `[electionTimeoutTicks, 2 * electionTimeoutTicks)` ticks): no leader for longer than this means an

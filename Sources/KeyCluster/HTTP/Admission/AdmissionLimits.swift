@@ -26,8 +26,12 @@ public struct AdmissionLimits: Codable, Sendable, Equatable {
     public var maxConnectionsPerSource: Int
     /// Unlock (lock, drive, …) decisions in flight: `POST /v1/vehicles/{vin}/commands`.
     public var maxInFlightUnlocks: Int
-    /// Management writes in flight: every other POST/PUT (enrolment, grants, revocations, operator actions).
+    /// Management writes in flight: every other POST/PUT (enrolment, grants, resuming keys, operator actions).
     public var maxInFlightWrites: Int
+    /// Revocations in flight — revoke, suspend and force-revoke a key, withdraw a token signer: a lane of
+    /// their own that unlock and grant load cannot take (design §11), so a revocation is admitted while a
+    /// storm is refused.
+    public var maxInFlightRevocations: Int
     /// Reads in flight (GET), except `/healthz`, `/readyz` and `/metrics`, which are always answered so an
     /// operator can see an overloaded member.
     public var maxInFlightReads: Int
@@ -66,6 +70,9 @@ public struct AdmissionLimits: Codable, Sendable, Equatable {
     public static let defaultMaxConnectionsPerSource = 128
     public static let defaultMaxInFlightUnlocks = 512
     public static let defaultMaxInFlightWrites = 256
+    /// Revocations are rare and small (no body beyond a signature); 64 at once is a fleet operator revoking
+    /// a batch, and the lane stays small enough that abusing it cannot cost much.
+    public static let defaultMaxInFlightRevocations = 64
     public static let defaultMaxInFlightReads = 256
     /// Four sources are needed to fill a budget.
     public static let defaultMaxSharePercent = 25
@@ -86,7 +93,7 @@ public struct AdmissionLimits: Codable, Sendable, Equatable {
         maxConnections: Int = defaultMaxConnections, maxHandshakingConnections: Int = defaultMaxHandshakingConnections,
         maxConnectionsPerSource: Int = defaultMaxConnectionsPerSource,
         maxInFlightUnlocks: Int = defaultMaxInFlightUnlocks, maxInFlightWrites: Int = defaultMaxInFlightWrites,
-        maxInFlightReads: Int = defaultMaxInFlightReads, maxSharePercent: Int = defaultMaxSharePercent,
+        maxInFlightRevocations: Int = defaultMaxInFlightRevocations, maxInFlightReads: Int = defaultMaxInFlightReads, maxSharePercent: Int = defaultMaxSharePercent,
         maxKeySharePercent: Int = defaultMaxKeySharePercent, retryAfterSeconds: Int = defaultRetryAfterSeconds, idleTimeoutMilliseconds: Int = defaultIdleTimeoutMilliseconds,
         handshakeTimeoutMilliseconds: Int = defaultHandshakeTimeoutMilliseconds,
         headerTimeoutMilliseconds: Int = defaultHeaderTimeoutMilliseconds, bodyTimeoutMilliseconds: Int = defaultBodyTimeoutMilliseconds
@@ -96,6 +103,7 @@ public struct AdmissionLimits: Codable, Sendable, Equatable {
         self.maxConnectionsPerSource = maxConnectionsPerSource
         self.maxInFlightUnlocks = maxInFlightUnlocks
         self.maxInFlightWrites = maxInFlightWrites
+        self.maxInFlightRevocations = maxInFlightRevocations
         self.maxInFlightReads = maxInFlightReads
         self.maxSharePercent = maxSharePercent
         self.maxKeySharePercent = maxKeySharePercent
@@ -116,6 +124,7 @@ public struct AdmissionLimits: Codable, Sendable, Equatable {
             maxConnectionsPerSource: try value(.maxConnectionsPerSource, Self.defaultMaxConnectionsPerSource),
             maxInFlightUnlocks: try value(.maxInFlightUnlocks, Self.defaultMaxInFlightUnlocks),
             maxInFlightWrites: try value(.maxInFlightWrites, Self.defaultMaxInFlightWrites),
+            maxInFlightRevocations: try value(.maxInFlightRevocations, Self.defaultMaxInFlightRevocations),
             maxInFlightReads: try value(.maxInFlightReads, Self.defaultMaxInFlightReads),
             maxSharePercent: try value(.maxSharePercent, Self.defaultMaxSharePercent),
             maxKeySharePercent: try value(.maxKeySharePercent, Self.defaultMaxKeySharePercent),
@@ -132,7 +141,7 @@ public struct AdmissionLimits: Codable, Sendable, Equatable {
     /// Why these limits cannot run, or nil.
     var refusal: String? {
         guard maxConnections >= 1, maxHandshakingConnections >= 1, maxConnectionsPerSource >= 1,
-              maxInFlightUnlocks >= 1, maxInFlightWrites >= 1, maxInFlightReads >= 1
+              maxInFlightUnlocks >= 1, maxInFlightWrites >= 1, maxInFlightRevocations >= 1, maxInFlightReads >= 1
         else {
             return "admission limits must each be at least 1"
         }
@@ -154,6 +163,7 @@ public struct AdmissionLimits: Codable, Sendable, Equatable {
         switch requestClass {
         case .unlock: maxInFlightUnlocks
         case .write: maxInFlightWrites
+        case .revocation: maxInFlightRevocations
         case .read: maxInFlightReads
         }
     }
