@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 /// The reduced outage replay (issue 17 §A.5): `keycluster bench outage` on 3 real member processes with
-/// 4 s phases — region kill, leader freeze, region restart — under a small storm, with `--check`. It must
+/// 5 s phases — region kill, leader freeze, region restart — under a small storm, with `--check`. It must
 /// finish, issue no token for a key whose revocation was acknowledged, see no member crash, get every
 /// revoke acknowledged, and serve tokens in every window of the run.
 @Suite("keycluster bench outage (reduced)", .serialized)
@@ -28,11 +28,11 @@ struct OutageBenchProcessTests {
         var faults: Faults
     }
 
-    /// The run takes about 40 s (setup, 16 s of storm, drain); past this it is stopped and the test fails.
+    /// The run takes about 40 s (setup, 20 s of storm, drain); past this it is stopped and the test fails.
     static let deadlineSeconds = 150.0
     /// A capacity small enough that two shared cores serve the storm alongside the cluster's own tests.
     static let arguments = [
-        "bench", "outage", "--members", "3", "--phase-seconds", "4", "--freeze-seconds", "3", "--capacity-per-second", "40",
+        "bench", "outage", "--members", "3", "--phase-seconds", "5", "--freeze-seconds", "3", "--capacity-per-second", "40",
         "--check", "--json",
     ]
 

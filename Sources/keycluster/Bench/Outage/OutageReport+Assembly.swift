@@ -19,13 +19,15 @@ extension OutageReport {
                 guard let from = first?.members[id]?.cpuSeconds, let to = last?.members[id]?.cpuSeconds, to >= from else { return nil }
                 return to - from
             }.reduce(0, +)
+            let eligible = Double(counts.attempts.values.reduce(0, +)) / seconds
             var rss: [String: Double] = [:]
             for (id, sample) in last?.members ?? [:] { if let kib = sample.rssKiB { rss["\(id)"] = Double(kib) / 1_024 } }
             return Window(
                 startSeconds: bounds.start, endSeconds: bounds.end, drain: index == clock.windowCount,
                 quorum: watch.quorumThroughout(from: bounds.start, to: bounds.end), offeredPerSecond: Double(counts.requests) / seconds,
                 goodputPerSecond: Double(tokens) / seconds, goodputOfCapacity: Double(tokens) / seconds / setup.capacityPerSecond,
-                goodputOfDemand: Double(tokens) / seconds / setup.userArrivalsPerSecond, strictTokens: counts.strictTokens,
+                eligibleArrivalsPerSecond: eligible, goodputOfDemand: eligible > 0 ? Double(tokens) / seconds / eligible : 0,
+                full: bounds.end - bounds.start >= Double(StormClock.windowSeconds) - 0.001, strictTokens: counts.strictTokens,
                 boundedTokens: counts.boundedTokens, overloaded429: counts.overloaded, unavailable503: counts.unavailable,
                 unreachable: counts.unreachable, timedOut: counts.timedOut, denied403: counts.denied,
                 otherStatuses: Dictionary(uniqueKeysWithValues: counts.otherStatuses.map { ("\($0.key)", $0.value) }),
@@ -47,7 +49,7 @@ extension OutageReport {
         return OutageReport(
             setup: setup, windows: windows, attempts: attempts, revocations: revocations, revokeAcknowledgement: Latency(acknowledged),
             revokesAcknowledged: acknowledged.count, lateTokens: counted.reduce(0) { $0 + $1.lateTokens },
-            lateTokenDetails: ledger.lateTokenDetails, crashes: watch.crashes, faults: faults,
+            lateTokenDetails: ledger.lateTokenDetails, tokensWithinBoundAfterRevoke: ledger.tokensWithinBoundAfterRevoke, crashes: watch.crashes, faults: faults,
             recovery: faults.events.filter { $0.kind != "skipped-freeze" }.map { event in
                 FaultRecovery(
                     kind: event.kind, atSeconds: event.atSeconds,

@@ -26,7 +26,7 @@ extension OutageReport {
                 return "\(attempts.succeeded)/\(attempts.attempts)"
             }
             let range = window.drain ? String(format: "drain %.0f–%.0f", window.startSeconds, window.endSeconds)
-                : String(format: "%.0f–%.0f", window.startSeconds, window.endSeconds)
+                : String(format: "%.0f–%.0f", window.startSeconds, window.endSeconds) + (window.full ? "" : " (short)")
             let revokes = window.revokeAcknowledgements.map { String(format: "%.0f / %.0f / %.0f", $0.p50Milliseconds, $0.p99Milliseconds, $0.maxMilliseconds) } ?? "—"
             let rss = window.rssMiB.sorted { $0.key < $1.key }.map { "\($0.key): " + String(format: "%.0f", $0.value) }.joined(separator: ", ")
             let leaders = window.leadersFirstSeen.map { "\($0.term):\($0.leader)" }.joined(separator: " ")
@@ -54,6 +54,7 @@ extension OutageReport {
                 + (revocation.acknowledgedAfterMilliseconds.map { String(format: "%.0f", $0) } ?? "never (\(revocation.lastFailure ?? "?"))")
                 + " | \(revocation.tries) | \(revocation.acknowledgedBy ?? "—") |")
         }
+        print("\nTokens for revoked keys on requests sent after the acknowledgement but within the \(s.maxStalenessMilliseconds) ms bound (allowed): \(tokensWithinBoundAfterRevoke)")
         for late in lateTokenDetails {
             print("late token: key \(late.keyID), \(late.consistency) from member \(late.issuingNode), request sent "
                 + String(format: "%.0f ms", late.sentAfterAcknowledgementMilliseconds)

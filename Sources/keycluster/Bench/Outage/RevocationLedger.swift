@@ -32,6 +32,7 @@ final class RevocationLedger: Sendable {
 
     private let revocations = Mutex<[Int: Revocation]>([:])
     private let lateTokens = Mutex<[LateToken]>([])
+    private let allowed = Atomic<Int>(0)
     let maxStaleness: Duration
 
     init(maxStaleness: Duration) {
@@ -61,7 +62,10 @@ final class RevocationLedger: Sendable {
         guard let revocation = revocations.withLock({ $0[key] }), let acknowledgedAt = revocation.acknowledgedAt else { return false }
         let grace = token.consistency == .strict ? Duration.zero : maxStaleness
         let afterRevision = revocation.revision.map { token.revision >= $0 } ?? false
-        guard sentAt > acknowledgedAt + grace || afterRevision else { return false }
+        guard sentAt > acknowledgedAt + grace || afterRevision else {
+            if sentAt > acknowledgedAt { allowed.add(1, ordering: .relaxed) }
+            return false
+        }
         let late = LateToken(
             keyID: token.keyID.text, consistency: token.consistency.rawValue, issuingNode: token.issuingNode,
             sentAfterAcknowledgementMilliseconds: (sentAt - acknowledgedAt).seconds * 1_000, tokenRevision: token.revision,
@@ -71,4 +75,8 @@ final class RevocationLedger: Sendable {
     }
 
     var lateTokenDetails: [LateToken] { lateTokens.withLock { $0 } }
+
+    /// Bounded tokens for a revoked key on requests sent after the acknowledgement but within the staleness
+    /// bound: allowed by the bounded promise, and a sign the judge saw such tokens at all.
+    var tokensWithinBoundAfterRevoke: Int { allowed.load(ordering: .relaxed) }
 }

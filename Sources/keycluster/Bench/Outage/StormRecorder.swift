@@ -107,9 +107,11 @@ final class StormRecorder: Sendable {
         }
     }
 
-    /// A request was answered (or failed) at `instant`.
-    func count(_ answer: Answer, at instant: ContinuousClock.Instant = .now) {
+    /// A request sent at `sentAt` was answered (or failed) at `instant`: it counts as offered load in the
+    /// window it was sent in, its answer in the window it came in.
+    func count(_ answer: Answer, sentAt: ContinuousClock.Instant, at instant: ContinuousClock.Instant) {
         let index = clock.window(of: instant)
+        let sentIndex = clock.window(of: sentAt)
         if case .token(let strict) = answer {
             let bucket = max(0, Int(clock.seconds(at: instant) * 1_000) / Self.bucketMilliseconds)
             buckets.withLock { buckets in
@@ -119,7 +121,7 @@ final class StormRecorder: Sendable {
             }
         }
         windows.withLock { windows in
-            windows[index].requests += 1
+            windows[sentIndex].requests += 1
             switch answer {
             case .token(let strict):
                 if strict { windows[index].strictTokens += 1 } else { windows[index].boundedTokens += 1 }

@@ -1,11 +1,12 @@
 import AsyncHTTPClient
 import Foundation
 import KeyCluster
+import Synchronization
 
 /// The owner revoking guest keys during the storm: each revoke at its scheduled time, signed afresh for each
 /// try (a new nonce and timestamp, so a retry is never a replay), tried member after member until one
 /// acknowledges it. The acknowledgement latency runs from the first try, as the owner waits from the tap.
-struct StormRevocations: Sendable {
+final class StormRevocations: Sendable {
     /// How long one try waits for an answer before the owner's app tries the next member.
     static let tryTimeout = Duration.seconds(2)
     /// Pause between tries, so members that refuse at once (killed: connection refused) are not spun on.
@@ -37,6 +38,19 @@ struct StormRevocations: Sendable {
     let http: HTTPClient
     let recorder: StormRecorder
     let ledger: RevocationLedger
+    /// The member that acknowledged the last revoke: the owner's app starts there, as an app remembers the
+    /// member that last answered it (a dead member costs a connect timeout per try).
+    let lastGood = Mutex<Int?>(nil)
+
+    init(vin: VIN, owner: KeyHolder, holders: [KeyHolder], members: [String], http: HTTPClient, recorder: StormRecorder, ledger: RevocationLedger) {
+        self.vin = vin
+        self.owner = owner
+        self.holders = holders
+        self.members = members
+        self.http = http
+        self.recorder = recorder
+        self.ledger = ledger
+    }
 
     /// When to revoke which key, in seconds from the storm's start: `count` keys, a pair right after each
     /// fault (where a stale member or a lost leader would show) and the rest spread evenly over the run.
@@ -52,8 +66,8 @@ struct StormRevocations: Sendable {
         await withTaskGroup(of: Revocation.self) { group in
             for (key, atSeconds) in schedule {
                 group.addTask {
-                    try? await Task.sleep(until: recorder.clock.start + .milliseconds(Int(atSeconds * 1_000)), clock: .continuous)
-                    return await revoke(key: key, scheduledAtSeconds: atSeconds)
+                    try? await Task.sleep(until: self.recorder.clock.start + .milliseconds(Int(atSeconds * 1_000)), clock: .continuous)
+                    return await self.revoke(key: key, scheduledAtSeconds: atSeconds)
                 }
             }
             return await group.reduce(into: []) { $0.append($1) }.sorted { $0.scheduledAtSeconds < $1.scheduledAtSeconds }
@@ -66,7 +80,7 @@ struct StormRevocations: Sendable {
         var revocation = Revocation(keyID: target.text, scheduledAtSeconds: scheduledAtSeconds, tries: 0)
         let firstTry = ContinuousClock.now
         ledger.started(key: key, at: firstTry)
-        var member = Int.random(in: 0..<members.count)
+        var member = lastGood.withLock { $0 } ?? Int.random(in: 0..<members.count)
         while ContinuousClock.now - firstTry < Self.giveUpAfter {
             revocation.tries += 1
             guard let headers = try? owner.signatureHeaders(
@@ -90,6 +104,7 @@ struct StormRevocations: Sendable {
             case .timedOut: revocation.lastFailure = "no answer in \(Self.tryTimeout)"
             }
             if let confirmedBy {
+                lastGood.withLock { $0 = member }
                 ledger.acknowledged(key: key, at: now, revision: revision)
                 let latency = (now - firstTry).seconds * 1_000
                 recorder.revokeAcknowledged(at: now, afterMilliseconds: latency)

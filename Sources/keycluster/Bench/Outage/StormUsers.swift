@@ -71,29 +71,29 @@ struct StormUsers: Sendable {
             switch outcome {
             case .answered(200, _, let body?):
                 let token = Self.token(in: body)
-                recorder.count(.token(strict: token?.consistency == .strict), at: answeredAt)
+                recorder.count(.token(strict: token?.consistency == .strict), sentAt: sentAt, at: answeredAt)
                 if let token, ledger.judge(token, key: key, sentAt: sentAt) { recorder.lateToken(at: answeredAt) }
                 succeeded = answeredAt - start <= Self.successWindow
                 break tries
             case .answered(403, _, _):
-                recorder.count(.denied, at: answeredAt)
+                recorder.count(.denied, sentAt: sentAt, at: answeredAt)
                 refused = true
                 break tries
             case .answered(429, let retryAfter, _):
-                recorder.count(.overloaded, at: answeredAt)
+                recorder.count(.overloaded, sentAt: sentAt, at: answeredAt)
                 retryAfterSeconds = retryAfter
             case .answered(503, let retryAfter, _):
-                recorder.count(.unavailable, at: answeredAt)
+                recorder.count(.unavailable, sentAt: sentAt, at: answeredAt)
                 retryAfterSeconds = retryAfter
                 member = (member + 1) % members.count
             case .answered(let status, _, _):
-                recorder.count(.other(status: status), at: answeredAt)
+                recorder.count(.other(status: status), sentAt: sentAt, at: answeredAt)
                 break tries
             case .unreachable:
-                recorder.count(.unreachable, at: answeredAt)
+                recorder.count(.unreachable, sentAt: sentAt, at: answeredAt)
                 member = (member + 1) % members.count
             case .timedOut:
-                recorder.count(.timedOut, at: answeredAt)
+                recorder.count(.timedOut, sentAt: sentAt, at: answeredAt)
                 member = (member + 1) % members.count
             }
             failures += 1
