@@ -46,11 +46,12 @@ struct OutageBenchProcessTests {
         let status = bench.waitUntilExit()
         let output = lines.joined(separator: "\n")
         #expect(status == .exited(0), "bench outage ended \(status): \(output.suffix(2_000))")
-        guard let start = output.firstIndex(of: "{") else {
+        // The report is the one JSON document; a `check failed` line on standard error may come before or after it.
+        guard let start = output.firstIndex(of: "{"), let end = output.lastIndex(of: "}") else {
             Issue.record("no JSON report in: \(output.suffix(2_000))")
             return
         }
-        let report = try JSONDecoder().decode(Report.self, from: Data(output[start...].utf8))
+        let report = try JSONDecoder().decode(Report.self, from: Data(output[start...end].utf8))
         #expect(report.lateTokens == 0)
         #expect(report.crashes.isEmpty, "members crashed: \(report.crashes.map(\.member))")
         #expect(report.revocations.count == 20)
