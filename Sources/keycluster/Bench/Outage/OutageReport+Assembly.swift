@@ -29,7 +29,7 @@ extension OutageReport {
                 eligibleArrivalsPerSecond: eligible, goodputOfDemand: eligible > 0 ? Double(tokens) / seconds / eligible : 0,
                 full: bounds.end - bounds.start >= Double(StormClock.windowSeconds) - 0.001, strictTokens: counts.strictTokens,
                 boundedTokens: counts.boundedTokens, overloaded429: counts.overloaded, unavailable503: counts.unavailable,
-                unreachable: counts.unreachable, timedOut: counts.timedOut, denied403: counts.denied,
+                unreachable: counts.unreachable, timedOut: counts.timedOut, generatorSaturated: counts.generatorSaturated, denied403: counts.denied,
                 otherStatuses: Dictionary(uniqueKeysWithValues: counts.otherStatuses.map { ("\($0.key)", $0.value) }),
                 attempts: Dictionary(uniqueKeysWithValues: StormRecorder.Population.allCases.map { population in
                     (population.rawValue, Attempts(attempts: counts.attempts[population] ?? 0, succeeded: counts.succeeded[population] ?? 0))

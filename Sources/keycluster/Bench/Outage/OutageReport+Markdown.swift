@@ -30,7 +30,8 @@ extension OutageReport {
             let revokes = window.revokeAcknowledgements.map { String(format: "%.0f / %.0f / %.0f", $0.p50Milliseconds, $0.p99Milliseconds, $0.maxMilliseconds) } ?? "—"
             let rss = window.rssMiB.sorted { $0.key < $1.key }.map { "\($0.key): " + String(format: "%.0f", $0.value) }.joined(separator: ", ")
             let leaders = window.leadersFirstSeen.map { "\($0.term):\($0.leader)" }.joined(separator: " ")
-            let others = window.otherStatuses.isEmpty ? "" : " (other: " + window.otherStatuses.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: ", ") + ")"
+            let saturated = window.generatorSaturated > 0 ? " (not sent, generator at its limit: \(window.generatorSaturated))" : ""
+            let others = saturated + (window.otherStatuses.isEmpty ? "" : " (other: " + window.otherStatuses.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: ", ") + ")")
             print("| \(range) | \(window.quorum ? "yes" : "no") | \(Int(window.offeredPerSecond)) | \(Int(window.goodputPerSecond)) | "
                 + String(format: "%.2f | %.2f", window.goodputOfCapacity, window.goodputOfDemand)
                 + " | \(window.strictTokens) / \(window.boundedTokens) | \(window.overloaded429) / \(window.unavailable503) / \(window.unreachable) / \(window.timedOut) / \(window.denied403)\(others)"

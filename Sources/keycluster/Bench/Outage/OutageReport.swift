@@ -82,6 +82,8 @@ struct OutageReport: Encodable {
         var unavailable503: Int
         var unreachable: Int
         var timedOut: Int
+        /// Requests not sent: the generator's own limit per member was reached.
+        var generatorSaturated: Int
         var denied403: Int
         var otherStatuses: [String: Int]
         /// User attempts started in the window (keys not being revoked), by population.

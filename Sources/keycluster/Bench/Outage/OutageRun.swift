@@ -15,7 +15,7 @@ struct OutageRun {
     /// Clients of the closed-loop capacity measurement.
     static let capacityClients = 64
     /// Connections the users' HTTP client opens to one member at most (requests beyond wait for one).
-    static let userConnectionsPerMember = 128
+    static let userConnectionsPerMember = StormUsers.maxInFlightPerMember
     /// Seconds of each key's expected requests kept signed ahead, and the allowance for retries in it.
     static let signedLeadSeconds = 2.0
     static let retryAllowance = 2.0
@@ -88,7 +88,7 @@ struct OutageRun {
         let faults = StormFaults(cluster: cluster, watch: watch, phase: phase, freeze: freeze, progress: progress)
         let users = StormUsers(
             members: addresses, signed: signed, revocableKeys: revocableKeys, stableKeys: stableKeys, http: http, recorder: recorder,
-            ledger: ledger)
+            ledger: ledger, inFlight: InFlightCounts(members: addresses.count))
         let revoker = StormRevocations(vin: vin, owner: owner, holders: holders, members: addresses, http: http, recorder: recorder, ledger: ledger)
         let schedule = StormRevocations.schedule(keys: revocableKeys, faultSeconds: faults.faultSeconds, runSeconds: clock.length.seconds)
         let sampler = WindowSampler(watch: watch)

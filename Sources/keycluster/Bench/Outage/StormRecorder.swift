@@ -56,6 +56,9 @@ final class StormRecorder: Sendable {
         case unavailable
         case unreachable
         case timedOut
+        /// Not sent: this generator already had `StormUsers.maxInFlightPerMember` requests out to the member
+        /// (a machine-local limit, counted so a report shows when the generator, not the cluster, was the bound).
+        case generatorSaturated
         /// Any other status (a bug or a misconfigured generator: 400, 401 stale timestamp, 409 replay…).
         case other(status: Int)
     }
@@ -69,6 +72,7 @@ final class StormRecorder: Sendable {
         var unavailable = 0
         var unreachable = 0
         var timedOut = 0
+        var generatorSaturated = 0
         var otherStatuses: [Int: Int] = [:]
         /// User attempts started in this window that count toward the success target, by population.
         var attempts: [Population: Int] = [:]
@@ -130,6 +134,7 @@ final class StormRecorder: Sendable {
             case .unavailable: windows[index].unavailable += 1
             case .unreachable: windows[index].unreachable += 1
             case .timedOut: windows[index].timedOut += 1
+            case .generatorSaturated: windows[index].generatorSaturated += 1
             case .other(let status): windows[index].otherStatuses[status, default: 0] += 1
             }
         }

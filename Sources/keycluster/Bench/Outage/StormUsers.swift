@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import KeyCluster
 import NIOCore
+import Synchronization
 
 /// The people pressing "unlock" during the storm: open-loop arrivals (a Poisson process at a fixed rate,
 /// whatever the cluster answers — people do not wait for each other), each one *user attempt* that retries
@@ -22,6 +23,11 @@ struct StormUsers: Sendable {
     /// Share of arrivals that use one of the keys to be revoked: enough tokens for those keys that a late
     /// one would be seen, while most users hold keys that stay valid.
     static let revocableKeyShare = 0.2
+    /// Requests this generator keeps out to one member at most, its HTTP connections to it. Beyond, a request
+    /// would wait in the HTTP client's queue, whose timeout handling costs time linear in its length: under a
+    /// storm against a dead or frozen member, that queue took the generator's whole CPU (seen in a debug run:
+    /// members idle, the client's event loops busy removing timed-out requests). Phones have no shared queue.
+    static let maxInFlightPerMember = 256
 
     let members: [String]
     let signed: RollingSignedUnlocks
@@ -31,6 +37,8 @@ struct StormUsers: Sendable {
     let http: HTTPClient
     let recorder: StormRecorder
     let ledger: RevocationLedger
+    /// Requests out to each member (by index into `members`).
+    let inFlight: InFlightCounts
 
     /// Starts users at `perSecond` until the storm's end, then waits for every attempt to end.
     func run(perSecond: Double) async {
@@ -38,7 +46,8 @@ struct StormUsers: Sendable {
         let clock = recorder.clock
         await withDiscardingTaskGroup { group in
             var next = clock.start
-            while next < clock.end {
+            // A generator that falls behind stops at the end too, rather than sending the backlog after it.
+            while next < clock.end, ContinuousClock.now < clock.end {
                 if next > .now { try? await Task.sleep(until: next, clock: .continuous) }
                 let population: StormRecorder.Population = Bool.random() ? .naive : .backoff
                 let key = Double.random(in: 0..<1) < Self.revocableKeyShare && !revocableKeys.isEmpty
@@ -63,12 +72,22 @@ struct StormUsers: Sendable {
         tries: while true {
             guard let headers = signed.take(key: key) else { break }
             let sentAt = ContinuousClock.now
-            let outcome = await StormRequest.post(
-                to: members[member], path: signed.path, headers: headers, body: PresignedUnlocks.body, timeout: Self.requestTimeout,
-                http: http)
+            let target = member
+            let outcome: StormRequest.Outcome?
+            if inFlight.enter(target) {
+                outcome = await StormRequest.post(
+                    to: members[target], path: signed.path, headers: headers, body: PresignedUnlocks.body, timeout: Self.requestTimeout,
+                    http: http)
+                inFlight.leave(target)
+            } else {
+                outcome = nil
+            }
             let answeredAt = ContinuousClock.now
             var retryAfterSeconds: Int?
             switch outcome {
+            case nil:
+                recorder.count(.generatorSaturated, sentAt: sentAt, at: answeredAt)
+                member = (member + 1) % members.count
             case .answered(200, _, let body?):
                 let token = Self.token(in: body)
                 recorder.count(.token(strict: token?.consistency == .strict), sentAt: sentAt, at: answeredAt)
@@ -119,5 +138,27 @@ struct StormUsers: Sendable {
               let payload = Data(base64Encoded: document.payload)
         else { return nil }
         return try? JSONDecoder().decode(UnlockToken.self, from: payload)
+    }
+}
+
+/// Requests out to each member from this generator, bounded by `StormUsers.maxInFlightPerMember`.
+final class InFlightCounts: Sendable {
+    private let counts: Mutex<[Int]>
+
+    init(members: Int) {
+        counts = Mutex(Array(repeating: 0, count: members))
+    }
+
+    /// Takes a slot toward `member`; false when all are taken.
+    func enter(_ member: Int) -> Bool {
+        counts.withLock { counts in
+            guard counts[member] < StormUsers.maxInFlightPerMember else { return false }
+            counts[member] += 1
+            return true
+        }
+    }
+
+    func leave(_ member: Int) {
+        counts.withLock { $0[member] -= 1 }
     }
 }
