@@ -124,6 +124,12 @@ public final class LocalClusterProcesses: MemberStatusPolling {
         processes.withLock { processes in processes.values.filter(\.isRunning).map(\.pid) }
     }
 
+    /// The process id of member `id` while it runs (a frozen member included): benchmarks read its memory
+    /// and CPU time from `/proc` per member, which `pids` cannot attribute.
+    public func pid(of id: UInt64) -> pid_t? {
+        processes.withLock { processes in processes[id].flatMap { $0.isRunning ? $0.pid : nil } }
+    }
+
     /// Sends `signal` to member `id` and leaves it running (SIGSTOP freezes it as a hung machine would:
     /// no reset reaches its peers; SIGCONT resumes it). Returns whether it was running.
     @discardableResult
