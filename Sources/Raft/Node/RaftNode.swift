@@ -146,12 +146,13 @@ public actor RaftNode {
         let interval = options.tickInterval
         let lateTickThreshold = options.lateTickThreshold
         let clock = clock
+        let executor = executor
         // Each loop prefers the Raft thread, so it resumes there after every await instead of waiting its
         // turn on the cooperative pool behind request work (`RaftExecutor`).
         loops.append(Task(executorPreference: executor.tasks) { [weak self] in
             var due = clock.now + interval
             while !Task.isCancelled {
-                try? await Task.sleep(until: due, clock: clock)
+                await executor.sleep(for: due - clock.now)
                 let now = clock.now
                 let lateness = now - due
                 // A tick that fired late is not made up for: a burst of ticks after a stall (a frozen

@@ -18,6 +18,25 @@ struct AdmissionRulesTests {
         for path in ["/healthz", "/readyz", "/metrics"] { #expect(RequestClass(method: .get, path: path) == nil, "\(path)") }
     }
 
+    @Test("revocations — revoke, suspend, force-revoke, withdraw a signer — have a lane of their own; resume and grants do not")
+    func revocationLane() {
+        let key = "/v1/vehicles/WVWZZZ1JZXW000001/keys/k-7f3a"
+        for action in ["revoke", "suspend", "force-revoke"] {
+            #expect(RequestClass(method: .post, path: "\(key)/\(action)") == .revocation, "\(action)")
+        }
+        #expect(RequestClass(method: .post, path: "/v1/cluster/token-signers/withdraw") == .revocation)
+        #expect(RequestClass(method: .post, path: "\(key)/resume") == .write, "resuming gives authority back: an ordinary write")
+        #expect(RequestClass(method: .post, path: "\(key)/revoke/extra") == .write)
+        #expect(RequestClass(method: .get, path: "\(key)/revoke") == .read)
+
+        // A full write budget (a grant storm) leaves the revocation budget whole, and the other way round.
+        let admission = AdmissionControl(limits: AdmissionLimits(maxInFlightWrites: 1, maxInFlightRevocations: 1, maxSharePercent: 100), registry: .init())
+        #expect(admission.admit(.write, from: "a") == nil && admission.admit(.write, from: "a") == .budgetFull)
+        #expect(admission.admit(.revocation, from: "a") == nil, "a full write budget must not hold back a revocation")
+        #expect(admission.admit(.revocation, from: "b") == .budgetFull)
+        #expect(AdmissionLimits(maxInFlightRevocations: 0).refusal != nil)
+    }
+
     @Test("an admission object names only what it changes; the rest take their defaults; nonsense is refused")
     func limitsDecodeWithDefaults() throws {
         let limits = try JSONDecoder().decode(AdmissionLimits.self, from: Data(#"{"maxInFlightWrites": 3}"#.utf8))

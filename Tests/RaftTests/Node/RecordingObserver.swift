@@ -10,6 +10,9 @@ final class RecordingObserver: RaftNodeObserver {
         var proposalsFailed = 0
         var electionsStarted = 0
         var leaders: [NodeID] = []
+        var ticks = 0
+        var lateTicks = 0
+        var worstTickLateness: Duration = .zero
     }
 
     private let state = Mutex(Counts())
@@ -22,4 +25,11 @@ final class RecordingObserver: RaftNodeObserver {
     }
     func electionStarted(term: Term) { state.withLock { $0.electionsStarted += 1 } }
     func leaderChanged(to leader: NodeID, term: Term) { state.withLock { $0.leaders.append(leader) } }
+    func ticked(lateness: Duration, late: Bool) {
+        state.withLock {
+            $0.ticks += 1
+            if late { $0.lateTicks += 1 }
+            $0.worstTickLateness = max($0.worstTickLateness, lateness)
+        }
+    }
 }
