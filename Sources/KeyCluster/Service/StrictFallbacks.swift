@@ -39,7 +39,7 @@ final class StrictFallbacks: Sendable {
         }
         if let report {
             logger.warning(
-                "answered strict reads from bounded state: no leader confirmed a read point in time (the leader is slow or unreachable)",
+                "answered strict reads from bounded state: no strict read point in time (the leader is slow or unreachable, or this member has too many reads pending)",
                 metadata: ["readsSinceLastWarning": "\(report)", "strictTimeoutMilliseconds": "\(ReadPath.strictReadTimeoutMilliseconds)"])
         }
     }

@@ -96,7 +96,9 @@ public final class RaftExecutor: SerialExecutor {
         let (seconds, attoseconds) = duration.components
         let nanoseconds = max(0, seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) { continuation.resume() }
+            // Resumed when the timer fires or fails — a loop shut down fails its pending timers, so a loop
+            // task asleep at shutdown ends instead of leaking its continuation.
+            eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) {}.futureResult.whenComplete { _ in continuation.resume() }
         }
     }
 

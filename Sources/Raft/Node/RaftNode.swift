@@ -95,9 +95,7 @@ public actor RaftNode {
         let sessions = try ClientSessions(
             environment: environment, expiryEntries: options.sessionExpiryEntries, maxResultBytes: options.maxSessionResultBytes)
         options.snapshots.validate()
-        precondition(
-            (0..<options.maxPendingProposals).contains(options.reservedRevocationProposals),
-            "reservedRevocationProposals must leave ordinary proposals at least one slot")
+        precondition(options.reservedRevocationProposals >= 0, "reservedRevocationProposals cannot be negative")
         let catalog = try SnapshotCatalog(environment: environment)
         let persister = try ReadyPersister(store: store, sessions: sessions, stateMachine: stateMachine, catalog: catalog)
         let restart = try store.restartState()
@@ -242,7 +240,8 @@ public actor RaftNode {
     /// How many proposals may wait when one of `lane` arrives: ordinary ones leave the revocation reserve.
     static func pendingLimit(of lane: ProposalLane, options: RaftNodeOptions) -> Int {
         switch lane {
-        case .ordinary: options.maxPendingProposals - options.reservedRevocationProposals
+        // At least one slot: a small budget with the default reserve still takes ordinary writes.
+        case .ordinary: max(1, options.maxPendingProposals - options.reservedRevocationProposals)
         case .revocation: options.maxPendingProposals
         }
     }

@@ -15,7 +15,8 @@ public struct RaftNodeOptions: Sendable {
     public var proposalRetryInterval: Duration = .seconds(1)
     /// Proposals waiting for their result at once; beyond it `propose` answers `overloaded`.
     public var maxPendingProposals = 10_000
-    /// Of `maxPendingProposals`, the slots only revocations may take (`ProposalLane`).
+    /// Of `maxPendingProposals`, the slots only revocations may take (`ProposalLane`); ordinary proposals
+    /// always keep at least one.
     public var reservedRevocationProposals = 1_000
     /// Callers of `waitUntilApplied` at once; beyond it they are refused (`ReadError.refused`).
     public var maxAppliedIndexWaiters = 4_096

@@ -35,6 +35,15 @@ struct AdmissionRulesTests {
         #expect(admission.admit(.revocation, from: "a") == nil, "a full write budget must not hold back a revocation")
         #expect(admission.admit(.revocation, from: "b") == .budgetFull)
         #expect(AdmissionLimits(maxInFlightRevocations: 0).refusal != nil)
+
+        // Revocations cannot be blocked by filling their small lane alone: a full lane borrows a write slot.
+        let lane = AdmissionControl(limits: AdmissionLimits(maxInFlightWrites: 1, maxInFlightRevocations: 1, maxSharePercent: 100), registry: .init())
+        #expect(lane.admitHolding(.revocation, from: "attacker") == .success(.revocation))
+        #expect(lane.admitHolding(.revocation, from: "owner") == .success(.write), "the lane is full: a write slot instead")
+        #expect(lane.admitHolding(.revocation, from: "owner") == .failure(.budgetFull), "both full")
+        #expect(lane.admitHolding(.write, from: "owner") == .failure(.budgetFull), "only revocations borrow")
+        lane.release(.write, from: "owner")
+        #expect(lane.admitHolding(.unlock, from: "owner") == .success(.unlock))
     }
 
     @Test("an admission object names only what it changes; the rest take their defaults; nonsense is refused")

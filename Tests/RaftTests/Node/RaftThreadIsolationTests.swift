@@ -51,7 +51,9 @@ struct RaftThreadIsolationTests {
         let expectedTicks = Self.blockedPoolMilliseconds / 20
         for (before, after) in spins {
             #expect(after.ticks - before.ticks >= expectedTicks / 2, "ticks while the pool was busy: \(after.ticks - before.ticks) of ~\(expectedTicks)")
-            #expect(after.lateTicks == before.lateTicks, "late ticks while the pool was busy (worst \(after.worstTickLateness))")
+            // Not the late-tick threshold (50 ms here): on a loaded machine the OS alone can hold a thread
+            // that long. A tick held back by the pool would be late by most of the busy second.
+            #expect(after.worstTickLateness < .milliseconds(Self.blockedPoolMilliseconds / 4), "worst tick lateness \(after.worstTickLateness)")
         }
     }
 

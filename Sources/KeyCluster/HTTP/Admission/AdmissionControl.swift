@@ -78,6 +78,16 @@ final class AdmissionControl: Sendable {
         }
     }
 
+    /// `admit`, except that a revocation whose own lane is full may take a management-write slot instead:
+    /// the lane is small and admitted before any signature is checked, so blocking revocations must cost
+    /// an attacker both budgets, never just the cheaper one. Returns the class whose slot is held (release
+    /// that one), or the refusal of the request's own class (counted under it).
+    func admitHolding(_ requestClass: RequestClass, from source: String) -> Result<RequestClass, Refusal> {
+        guard let refusal = admit(requestClass, from: source) else { return .success(requestClass) }
+        if requestClass == .revocation, admit(.write, from: source) == nil { return .success(.write) }
+        return .failure(refusal)
+    }
+
     func release(_ requestClass: RequestClass, from source: String) {
         let remaining = inFlight.withLock { inFlight in
             let current = inFlight.total[requestClass, default: 0]

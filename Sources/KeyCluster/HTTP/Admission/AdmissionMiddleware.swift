@@ -12,7 +12,13 @@ struct AdmissionMiddleware<Context: SourceAddressContext>: RouterMiddleware {
             return try await next(request, context)
         }
         let source = context.sourceAddress
-        if let refusal = admission.admit(requestClass, from: source) {
+        let held: RequestClass
+        let refusal: AdmissionControl.Refusal?
+        switch admission.admitHolding(requestClass, from: source) {
+        case .success(let slot): (held, refusal) = (slot, nil)
+        case .failure(let refused): (held, refusal) = (requestClass, refused)
+        }
+        if let refusal {
             let name = requestClass.rawValue
             let (title, detail) = switch refusal {
             case .budgetFull:
@@ -24,7 +30,7 @@ struct AdmissionMiddleware<Context: SourceAddressContext>: RouterMiddleware {
             }
             throw Problem("overloaded", status: .tooManyRequests, title: title, detail: detail, retryAfterSeconds: admission.limits.retryAfterSeconds)
         }
-        defer { admission.release(requestClass, from: source) }
+        defer { admission.release(held, from: source) }
         return try await next(request, context)
     }
 }
