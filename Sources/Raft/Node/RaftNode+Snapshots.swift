@@ -178,6 +178,7 @@ extension RaftNode {
                 let published: Result<Void, any Error>
                 do {
                     published = .success(try await BlockingFileWork.run("snapshot-io") {
+                        try SnapshotFile.synchronize(catalog.incomingPath)
                         let applied = try SnapshotFile.verify(catalog.incomingPath)
                         guard applied == metadata.index else {
                             throw SnapshotFile.Invalid(reason: "holds state at \(applied), announced \(metadata.index)")

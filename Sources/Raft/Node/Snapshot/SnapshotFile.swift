@@ -81,6 +81,14 @@ public enum SnapshotFile {
         return applied
     }
 
+    /// Makes the file at `path` durable (fsync through a new descriptor flushes the file's data whoever
+    /// wrote it). Blocking: call it off the Raft thread.
+    public static func synchronize(_ path: String) throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw Invalid(reason: "cannot open \(path) to sync it") }
+        defer { try? handle.close() }
+        try handle.synchronize()
+    }
+
     /// Replaces the contents of `databases` with the snapshot at `path`, in the caller's write transaction
     /// (so the runtime can reset the log and applied index in the same transaction). Returns the snapshot's
     /// applied index. Verifies the whole file before changing anything; a database in the file that is not

@@ -44,7 +44,8 @@ struct SnapshotReceiver {
             try handle.write(contentsOf: Data(chunk.data))
             receivedBytes += chunk.data.count
             guard chunk.isLast else { return .more }
-            try handle.synchronize()
+            // Not synced here: this runs on the Raft thread, and a snapshot may be gigabytes. The verify
+            // step syncs it on a thread of its own before it is published (`SnapshotFile.synchronize`).
             try handle.close()
             return .complete
         } catch {
