@@ -7,16 +7,11 @@ import Synchronization
 /// commits it stands for, so a failing disk cannot flood the log.
 final class SlowFsyncWarning: Sendable {
     /// Shortest gap between two warnings; slow commits in between are counted into the next one.
-    static let minWarningInterval: Duration = .seconds(10)
-
-    private struct State {
-        var lastWarning: ContinuousClock.Instant?
-        var slowSinceWarning = 0
-    }
+    static let minWarningInterval = CountedWarning.minWarningInterval
 
     private let threshold: Duration
     private let logger: Logger
-    private let state = Mutex(State())
+    private let state = Mutex(CountedWarning())
 
     init(thresholdMilliseconds: Int, logger: Logger) {
         threshold = .milliseconds(thresholdMilliseconds)
@@ -26,15 +21,7 @@ final class SlowFsyncWarning: Sendable {
     /// Called on the storage writer thread after each commit.
     func committed(duration: Duration, now: ContinuousClock.Instant = .now) {
         guard duration > threshold else { return }
-        let slowCommits: Int? = state.withLock { state in
-            state.slowSinceWarning += 1
-            if let last = state.lastWarning, now - last < Self.minWarningInterval { return nil }
-            defer {
-                state.lastWarning = now
-                state.slowSinceWarning = 0
-            }
-            return state.slowSinceWarning
-        }
+        let slowCommits = state.withLock { $0.occurred(now: now) }
         guard let slowCommits else { return }
         logger.warning(
             "slow fsync: a durable commit took longer than the warning threshold; the disk is slowing writes and heartbeats",
