@@ -167,10 +167,16 @@ struct AnonymousEdgeTests {
                     func unlocks(_ metrics: String, _ series: String) -> Int {
                         Int(metricSample(metrics, "keycluster_admission_\(series){class=\"unlock\"}") ?? 0)
                     }
-                    try await waitUntil("every slow unlock head was admitted or refused", deadlineSeconds: 10) {
-                        let metrics = try await cluster.client(leader).text("/metrics")
-                        return unlocks(metrics, "in_flight_requests") + unlocks(metrics, "rejected_total") + unlocks(metrics, "share_rejected_total")
-                            == attack.channels.count
+                    var seen = (inFlight: 0, refused: 0, shareRefused: 0)
+                    do {
+                        try await waitUntil("every slow unlock head was admitted or refused", deadlineSeconds: 10) {
+                            let metrics = try await cluster.client(leader).text("/metrics")
+                            seen = (unlocks(metrics, "in_flight_requests"), unlocks(metrics, "rejected_total"), unlocks(metrics, "share_rejected_total"))
+                            return seen.inFlight + seen.refused + seen.shareRefused == attack.channels.count
+                        }
+                    } catch {
+                        print("last seen: \(seen.inFlight) in flight, \(seen.refused) refused, \(seen.shareRefused) refused for the share, of \(attack.channels.count) sent; \(attack.openCount) still open")
+                        throw error
                     }
                     await client.expectWorkSucceeds(rounds: 20, changesKeys: false)
                     let metrics = try await cluster.client(leader).text("/metrics")

@@ -59,23 +59,28 @@ final class AdmissionControl: Sendable {
     func admit(_ requestClass: RequestClass, from source: String) -> Refusal? {
         let budget = limits.budget(of: requestClass)
         let share = limits.share(of: requestClass)
-        let outcome: Result<Int, Refusal> = inFlight.withLock { inFlight in
+        let outcome: Refusal? = inFlight.withLock { inFlight in
             let current = inFlight.total[requestClass, default: 0]
-            guard current < budget else { return .failure(.budgetFull) }
+            guard current < budget else { return .budgetFull }
             let held = inFlight.bySource[requestClass]?[source] ?? 0
-            guard held < share else { return .failure(.shareFull) }
+            guard held < share else { return .shareFull }
             inFlight.total[requestClass] = current + 1
             inFlight.bySource[requestClass, default: [:]][source] = held + 1
-            return .success(current + 1)
-        }
-        switch outcome {
-        case .success(let admitted):
-            inFlightGauges[requestClass]?.set(Double(admitted))
+            setGauge(requestClass, to: current + 1)
             return nil
-        case .failure(let refusal):
-            (refusal == .budgetFull ? rejections : shareRejections)[requestClass]?.increment()
-            return refusal
         }
+        if let refusal = outcome {
+            (refusal == .budgetFull ? rejections : shareRejections)[requestClass]?.increment()
+        }
+        return outcome
+    }
+
+    /// Called with the lock held: set outside it, two admissions on two event loops could set their counts
+    /// in the opposite order to the one they were taken in, and the gauge would stay one off until the
+    /// next change — the likely cause of a CI run in which in-flight plus refused unlocks never added up
+    /// to the requests sent.
+    private func setGauge(_ requestClass: RequestClass, to count: Int) {
+        inFlightGauges[requestClass]?.set(Double(count))
     }
 
     /// `admit`, except that a revocation whose own lane is full may take a management-write slot instead:
@@ -89,14 +94,13 @@ final class AdmissionControl: Sendable {
     }
 
     func release(_ requestClass: RequestClass, from source: String) {
-        let remaining = inFlight.withLock { inFlight in
+        inFlight.withLock { inFlight in
             let current = inFlight.total[requestClass, default: 0]
             let held = inFlight.bySource[requestClass]?[source] ?? 0
             precondition(current > 0 && held > 0, "released a \(requestClass) slot that was never admitted")
             inFlight.total[requestClass] = current - 1
             inFlight.bySource[requestClass]?[source] = held > 1 ? held - 1 : nil
-            return current - 1
+            setGauge(requestClass, to: current - 1)
         }
-        inFlightGauges[requestClass]?.set(Double(remaining))
     }
 }
