@@ -58,6 +58,11 @@ public struct ClusterStatusResponse: ResponseEncodable, Codable, Sendable {
     public var snapshotsInstalled: Int?
     /// Snapshots taken here (each followed by log compaction) since this process started.
     public var snapshotsTaken: Int?
+    /// Size of the newest snapshot taken here since this process started (absent before the first).
+    public var lastSnapshotBytes: Int?
+    /// How long writing that snapshot took, to its fsync: it grows with the state, so an operator sizes
+    /// `snapshots.thresholdEntries` by it.
+    public var lastSnapshotMilliseconds: Int64?
     /// This member's wall clock when it answered (Unix ms): ages of `leaderChanges` are measured from it.
     public var nowUnixMs: Int64?
     public var leaderChanges: [LeaderChangeEntry]?
@@ -94,6 +99,8 @@ public struct ClusterStatusResponse: ResponseEncodable, Codable, Sendable {
         snapshotIndex = status.snapshots.index
         snapshotsInstalled = status.snapshots.installed
         snapshotsTaken = status.snapshots.taken
+        lastSnapshotBytes = status.snapshots.lastTaken?.bytes
+        lastSnapshotMilliseconds = status.snapshots.lastTaken?.milliseconds
         members = configuration.members.map { member in
             let matchIndex = member == status.id ? nil : membership.matchIndexes[member]
             // Connected is not enough: a frozen member's kernel keeps its connections up (`silentPeers`).

@@ -324,6 +324,8 @@ enum OpenAPIDocument {
                 snapshotIndex: {type: integer}
                 snapshotsInstalled: {type: integer}
                 snapshotsTaken: {type: integer}
+                lastSnapshotBytes: {type: integer, description: size of the newest snapshot taken here since the process started (absent before the first)}
+                lastSnapshotMilliseconds: {type: integer, description: how long writing that snapshot took, to its fsync (it grows with the state)}
                 nowUnixMs: {type: integer, description: this member's wall clock when it answered}
                 unlocksDecided: {type: integer, description: vehicle command requests decided here since the process started (a counter; rates from two samples)}
                 writesApplied: {type: integer, description: replicated commands applied here since the process started (a counter)}

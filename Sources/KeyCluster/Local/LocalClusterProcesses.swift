@@ -93,6 +93,11 @@ public final class LocalClusterProcesses: MemberStatusPolling {
 
     public func logPath(of id: UInt64) -> String { "\(layout.directory)/node-\(id).log" }
 
+    /// Member `id`'s data directory (its LMDB environment and snapshots).
+    public func dataDirectory(of id: UInt64) -> String? {
+        allConfigurations.first { $0.id == id }?.dataDirectory
+    }
+
     public func startAll() throws {
         for id in ids { try start(id) }
     }

@@ -19,6 +19,8 @@ struct NodeMetrics: Sendable {
     private let voters: Gauge
     private let reachableVoters: Gauge
     private let snapshotIndex: Gauge
+    private let lastSnapshotBytes: Gauge
+    private let lastSnapshotSeconds: Gauge
     private let peerUnverifiedConnections: Gauge
     private let tlsCertificateExpiresIn: Gauge
     /// When the member's TLS certificate (the first of its chain file, read at start) expires.
@@ -58,6 +60,9 @@ struct NodeMetrics: Sendable {
         reachableVoters = gauge(
             "raft", "reachable_voters", "", "Voters this member has a verified peer link to, itself included (quorum needs a majority of voters)")
         snapshotIndex = gauge("raft", "snapshot_index", "", "Index of the newest snapshot held")
+        lastSnapshotBytes = gauge("raft", "last_snapshot", "bytes", "Size of the newest snapshot taken here since start (0: none yet)")
+        lastSnapshotSeconds = gauge(
+            "raft", "last_snapshot_write", "seconds", "Time the newest snapshot taken here took to write and fsync; grows with the state")
         peerUnverifiedConnections = gauge(
             "peer", "unverified_connections", "", "Inbound peer-port connections not yet through TLS and the identity check")
         tlsCertificateExpiresIn = gauge(
@@ -98,6 +103,10 @@ struct NodeMetrics: Sendable {
         applyLag.set(Double(status.commitIndex &- min(status.appliedIndex, status.commitIndex)))
         pendingProposals.set(Double(status.pendingProposals))
         snapshotIndex.set(Double(status.snapshots.index))
+        if let taken = status.snapshots.lastTaken {
+            lastSnapshotBytes.set(Double(taken.bytes))
+            lastSnapshotSeconds.set(Double(taken.milliseconds) / 1_000)
+        }
         snapshotsTaken.advance(to: Double(status.snapshots.taken))
         snapshotsInstalled.advance(to: Double(status.snapshots.installed))
         snapshotsSent.advance(to: Double(status.snapshots.sent))

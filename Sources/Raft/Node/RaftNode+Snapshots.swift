@@ -28,24 +28,29 @@ extension RaftNode {
         let environment = self.environment
         let persister = self.persister
         Task { [weak self] in
-            let written: Result<LogIndex, any Error>
+            let started = ContinuousClock.now
+            let written: Result<(index: LogIndex, bytes: Int), any Error>
             do {
                 written = .success(try await BlockingFileWork.run("snapshot-io") {
-                    try SnapshotFile.write(from: environment, databases: persister.stateDatabases, to: persister.catalog.takingPath) { txn in
+                    let path = persister.catalog.takingPath
+                    let index = try SnapshotFile.write(from: environment, databases: persister.stateDatabases, to: path) { txn in
                         try persister.appliedIndex(in: txn)
                     }
+                    return (index, try SnapshotFile.size(of: path))
                 })
             } catch {
                 written = .failure(error)
             }
-            await self?.snapshotWritten(written)
+            await self?.snapshotWritten(written, took: ContinuousClock.now - started)
         }
     }
 
-    private func snapshotWritten(_ written: Result<LogIndex, any Error>) {
+    /// `took`: from the start of the write to its fsync — what an operator sizes `thresholdEntries` by (a
+    /// snapshot's cost grows with the state, not with the entries since the last one).
+    private func snapshotWritten(_ written: Result<(index: LogIndex, bytes: Int), any Error>, took: Duration) {
         snapshotState.isTaking = false
         do {
-            let index = try written.get()
+            let (index, bytes) = try written.get()
             // A snapshot installed meanwhile may have made this one old, or moved the log past it.
             guard failure == nil, !isStopped, index > core.latestSnapshot?.index ?? 0,
                   let metadata = core.snapshotMetadata(at: index) else { return }
@@ -53,7 +58,11 @@ extension RaftNode {
             let compactThrough = core.compact(through: index, snapshot: metadata)
             snapshotState.pendingCompaction = SnapshotCompaction(snapshot: metadata, compactThrough: compactThrough)
             snapshotState.status.taken += 1
-            logger.info("snapshot taken", metadata: ["index": "\(index)", "compact-through": "\(compactThrough.map { "\($0)" } ?? "-")"])
+            snapshotState.status.lastTaken = .init(bytes: bytes, milliseconds: took.wholeMilliseconds)
+            logger.info("snapshot taken", metadata: [
+                "index": "\(index)", "compact-through": "\(compactThrough.map { "\($0)" } ?? "-")", "bytes": "\(bytes)",
+                "milliseconds": "\(took.wholeMilliseconds)",
+            ])
             flushSoon()
         } catch {
             logger.error("snapshot not taken; the next flush tries again", metadata: ["error": "\(error)"])

@@ -15,22 +15,29 @@ final class PresignedUnlocks: Sendable {
     /// members' ±30 s timestamp window when the last of the pool is sent.
     static let maxPresignedSeconds = 15
 
-    let vin: VIN
-    let holder: KeyHolder
-    let path: String
+    /// The (vehicle, key) pairs requests are spread over: one for the unlock bench's single hot vehicle,
+    /// the whole loaded fleet for `bench scale` (so reads touch the state as a fleet's unlocks would).
+    let targets: [(vin: VIN, holder: KeyHolder)]
+    let bounded: Bool
     static let body = Array("{\"command\":\"unlock\"}".utf8)
-    private let pool: [[(String, String)]]
+    private let pool: [(path: String, headers: [(String, String)])]
     private let taken = Atomic<Int>(0)
     private let signedLate = Atomic<Int>(0)
 
-    init(vin: VIN, holder: KeyHolder, bounded: Bool, seconds: Int) throws {
-        self.vin = vin
-        self.holder = holder
-        let path = "/v1/vehicles/\(vin.text)/commands" + (bounded ? "?consistency=bounded" : "")
-        self.path = path
+    convenience init(vin: VIN, holder: KeyHolder, bounded: Bool, seconds: Int) throws {
+        try self.init(targets: [(vin, holder)], bounded: bounded, seconds: seconds)
+    }
+
+    /// Each prepared request is for a target picked at random.
+    init(targets: [(vin: VIN, holder: KeyHolder)], bounded: Bool, seconds: Int) throws {
+        precondition(!targets.isEmpty, "unlocks need a target")
+        self.targets = targets
+        self.bounded = bounded
         let count = Self.presignedPerSecond * min(seconds, Self.maxPresignedSeconds)
         let now = WallClock.nowUnixMs()
-        pool = try (0..<count).map { _ in try Self.headers(vin: vin, holder: holder, path: path, nowUnixMs: now) }
+        pool = try (0..<count).map { _ in
+            try Self.signed(targets[Int.random(in: 0..<targets.count)], bounded: bounded, nowUnixMs: now)
+        }
     }
 
     /// Requests signed during the run because the pool ran out.
@@ -40,13 +47,14 @@ final class PresignedUnlocks: Sendable {
     /// body is read and dropped: the token's content is checked by the tests, not by the benchmark.
     func send(to address: String, http: HTTPClient) async -> Bool {
         let index = taken.wrappingAdd(1, ordering: .relaxed).oldValue
-        let headers: [(String, String)]
+        let (path, headers): (String, [(String, String)])
         if index < pool.count {
-            headers = pool[index]
+            (path, headers) = pool[index]
         } else {
             signedLate.wrappingAdd(1, ordering: .relaxed)
-            guard let signed = try? Self.headers(vin: vin, holder: holder, path: path, nowUnixMs: WallClock.nowUnixMs()) else { return false }
-            headers = signed
+            guard let target = targets.randomElement(),
+                  let signed = try? Self.signed(target, bounded: bounded, nowUnixMs: WallClock.nowUnixMs()) else { return false }
+            (path, headers) = signed
         }
         var request = HTTPClientRequest(url: "https://\(address)\(path)")
         request.method = .POST
@@ -58,7 +66,11 @@ final class PresignedUnlocks: Sendable {
         return response.status == .ok
     }
 
-    private static func headers(vin: VIN, holder: KeyHolder, path: String, nowUnixMs: Int64) throws -> [(String, String)] {
-        try holder.signatureHeaders(method: "POST", path: path, vin: vin, command: "unlock", body: body, nowUnixMs: nowUnixMs)
+    private static func signed(
+        _ target: (vin: VIN, holder: KeyHolder), bounded: Bool, nowUnixMs: Int64
+    ) throws -> (path: String, headers: [(String, String)]) {
+        let path = "/v1/vehicles/\(target.vin.text)/commands" + (bounded ? "?consistency=bounded" : "")
+        return (path, try target.holder.signatureHeaders(
+            method: "POST", path: path, vin: target.vin, command: "unlock", body: body, nowUnixMs: nowUnixMs))
     }
 }

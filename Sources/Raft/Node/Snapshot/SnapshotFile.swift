@@ -123,6 +123,13 @@ public enum SnapshotFile {
         }
     }
 
+    /// Bytes of the file at `path`.
+    public static func size(of path: String) throws -> Int {
+        var reader = try SnapshotFileReader(path: path)
+        defer { reader.close() }
+        return reader.fileBytes
+    }
+
     /// Checks magic, trailer and checksum of the file at `path`; returns the applied index from the trailer.
     public static func verify(_ path: String) throws -> UInt64 {
         var reader = try SnapshotFileReader(path: path)

@@ -30,6 +30,13 @@ public struct SnapshotStatus: Sendable, Equatable {
     public var installed = 0
     /// Snapshot transfers this member streamed to followers to the last chunk.
     public var sent = 0
+    /// The newest snapshot this member wrote since it started: its size and how long it took.
+    public var lastTaken: Taken?
+
+    public struct Taken: Sendable, Equatable {
+        public var bytes: Int
+        public var milliseconds: Int64
+    }
 
     public init() {}
 }
