@@ -2,15 +2,20 @@ import Foundation
 
 /// What a member holds, read from `/proc` and its data directory: resident memory and the LMDB file.
 enum MemberFootprint {
-    /// Resident set of `pid` in bytes (`VmRSS`), nil when it is gone.
-    static func residentBytes(_ pid: pid_t) -> Int? {
+    /// Resident memory of `pid` (`/proc/PID/status`), nil when it is gone: `anonymous` is the process's own
+    /// heap and stacks (what it allocated); `file` is pages of mapped files — LMDB's read-only map, which
+    /// the kernel may drop at any time — counted in RSS but not memory the member holds on to.
+    static func resident(_ pid: pid_t) -> (total: Int, anonymous: Int, file: Int)? {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
-            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-            guard fields.count >= 2, let kilobytes = Int(fields[1]) else { return nil }
-            return kilobytes * 1_024
+        func kibibytes(_ field: String) -> Int? {
+            for line in status.split(separator: "\n") where line.hasPrefix(field + ":") {
+                let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+                return fields.count >= 2 ? Int(fields[1]).map { $0 * 1_024 } : nil
+            }
+            return nil
         }
-        return nil
+        guard let total = kibibytes("VmRSS") else { return nil }
+        return (total, kibibytes("RssAnon") ?? total, kibibytes("RssFile") ?? 0)
     }
 
     /// Bytes of every `data.mdb` under `directory` (the member's LMDB environment: state, log and all).

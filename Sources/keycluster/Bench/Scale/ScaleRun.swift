@@ -60,8 +60,10 @@ struct ScaleRun {
     private func footprint() -> [ScaleReport.Member] {
         cluster.ids.compactMap { id in
             guard let pid = cluster.pid(of: id), let directory = cluster.dataDirectory(of: id) else { return nil }
+            let resident = MemberFootprint.resident(pid)
             return ScaleReport.Member(
-                id: id, residentBytes: MemberFootprint.residentBytes(pid) ?? 0, lmdbBytes: MemberFootprint.lmdbBytes(under: directory))
+                id: id, residentBytes: resident?.total ?? 0, anonymousBytes: resident?.anonymous ?? 0, fileBytes: resident?.file ?? 0,
+                lmdbBytes: MemberFootprint.lmdbBytes(under: directory))
         }
     }
 
