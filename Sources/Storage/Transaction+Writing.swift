@@ -22,6 +22,18 @@ extension Transaction where Access == ReadWrite {
         return true
     }
 
+    /// Stores `value` under `key`, which must sort after every key already in `database`; returns false (and
+    /// changes nothing) when it does not. LMDB then fills each page before starting the next instead of
+    /// splitting pages in half, so loading sorted data (a snapshot) takes about half the pages and less time.
+    public func append(_ value: [UInt8], for key: [UInt8], in database: Database) throws(StorageError) -> Bool {
+        let rc = key.withMDBValue { keyValue in
+            value.withMDBValue { dataValue in mdb_put(handle, database.dbi, &keyValue, &dataValue, UInt32(MDB_APPEND)) }
+        }
+        if rc == MDB_KEYEXIST { return false }
+        try check(rc, "append to \(database)")
+        return true
+    }
+
     /// Removes the value under `key`. Returns whether there was one.
     @discardableResult
     public func delete(_ key: [UInt8], in database: Database) throws(StorageError) -> Bool {

@@ -75,7 +75,7 @@ public enum ClusterBackup {
             throw RaftNode.RestoreRefused(reason: "\(error)")
         }
         let clusterID = try ClusterIDDerivation.restore(configuration, backupDigest: contents.digest)
-        let environment = try Environment(path: configuration.dataDirectory)
+        let environment = try Environment(path: configuration.dataDirectory, options: configuration.effectiveQuota.environmentOptions)
         let stateMachine = try ServiceStateMachine(environment: environment)
         let scratch = "\(configuration.dataDirectory)/restore-\(UInt64.random(in: 1 ... .max)).kcsnap"
         defer { try? FileManager.default.removeItem(atPath: scratch) }

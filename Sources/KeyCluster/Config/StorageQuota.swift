@@ -1,3 +1,5 @@
+import Storage
+
 /// The bounds on what a member stores (design §9; etcd's `quota-backend-bytes` and NOSPACE alarm), from
 /// the `quota` object of the node configuration; every field is optional and defaults to the value below.
 ///
@@ -13,8 +15,9 @@ public struct StorageQuota: Codable, Sendable, Equatable {
     /// How often a member measures its state and its disk, and raises or clears its alarms.
     public var checkIntervalMilliseconds: Int
 
-    /// etcd's default backend quota.
-    public static let defaultMaxStateBytes = 2 << 30
+    /// etcd's largest recommended backend quota: about 5 million grants with their audit history at the
+    /// measured ~1.6 KiB of LMDB pages per grant (docs/scaling.md); the map is sized from it.
+    public static let defaultMaxStateBytes = 8 << 30
     /// Room for many thousands of revocations and a few snapshots of a large state after writes stop.
     public static let defaultFreeDiskReserveBytes = 256 << 20
     public static let defaultCheckIntervalMilliseconds = 1_000
@@ -26,6 +29,18 @@ public struct StorageQuota: Codable, Sendable, Equatable {
         self.maxStateBytes = maxStateBytes
         self.freeDiskReserveBytes = freeDiskReserveBytes
         self.checkIntervalMilliseconds = checkIntervalMilliseconds
+    }
+
+    /// The LMDB map a member opens its environment with: four times `maxStateBytes` (at least LMDB's
+    /// small default). The map is address space, not disk — the file grows only with what is written — but
+    /// growing it waits for every open transaction, snapshot and backup reads of the whole state included,
+    /// and holds new reads (unlocks) behind it for that long. Sized so that never happens below the quota,
+    /// with room for the pages a long read keeps from reuse and for a snapshot installed beside the state.
+    public var environmentOptions: EnvironmentOptions {
+        let defaults = EnvironmentOptions()
+        let four = maxStateBytes.multipliedReportingOverflow(by: 4)
+        let map = four.overflow ? defaults.maxMapSizeBytes : min(max(defaults.initialMapSizeBytes, four.partialValue), defaults.maxMapSizeBytes)
+        return EnvironmentOptions(initialMapSizeBytes: map)
     }
 
     /// Absent fields take their defaults, so a configuration names only what it changes.
@@ -46,11 +61,19 @@ public struct StorageQuota: Codable, Sendable, Equatable {
         return nil
     }
 
+    /// The free space a member with `stateBytes` of state keeps: the configured reserve, and never less than
+    /// the state itself — a snapshot (at most the state's size; about 0.55 of it measured) must still be
+    /// writable after writes stop, or the member could not compact its log, catch a returning member up
+    /// or be backed up, and the fixed 256 MiB is less than one snapshot of a million grants (816 MiB).
+    func diskReserveBytes(stateBytes: Int) -> Int {
+        freeDiskReserveBytes == 0 ? 0 : max(freeDiskReserveBytes, stateBytes)
+    }
+
     /// The alarms a member with `stateBytes` of state and `freeDiskBytes` free (nil: unknown) must raise.
     func breaches(stateBytes: Int, freeDiskBytes: Int?) -> Set<StorageAlarm.Kind> {
         var breaches: Set<StorageAlarm.Kind> = []
         if stateBytes >= maxStateBytes { breaches.insert(.stateQuota) }
-        if let freeDiskBytes, freeDiskBytes < freeDiskReserveBytes { breaches.insert(.diskReserve) }
+        if let freeDiskBytes, freeDiskBytes < diskReserveBytes(stateBytes: stateBytes) { breaches.insert(.diskReserve) }
         return breaches
     }
 }

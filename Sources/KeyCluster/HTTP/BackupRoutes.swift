@@ -53,7 +53,13 @@ struct BackupRoutes: Sendable {
             lease.own(path: backup.path)
             let sealed: BackupEnvelope.Contents
             do {
-                sealed = try BackupEnvelope.seal(backup.path, clusterID: clusterID, appliedIndex: backup.appliedIndex)
+                // Reads and hashes the whole state (seconds for a large one): on a thread of its own, never
+                // on the cooperative pool that answers unlocks.
+                let path = backup.path
+                let appliedIndex = backup.appliedIndex
+                sealed = try await BlockingFileWork.run("backup-seal") {
+                    try BackupEnvelope.seal(path, clusterID: clusterID, appliedIndex: appliedIndex)
+                }
             } catch {
                 throw Problem("backup-failed", status: .internalServerError, title: "The backup could not be sealed", detail: "\(error)")
             }

@@ -40,7 +40,7 @@ public struct KeyClusterServer: Sendable {
 
     private func serve(raftThread: RaftExecutor) async throws {
         let me = try configuration.me
-        let environment = try Environment(path: configuration.dataDirectory)
+        let environment = try Environment(path: configuration.dataDirectory, options: configuration.effectiveQuota.environmentOptions)
         let stateMachine = try ServiceStateMachine(environment: environment)
         let clusterGate = try clusterGate(environment: environment)
         let peers = try PeerTransport(configuration: peerTransportConfiguration(me: me), group: raftThread.group, logger: logger)

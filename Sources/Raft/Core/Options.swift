@@ -23,8 +23,10 @@ public struct RaftOptions: Sendable, Equatable {
     /// Applied entries since the last snapshot after which `shouldSnapshot` says the runtime should take one.
     public var snapshotThresholdEntries: Int = 10_000
     /// Entries kept before a snapshot's index when compacting, so a follower a little behind still
-    /// catches up from the log instead of needing the whole snapshot.
-    public var retainedEntriesForSlowFollowers: Int = 1_000
+    /// catches up from the log instead of needing the whole snapshot — whose transfer and install grow
+    /// with the state. 10 000 covers a member restarted after several seconds at a few thousand writes/s
+    /// (a rolling upgrade under load), for about 10 MB of log held in memory.
+    public var retainedEntriesForSlowFollowers: Int = 10_000
     /// Ticks a leader waits for a follower to report a sent snapshot installed before it asks the runtime
     /// again. The runtime lets a transfer still streaming finish (it never restarts one on this ask), so
     /// this bounds the wait after a lost chunk, not the size of a state that can be transferred.

@@ -24,6 +24,10 @@ extension RaftNode {
     func snapshotIfDue() {
         guard !snapshotState.isTaking, failure == nil, !isStopped, core.shouldSnapshot,
               appliedIndex > core.latestSnapshot?.index ?? 0 else { return }
+        guard NodeSnapshotState.mayStart(
+            now: .now, paceUntil: snapshotState.paceUntil, entriesSinceSnapshot: appliedIndex - (core.latestSnapshot?.index ?? 0),
+            forcedAfterEntries: max(options.snapshotForcedAfterEntries, options.raft.snapshotThresholdEntries))
+        else { return }
         snapshotState.isTaking = true
         let environment = self.environment
         let persister = self.persister
@@ -59,6 +63,7 @@ extension RaftNode {
             snapshotState.pendingCompaction = SnapshotCompaction(snapshot: metadata, compactThrough: compactThrough)
             snapshotState.status.taken += 1
             snapshotState.status.lastTaken = .init(bytes: bytes, milliseconds: took.wholeMilliseconds)
+            snapshotState.paceUntil = NodeSnapshotState.pace(after: took, endedAt: .now, maxDutyPercent: options.snapshotMaxDutyPercent)
             logger.info("snapshot taken", metadata: [
                 "index": "\(index)", "compact-through": "\(compactThrough.map { "\($0)" } ?? "-")", "bytes": "\(bytes)",
                 "milliseconds": "\(took.wholeMilliseconds)",

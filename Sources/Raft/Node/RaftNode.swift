@@ -96,6 +96,7 @@ public actor RaftNode {
             environment: environment, expiryEntries: options.sessionExpiryEntries, maxResultBytes: options.maxSessionResultBytes)
         options.snapshots.validate()
         precondition(options.reservedRevocationProposals >= 0, "reservedRevocationProposals cannot be negative")
+        precondition((1...100).contains(options.snapshotMaxDutyPercent), "snapshotMaxDutyPercent is a percentage (1...100)")
         let catalog = try SnapshotCatalog(environment: environment)
         let persister = try ReadyPersister(store: store, sessions: sessions, stateMachine: stateMachine, catalog: catalog)
         let restart = try store.restartState()

@@ -34,6 +34,14 @@ public struct RaftNodeOptions: Sendable {
     public var slowFsyncWarningMilliseconds = 500
     /// Snapshot streaming bounds (when to take a snapshot is `raft.snapshotThresholdEntries`).
     public var snapshots = SnapshotTransferOptions()
+    /// A snapshot rewrites the whole state, so its cost grows with the state while the entry threshold does
+    /// not: at a national fleet's size a snapshot every `snapshotThresholdEntries` would run back to back
+    /// (disk, a core, and a long LMDB read that keeps freed pages from reuse). After a snapshot that took
+    /// `t`, the next waits until snapshots have used at most this share of the time since — 10 % waits 9 t.
+    public var snapshotMaxDutyPercent = 10
+    /// … but never past this many applied entries since the latest snapshot: the core holds those entries
+    /// in memory, and a restart replays them, so the duty cycle may defer a snapshot only so far.
+    public var snapshotForcedAfterEntries = 100_000
 
     /// A tick that fires later than this share of the (shortest) election timeout is counted and logged:
     /// heartbeats leave on ticks, so a tick this late means the Raft thread was kept from running — request

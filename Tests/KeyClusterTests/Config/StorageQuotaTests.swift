@@ -11,19 +11,35 @@ struct StorageQuotaTests {
     @Test("breaches at the limits: state at maxStateBytes breaches, free disk at the reserve does not, an unknown disk never does")
     func breachArithmetic() {
         let quota = StorageQuota(maxStateBytes: 4 << 20, freeDiskReserveBytes: 1_000)
-        #expect(quota.breaches(stateBytes: (4 << 20) - 1, freeDiskBytes: 1_000).isEmpty)
-        #expect(quota.breaches(stateBytes: 4 << 20, freeDiskBytes: 1_000) == [.stateQuota])
+        #expect(quota.breaches(stateBytes: (4 << 20) - 1, freeDiskBytes: 4 << 20).isEmpty)
+        #expect(quota.breaches(stateBytes: 4 << 20, freeDiskBytes: 4 << 20) == [.stateQuota])
         #expect(quota.breaches(stateBytes: 0, freeDiskBytes: 999) == [.diskReserve])
         #expect(quota.breaches(stateBytes: 5 << 20, freeDiskBytes: 0) == [.stateQuota, .diskReserve])
         #expect(quota.breaches(stateBytes: 0, freeDiskBytes: nil).isEmpty)
         #expect(StorageQuota(freeDiskReserveBytes: 0).breaches(stateBytes: 0, freeDiskBytes: 0).isEmpty, "a zero reserve never breaches")
     }
 
+    @Test("the disk reserve is never less than the state: one more snapshot of it must fit after writes stop")
+    func reserveGrowsWithTheState() {
+        let quota = StorageQuota(maxStateBytes: 8 << 30, freeDiskReserveBytes: 256 << 20)
+        #expect(quota.breaches(stateBytes: 100 << 20, freeDiskBytes: 300 << 20).isEmpty, "a small state keeps the configured reserve")
+        #expect(quota.breaches(stateBytes: 1 << 30, freeDiskBytes: 900 << 20) == [.diskReserve], "1 GiB of state needs 1 GiB free")
+        #expect(quota.breaches(stateBytes: 1 << 30, freeDiskBytes: 1 << 30).isEmpty)
+        #expect(StorageQuota(freeDiskReserveBytes: 0).breaches(stateBytes: 1 << 30, freeDiskBytes: 0).isEmpty, "a zero reserve turns the check off")
+    }
+
+    @Test("the LMDB map opens at four times the state quota, so it never grows (a growth waits for every open read) below it")
+    func mapFromQuota() {
+        #expect(StorageQuota().environmentOptions.initialMapSizeBytes == 32 << 30)
+        #expect(StorageQuota(maxStateBytes: 1 << 20).environmentOptions.initialMapSizeBytes == EnvironmentOptions().initialMapSizeBytes)
+        #expect(StorageQuota(maxStateBytes: .max).environmentOptions.initialMapSizeBytes == EnvironmentOptions().maxMapSizeBytes)
+    }
+
     @Test("absent fields take their defaults; out-of-range values are refused with the field's name")
     func configuration() throws {
         let defaults = try JSONDecoder().decode(StorageQuota.self, from: Data("{}".utf8))
         #expect(defaults == StorageQuota())
-        #expect(defaults.maxStateBytes == 2 << 30 && defaults.freeDiskReserveBytes == 256 << 20)
+        #expect(defaults.maxStateBytes == 8 << 30 && defaults.freeDiskReserveBytes == 256 << 20)
         let partial = try JSONDecoder().decode(StorageQuota.self, from: Data(#"{"freeDiskReserveBytes": 5}"#.utf8))
         #expect(partial.freeDiskReserveBytes == 5 && partial.maxStateBytes == StorageQuota.defaultMaxStateBytes)
         #expect(StorageQuota(maxStateBytes: 1_000).refusal?.contains("maxStateBytes") == true)

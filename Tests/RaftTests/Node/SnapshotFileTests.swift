@@ -45,7 +45,12 @@ struct SnapshotFileTests {
             let good = try #require(FileManager.default.contents(atPath: path))
             var flipped = [UInt8](good)
             flipped[12] ^= 0x40
-            for damaged in [Data(good.prefix(good.count - 3)), Data(flipped), Data("garbage".utf8)] {
+            // The last value's byte, just before the 17-byte trailer: every record still parses, and only the
+            // checksum — computed while installing, after the writes — tells.
+            var flippedValue = [UInt8](good)
+            flippedValue[good.count - 18] ^= 0x01
+            let damagedFiles = [Data(good.prefix(good.count - 3)), Data(flipped), Data(flippedValue), good + Data([0]), Data("garbage".utf8)]
+            for damaged in damagedFiles {
                 #expect(FileManager.default.createFile(atPath: path, contents: damaged))
                 #expect(throws: SnapshotFile.Invalid.self) {
                     try target.write { txn in try SnapshotFile.install(from: path, into: targetDBs, in: txn) }

@@ -4,8 +4,8 @@ import Foundation
 /// a thread of its own: never on an actor, and never on Swift's cooperative pool — whose few threads (one
 /// per core) would all stall — nor on a small shared pool that other nodes' work could queue behind.
 /// One such job runs per snapshot being taken, verified or backed up, so the threads are few.
-enum BlockingFileWork {
-    static func run<T: Sendable>(_ name: String, _ work: @escaping @Sendable () throws -> T) async throws -> T {
+public enum BlockingFileWork {
+    public static func run<T: Sendable>(_ name: String, _ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             let thread = Thread { continuation.resume(with: Result { try work() }) }
             thread.name = name

@@ -14,6 +14,25 @@ struct NodeSnapshotState {
     var outgoing: [NodeID: (snapshot: SnapshotMetadata, task: Task<Void, Never>)] = [:]
     /// Counts for status and metrics.
     var status = SnapshotStatus()
+    /// The next snapshot is not taken before this (`RaftNodeOptions.snapshotMaxDutyPercent`), unless the
+    /// log has grown past `snapshotForcedAfterEntries`.
+    var paceUntil: ContinuousClock.Instant?
+
+    /// When the next snapshot may start, after one that took `took` and ended `now`: snapshots then have
+    /// used at most `maxDutyPercent` of the time.
+    static func pace(after took: Duration, endedAt now: ContinuousClock.Instant, maxDutyPercent: Int) -> ContinuousClock.Instant {
+        precondition((1...100).contains(maxDutyPercent), "a duty cycle is a percentage")
+        return now + took * (100 - maxDutyPercent) / maxDutyPercent
+    }
+
+    /// Whether a snapshot the core asks for may start `now`: once its pace allows, or at once when the log
+    /// since the latest snapshot holds `forcedAfterEntries` (the pacing must not grow memory without bound).
+    static func mayStart(
+        now: ContinuousClock.Instant, paceUntil: ContinuousClock.Instant?, entriesSinceSnapshot: UInt64, forcedAfterEntries: Int
+    ) -> Bool {
+        guard let paceUntil, now < paceUntil else { return true }
+        return entriesSinceSnapshot >= UInt64(max(forcedAfterEntries, 0))
+    }
 
     init(durable: SnapshotMetadata?) {
         self.durable = durable

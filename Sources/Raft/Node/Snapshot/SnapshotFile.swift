@@ -91,17 +91,23 @@ public enum SnapshotFile {
 
     /// Replaces the contents of `databases` with the snapshot at `path`, in the caller's write transaction
     /// (so the runtime can reset the log and applied index in the same transaction). Returns the snapshot's
-    /// applied index. Verifies the whole file before changing anything; a database in the file that is not
-    /// in `databases` makes it invalid (and the caller's transaction must then be aborted).
+    /// applied index. One pass: the checksum is computed while the records are written, and a mismatch, a
+    /// truncation, bytes after the trailer, records out of key order or a database in the file that is not
+    /// in `databases` throw `Invalid` — after writes were made, so the caller must abort its transaction
+    /// on any throw (the persister does: the whole batch is one transaction). Records are appended
+    /// (`append`: they were written from a scan in key order), so pages are filled, not split.
     public static func install(
         from path: String, into databases: [Database], in txn: borrowing WriteTransaction
     ) throws -> UInt64 {
-        let appliedIndex = try verify(path)
         let byName = Dictionary(uniqueKeysWithValues: databases.map { ($0.name, $0) })
-        for database in databases { try txn.removeAll(in: database) }
         var reader = try SnapshotFileReader(path: path)
         defer { reader.close() }
-        _ = try reader.read(magic.count)
+        guard reader.fileBytes >= magic.count + trailerBytes else { throw Invalid(reason: "not a KeyCluster snapshot (too short)") }
+        reader.checksum = FNV1a64()
+        guard try reader.read(magic.count) == magic else {
+            throw Invalid(reason: "not a KeyCluster snapshot (or an unsupported format version)")
+        }
+        for database in databases { try txn.removeAll(in: database) }
         var current: Database?
         while true {
             guard let kind = RecordKind(rawValue: try reader.readBigEndian(UInt8.self)) else {
@@ -116,8 +122,17 @@ public enum SnapshotFile {
                 guard let database = current else { throw Invalid(reason: "entry before any database") }
                 let key = try reader.read(Int(try reader.readBigEndian(UInt32.self)))
                 let value = try reader.read(Int(try reader.readBigEndian(UInt32.self)))
-                try txn.put(value, for: key, in: database)
+                guard try txn.append(value, for: key, in: database) else {
+                    throw Invalid(reason: "records of \(database.name) out of key order (corrupted)")
+                }
             case .trailer:
+                let appliedIndex = try reader.readBigEndian(UInt64.self)
+                let computed = reader.checksum?.value
+                reader.checksum = nil
+                guard try reader.readBigEndian(UInt64.self) == computed else {
+                    throw Invalid(reason: "checksum mismatch (corrupted or truncated)")
+                }
+                guard reader.consumedBytes == reader.fileBytes else { throw Invalid(reason: "bytes after the trailer") }
                 return appliedIndex
             }
         }
@@ -166,6 +181,10 @@ struct SnapshotFileReader {
     let fileBytes: Int
     private var buffer: [UInt8] = []
     private var position = 0
+    /// Bytes handed out so far.
+    private(set) var consumedBytes = 0
+    /// When set, every byte handed out is added to it (a reader that checks as it goes).
+    var checksum: FNV1a64?
 
     init(path: String) throws {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw SnapshotFile.Invalid(reason: "cannot read \(path)") }
@@ -178,6 +197,21 @@ struct SnapshotFileReader {
     func close() { try? handle.close() }
 
     mutating func read(_ count: Int) throws -> [UInt8] {
+        let range = try take(count)
+        return Array(buffer[range])
+    }
+
+    /// Without an array per field: a snapshot of a large state has millions of records, each with two
+    /// length fields.
+    mutating func readBigEndian<T: FixedWidthInteger>(_ type: T.Type = T.self) throws -> T {
+        let range = try take(MemoryLayout<T>.size)
+        var value = T(0)
+        for index in range { value = value << 8 | T(buffer[index]) }
+        return value
+    }
+
+    /// Makes `count` bytes available in `buffer` and returns where they are (valid until the next call).
+    private mutating func take(_ count: Int) throws -> Range<Int> {
         guard count >= 0, count <= SnapshotFile.maxRecordBytes else { throw SnapshotFile.Invalid(reason: "a record of \(count) bytes is too long") }
         while buffer.count - position < count {
             let block = try handle.read(upToCount: max(SnapshotFile.ioBufferBytes, count)) ?? Data()
@@ -186,12 +220,11 @@ struct SnapshotFileReader {
             position = 0
             buffer.append(contentsOf: block)
         }
-        defer { position += count }
-        return Array(buffer[position..<position + count])
-    }
-
-    mutating func readBigEndian<T: FixedWidthInteger>(_ type: T.Type = T.self) throws -> T {
-        try read(MemoryLayout<T>.size).reduce(T(0)) { $0 << 8 | T($1) }
+        let range = position..<position + count
+        position += count
+        consumedBytes += count
+        checksum?.update(buffer[range])
+        return range
     }
 }
 
