@@ -27,6 +27,10 @@ public struct RaftOptions: Sendable, Equatable {
     /// with the state. 10 000 covers a member restarted after several seconds at a few thousand writes/s
     /// (a rolling upgrade under load), for about 10 MB of log held in memory.
     public var retainedEntriesForSlowFollowers: Int = 10_000
+    /// A leader compacts no further than a follower that is catching up needs (one being sent a snapshot,
+    /// or heard from recently), but keeps at most this many entries beyond `retainedEntriesForSlowFollowers`
+    /// for it, so a follower that never finishes cannot hold the log without bound.
+    public var maxRetainedEntriesForCatchUp: Int = 50_000
     /// Ticks a leader waits for a follower to report a sent snapshot installed before it asks the runtime
     /// again. The runtime lets a transfer still streaming finish (it never restarts one on this ask), so
     /// this bounds the wait after a lost chunk, not the size of a state that can be transferred.

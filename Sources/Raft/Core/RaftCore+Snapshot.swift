@@ -49,11 +49,30 @@ extension RaftCore {
         precondition(snapshot == snapshotMetadata(at: index), "snapshot metadata must come from snapshotMetadata(at:)")
         snapshots.latest = snapshot
         let retained = LogIndex(options.retainedEntriesForSlowFollowers)
-        let compactThrough = index > retained ? index - retained : 0
+        var compactThrough = index > retained ? index - retained : 0
+        if let floor = catchUpFloor() {
+            // Bounded: a follower that never finishes must not hold the log (and memory) forever.
+            let bound = LogIndex(options.maxRetainedEntriesForCatchUp)
+            compactThrough = max(min(compactThrough, floor), compactThrough > bound ? compactThrough - bound : 0)
+        }
         guard compactThrough > log.boundary.index else { return nil }
         membership.base = configuration(at: compactThrough)
         log.compact(through: compactThrough)
         return compactThrough
+    }
+
+    /// As leader, the last index the log may be compacted through without cutting off a follower that is
+    /// catching up: one being sent a snapshot needs the entries after that snapshot, and one heard from
+    /// recently needs those after its match. Compacting past them would send it a second snapshot of the
+    /// whole state as soon as it installs the first (measured at a million grants: a new learner installed
+    /// two). Nil when no follower holds the log back.
+    private func catchUpFloor() -> LogIndex? {
+        guard role == .leader else { return nil }
+        return progress.compactMap { peer, follower -> LogIndex? in
+            guard peer != id else { return nil }
+            if follower.state == .snapshot { return follower.pendingSnapshotIndex }
+            return follower.recentActive ? follower.match : nil
+        }.min()
     }
 
     /// A follower's runtime received every chunk of a snapshot that the leader `leader` sent in

@@ -8,6 +8,9 @@ struct SnapshotTests {
     static var options: RaftOptions {
         var options = RaftOptions()
         options.retainedEntriesForSlowFollowers = 0
+        // These scenarios compact right up to the snapshot even past a follower just cut off (it still
+        // counts as recently heard until a CheckQuorum round); the one test of that hold sets its own.
+        options.maxRetainedEntriesForCatchUp = 0
         options.snapshotThresholdEntries = 5
         options.snapshotTimeoutTicks = 4
         return options
@@ -55,6 +58,52 @@ struct SnapshotTests {
         #expect(cluster[3].commitIndex == cluster[1].commitIndex)
         #expect(cluster[3].lastPosition == cluster[1].lastPosition)
         #expect(cluster[1].replicationStatus(of: NodeID(3))?.state == .replicate)
+    }
+
+    @Test("a leader compacts no further than a follower being sent a snapshot needs, so it catches up from the log after one install; at most maxRetainedEntriesForCatchUp more")
+    func compactionWaitsForAFollowerReceivingASnapshot() throws {
+        var options = Self.options
+        options.maxRetainedEntriesForCatchUp = 1_000
+        var cluster = ElasticCluster(voters: [1, 2, 3], options: options)
+        cluster.campaign(1)
+        cluster.isolated = [NodeID(3)]
+        cluster.commitCommands(8, at: 1)
+        // A CheckQuorum round: n3, cut off, is no longer recently heard, so nothing holds the log for it.
+        cluster.tick(1, times: options.electionTimeoutTicks)
+        cluster.snapshot(1)
+        #expect(cluster[1].firstIndex > 1, "compacted past the silent n3")
+        cluster.isolated = []
+        cluster.tick(1)
+        for _ in 0..<ElasticCluster.maxSettleRounds where cluster.snapshotTransfers.isEmpty {
+            cluster.deliverRound()
+        }
+        #expect(cluster[1].replicationStatus(of: NodeID(3))?.state == .snapshot)
+        let sent = try #require(cluster[1].latestSnapshot)
+        // The runtime streams that file (outside the message rounds) while the leader goes on writing and
+        // takes another snapshot.
+        cluster.isolated = [NodeID(3)]
+        cluster.commitCommands(12, at: 1)
+        cluster.snapshot(1)
+        #expect(try #require(cluster[1].latestSnapshot).index > sent.index)
+        #expect(cluster[1].firstIndex <= sent.index + 1, "the entries after the snapshot being sent are kept")
+        // The stream completes: n3 installs it and continues from the log — one snapshot, not a second.
+        cluster.isolated = []
+        let term = cluster[1].term
+        try cluster.act(3) { core throws(SnapshotRestoreError) in try core.restore(sent, from: NodeID(1), term: term) }
+        cluster.settle()
+        cluster.commitCommands(1, at: 1)
+        #expect(cluster[3].commitIndex == cluster[1].commitIndex)
+        #expect(cluster.installed[NodeID(3)]?.count == 1)
+
+        // The bound: with none allowed beyond the usual retention, the leader compacts past a receiver.
+        var bounded = Self.options
+        bounded.maxRetainedEntriesForCatchUp = 0
+        var strict = ElasticCluster(voters: [1, 2, 3], options: bounded)
+        strict.campaign(1)
+        strict.isolated = [NodeID(3)]
+        strict.commitCommands(8, at: 1)
+        strict.snapshot(1)
+        #expect(strict[1].firstIndex == strict[1].appliedIndex + 1)
     }
 
     @Test("a leader sends no appends while a snapshot is in flight and retries after snapshotTimeoutTicks")

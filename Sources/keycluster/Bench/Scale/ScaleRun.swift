@@ -24,6 +24,7 @@ struct ScaleRun {
         let load = try await loader.load(baselineVehicles..<vehicles, grantsBefore: baselineLoad.grants, totalGrants: totalGrants)
         progress.say("scale: loaded \(baselineLoad.grants + load.grants) grants in \(Int(load.elapsed.seconds)) s (\(load.failed) failed)")
         try await cluster.waitForCatchUp()
+        try await waitForSnapshotsToSettle()
         let atScale = try await unlocks(vehicles: vehicles, grants: baselineLoad.grants + load.grants)
         let scaleFootprint = footprint()
 
@@ -56,6 +57,25 @@ struct ScaleRun {
         }
         return ScaleReport.Unlocks(grants: grants, targets: targets.count, strict: results[0].summary, bounded: results[1].summary)
     }
+
+    /// Steady state before measuring: a snapshot the load's last entries started may still be writing the
+    /// whole state (seconds at full size), which would be measured as unlock latency. Waits until no member
+    /// has taken another for `quietSeconds`.
+    private func waitForSnapshotsToSettle() async throws {
+        var last: [Int] = []
+        var quietSince = ContinuousClock.now
+        try await waitFor("snapshots settle") {
+            var taken: [Int] = []
+            for id in cluster.ids { taken.append((try? await cluster.status(id))?.snapshotsTaken ?? -1) }
+            if taken != last {
+                last = taken
+                quietSince = .now
+            }
+            return ContinuousClock.now - quietSince >= .seconds(Self.quietSeconds)
+        }
+    }
+
+    static let quietSeconds = 5
 
     private func footprint() -> [ScaleReport.Member] {
         cluster.ids.compactMap { id in
