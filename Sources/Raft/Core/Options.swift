@@ -32,8 +32,9 @@ public struct RaftOptions: Sendable, Equatable {
     /// for it, so a follower that never finishes cannot hold the log without bound.
     public var maxRetainedEntriesForCatchUp: Int = 50_000
     /// Ticks a leader waits for a follower to report a sent snapshot installed before it asks the runtime
-    /// again. The runtime lets a transfer still streaming finish (it never restarts one on this ask), so
-    /// this bounds the wait after a lost chunk, not the size of a state that can be transferred.
+    /// again. It counts from the last sign of progress: the runtime restarts the count on every tick while
+    /// it streams and once when the last chunk is sent (`snapshotTransferProgressing`), so this bounds the
+    /// wait after a lost transfer or a follower that never installs, not the size of a state.
     public var snapshotTimeoutTicks: Int = 100
     /// A learner is promoted only when its log is within this many entries of the leader's last index.
     public var maxPromotionLagEntries: Int = 100

@@ -113,6 +113,15 @@ extension RaftCore {
         snapshots.toSend.append(SnapshotSend(to: peer, term: term, metadata: latest))
     }
 
+    /// Leader: the runtime is still streaming the snapshot to `peer`, or has just finished: the retry
+    /// timer starts again. The timeout is for a transfer that was lost; one in progress is not lost, and a
+    /// large state takes longer to stream, verify and install than any fixed timeout — a retry then would
+    /// stream a second (newer) snapshot that the follower, once past the first, installs as well.
+    public mutating func snapshotTransferProgressing(to peer: NodeID) {
+        guard role == .leader, progress[peer]?.state == .snapshot else { return }
+        progress[peer]?.snapshotElapsedTicks = 0
+    }
+
     /// Leader: a transfer that has not been confirmed within `snapshotTimeoutTicks` is retried (via
     /// probing, which sends the snapshot again if the follower still needs it).
     mutating func tickSnapshotTransfers() {

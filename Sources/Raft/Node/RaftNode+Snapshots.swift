@@ -131,7 +131,11 @@ extension RaftNode {
     private func snapshotTransferEnded(to peer: NodeID, index: LogIndex, completed: Bool) {
         guard snapshotState.outgoing[peer]?.snapshot.index == index else { return }
         snapshotState.outgoing[peer] = nil
-        if completed { snapshotState.status.sent += 1 }
+        if completed {
+            snapshotState.status.sent += 1
+            // The follower now verifies and installs it: a full timeout for that before any retry.
+            core.snapshotTransferProgressing(to: peer)
+        }
     }
 
     /// Cancels the transfers to followers: this node stopped being leader (its chunks, in an old term,

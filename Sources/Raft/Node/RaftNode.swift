@@ -420,6 +420,7 @@ public actor RaftNode {
         guard failure == nil, !isStopped else { return }
         observer.ticked(lateness: lateness, late: lateness > threshold)
         if lateness > threshold { lateTicks.warn(lateness: lateness, threshold: threshold, logger: logger, now: clock.now) }
+        for peer in snapshotState.outgoing.keys { core.snapshotTransferProgressing(to: peer) }
         core.tick()
         let now = clock.now
         for (key, waiter) in waiters {

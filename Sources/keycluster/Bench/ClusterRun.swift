@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import KeyCluster
 
@@ -18,6 +19,26 @@ func withLocalCluster<R>(
         return result
     } catch {
         await cluster.shutdown()
+        throw error
+    }
+}
+
+/// Runs `body` with two HTTP clients for `cluster`: one presenting an operator certificate, one anonymous
+/// with up to `maxConnectionsPerMember` connections per member; both are shut down however `body` ends.
+func withBenchClients<R>(
+    _ cluster: LocalClusterProcesses, maxConnectionsPerMember: Int, _ body: (_ operatorHTTP: HTTPClient, _ http: HTTPClient) async throws -> R
+) async throws -> R {
+    let caPath = cluster.layout.caCertificatePath
+    let operatorHTTP = try MemberClient.makeHTTPClient(caCertificatePath: caPath, clientCertificate: try cluster.layout.issueOperator(name: "bench"))
+    let http = try MemberClient.makeHTTPClient(caCertificatePath: caPath, maxConnectionsPerMember: maxConnectionsPerMember)
+    do {
+        let result = try await body(operatorHTTP, http)
+        try await http.shutdown()
+        try await operatorHTTP.shutdown()
+        return result
+    } catch {
+        try? await http.shutdown()
+        try? await operatorHTTP.shutdown()
         throw error
     }
 }

@@ -124,6 +124,30 @@ struct SnapshotTests {
         #expect(cluster.snapshotTransfers.map(\.send.to) == [NodeID(3)], "retried after the timeout")
     }
 
+    @Test("no retry while the runtime reports the transfer progressing; a full timeout after it last did")
+    func progressingTransferIsNotRetried() {
+        var cluster = Self.clusterWithCompactedLeader(missing: 8)
+        cluster.isolated = []
+        cluster.tick(1)
+        for _ in 0..<ElasticCluster.maxSettleRounds where cluster.snapshotTransfers.isEmpty {
+            cluster.deliverRound()
+        }
+        #expect(cluster.snapshotTransfers.map(\.send.to) == [NodeID(3)])
+        cluster.isolated = [NodeID(3)]
+        cluster.deliverRound()  // the stream is still going, outside the message rounds
+        for _ in 0..<(3 * Self.options.snapshotTimeoutTicks) {
+            cluster.act(1) { $0.snapshotTransferProgressing(to: NodeID(3)) }
+            cluster.tick(1)
+        }
+        #expect(cluster.snapshotTransfers.isEmpty, "no second transfer while the first makes progress")
+        #expect(cluster[1].replicationStatus(of: NodeID(3))?.state == .snapshot)
+        // The loop's last tick was the first after the last progress.
+        cluster.tick(1, times: Self.options.snapshotTimeoutTicks - 2)
+        #expect(cluster.snapshotTransfers.isEmpty, "a full timeout after the last progress")
+        cluster.tick(1)
+        #expect(cluster.snapshotTransfers.map(\.send.to) == [NodeID(3)], "retried once progress stopped")
+    }
+
     @Test("a snapshot older than the follower's commit is ignored, and the leader is told where it stands")
     func snapshotOlderThanCommitIgnored() throws {
         var cluster = Self.clusterWithCompactedLeader(missing: 6)

@@ -34,19 +34,8 @@ struct OutageRun {
     func run() async throws -> OutageReport {
         _ = try await cluster.waitForLeader()
         let addresses = cluster.ids.map { cluster.client($0).address }
-        let operatorHTTP = try MemberClient.makeHTTPClient(
-            caCertificatePath: cluster.layout.caCertificatePath, clientCertificate: try cluster.layout.issueOperator(name: "bench"))
-        let http = try MemberClient.makeHTTPClient(
-            caCertificatePath: cluster.layout.caCertificatePath, maxConnectionsPerMember: Self.userConnectionsPerMember)
-        do {
-            let report = try await measure(addresses: addresses, operatorHTTP: operatorHTTP, http: http)
-            try await http.shutdown()
-            try await operatorHTTP.shutdown()
-            return report
-        } catch {
-            try? await http.shutdown()
-            try? await operatorHTTP.shutdown()
-            throw error
+        return try await withBenchClients(cluster, maxConnectionsPerMember: Self.userConnectionsPerMember) { operatorHTTP, http in
+            try await measure(addresses: addresses, operatorHTTP: operatorHTTP, http: http)
         }
     }
 

@@ -62,24 +62,14 @@ struct ScaleBenchCommand: AsyncParsableCommand {
         let totalGrants = vehicles * keysPerVehicle
         let report = try await withLocalCluster(regions: localRegions(members: 3), timing: .init(), admission: benchmarkAdmission) { cluster in
             _ = try await cluster.waitForLeader()
-            let caPath = cluster.layout.caCertificatePath
-            let operatorHTTP = try MemberClient.makeHTTPClient(caCertificatePath: caPath, clientCertificate: try cluster.layout.issueOperator(name: "bench"))
-            let http = try MemberClient.makeHTTPClient(caCertificatePath: caPath, maxConnectionsPerMember: max(clients, unlockClients))
-            do {
+            return try await withBenchClients(cluster, maxConnectionsPerMember: max(clients, unlockClients)) { operatorHTTP, http in
                 let run = ScaleRun(
                     cluster: cluster, fleet: fleet, operatorHTTP: operatorHTTP, http: http, progress: progress,
                     unlockClients: unlockClients, unlockSeconds: unlockSeconds)
                 let loader = ScaleLoader(
                     fleet: fleet, members: cluster.ids.map { cluster.client($0).address }, operatorHTTP: operatorHTTP, ownerHTTP: http,
                     clients: clients, progress: progress)
-                let report = try await run.measure(loader: loader, vehicles: vehicles, baselineVehicles: baselineVehicles, totalGrants: totalGrants)
-                try await http.shutdown()
-                try await operatorHTTP.shutdown()
-                return report
-            } catch {
-                try? await http.shutdown()
-                try? await operatorHTTP.shutdown()
-                throw error
+                return try await run.measure(loader: loader, vehicles: vehicles, baselineVehicles: baselineVehicles, totalGrants: totalGrants)
             }
         }
         try output.emit(report) { report.printMarkdown() }
