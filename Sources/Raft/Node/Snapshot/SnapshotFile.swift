@@ -140,7 +140,7 @@ public enum SnapshotFile {
 
     /// Bytes of the file at `path`.
     public static func size(of path: String) throws -> Int {
-        var reader = try SnapshotFileReader(path: path)
+        let reader = try SnapshotFileReader(path: path)
         defer { reader.close() }
         return reader.fileBytes
     }
