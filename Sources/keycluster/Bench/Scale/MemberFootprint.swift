@@ -20,17 +20,8 @@ enum MemberFootprint {
 
     /// Bytes of every `data.mdb` under `directory` (the member's LMDB environment: state, log and all).
     static func lmdbBytes(under directory: String) -> Int {
-        bytes(under: directory) { $0.hasSuffix("data.mdb") }
-    }
-
-    /// Bytes of every file under `directory` whose path `matches`.
-    static func bytes(under directory: String, matching matches: (String) -> Bool) -> Int {
-        var total = 0
-        guard let all = FileManager.default.subpaths(atPath: directory) else { return 0 }
-        for relative in all where matches(relative) {
-            let size = (try? FileManager.default.attributesOfItem(atPath: directory + "/" + relative)[.size] as? NSNumber)?.intValue
-            total += size ?? 0
+        (FileManager.default.subpaths(atPath: directory) ?? []).filter { $0.hasSuffix("data.mdb") }.reduce(0) { total, relative in
+            total + ((try? FileManager.default.attributesOfItem(atPath: directory + "/" + relative)[.size] as? NSNumber)?.intValue ?? 0)
         }
-        return total
     }
 }

@@ -32,11 +32,13 @@ struct ScaleRun {
         let backup = try await timedBackup()
         let restart = try await restartFollower()
         let learner = try await addLearner()
-        return ScaleReport(
+        var report = ScaleReport(
             grantsLoaded: baselineLoad.grants + load.grants, failedGrants: baselineLoad.failed + load.failed,
             loadSeconds: load.elapsed.seconds, loadGrantsPerSecond: load.grantsPerSecond,
             baseline: baseline, atScale: atScale, baselineMembers: baselineFootprint, members: scaleFootprint,
             snapshot: snapshot, backup: backup, restart: restart, learner: learner)
+        report.targets = report.judged()
+        return report
     }
 
     /// Strict and bounded unlock runs spread over the first `vehicles` vehicles' keys.
@@ -154,7 +156,7 @@ struct ScaleRun {
         let deadline = ContinuousClock.now + .seconds(ScaleBenchCommand.memberWaitSeconds)
         while await !condition() {
             guard ContinuousClock.now < deadline else { throw CLIError("\(what): not within \(Int(ScaleBenchCommand.memberWaitSeconds)) s") }
-            try await Task.sleep(for: .milliseconds(50))
+            try await Task.sleep(for: .milliseconds(LocalClusterProcesses.pollIntervalMilliseconds))
         }
     }
 }
