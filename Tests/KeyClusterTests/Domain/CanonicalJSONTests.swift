@@ -221,7 +221,7 @@ struct CanonicalJSONTests {
             vin: vin, signer: .init(keyID: owner.id, nonce: try Nonce(validating: UUID().uuidString), timestampUnixMs: now, decidedAtUnixMs: now),
             publicKey: try KeyPublicKey(storedX963: Self.offCurve), formFactor: .phone, role: .driver)))
         var refusals: [ServiceResult] = []
-        for (index, form) in [Array(try JSONEncoder().encode(grant)), try grant.encoded()].enumerated() {
+        for (index, form) in [try OlderJSONForm.rewrite(try grant.encoded()), try grant.encoded()].enumerated() {
             try environments[index].write { txn in _ = try machines[index].apply(try register.encoded(), at: 1, in: txn) }
             let before = try state(of: machines[index], in: environments[index])
             let answer = try environments[index].write { txn in try machines[index].apply(form, at: 2, in: txn) }
@@ -257,8 +257,10 @@ struct CanonicalJSONTests {
             .forceRevoke(.init(vin: vin, target: owner.id, operatorName: operatorName, timestampUnixMs: now)),
         ]
         for (offset, command) in commands.enumerated() {
-            let forms = [Array(try JSONEncoder().encode(ServiceCommand.domain(command))), try ServiceCommand.domain(command).encoded()]
+            let canonical = try ServiceCommand.domain(command).encoded()
+            let forms = [try OlderJSONForm.rewrite(canonical), canonical]
             #expect(forms[0] != forms[1])
+            #expect(try JSONDecoder().decode(ServiceCommand.self, from: Data(forms[0])) == ServiceCommand.domain(command))
             let results = try zip(machines, zip(environments, forms)).map { machine, target in
                 try target.0.write { txn in try machine.apply(target.1, at: UInt64(offset + 1), in: txn) }
             }
