@@ -1,8 +1,14 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-/// Dependencies run one way: KeyCluster → Raft → Storage → CLMDB (design §2).
-/// `Sources/Raft/Core` imports only the Swift standard library; a test in RaftTests enforces that.
+/// Dependencies run one way (design §2; docs/architecture.md):
+///
+///     keycluster (CLI) → KeyCluster → RaftNode → RaftCore
+///                                   ↘          → RaftWire → RaftCore
+///                                    ↘         → RaftTransport
+///                                     → Storage → CLMDB        (RaftNode → Storage too)
+///
+/// `RaftCore` depends on nothing: the compiler refuses any package module in it.
 let package = Package(
     name: "KeyCluster",
     platforms: [.macOS(.v15)],
@@ -35,10 +41,16 @@ let package = Package(
             providers: [.apt(["liblmdb-dev"])]
         ),
         .target(name: "Storage", dependencies: ["CLMDB"]),
+        /// The consensus state machine: a value stepped by messages and ticks. No dependencies, so the
+        /// compiler refuses any package module here; `CorePurityTests` refuses the toolchain's (Foundation,
+        /// Glibc, Dispatch), which every target may import.
+        .target(name: "RaftCore", path: "Sources/Raft/Core"),
+        /// The protobuf wire layout of Raft messages (schema in `raft.proto`).
+        .target(name: "RaftWire", dependencies: ["RaftCore"], path: "Sources/Raft/Wire", exclude: ["raft.proto"]),
+        /// Mutual-TLS peer links carrying length-prefixed frames; knows nothing of Raft messages.
         .target(
-            name: "Raft",
+            name: "RaftTransport",
             dependencies: [
-                "Storage",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -48,12 +60,29 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
-            exclude: ["Wire/raft.proto"]
+            path: "Sources/Raft/Transport"
+        ),
+        /// The runtime shell: ticks the core on its own thread, persists its output (the log stores live
+        /// here), applies, and sends through the wire codec and the transport.
+        .target(
+            name: "RaftNode",
+            dependencies: [
+                "RaftCore",
+                "RaftWire",
+                "RaftTransport",
+                "Storage",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Sources/Raft",
+            exclude: ["Core", "Wire", "Transport"]
         ),
         .target(
             name: "KeyCluster",
             dependencies: [
-                "Raft",
+                "RaftCore",
+                "RaftNode",
+                "RaftTransport",
                 "Storage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -78,6 +107,7 @@ let package = Package(
             name: "keycluster",
             dependencies: [
                 "KeyCluster",
+                "RaftTransport",
                 "Storage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -97,7 +127,10 @@ let package = Package(
         .testTarget(
             name: "RaftTests",
             dependencies: [
-                "Raft",
+                "RaftCore",
+                "RaftWire",
+                "RaftTransport",
+                "RaftNode",
                 "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

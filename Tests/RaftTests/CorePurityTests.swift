@@ -1,8 +1,11 @@
 import Foundation
 import Testing
 
-/// `Sources/Raft/Core` must import nothing but the standard library: no Foundation, no NIO, no clock, no
-/// threads. That is what makes the consensus core deterministic and testable by simulation (design §2).
+/// `Sources/Raft/Core` (the `RaftCore` target) must import nothing but the standard library: no Foundation,
+/// no NIO, no clock, no threads. That is what makes the consensus core deterministic and testable by
+/// simulation (design §2). The target has no dependencies, so the compiler already refuses every package
+/// module; this test refuses what the compiler lets any target import — the toolchain's Foundation,
+/// Glibc, Dispatch, Synchronization.
 @Suite("Raft core purity")
 struct CorePurityTests {
     static var coreDirectory: String {

@@ -1,4 +1,4 @@
-import Raft
+import RaftCore
 
 extension Entry {
     /// Normal entries at `indexes`, all of `term`, each with `payloadBytes` bytes derived from its index

@@ -1,4 +1,4 @@
-import Raft
+import RaftNode
 import Testing
 
 @Suite("In-memory log store")

@@ -1,4 +1,5 @@
-import Raft
+import RaftCore
+import RaftNode
 import Testing
 
 /// How the contract suite gets a store: `make` returns a fresh, empty one; `reopen` returns the same

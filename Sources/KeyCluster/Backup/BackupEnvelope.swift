@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import Raft
+import RaftNode
 
 /// A backup file: the member's snapshot file followed by a fixed trailer that names the cluster it was taken
 /// from and seals everything with SHA-256 (the snapshot's own FNV-1a checksum finds damage, not tampering):

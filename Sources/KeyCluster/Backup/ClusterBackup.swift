@@ -1,7 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
-import Raft
+import RaftNode
 import Storage
 
 /// Disaster recovery: saving a running member's state to a file, and preparing a new cluster's members

@@ -1,5 +1,5 @@
 import Foundation
-import Raft
+import RaftTransport
 import X509
 
 extension CertificateIssuer {

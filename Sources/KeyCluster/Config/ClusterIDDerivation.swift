@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import Raft
+import RaftNode
 import SwiftASN1
 
 /// How a cluster's id is fixed without any member talking to another: every member of a new cluster

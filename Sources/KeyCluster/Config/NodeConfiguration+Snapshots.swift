@@ -1,4 +1,4 @@
-import Raft
+import RaftNode
 
 extension NodeConfiguration {
     /// Log compaction settings (`"snapshots"` in the configuration file). A member snapshots its state and

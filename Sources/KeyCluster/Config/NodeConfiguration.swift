@@ -1,5 +1,6 @@
 import Foundation
-import Raft
+import RaftCore
+import RaftTransport
 
 /// Everything one `keycluster serve` process needs, read from a JSON file (`--config FILE`).
 ///

@@ -1,4 +1,4 @@
-import Raft
+import RaftTransport
 
 /// The bounds on the peer port an operator may need to change (design §9, issue 12), from the `peer` object
 /// of the node configuration; every field is optional and defaults to the transport's own default

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
-import Raft
+import RaftCore
+import RaftTransport
 import SwiftASN1
 import X509
 

@@ -2,7 +2,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
-import Raft
+import RaftCore
+import RaftNode
 
 /// `GET /v1/cluster/backup` (operator client certificate required): a consistent online backup of this
 /// member's applied state, streamed as a KeyCluster snapshot file sealed with its cluster id and a SHA-256

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
-import Raft
+import RaftCore
+import RaftNode
 
 /// Operator actions on the cluster itself (operator client certificate required).
 struct ClusterRoutes: Sendable {

@@ -1,5 +1,5 @@
 import Hummingbird
-import Raft
+import RaftNode
 
 /// `GET /v1/cluster/status`: this member's view of the cluster, for operators, tests and the status page.
 /// Fields are only ever added: clients and tests read the older ones.

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
-import Raft
+import RaftCore
+import RaftNode
 
 /// Puts service commands through Raft for the HTTP handlers (reads go through `ReadPath`).
 struct CommandProposer: Sendable {

@@ -1,6 +1,6 @@
 import Foundation
 import Hummingbird
-import Raft
+import RaftCore
 import Storage
 
 /// The key-authorization API: operators enroll vehicles and force-revoke keys (client certificate); owners

@@ -1,5 +1,5 @@
 import Hummingbird
-import Raft
+import RaftNode
 
 /// `GET /v1/cluster/members` (and the answer to every membership change): the configuration in force on the
 /// member that answered, and — when it is the leader — how far each member's log lags behind.

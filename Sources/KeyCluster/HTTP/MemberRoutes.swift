@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
-import Raft
+import RaftCore
+import RaftNode
+import RaftTransport
 
 /// Operator membership changes (operator client certificate required), one at a time: add a learner, promote
 /// it once caught up, remove a member (the leader included). Changes go to the leader; another member answers

@@ -1,4 +1,4 @@
-import Raft
+import RaftNode
 
 extension ProposeError {
     /// How a failed write is told to an HTTP client: overload as 429, no quorum or unknown outcome as 503,

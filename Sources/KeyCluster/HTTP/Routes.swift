@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
-import Raft
+import RaftNode
+import RaftTransport
 
 /// The HTTP API of one member. Handlers decode and check input first, so bad input is refused with a
 /// problem document before anything reaches the log.

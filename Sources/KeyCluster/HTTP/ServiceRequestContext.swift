@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import NIOSSL
-import Raft
+import RaftTransport
 import X509
 
 /// The request context of the API: Hummingbird's, plus the TLS channel so an operator action can read the

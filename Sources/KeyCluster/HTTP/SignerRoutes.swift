@@ -1,6 +1,6 @@
 import Foundation
 import Hummingbird
-import Raft
+import RaftTransport
 import Storage
 import SwiftASN1
 import X509

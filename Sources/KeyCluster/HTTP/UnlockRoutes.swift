@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import Raft
 import Storage
 
 /// `POST /v1/vehicles/{vin}/commands`: a key holder asks for a vehicle command (unlock, lock, drive, …) and

@@ -1,6 +1,8 @@
 import Foundation
 import Prometheus
-import Raft
+import RaftCore
+import RaftNode
+import RaftTransport
 
 /// The Raft, storage and peer-link figures an operator watches, polled from the node and the transport every
 /// `refreshInterval` (design §9): term, role, leader, commit and apply progress (and their lag), proposals

@@ -1,5 +1,6 @@
 import Prometheus
-import Raft
+import RaftCore
+import RaftNode
 
 /// The node's events as counters and latency histograms, recorded the moment they happen (`RaftNodeObserver`):
 /// each durable commit's fsync, each batch applied, each proposal answered, each election and leader change.

@@ -2,7 +2,8 @@ import Foundation
 import Hummingbird
 import Logging
 import Prometheus
-import Raft
+import RaftCore
+import RaftNode
 import Storage
 import Synchronization
 

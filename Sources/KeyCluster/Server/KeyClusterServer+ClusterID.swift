@@ -1,5 +1,5 @@
 import Logging
-import Raft
+import RaftNode
 import Storage
 
 extension KeyClusterServer {

@@ -1,13 +1,15 @@
+import Foundation
 import Hummingbird
 import HummingbirdTLS
 import Logging
-import Prometheus
 import NIOSSL
-import Raft
+import Prometheus
+import RaftCore
+import RaftNode
+import RaftTransport
 import ServiceLifecycle
 import Storage
 import X509
-import Foundation
 
 /// One member process: the LMDB environment, the Raft node and its mutual-TLS peer links, and the HTTPS
 /// API — assembled from a `NodeConfiguration` and run until SIGTERM or SIGINT.

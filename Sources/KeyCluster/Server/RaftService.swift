@@ -1,4 +1,5 @@
-import Raft
+import RaftNode
+import RaftTransport
 import ServiceLifecycle
 
 /// Runs the peer transport and the Raft node as one lifecycle service: started together, and on graceful

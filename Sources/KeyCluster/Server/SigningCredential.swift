@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import Prometheus
-import Raft
+import RaftTransport
 import Synchronization
 import X509
 

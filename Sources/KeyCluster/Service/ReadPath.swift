@@ -1,5 +1,5 @@
 import Foundation
-import Raft
+import RaftNode
 
 /// The one read path (design §6) for everything that decides or shows authorization state — unlock
 /// decisions, vehicle state, audit pages, key lists, and the key lookups of signed writes. It answers with a

@@ -1,6 +1,6 @@
 import Logging
 import Prometheus
-import Raft
+import RaftNode
 import Synchronization
 
 /// Counts and reports reads that asked for a strict read point and were answered from bounded state

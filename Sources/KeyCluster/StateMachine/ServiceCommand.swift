@@ -1,5 +1,5 @@
-import Raft
 import Foundation
+import RaftNode
 
 /// A change to the service's replicated state: what a log entry's command bytes decode to.
 ///

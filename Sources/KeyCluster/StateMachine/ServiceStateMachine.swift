@@ -1,5 +1,6 @@
 import Foundation
-import Raft
+import RaftCore
+import RaftNode
 import Storage
 
 /// The service's replicated state in the node's LMDB environment: applies committed `ServiceCommand`s.

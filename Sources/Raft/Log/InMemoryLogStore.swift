@@ -1,3 +1,4 @@
+import RaftCore
 /// A `RaftLogStore` in memory: for tests, the simulator's "disk", and as the reference the LMDB store
 /// is checked against by the shared contract suite. Writes are "durable" as soon as they return.
 public final class InMemoryLogStore: RaftLogStore {

@@ -1,3 +1,4 @@
+import RaftCore
 /// The durable half of a member: its log and hard state. The runtime writes what each `Ready` says
 /// here, and on restart builds the core from what this returns.
 ///

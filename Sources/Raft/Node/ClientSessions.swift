@@ -1,3 +1,4 @@
+import RaftCore
 import Storage
 
 /// The replicated record of each session's last applied command and its result, kept in the node's LMDB

@@ -1,3 +1,4 @@
+import RaftTransport
 import Synchronization
 
 /// Keeps Raft messages within one cluster (design §9): every peer frame starts with the sender's

@@ -1,3 +1,4 @@
+import RaftCore
 /// What a member's storage holds durably, and the rule that no message promises more (design §3; `Ready`):
 /// a vote is durable before it is granted or asked for, a term before any message of it, appended entries
 /// before they are acknowledged. The runtime updates it as writes complete and checks every message it is

@@ -1,4 +1,5 @@
 import Foundation
+import RaftCore
 
 /// One leader this member saw take office: the term, the leader, and when this member learned of it by its
 /// own wall clock (Unix ms; for people reading a status page, never for decisions).

@@ -1,3 +1,4 @@
+import RaftCore
 /// Follows who leads, as this member sees it, from the core's role changes and the clock, and names the
 /// moments an operator must hear about: an election started, a leader elected or changed, a leader lost, a
 /// leader that stepped down because no majority answered it (quorum lost), and a stretch without any leader

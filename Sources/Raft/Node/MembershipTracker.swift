@@ -1,3 +1,4 @@
+import RaftCore
 /// Keeps the transport's peer set equal to the members a node must talk to, as membership changes arrive.
 ///
 /// The peer set is the union of the configuration in force (which takes effect when appended) and the last

@@ -1,3 +1,4 @@
+import RaftCore
 /// A snapshot of a node's state for operators, health checks and tests.
 public struct NodeStatus: Sendable, Equatable {
     public var id: NodeID

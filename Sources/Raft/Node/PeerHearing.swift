@@ -1,3 +1,4 @@
+import RaftCore
 /// When this member last heard from each peer — any Raft message — so a peer whose process is frozen (SIGSTOP,
 /// a hung machine) shows as silent although its TCP connection stays up: the kernel still answers
 /// keepalives for a stopped process, so the transport's link state alone says "connected" for ever.

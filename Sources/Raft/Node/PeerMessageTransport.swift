@@ -1,4 +1,7 @@
 import Logging
+import RaftCore
+import RaftTransport
+import RaftWire
 
 /// Raft messages over the mutual-TLS `PeerTransport`: encodes with `MessageCodec`, picks the lane (votes and
 /// heartbeats ahead of appends), and on the way in decodes frames and drops any message whose `from` is not

@@ -1,3 +1,4 @@
+import RaftCore
 /// Who is waiting for an entry to be applied: a command's proposer, or a session registration.
 enum WaiterKey: Hashable, Sendable {
     case command(RequestID)

@@ -1,3 +1,4 @@
+import RaftCore
 import Synchronization
 
 /// What a read on the request path needs of its member — the commit and applied indexes, and the moment

@@ -1,3 +1,4 @@
+import RaftCore
 /// How a node exchanges Raft messages with its peers.
 ///
 /// `send` never blocks and may drop (Raft retransmits whatever matters). `inbound` yields messages for this

@@ -1,4 +1,5 @@
 import Foundation
+import RaftCore
 import Storage
 
 /// Online backup and restore-from-backup (disaster recovery when every region is lost). A backup is a

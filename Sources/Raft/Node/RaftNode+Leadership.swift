@@ -1,4 +1,5 @@
 import Logging
+import RaftCore
 
 /// Leadership as the operator sees it: each event of `LeadershipWatch` becomes a log line at the level it
 /// deserves (info for a normal election or leader change, warning for a lost leader, a lost quorum or a

@@ -1,3 +1,4 @@
+import RaftCore
 /// What the member list shows: the configuration in force and, on the leader, how far each member's log
 /// matches the leader's.
 public struct MembershipStatus: Sendable, Equatable {

@@ -1,4 +1,5 @@
 import Foundation
+import RaftCore
 import Storage
 
 /// Snapshots in the running node (Raft §7): taking one and compacting the log, streaming it to a follower

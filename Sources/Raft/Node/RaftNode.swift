@@ -1,4 +1,5 @@
 import Logging
+import RaftCore
 import Storage
 
 /// One cluster member as a running thing: owns a `RaftCore`, ticks it, feeds it messages, and carries out

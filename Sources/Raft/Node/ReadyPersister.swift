@@ -1,3 +1,4 @@
+import RaftCore
 import Storage
 
 /// Carries out step 1 and 3 of a batch of `Ready`s in one LMDB write transaction — one fsync: for each, in

@@ -1,3 +1,4 @@
+import RaftCore
 import Storage
 
 /// The service's state, changed only by committed log entries.

@@ -46,7 +46,7 @@ extension PeerTransport {
     /// Logs a line that anyone (strangers: `.connection`) or a broken member (`.frame`) could cause at any
     /// rate, within that kind's lines per second (`maxConnectionWarningsPerSecond`, `maxFrameWarningsPerSecond`);
     /// the first line after some were suppressed says how many.
-    func warnRateLimited(
+    package func warnRateLimited(
         _ kind: PeerWarningKind, _ logger: Logger, _ message: Logger.Message, metadata: Logger.Metadata = [:], level: Logger.Level = .warning
     ) {
         let now = ContinuousClock.now

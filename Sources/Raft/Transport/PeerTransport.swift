@@ -226,7 +226,7 @@ struct PeerDrainRequest: Sendable {}
 struct PeerEvictionRequest: Sendable {}
 
 /// What a rate-limited line is about; each kind has its own budget of lines per second.
-enum PeerWarningKind {
+package enum PeerWarningKind {
     /// Refused, evicted or broken connections: anyone who can reach the port can cause these.
     case connection
     /// Frames from a verified member that cannot be used.

@@ -1,3 +1,4 @@
+import RaftCore
 /// Encodes `Message`s for the wire and decodes them from peers, in the protobuf layout of `raft.proto`.
 ///
 /// Decoding trusts nothing: every field is type- and range-checked, and a message that does not fit the

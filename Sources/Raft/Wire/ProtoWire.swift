@@ -5,7 +5,7 @@
 /// captured frame against `raft.proto`. Why by hand: the messages are few and small, and the generator's
 /// build plugin costs minutes on every clean build. Every read is bounds-checked; malformed input throws
 /// `WireError`, never crashes, and nothing is allocated beyond the input's own size.
-enum WireType: UInt8 {
+package enum WireType: UInt8 {
     case varint = 0
     case fixed64 = 1
     case lengthDelimited = 2
@@ -34,10 +34,12 @@ public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 /// Appends fields in protobuf encoding.
-struct WireWriter {
-    private(set) var bytes: [UInt8] = []
+package struct WireWriter {
+    package private(set) var bytes: [UInt8] = []
 
-    mutating func varint(_ value: UInt64) {
+    package init() {}
+
+    package mutating func varint(_ value: UInt64) {
         var remaining = value
         while remaining >= 0x80 {
             bytes.append(UInt8(truncatingIfNeeded: remaining) | 0x80)
@@ -52,24 +54,24 @@ struct WireWriter {
     }
 
     /// A varint field; zero is omitted, as proto3 does, and decodes back as zero.
-    mutating func uint(_ field: UInt32, _ value: UInt64) {
+    package mutating func uint(_ field: UInt32, _ value: UInt64) {
         guard value != 0 else { return }
         tag(field, .varint)
         varint(value)
     }
 
-    mutating func bool(_ field: UInt32, _ value: Bool) {
+    package mutating func bool(_ field: UInt32, _ value: Bool) {
         uint(field, value ? 1 : 0)
     }
 
-    mutating func bytes(_ field: UInt32, _ value: [UInt8]) {
+    package mutating func bytes(_ field: UInt32, _ value: [UInt8]) {
         tag(field, .lengthDelimited)
         varint(UInt64(value.count))
         bytes.append(contentsOf: value)
     }
 
     /// An embedded message, encoded by `build`.
-    mutating func message(_ field: UInt32, _ build: (inout WireWriter) -> Void) {
+    package mutating func message(_ field: UInt32, _ build: (inout WireWriter) -> Void) {
         var nested = WireWriter()
         build(&nested)
         bytes(field, nested.bytes)
@@ -77,24 +79,24 @@ struct WireWriter {
 }
 
 /// Reads protobuf fields from bytes that came from the network or disk.
-struct WireReader {
+package struct WireReader {
     private let input: ArraySlice<UInt8>
     private var offset: Int
 
-    init(_ input: ArraySlice<UInt8>) {
+    package init(_ input: ArraySlice<UInt8>) {
         self.input = input
         offset = input.startIndex
     }
 
-    init(_ input: [UInt8]) {
+    package init(_ input: [UInt8]) {
         self.init(input[...])
     }
 
-    var isAtEnd: Bool { offset >= input.endIndex }
+    package var isAtEnd: Bool { offset >= input.endIndex }
 
     /// Visits every field in order; `visit` decodes the ones it knows and returns false for the others,
     /// which are skipped (that is what lets newer peers add fields).
-    mutating func forEachField(_ visit: (_ field: UInt32, _ value: inout WireValue) throws -> Void) throws {
+    package mutating func forEachField(_ visit: (_ field: UInt32, _ value: inout WireValue) throws -> Void) throws {
         while !isAtEnd {
             let key = try readVarint()
             guard let type = WireType(rawValue: UInt8(key & 7)) else { throw WireError.unsupportedWireType(UInt8(key & 7)) }
@@ -140,30 +142,30 @@ struct WireReader {
 }
 
 /// One decoded field value, typed by its wire type.
-enum WireValue {
+package enum WireValue {
     case varint(UInt64)
     case bytes(ArraySlice<UInt8>)
     /// A fixed-width value; none of our fields use one, so it is only skipped.
     case skipped(ArraySlice<UInt8>)
 
-    func uint(_ field: String) throws -> UInt64 {
+    package func uint(_ field: String) throws -> UInt64 {
         guard case .varint(let value) = self else { throw WireError.invalidValue(field: field, reason: "expected a varint") }
         return value
     }
 
-    func bool(_ field: String) throws -> Bool {
+    package func bool(_ field: String) throws -> Bool {
         let value = try uint(field)
         guard value <= 1 else { throw WireError.invalidValue(field: field, reason: "a bool must be 0 or 1") }
         return value == 1
     }
 
-    func bytes(_ field: String) throws -> ArraySlice<UInt8> {
+    package func bytes(_ field: String) throws -> ArraySlice<UInt8> {
         guard case .bytes(let value) = self else { throw WireError.invalidValue(field: field, reason: "expected bytes") }
         return value
     }
 
     /// An embedded message's reader.
-    func message(_ field: String) throws -> WireReader {
+    package func message(_ field: String) throws -> WireReader {
         WireReader(try bytes(field))
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 @testable import KeyCluster
-import Raft
+import RaftNode
 import TestSupport
 import Testing
 

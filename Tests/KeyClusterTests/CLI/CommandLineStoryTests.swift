@@ -1,9 +1,9 @@
 import Foundation
 import KeyCluster
-import Raft
-import X509
+import RaftTransport
 import TestSupport
 import Testing
+import X509
 
 /// The `keycluster` CLI driven as a user would, against a real 3-member cluster: every step is a separate
 /// process of the built binary reading the cluster description and key files.

@@ -1,6 +1,6 @@
 import Foundation
 import KeyCluster
-import Raft
+import RaftTransport
 import TestSupport
 import Testing
 import X509

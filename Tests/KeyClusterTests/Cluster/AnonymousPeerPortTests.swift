@@ -1,7 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import KeyCluster
-import Raft
+import RaftTransport
 import TestSupport
 import Testing
 

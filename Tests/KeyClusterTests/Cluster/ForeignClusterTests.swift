@@ -1,6 +1,5 @@
 import Foundation
 import KeyCluster
-import Raft
 import TestSupport
 import Testing
 

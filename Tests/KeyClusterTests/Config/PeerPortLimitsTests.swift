@@ -1,5 +1,5 @@
 import Foundation
-import Raft
+import RaftTransport
 import Testing
 
 @testable import KeyCluster

@@ -1,5 +1,5 @@
 import KeyCluster
-import Raft
+import RaftCore
 import Testing
 
 @Suite("Bootstrap placement safety")

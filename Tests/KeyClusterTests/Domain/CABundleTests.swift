@@ -1,6 +1,6 @@
 import Foundation
 @testable import KeyCluster
-import Raft
+import RaftTransport
 import Testing
 import X509
 

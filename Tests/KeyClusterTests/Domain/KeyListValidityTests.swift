@@ -1,6 +1,5 @@
 import Foundation
 @testable import KeyCluster
-import Raft
 import Storage
 import TestSupport
 import Testing

@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 @testable import KeyCluster
-import Raft
+import RaftTransport
 import Testing
 import X509
 

@@ -1,4 +1,5 @@
-import Raft
+import RaftCore
+import RaftNode
 import Storage
 
 /// A state machine for runtime tests that makes double or skipped application visible: each command

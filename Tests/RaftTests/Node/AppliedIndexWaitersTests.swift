@@ -1,4 +1,5 @@
-@testable import Raft
+@testable import RaftCore
+@testable import RaftNode
 import TestSupport
 import Testing
 

@@ -1,7 +1,8 @@
 import Storage
 import Testing
 
-@testable import Raft
+@testable import RaftCore
+@testable import RaftNode
 
 /// Which writes of the node may leave their meta-page sync to the next write (`RaftNode.durability`): only
 /// those a machine crash may undo harmlessly, because the durable log lets the restart redo them.

@@ -1,4 +1,5 @@
-@testable import Raft
+@testable import RaftCore
+@testable import RaftNode
 import Storage
 import TestSupport
 import Testing

@@ -1,6 +1,7 @@
 import Testing
 
-@testable import Raft
+@testable import RaftCore
+@testable import RaftNode
 
 /// The clock half of bounded reads (`FreshnessProbeStamps`): which moment a member's state is proven
 /// current as of, including while the newest witness's Ready has not been taken yet.

@@ -1,4 +1,5 @@
-@testable import Raft
+@testable import RaftCore
+@testable import RaftNode
 import Testing
 
 /// The moments an operator must hear about, from role changes and the clock alone.

@@ -1,4 +1,5 @@
-import Raft
+import RaftCore
+import RaftNode
 import Synchronization
 
 /// An in-process network for node runtime tests: delivers each message to its addressee's inbound stream,

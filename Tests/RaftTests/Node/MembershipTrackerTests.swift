@@ -1,4 +1,5 @@
-@testable import Raft
+@testable import RaftCore
+@testable import RaftNode
 import Testing
 
 @Suite("Transport peer set across membership changes")

@@ -1,4 +1,5 @@
-import Raft
+import RaftCore
+import RaftNode
 import Storage
 import TestSupport
 import Testing

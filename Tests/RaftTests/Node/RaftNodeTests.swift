@@ -1,4 +1,4 @@
-import Raft
+import RaftCore
 import Storage
 import TestSupport
 import Testing

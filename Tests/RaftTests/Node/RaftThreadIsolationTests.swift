@@ -1,5 +1,5 @@
 import Foundation
-import Raft
+import RaftNode
 import TestSupport
 import Testing
 

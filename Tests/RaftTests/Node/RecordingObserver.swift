@@ -1,4 +1,5 @@
-import Raft
+import RaftCore
+import RaftNode
 import Synchronization
 
 /// Counts what a node reports to its `RaftNodeObserver`, for tests of the runtime's events.

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import Raft
+@testable import RaftNode
 
 @Suite("Slow fsync warnings")
 struct SlowFsyncWarningTests {

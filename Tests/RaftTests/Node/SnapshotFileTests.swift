@@ -1,5 +1,5 @@
 import Foundation
-import Raft
+import RaftNode
 import Storage
 import TestSupport
 import Testing

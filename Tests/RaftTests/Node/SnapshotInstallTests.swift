@@ -1,5 +1,6 @@
-@testable import Raft
 import Foundation
+@testable import RaftCore
+@testable import RaftNode
 import Storage
 import TestSupport
 import Testing

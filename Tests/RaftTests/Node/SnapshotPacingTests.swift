@@ -1,6 +1,6 @@
 import Testing
 
-@testable import Raft
+@testable import RaftNode
 
 /// A snapshot rewrites the whole state: its cost grows with the state, so members pace snapshots by what
 /// the last one cost, up to a bound on the log they hold meanwhile.

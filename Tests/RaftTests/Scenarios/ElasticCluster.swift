@@ -1,4 +1,4 @@
-import Raft
+import RaftCore
 
 /// A cluster whose membership may change, for snapshot and membership scenarios. Like
 /// `ScenarioCluster`, every `Ready` is carried out at once and messages move only when the test

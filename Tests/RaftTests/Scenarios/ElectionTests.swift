@@ -1,4 +1,4 @@
-import Raft
+import RaftCore
 import Testing
 
 /// Raft §5.2 and §5.4.1, PreVote and leader stickiness (thesis §9.6), CheckQuorum.

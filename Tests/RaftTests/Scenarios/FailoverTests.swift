@@ -1,4 +1,4 @@
-import Raft
+import RaftCore
 import Testing
 
 /// Fast failover (design §3): the transport's report of a lost leader connection replaces the wait

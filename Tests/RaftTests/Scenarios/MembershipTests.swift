@@ -1,4 +1,4 @@
-import Raft
+import RaftCore
 import Testing
 
 /// Membership changes one server at a time (Raft thesis §4), learners, and the placement check.

@@ -1,4 +1,4 @@
-import Raft
+import RaftCore
 import Testing
 
 @Suite("Raft quorum arithmetic")

@@ -1,4 +1,4 @@
-import Raft
+import RaftCore
 import Testing
 
 /// ReadIndex (Raft thesis §6.4): reads confirmed by a heartbeat round, on the leader and through it.

@@ -1,4 +1,4 @@
-import Raft
+import RaftCore
 import Testing
 
 /// Log replication (Raft §5.3), commitment (§5.4.2), flow control and proposals.

@@ -1,4 +1,4 @@
-import Raft
+import RaftCore
 
 /// A small cluster for scenario tests. Every `Ready` is carried out at once (writes durable
 /// instantly), and messages move only when the test delivers them, so each test controls the exact

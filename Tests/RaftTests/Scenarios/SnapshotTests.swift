@@ -1,4 +1,4 @@
-import Raft
+import RaftCore
 import Testing
 
 /// Snapshots and log compaction (Raft §7): who gets a snapshot, when one may be installed, what a

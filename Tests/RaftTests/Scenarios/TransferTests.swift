@@ -1,4 +1,4 @@
-import Raft
+import RaftCore
 import Testing
 
 /// Leadership transfer (Raft thesis §3.10, TimeoutNow).

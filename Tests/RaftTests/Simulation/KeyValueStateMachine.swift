@@ -1,5 +1,4 @@
 import Foundation
-import Raft
 
 /// A client command of the simulated key-value service, with the client id and sequence number that
 /// make a retried command apply once.

@@ -1,4 +1,4 @@
-import Raft
+import RaftCore
 
 /// A broken invariant, with enough detail to start debugging from the trace.
 struct SimulationFailure: Error, CustomStringConvertible {

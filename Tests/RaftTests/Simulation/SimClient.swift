@@ -1,4 +1,3 @@
-import Raft
 
 /// A client of the simulated service: one request at a time, retried on timeout (possibly at another
 /// member) with the same sequence number, so the state machine's session applies it once.

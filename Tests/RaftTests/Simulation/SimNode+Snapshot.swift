@@ -1,4 +1,4 @@
-import Raft
+import RaftCore
 
 /// A snapshot as the simulated runtime keeps it: the core's metadata and the state machine's bytes.
 struct SimSnapshot: Equatable {

@@ -1,4 +1,5 @@
-import Raft
+import RaftCore
+import RaftNode
 
 /// One simulated member: its core while it is up, its "disk", and the writes handed to the disk but
 /// not yet durable. A crash loses those writes and everything in memory, as a power cut would.

@@ -1,4 +1,4 @@
-import Raft
+import RaftCore
 
 /// A calm run for measuring failover: no loss, no partitions, no clients; the first leader is crashed
 /// once, at a random moment after it has settled, and the time until another member leads is taken.

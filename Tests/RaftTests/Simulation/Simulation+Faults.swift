@@ -1,4 +1,4 @@
-import Raft
+import RaftCore
 
 /// The nemesis: crashes, restarts, partitions, loss and duplication during the fault phase.
 extension Simulation {

@@ -1,4 +1,4 @@
-import Raft
+import RaftCore
 
 /// Bounded-staleness reads in the simulator (design §6; `RaftCore+Freshness`). The simulated runtime stamps
 /// every freshness probe with the global time and event number at which it took the Ready announcing it —

@@ -1,4 +1,4 @@
-import Raft
+import RaftCore
 
 /// Membership churn during the fault phase: the leader adds a fresh member as a learner, promotes it,
 /// removes a voter (possibly itself) — while crashes, partitions and loss go on. Half the changes are

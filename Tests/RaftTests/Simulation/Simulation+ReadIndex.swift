@@ -1,4 +1,4 @@
-import Raft
+import RaftCore
 
 /// The simulated runtime's side of ReadIndex, leadership transfer and fast failover: clients' reads
 /// served from a member's state machine once it has applied through the read index; operators

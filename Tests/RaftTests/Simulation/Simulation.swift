@@ -1,4 +1,4 @@
-import Raft
+import RaftCore
 
 /// Something that happens at a simulated time.
 enum SimEvent {

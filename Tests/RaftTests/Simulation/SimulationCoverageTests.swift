@@ -1,4 +1,3 @@
-import Raft
 import TestSupport
 import Testing
 

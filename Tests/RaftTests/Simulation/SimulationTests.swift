@@ -1,5 +1,4 @@
 import Foundation
-import Raft
 import TestSupport
 import Testing
 

@@ -1,7 +1,7 @@
 import Synchronization
 import Testing
 
-@testable import Raft
+@testable import RaftNode
 
 /// Raft messages stay within one cluster: a peer frame from another cluster is dropped, a member without
 /// an id adopts the first one it hears (and stores it), and a member most of whose peers are another

@@ -1,6 +1,6 @@
 import NIOCore
+@testable import RaftTransport
 import Testing
-@testable import Raft
 
 @Suite("Peer transport admission of unverified connections and the line limiter (bookkeeping only)")
 struct PeerConnectionAdmissionTests {

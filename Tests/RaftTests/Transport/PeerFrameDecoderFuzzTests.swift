@@ -1,7 +1,7 @@
 import NIOCore
-import Testing
+@testable import RaftTransport
 import TestSupport
-@testable import Raft
+import Testing
 
 @Suite("Peer frame decoder under random input")
 struct PeerFrameDecoderFuzzTests {

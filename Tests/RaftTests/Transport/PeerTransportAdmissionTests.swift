@@ -1,6 +1,6 @@
-import Testing
+@testable import RaftTransport
 import TestSupport
-@testable import Raft
+import Testing
 
 /// Issue 12 item 6: strangers holding connections open on the peer port must not keep members apart.
 /// Handshake deadlines here are long (unless the deadline is what is tested), so that a slot a stranger

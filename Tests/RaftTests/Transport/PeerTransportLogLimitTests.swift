@@ -1,7 +1,9 @@
+@testable import RaftCore
+@testable import RaftNode
+@testable import RaftWire
 import Synchronization
-import Testing
 import TestSupport
-@testable import Raft
+import Testing
 
 /// Issue 12 item 10: a member's unusable frames must not become one log line each.
 @Suite("Peer transport: repetitive peer-port lines are rate-limited")

@@ -1,6 +1,6 @@
-import Testing
+@testable import RaftTransport
 import TestSupport
-@testable import Raft
+import Testing
 
 @Suite("Peer transport refuses peers that are not who they must be")
 struct PeerTransportSecurityTests {

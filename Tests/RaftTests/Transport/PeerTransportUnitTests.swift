@@ -1,9 +1,11 @@
 import Foundation
 import NIOCore
-import Testing
+@testable import RaftCore
+@testable import RaftNode
+@testable import RaftTransport
 import TestSupport
+import Testing
 import X509
-@testable import Raft
 
 @Suite("Peer transport parts")
 struct PeerTransportUnitTests {

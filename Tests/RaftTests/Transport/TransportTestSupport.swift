@@ -3,9 +3,9 @@ import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
+@testable import RaftTransport
 import Synchronization
 import TestSupport
-@testable import Raft
 
 /// A throwaway cluster CA in a temporary directory, and the PEM files of the node certificates it issues.
 struct TransportTestCA {

@@ -1,4 +1,5 @@
-import Raft
+import RaftCore
+import RaftWire
 import TestSupport
 import Testing
 

@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 import HTTPTypes
-import Raft
+import RaftCore
 
 /// The status page every member serves at `GET /`: one self-contained HTML document (inline style sheet
 /// and script, nothing fetched from elsewhere) that shows this member's view of the cluster and refreshes

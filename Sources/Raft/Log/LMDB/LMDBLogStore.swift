@@ -1,3 +1,4 @@
+import RaftCore
 import Storage
 
 /// The Raft log and hard state in the node's LMDB environment.

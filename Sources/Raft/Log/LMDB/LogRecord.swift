@@ -1,3 +1,4 @@
+import RaftCore
 import Storage
 
 /// The byte layout of what `LMDBLogStore` writes. Fixed-width big-endian fields; every decoder checks

@@ -1,3 +1,4 @@
+import RaftCore
 /// The runtime's snapshot work in progress, owned by the `RaftNode` actor.
 struct NodeSnapshotState {
     /// The newest snapshot recorded durably (what a restart would begin from).

@@ -1,4 +1,5 @@
 import Foundation
+import RaftCore
 import Storage
 
 /// Where a member keeps its snapshots: the files in `<data directory>/snapshots/`, and the durable record

@@ -1,4 +1,5 @@
 import Foundation
+import RaftCore
 
 /// One snapshot transfer arriving from a leader, written in order to the catalog's `incoming.tmp`: only
 /// the chunk at the next offset is taken (a lost or reordered chunk stalls the transfer until the leader

@@ -1,4 +1,5 @@
 import Foundation
+import RaftCore
 
 /// Streams one snapshot file to one follower as `.installSnapshotChunk` messages of at most
 /// `maxChunkBytes`, reading the file one chunk at a time and pausing while the follower's bulk queue holds

@@ -1,3 +1,5 @@
+import RaftCore
+import RaftTransport
 /// Bounds of snapshot transfer between members. Chunks go in the peer transport's bulk lane, so heartbeats
 /// and votes (control lane) are never queued behind them.
 public struct SnapshotTransferOptions: Sendable {
