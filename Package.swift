@@ -1,14 +1,17 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-/// Dependencies run one way (design §2; docs/architecture.md):
+/// Dependencies run one way (design §2; docs/architecture.md): each target uses only those listed after it.
 ///
-///     keycluster (CLI) → KeyCluster → RaftNode → RaftCore
-///                                   ↘          → RaftWire → RaftCore
-///                                    ↘         → RaftTransport
-///                                     → Storage → CLMDB        (RaftNode → Storage too)
-///
-/// `RaftCore` depends on nothing: the compiler refuses any package module in it.
+///     keycluster       the executable (serve, CLI, benches)  → KeyClusterTooling, KeyCluster and below
+///     KeyClusterTooling local clusters for demos, benches, tests → KeyCluster, ClusterIdentity
+///     KeyCluster       the service                           → RaftNode, RaftTransport, RaftCore, ClusterIdentity, Storage
+///     RaftNode         the runtime shell and log stores      → RaftCore, RaftWire, RaftTransport, Storage
+///     RaftTransport    mutual-TLS peer links                 → ClusterIdentity
+///     RaftWire         the Raft message codec                → RaftCore
+///     RaftCore         the pure consensus state machine      → nothing at all
+///     ClusterIdentity  certificates and the names in them    → (crypto and X.509 packages only)
+///     Storage          LMDB for Swift                        → CLMDB
 let package = Package(
     name: "KeyCluster",
     platforms: [.macOS(.v15)],
@@ -41,6 +44,16 @@ let package = Package(
             providers: [.apt(["liblmdb-dev"])]
         ),
         .target(name: "Storage", dependencies: ["CLMDB"]),
+        /// Who a cluster certificate names (members, regions, operators) and how the cluster's
+        /// certificates are made: below both the peer links and the service, which check the same names.
+        .target(
+            name: "ClusterIdentity",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "X509", package: "swift-certificates"),
+            ]
+        ),
         /// The consensus state machine: a value stepped by messages and ticks. No dependencies, so the
         /// compiler refuses any package module here; `CorePurityTests` refuses the toolchain's (Foundation,
         /// Glibc, Dispatch), which every target may import.
@@ -51,6 +64,7 @@ let package = Package(
         .target(
             name: "RaftTransport",
             dependencies: [
+                "ClusterIdentity",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -80,6 +94,7 @@ let package = Package(
         .target(
             name: "KeyCluster",
             dependencies: [
+                "ClusterIdentity",
                 "RaftCore",
                 "RaftNode",
                 "RaftTransport",
@@ -103,11 +118,23 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ]
         ),
+        /// Development tooling, out of the service library: local clusters of real processes (and in network
+        /// namespaces), their layouts and certificates. Used by the executable's `local-cluster`, `demo` and
+        /// `bench` commands and by the tests, never by a member serving requests.
+        .target(
+            name: "KeyClusterTooling",
+            dependencies: [
+                "ClusterIdentity",
+                "KeyCluster",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
         .executableTarget(
             name: "keycluster",
             dependencies: [
+                "ClusterIdentity",
                 "KeyCluster",
-                "RaftTransport",
+                "KeyClusterTooling",
                 "Storage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -121,12 +148,15 @@ let package = Package(
         /// Helpers shared by the test targets: temporary directories, seeds, child processes.
         .target(
             name: "TestSupport",
-            dependencies: ["KeyCluster", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: [
+                "KeyCluster", "KeyClusterTooling", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             path: "Tests/TestSupport"),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
         .testTarget(
             name: "RaftTests",
             dependencies: [
+                "ClusterIdentity",
                 "RaftCore",
                 "RaftWire",
                 "RaftTransport",
@@ -142,6 +172,8 @@ let package = Package(
         .testTarget(
             name: "KeyClusterTests",
             dependencies: [
+                "ClusterIdentity",
+                "KeyClusterTooling",
                 "KeyCluster",
                 "Storage",
                 "TestSupport",

@@ -1,5 +1,6 @@
 import Foundation
 import KeyCluster
+import KeyClusterTooling
 import Synchronization
 
 /// A child process whose standard output is read line by line (or, for servers, written to a log file),

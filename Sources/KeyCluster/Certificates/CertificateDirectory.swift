@@ -1,5 +1,5 @@
+import ClusterIdentity
 import Foundation
-import RaftTransport
 
 /// A directory holding a cluster CA and the certificates issued from it, under one naming scheme that the
 /// local-cluster tooling, `keycluster certs …` and the operator guide share:

@@ -1,5 +1,5 @@
+import ClusterIdentity
 import Foundation
-import RaftTransport
 import X509
 
 extension CertificateIssuer {

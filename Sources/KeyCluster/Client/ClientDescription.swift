@@ -41,38 +41,10 @@ public struct ClientDescription: Codable, Sendable, Equatable {
         self.operatorCertificate = operatorCertificate
     }
 
-    /// The members and CA of a member's configuration (no operator certificate).
-    public init(_ configuration: NodeConfiguration) {
-        self.init(
-            members: configuration.members.map { Member(id: $0.id, region: $0.region, clientAddress: $0.clientAddress) },
-            caCertificate: configuration.tls.caCertificate)
-    }
-
     /// A description that names what is wrong with the file.
     public struct Invalid: Error, CustomStringConvertible {
         public let reason: String
         public var description: String { reason }
-    }
-
-    /// Reads a client description, or a member configuration, from `path`.
-    public static func load(from path: String) throws -> ClientDescription {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw Invalid(reason: "cannot read the cluster description \(path): \(error.localizedDescription)")
-        }
-        let description: ClientDescription
-        if let direct = try? JSONDecoder().decode(ClientDescription.self, from: data) {
-            description = direct
-        } else if let configuration = try? JSONDecoder().decode(NodeConfiguration.self, from: data) {
-            // The member's own paths are relative to the same file: `resolvingPaths` below covers both forms.
-            description = ClientDescription(configuration)
-        } else {
-            throw Invalid(reason: "\(path) is neither a client description nor a member configuration")
-        }
-        guard !description.members.isEmpty else { throw Invalid(reason: "\(path) lists no members") }
-        return description.resolvingPaths(nextTo: path)
     }
 
     /// Writes this description to `path` (pretty, sorted JSON).
@@ -80,25 +52,5 @@ public struct ClientDescription: Codable, Sendable, Equatable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try encoder.encode(self).write(to: URL(fileURLWithPath: path))
-    }
-}
-
-extension LocalClusterLayout {
-    public var clientDescriptionPath: String { "\(directory)/client.json" }
-
-    /// Writes `client.json` for `configurations` (as `create` returned them), with an operator certificate
-    /// named `operatorName` issued by this layout's CA. Paths in it are absolute, so it works from anywhere.
-    @discardableResult
-    public func writeClientDescription(for configurations: [NodeConfiguration], operatorName: String = "admin") throws -> ClientDescription {
-        precondition(!configurations.isEmpty, "a cluster has members")
-        let credential = try issueOperator(name: operatorName)
-        func absolute(_ path: String) -> String {
-            path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-        }
-        var description = ClientDescription(configurations[0])
-        description.caCertificate = absolute(description.caCertificate)
-        description.operatorCertificate = .init(certificate: absolute(credential.certificate), privateKey: absolute(credential.privateKey))
-        try description.write(to: clientDescriptionPath)
-        return description
     }
 }

@@ -134,6 +134,8 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
     public struct Invalid: Error, CustomStringConvertible, Equatable {
         public let reason: String
         public var description: String { "invalid configuration: \(reason)" }
+
+        package init(reason: String) { self.reason = reason }
     }
 
     public var me: Member {

@@ -30,7 +30,7 @@ extension NodeConfiguration {
 
     /// Every file this configuration names, written relative to `directory` where they lie inside it — the
     /// form written to `directory/node-N.json`, so a cluster directory can be moved or reached from anywhere.
-    func pathsRelative(inside directory: String) -> NodeConfiguration {
+    package func pathsRelative(inside directory: String) -> NodeConfiguration {
         mappingPaths { RelativePaths.relative($0, inside: directory) }
     }
 
@@ -42,25 +42,6 @@ extension NodeConfiguration {
         mapped.tls.privateKey = map(tls.privateKey)
         mapped.tls.signingCertificate = tls.signingCertificate.map(map)
         mapped.tls.signingPrivateKey = tls.signingPrivateKey.map(map)
-        return mapped
-    }
-}
-
-extension ClientDescription {
-    /// The CA and operator certificate, resolved against `file`'s directory (see `RelativePaths`).
-    func resolvingPaths(nextTo file: String) -> ClientDescription {
-        mappingPaths { RelativePaths.resolve($0, nextTo: file) }
-    }
-
-    /// The same files written relative to `directory` where they lie inside it.
-    func pathsRelative(inside directory: String) -> ClientDescription {
-        mappingPaths { RelativePaths.relative($0, inside: directory) }
-    }
-
-    private func mappingPaths(_ map: (String) -> String) -> ClientDescription {
-        var mapped = self
-        mapped.caCertificate = map(caCertificate)
-        mapped.operatorCertificate = operatorCertificate.map { .init(certificate: map($0.certificate), privateKey: map($0.privateKey)) }
         return mapped
     }
 }

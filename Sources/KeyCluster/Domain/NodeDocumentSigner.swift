@@ -1,7 +1,7 @@
+import ClusterIdentity
 import Crypto
 import Foundation
 import RaftCore
-import RaftTransport
 import SwiftASN1
 import X509
 

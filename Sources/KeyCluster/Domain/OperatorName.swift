@@ -1,4 +1,4 @@
-import RaftTransport
+import ClusterIdentity
 
 /// The operator who performed an operator action: the name in their client certificate
 /// (`urn:keycluster:operator:<name>`), so it follows the cluster's one rule for names.

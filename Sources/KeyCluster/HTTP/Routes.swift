@@ -8,7 +8,11 @@ import RaftTransport
 struct Routes: Sendable {
     let node: RaftNode
     let stateMachine: ServiceStateMachine
-    let configuration: NodeConfiguration
+    /// How stale this member's state may be and still count as ready without a leader (the
+    /// configuration's effective `maxStalenessMilliseconds`).
+    let maxStaleness: Duration
+    /// Whether the operator-only diagnostic routes are served.
+    let debugRoutes: Bool
     let storage: StorageGuard
     let clusterGate: ClusterIDGate
     /// The peer links, for each member's link state in the status.
@@ -46,7 +50,7 @@ struct Routes: Sendable {
                     "not-a-member", status: .serviceUnavailable,
                     title: "This member is not (or not yet) in the cluster's membership; an operator adds it", retryAfterSeconds: 1)
             }
-            let fresh = await node.stateCurrentAsOf().map { ContinuousClock.now - $0 <= configuration.effectiveMaxStaleness } ?? false
+            let fresh = await node.stateCurrentAsOf().map { ContinuousClock.now - $0 <= maxStaleness } ?? false
             guard status.failure == nil, status.leader != nil || fresh else {
                 throw Problem(
                     "not-ready", status: .serviceUnavailable,
@@ -75,7 +79,7 @@ struct Routes: Sendable {
             }
             return EditedResponse(headers: headers, response: status)
         }
-        if configuration.debugRoutes == true { registerDebugRoutes(on: router) }
+        if debugRoutes { registerDebugRoutes(on: router) }
     }
 
     /// The diagnostic routes: only when the configuration enables them, and then only for operators — two of

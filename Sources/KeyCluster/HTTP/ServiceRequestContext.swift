@@ -1,8 +1,8 @@
+import ClusterIdentity
 import Foundation
 import Hummingbird
 import NIOCore
 import NIOSSL
-import RaftTransport
 import X509
 
 /// The request context of the API: Hummingbird's, plus the TLS channel so an operator action can read the

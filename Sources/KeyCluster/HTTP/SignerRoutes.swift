@@ -1,6 +1,6 @@
+import ClusterIdentity
 import Foundation
 import Hummingbird
-import RaftTransport
 import Storage
 import SwiftASN1
 import X509

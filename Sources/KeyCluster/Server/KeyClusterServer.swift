@@ -70,7 +70,9 @@ public struct KeyClusterServer: Sendable {
         let storage = StorageGuard(
             quota: configuration.effectiveQuota, memberID: configuration.id, dataDirectory: configuration.dataDirectory,
             node: node, stateMachine: stateMachine, registry: registry, logger: logger)
-        Routes(node: node, stateMachine: stateMachine, configuration: configuration, storage: storage, clusterGate: clusterGate, peers: peers)
+        Routes(
+            node: node, stateMachine: stateMachine, maxStaleness: configuration.effectiveMaxStaleness,
+            debugRoutes: configuration.debugRoutes == true, storage: storage, clusterGate: clusterGate, peers: peers)
             .register(on: router)
         ClusterRoutes(node: node).register(on: router)
         BackupRoutes(node: node, clusterGate: clusterGate, logger: logger).register(on: router)

@@ -6,7 +6,7 @@ import RaftNode
 /// JSON, because commands are small, decoded once per node, and must stay readable across versions: a
 /// node of the next version adds cases without breaking this one (an unknown case is refused the same way
 /// on every node, deterministically).
-enum ServiceCommand: Codable, Sendable, Equatable {
+package enum ServiceCommand: Codable, Sendable, Equatable {
     /// A change to the key-authorization state.
     case domain(DomainCommand)
     /// Diagnostic key/value write used by the cluster tests and benchmarks; not part of the key domain.
@@ -31,7 +31,7 @@ extension ServiceCommand {
 }
 
 /// The answer of the state machine to one command, returned to the proposer.
-enum ServiceResult: Codable, Sendable, Equatable {
+package enum ServiceResult: Codable, Sendable, Equatable {
     case done
     case counter(value: UInt64)
     case domain(DomainResult)
@@ -44,7 +44,7 @@ extension ServiceCommand {
     /// The command bytes of a log entry, as `CommandProposer` proposes them: a domain command in its
     /// canonical form, the rest in `DomainCoding`'s (sorted keys too). Members of an earlier version read
     /// both, as they read any key order; this one reads their unsorted commands through `JSONDecoder`.
-    func encoded() throws -> [UInt8] {
+    package func encoded() throws -> [UInt8] {
         guard case .domain(let command) = self else { return try DomainCoding.encode(self) }
         var writer = CanonicalJSON.Writer()
         writer.wrapped("domain") { $0.field("_0", command) }
@@ -55,7 +55,7 @@ extension ServiceCommand {
     /// carries must be a P-256 point, else the command is undecodable and refused alike on every member.
     /// The fast path only reads the canonical form faster; every other form, and every error, is
     /// `JSONDecoder`'s.
-    init(decoding bytes: [UInt8]) throws {
+    package init(decoding bytes: [UInt8]) throws {
         if let command = Self.canonicalDomainCommand(bytes) {
             self = .domain(command)
         } else {
@@ -93,7 +93,7 @@ extension ServiceResult {
     }
 
     /// The state machine's answer, as the proposer reads it back.
-    init(decoding bytes: [UInt8]) throws {
+    package init(decoding bytes: [UInt8]) throws {
         let applied = try? CanonicalJSON.Reader.read(bytes) { reader in
             try reader.wrapped("domain") { reader in
                 try reader.key("_0")

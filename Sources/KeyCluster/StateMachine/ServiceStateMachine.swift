@@ -7,7 +7,7 @@ import Storage
 ///
 /// Every decision depends only on the command and the state in the transaction — never on the clock or
 /// the node — so every member reaches the same state and answers the same way.
-struct ServiceStateMachine: ReplicatedStateMachine {
+package struct ServiceStateMachine: ReplicatedStateMachine {
     let debugValues: Database
     let authorizations: KeyAuthorizationStore
     /// The standing storage alarms, one record per member and kind (`StorageAlarm.storageKey`).
@@ -20,7 +20,7 @@ struct ServiceStateMachine: ReplicatedStateMachine {
     /// Longest key accepted by the debug key/value namespace (LMDB keys are at most 511 bytes).
     static let maxDebugKeyBytes = 256
 
-    init(environment: Environment, counters: ServiceCounters = ServiceCounters()) throws {
+    package init(environment: Environment, counters: ServiceCounters = ServiceCounters()) throws {
         self.counters = counters
         debugValues = try environment.openDatabase("debug.kv")
         authorizations = try KeyAuthorizationStore(environment: environment)
@@ -28,7 +28,7 @@ struct ServiceStateMachine: ReplicatedStateMachine {
         withdrawnSigners = try environment.openDatabase("service.withdrawnSigners")
     }
 
-    func apply(_ command: [UInt8], at index: LogIndex, in txn: borrowing WriteTransaction) throws -> [UInt8] {
+    package func apply(_ command: [UInt8], at index: LogIndex, in txn: borrowing WriteTransaction) throws -> [UInt8] {
         let result: ServiceResult
         var grantJSON: [UInt8]?
         do {
@@ -74,7 +74,7 @@ struct ServiceStateMachine: ReplicatedStateMachine {
         }
     }
 
-    var snapshotDatabases: [Database] { [debugValues, alarms, withdrawnSigners] + authorizations.databases }
+    package var snapshotDatabases: [Database] { [debugValues, alarms, withdrawnSigners] + authorizations.databases }
 
     /// Records a withdrawal (again: no change), first dropping those whose certificates ended before it was
     /// made — the command's time, not a clock, so every member keeps the same list. Refused past

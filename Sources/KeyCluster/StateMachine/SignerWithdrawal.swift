@@ -3,7 +3,7 @@ import Foundation
 /// An operator withdraws a member's token-signing certificate before it expires (its key was copied, the
 /// host is suspect): replicated like any write, so every member publishes it in the key lists it signs and
 /// none signs with it any more. Vehicles then refuse tokens and lists signed with it (design §9).
-struct SignerWithdrawal: Codable, Sendable, Equatable {
+package struct SignerWithdrawal: Codable, Sendable, Equatable {
     /// `TokenSigningUsage.fingerprint` of the certificate.
     let fingerprint: String
     /// The member the certificate names.

@@ -16,7 +16,7 @@ extension MembershipConfiguration {
     static let maxEncodedRegionBytes = 255
 
     public var encoded: [UInt8] {
-        var writer = ByteWriter()
+        var writer = ConfigurationWriter()
         writer.bytes.append(Self.encodingVersion)
         for ids in [voters, learners] {
             writer.write(UInt32(ids.count))
@@ -40,7 +40,7 @@ extension MembershipConfiguration {
 
     /// Decodes `encoded`; nil for anything malformed (wrong version, truncated, trailing bytes, no voter).
     public init?(decoding bytes: [UInt8]) {
-        var reader = ByteReader(bytes: bytes)
+        var reader = ConfigurationReader(bytes: bytes)
         guard let version = reader.readByte(), version == Self.encodingVersion || version == Self.versionWithoutAddresses,
               let voters = reader.readIDs(maxCount: Self.maxEncodedMembers), !voters.isEmpty,
               let learners = reader.readIDs(maxCount: Self.maxEncodedMembers),
@@ -68,7 +68,7 @@ extension MembershipConfiguration {
     }
 }
 
-private struct ByteWriter {
+private struct ConfigurationWriter {
     var bytes: [UInt8] = []
 
     mutating func write<Value: FixedWidthInteger>(_ value: Value) {
@@ -83,7 +83,7 @@ private struct ByteWriter {
     }
 }
 
-private struct ByteReader {
+private struct ConfigurationReader {
     let bytes: [UInt8]
     var offset = 0
 
@@ -104,7 +104,7 @@ private struct ByteReader {
         return slice.reversed().reduce(Value.zero) { $0 << 8 | Value($1) }
     }
 
-    /// What `ByteWriter.writeString` wrote; nil when truncated or longer than `maxBytes`.
+    /// What `ConfigurationWriter.writeString` wrote; nil when truncated or longer than `maxBytes`.
     mutating func readString(maxBytes: Int) -> String? {
         guard let length = read(UInt16.self), length <= maxBytes, let utf8 = readBytes(Int(length)) else { return nil }
         return String(decoding: utf8, as: UTF8.self)

@@ -15,7 +15,7 @@ public struct RaftCore: Sendable {
     public internal(set) var term: Term
     /// Whom this member voted for in `term`, if anyone.
     public internal(set) var vote: NodeID?
-    public internal(set) var role: Role = .follower
+    public internal(set) var role: RaftRole = .follower
     /// The leader of `term` as far as this member knows.
     public internal(set) var leader: NodeID?
 

@@ -90,8 +90,9 @@ public struct Ready: Sendable, Equatable {
     }
 }
 
-/// The role of a member in the Raft paper's terms, with PreVote's pre-candidate added.
-public enum Role: Sendable, Equatable, CustomStringConvertible {
+/// The role of a member in the Raft paper's terms, with PreVote's pre-candidate added. (A key holder's
+/// role — owner, driver, guest — is `Role` in KeyCluster; this one is named for Raft so neither means two things.)
+public enum RaftRole: Sendable, Equatable, CustomStringConvertible {
     case follower
     case preCandidate
     case candidate
@@ -109,11 +110,11 @@ public enum Role: Sendable, Equatable, CustomStringConvertible {
 
 /// Volatile state a runtime may want to observe: who it is and whom it follows.
 public struct RoleState: Sendable, Equatable {
-    public var role: Role
+    public var role: RaftRole
     public var leader: NodeID?
     public var term: Term
 
-    public init(role: Role, leader: NodeID?, term: Term) {
+    public init(role: RaftRole, leader: NodeID?, term: Term) {
         self.role = role
         self.leader = leader
         self.term = term

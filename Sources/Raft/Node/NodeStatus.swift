@@ -2,7 +2,7 @@ import RaftCore
 /// A snapshot of a node's state for operators, health checks and tests.
 public struct NodeStatus: Sendable, Equatable {
     public var id: NodeID
-    public var role: Role
+    public var role: RaftRole
     public var term: Term
     public var leader: NodeID?
     public var voters: [NodeID]

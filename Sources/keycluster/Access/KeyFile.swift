@@ -1,8 +1,8 @@
 import ArgumentParser
+import ClusterIdentity
 import Crypto
 import Foundation
 import KeyCluster
-import RaftTransport
 
 /// P-256 key files for the CLI: the private key as PEM in a 0600 file (refused when group or others may
 /// read it, like ssh does), the public key as PEM next to it (`FILE.pub`) to hand to an owner for a grant.

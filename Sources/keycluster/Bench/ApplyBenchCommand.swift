@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KeyCluster
+import KeyClusterTooling
 
 /// `keycluster bench apply`: CPU per owner-signed grant in the replicated state machine alone — what every
 /// member pays per grant, apart from replication and HTTP (`GrantApplyBench`). Run it under

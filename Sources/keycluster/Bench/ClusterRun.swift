@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import KeyCluster
+import KeyClusterTooling
 
 /// Starts a local cluster of this very executable's `serve` processes in a temporary directory, runs
 /// `body`, and always shuts it down (processes killed, files removed) — for the demo and the benchmarks.

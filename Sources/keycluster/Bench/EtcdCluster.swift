@@ -1,5 +1,6 @@
 import Foundation
 import KeyCluster
+import KeyClusterTooling
 
 /// Three etcd 3.4 members (Debian's `etcd-server`) on loopback, as the side-by-side peer in benchmarks.
 ///

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KeyCluster
+import KeyClusterTooling
 
 /// `keycluster bench regions`: what clients see when a leader or a whole region is lost, in the
 /// multi-region simulation (each member in its own network namespace, 40–80 ms round trips between

@@ -1,7 +1,7 @@
 import ArgumentParser
+import ClusterIdentity
 import Foundation
 import KeyCluster
-import RaftTransport
 import X509
 
 /// `keycluster certs …`: the cluster's certificate tooling for a real deployment — a CA, one certificate per

@@ -2,6 +2,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import KeyCluster
+import KeyClusterTooling
 import X509
 
 /// `keycluster demo`: the README's main job. Brings up a three-region cluster of real processes on this

@@ -1,5 +1,6 @@
 import ArgumentParser
 import KeyCluster
+import KeyClusterTooling
 
 /// `keycluster local-cluster init`: writes a CA, certificates and member configurations for a cluster on
 /// this machine, one member per region given.

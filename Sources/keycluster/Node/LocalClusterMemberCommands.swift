@@ -1,5 +1,6 @@
 import ArgumentParser
 import KeyCluster
+import KeyClusterTooling
 
 extension LocalClusterCommand {
     /// `keycluster local-cluster add-member`: certificate and `"join": true` configuration of a new member for a

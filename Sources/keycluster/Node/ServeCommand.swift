@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KeyCluster
+import KeyClusterTooling
 import Logging
 
 /// `keycluster serve`: runs one cluster member until SIGTERM/SIGINT.

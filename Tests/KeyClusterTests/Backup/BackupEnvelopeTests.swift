@@ -1,5 +1,6 @@
 import Foundation
 @testable import KeyCluster
+import KeyClusterTooling
 import RaftNode
 import TestSupport
 import Testing

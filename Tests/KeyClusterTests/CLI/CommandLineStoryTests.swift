@@ -1,6 +1,7 @@
+import ClusterIdentity
 import Foundation
 import KeyCluster
-import RaftTransport
+import KeyClusterTooling
 import TestSupport
 import Testing
 import X509

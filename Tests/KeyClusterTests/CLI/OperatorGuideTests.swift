@@ -1,5 +1,6 @@
 import Foundation
 import KeyCluster
+import KeyClusterTooling
 import TestSupport
 import Testing
 

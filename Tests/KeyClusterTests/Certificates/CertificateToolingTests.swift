@@ -1,6 +1,6 @@
+import ClusterIdentity
 import Foundation
 import KeyCluster
-import RaftTransport
 import TestSupport
 import Testing
 import X509

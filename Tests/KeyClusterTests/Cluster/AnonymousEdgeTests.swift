@@ -5,6 +5,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import KeyClusterTooling
 #endif
 
 /// What an anonymous client can do at the edge (design §9), on a real cluster: nothing reaches the log, and

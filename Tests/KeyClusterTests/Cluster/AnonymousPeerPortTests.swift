@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import KeyCluster
+import KeyClusterTooling
 import RaftTransport
 import TestSupport
 import Testing

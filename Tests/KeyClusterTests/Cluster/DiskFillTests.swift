@@ -6,6 +6,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import KeyClusterTooling
 #endif
 
 /// Full disks on a real cluster (design §9, issue 12): each member's data directory is a small tmpfs of its

@@ -5,6 +5,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import KeyClusterTooling
 #endif
 
 /// Attacks from issue 12 that need nothing but `curl` and the public CA file, run against a 3-member cluster

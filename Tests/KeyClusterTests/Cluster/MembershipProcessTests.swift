@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import KeyCluster
+import KeyClusterTooling
 import Synchronization
 import TestSupport
 import Testing

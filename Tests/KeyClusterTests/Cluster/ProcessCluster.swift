@@ -1,5 +1,6 @@
 import Foundation
 import KeyCluster
+import KeyClusterTooling
 import TestSupport
 
 /// Fast timing for tests: 20 ms ticks, election after 10–20 ticks — the same logic as production timing.

@@ -1,5 +1,6 @@
 import Foundation
 @testable import KeyCluster
+import KeyClusterTooling
 import TestSupport
 import Testing
 

@@ -1,6 +1,6 @@
+import ClusterIdentity
 import Foundation
 @testable import KeyCluster
-import RaftTransport
 import Testing
 import X509
 

@@ -1,7 +1,7 @@
+import ClusterIdentity
 import Crypto
 import Foundation
 @testable import KeyCluster
-import RaftTransport
 import Testing
 import X509
 

@@ -1,8 +1,9 @@
 import Foundation
 import KeyCluster
+import KeyClusterTooling
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 /// `keycluster serve --log-format`: JSON lines a log shipper can parse, and a clear refusal of other formats.
 @Suite("serve --log-format", .serialized)

@@ -1,3 +1,4 @@
+import ClusterIdentity
 import Logging
 import NIOCore
 import NIOSSL

@@ -1,5 +1,6 @@
 import Foundation
 import KeyCluster
+import KeyClusterTooling
 import Synchronization
 
 /// The bench's view of the members during the storm: which it killed or froze (so an exit it did not cause

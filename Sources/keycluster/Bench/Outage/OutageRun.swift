@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import KeyCluster
+import KeyClusterTooling
 
 /// One outage replay on a running local cluster: the setup (a vehicle, its owner, guest keys, the measured
 /// capacity), then the storm with its faults and revocations, then the report.

@@ -1,5 +1,6 @@
 import Foundation
 import KeyCluster
+import KeyClusterTooling
 
 /// The seed outage's faults on a timeline scaled by the phase length P (issue 17 Part A): at 1×P every member
 /// of the leader's region is killed (SIGKILL), at 2×P the new leader is frozen (SIGSTOP, as a hung machine:

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import KeyCluster
+import KeyClusterTooling
 
 /// The steps of `bench scale` on a running cluster, in order: load the baseline and measure unlocks there,
 /// load the rest, measure unlocks and the members' footprint at full size, then the operations whose cost

@@ -9,7 +9,7 @@ import X509
 /// URIs rather than common names because a certificate can carry several, they are typed by scheme, and
 /// a verifier can reject anything it does not recognise instead of guessing from free text.
 public enum ClusterIdentity: Hashable, Sendable, CustomStringConvertible {
-    case node(TransportPeerID)
+    case node(UInt64)
     case region(String)
     case `operator`(String)
 
@@ -39,7 +39,7 @@ public enum ClusterIdentity: Hashable, Sendable, CustomStringConvertible {
         case "node":
             // Decimal digits only: `UInt64("+3")` would accept a sign, which would let two spellings name one node.
             guard !value.isEmpty, value.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
-                  let id = TransportPeerID(value)
+                  let id = UInt64(value)
             else { return nil }
             self = .node(id)
         case "region":
@@ -74,14 +74,14 @@ public enum ClusterIdentity: Hashable, Sendable, CustomStringConvertible {
 
     /// The node id a peer certificate names. Exactly one node URI is required: a certificate naming two
     /// nodes could otherwise pose as either.
-    public static func nodeID(in certificate: Certificate) throws(ClusterIdentityError) -> TransportPeerID {
+    public static func nodeID(in certificate: Certificate) throws(ClusterIdentityError) -> UInt64 {
         let found: [ClusterIdentity]
         do {
             found = try identities(in: certificate)
         } catch {
             throw .unreadableExtensions("\(error)")
         }
-        let nodes = found.compactMap { identity -> TransportPeerID? in
+        let nodes = found.compactMap { identity -> UInt64? in
             if case .node(let id) = identity { id } else { nil }
         }
         guard let id = nodes.first else { throw .noNodeIdentity }
@@ -90,7 +90,7 @@ public enum ClusterIdentity: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The node id in a DER-encoded certificate, as NIOSSL hands it over after the handshake.
-    public static func nodeID(inDER der: [UInt8]) throws(ClusterIdentityError) -> TransportPeerID {
+    public static func nodeID(inDER der: [UInt8]) throws(ClusterIdentityError) -> UInt64 {
         let certificate: Certificate
         do {
             certificate = try Certificate(derEncoded: der)
@@ -106,7 +106,7 @@ public enum ClusterIdentityError: Error, Equatable, Sendable, CustomStringConver
     case unparsableCertificate(String)
     case unreadableExtensions(String)
     case noNodeIdentity
-    case severalNodeIdentities([TransportPeerID])
+    case severalNodeIdentities([UInt64])
 
     public var description: String {
         switch self {

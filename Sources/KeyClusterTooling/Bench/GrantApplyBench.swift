@@ -1,4 +1,5 @@
 import Foundation
+import KeyCluster
 import Storage
 
 /// What one owner-signed grant costs the replicated state machine, outside any cluster (`keycluster bench

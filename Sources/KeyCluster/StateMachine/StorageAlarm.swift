@@ -30,7 +30,7 @@ public struct StorageAlarm: Codable, Hashable, Sendable, CustomStringConvertible
 }
 
 /// A replicated change to the standing alarms.
-enum StorageAlarmChange: Codable, Sendable, Equatable {
+package enum StorageAlarmChange: Codable, Sendable, Equatable {
     case raise(StorageAlarm)
     case clear(StorageAlarm)
 }

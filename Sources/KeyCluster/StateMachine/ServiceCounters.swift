@@ -2,11 +2,11 @@ import Synchronization
 
 /// Running totals since this process started, for rates on the status page (`/v1/cluster/status`): a
 /// reader takes two samples and divides by the time between them.
-final class ServiceCounters: Sendable {
+package final class ServiceCounters: Sendable {
     private let unlocks = Atomic<UInt64>(0)
     private let writes = Atomic<UInt64>(0)
 
-    init() {}
+    package init() {}
 
     /// Unlock (and other vehicle command) requests decided here: a token or a refusal of the key.
     var unlocksDecided: UInt64 { unlocks.load(ordering: .relaxed) }

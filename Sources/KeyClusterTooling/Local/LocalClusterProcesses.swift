@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import KeyCluster
 import Synchronization
 
 /// A cluster of real `keycluster serve` processes on this machine — for the demo, the benchmarks and the

@@ -1,5 +1,6 @@
+import ClusterIdentity
 import Foundation
-import RaftTransport
+import KeyCluster
 
 /// Lays out a cluster on this machine: a cluster CA, a certificate and a configuration file per member,
 /// and a data directory per member — everything `keycluster serve --config` needs. Used by the embedded

@@ -1,3 +1,4 @@
+import ClusterIdentity
 import Foundation
 import NIOSSL
 

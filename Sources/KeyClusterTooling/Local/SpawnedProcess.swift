@@ -1,4 +1,5 @@
 import Foundation
+import KeyCluster
 import Synchronization
 
 /// A child process started with `posix_spawn` and reaped by its owner with `waitpid` on that pid.

@@ -1,4 +1,5 @@
 import Foundation
+import KeyCluster
 
 /// Loopback TCP ports that were free a moment ago: the kernel picks them (bind to port 0), we close the
 /// sockets and hand the numbers to the processes a test starts. Another process could take one in between;

@@ -1,7 +1,7 @@
+import ClusterIdentity
 import Foundation
 import Logging
 import Prometheus
-import RaftTransport
 import Synchronization
 import X509
 

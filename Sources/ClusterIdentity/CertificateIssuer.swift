@@ -68,7 +68,7 @@ public struct CertificateIssuer: Sendable {
     /// A node certificate: server and client authentication (a node both accepts and dials peer links).
     /// `hosts` are the DNS names and IP addresses clients use to reach the node.
     public func issueNode(
-        id: TransportPeerID, region: String, hosts: [String] = loopbackHosts,
+        id: UInt64, region: String, hosts: [String] = loopbackHosts,
         validitySeconds: Int64 = defaultLeafValiditySeconds, now: Date = Date()
     ) throws -> IssuedCredential {
         precondition(ClusterIdentity.isValidName(region), "invalid region name \(region)")

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import KeyCluster
 
 /// The multi-region simulation (`Deploy/netns-cluster.sh`) driven from Swift, for the partition suite and
 /// `keycluster bench regions`: each member in its own network namespace, delays between regions, and the

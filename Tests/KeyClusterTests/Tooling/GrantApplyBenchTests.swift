@@ -1,5 +1,5 @@
 import Foundation
-@testable import KeyCluster
+@testable import KeyClusterTooling
 import TestSupport
 import Testing
 
