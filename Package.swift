@@ -149,7 +149,8 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "KeyCluster", "KeyClusterTooling", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                "KeyCluster", "KeyClusterTooling", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Tests/TestSupport"),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),

@@ -36,7 +36,8 @@ public struct CertificateIssuer: Sendable {
 
     /// Makes a new self-signed cluster CA.
     public static func makeCA(
-        commonName: String = "KeyCluster cluster CA", validitySeconds: Int64 = defaultCAValiditySeconds, now: Date = Date()
+        commonName: String = "KeyCluster cluster CA", validitySeconds: Int64 = defaultCAValiditySeconds,
+        now: Date = Date()
     ) throws -> CertificateIssuer {
         precondition(validitySeconds > 0, "validity must be positive")
         let key = Certificate.PrivateKey(P256.Signing.PrivateKey())
@@ -109,10 +110,14 @@ public struct CertificateIssuer: Sendable {
             return .ipAddress(ASN1OctetString(contentBytes: withUnsafeBytes(of: &v6) { ArraySlice($0) }))
         }
         let labels = host.split(separator: ".", omittingEmptySubsequences: false)
-        let isDNSName = !host.isEmpty && host.utf8.count <= 253
+        let isDNSName =
+            !host.isEmpty && host.utf8.count <= 253
             && labels.allSatisfy { label in
                 !label.isEmpty && label.utf8.count <= 63 && !label.hasPrefix("-") && !label.hasSuffix("-")
-                    && label.utf8.allSatisfy { $0 == UInt8(ascii: "-") || ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) }
+                    && label.utf8.allSatisfy {
+                        $0 == UInt8(ascii: "-") || ($0 >= 0x30 && $0 <= 0x39)
+                            || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A)
+                    }
             }
         guard isDNSName else { throw IssuerError.invalidHost(host) }
         return .dnsName(host)
@@ -158,7 +163,8 @@ public enum IssuerError: Error, Equatable, Sendable, CustomStringConvertible {
         case .keyDoesNotMatchCertificate: "the CA private key does not match the CA certificate"
         case .notACertificateAuthority: "the CA certificate is not a certificate authority"
         case .invalidHost(let host): "'\(host)' is neither an IP address nor a DNS name"
-        case .hostCount(let count): "a node certificate lists 1 to \(CertificateIssuer.maxHostsPerNode) hosts, not \(count)"
+        case .hostCount(let count):
+            "a node certificate lists 1 to \(CertificateIssuer.maxHostsPerNode) hosts, not \(count)"
         }
     }
 }

@@ -39,7 +39,7 @@ public enum ClusterIdentity: Hashable, Sendable, CustomStringConvertible {
         case "node":
             // Decimal digits only: `UInt64("+3")` would accept a sign, which would let two spellings name one node.
             guard !value.isEmpty, value.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
-                  let id = UInt64(value)
+                let id = UInt64(value)
             else { return nil }
             self = .node(id)
         case "region":
@@ -58,7 +58,8 @@ public enum ClusterIdentity: Hashable, Sendable, CustomStringConvertible {
     public static func isValidName(_ name: String) -> Bool {
         !name.isEmpty && name.utf8.count <= maxNameBytes
             && name.utf8.allSatisfy { byte in
-                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                    || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
                     || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "-")
                     || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
             }

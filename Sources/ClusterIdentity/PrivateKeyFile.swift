@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Checks on private key files: the member's TLS key and its token-signing key are warned about (not

@@ -43,7 +43,9 @@ public struct ByteReader {
     }
 
     public mutating func readBytes(_ count: Int) throws(Truncated) -> [UInt8] {
-        guard count >= 0, remainingCount >= count else { throw Truncated(neededBytes: count, remainingBytes: remainingCount) }
+        guard count >= 0, remainingCount >= count else {
+            throw Truncated(neededBytes: count, remainingBytes: remainingCount)
+        }
         defer { offset += count }
         return Array(bytes[offset..<offset + count])
     }

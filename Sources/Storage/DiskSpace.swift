@@ -7,7 +7,8 @@ public enum DiskSpace {
     public static func availableBytes(at path: String) -> Int? {
         var stats = statvfs()
         guard statvfs(path, &stats) == 0 else { return nil }
-        let (bytes, overflow) = Int(clamping: stats.f_bavail).multipliedReportingOverflow(by: Int(clamping: stats.f_frsize))
+        let (bytes, overflow) = Int(clamping: stats.f_bavail).multipliedReportingOverflow(
+            by: Int(clamping: stats.f_frsize))
         return overflow ? Int.max : bytes
     }
 }

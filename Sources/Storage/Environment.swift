@@ -75,7 +75,9 @@ public final class Environment: @unchecked Sendable {
     /// `body` may run more than once (after the map grows), so it must not have effects outside `txn`.
     /// An immediate commit is durable when this returns (its writes are visible to readers a moment
     /// before, once LMDB wrote the meta page and while it is being synced).
-    public func write<R>(durability: CommitDurability = .immediate, _ body: (inout WriteTransaction) throws -> R) throws -> R {
+    public func write<R>(durability: CommitDurability = .immediate, _ body: (inout WriteTransaction) throws -> R) throws
+        -> R
+    {
         try withTransactionRetry(growingMap: true) {
             var txn = try beginTransaction(flags: 0, ReadWrite.self)
             let result = try body(&txn)
@@ -128,7 +130,8 @@ public final class Environment: @unchecked Sendable {
     private func beginTransaction<A>(flags: UInt32, _ access: A.Type) throws(StorageError) -> Transaction<A> {
         var txn: OpaquePointer?
         let readOnly = flags & UInt32(MDB_RDONLY) != 0
-        try check(mdb_txn_begin(handle, nil, flags, &txn), readOnly ? "begin read transaction" : "begin write transaction")
+        try check(
+            mdb_txn_begin(handle, nil, flags, &txn), readOnly ? "begin read transaction" : "begin write transaction")
         guard let txn else { preconditionFailure("mdb_txn_begin succeeded without a transaction") }
         return Transaction(handle: txn)
     }

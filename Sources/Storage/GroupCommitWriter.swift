@@ -61,7 +61,10 @@ public final class GroupCommitWriter: Sendable {
     /// batch's callers resume: a latency histogram and a slow-disk warning need each commit, not the sum.
     private let commitObserver: (@Sendable (_ duration: Duration) -> Void)?
 
-    public init(environment: Environment, limits: Limits = Limits(), commitObserver: (@Sendable (_ duration: Duration) -> Void)? = nil) {
+    public init(
+        environment: Environment, limits: Limits = Limits(),
+        commitObserver: (@Sendable (_ duration: Duration) -> Void)? = nil
+    ) {
         self.environment = environment
         self.limits = limits
         self.commitObserver = commitObserver
@@ -122,7 +125,8 @@ public final class GroupCommitWriter: Sendable {
     private func enqueue(_ job: Job) throws(StorageError) {
         try state.withLock { state throws(StorageError) in
             guard !state.isClosed else {
-                throw StorageError(kind: .writerClosed, operation: "queue write", message: "the storage writer is closed")
+                throw StorageError(
+                    kind: .writerClosed, operation: "queue write", message: "the storage writer is closed")
             }
             guard state.queue.count < limits.maxQueuedWrites else {
                 throw StorageError(
@@ -160,7 +164,8 @@ public final class GroupCommitWriter: Sendable {
         let start = clock.now
         let outcome: (completions: [Completion], failures: [(Job, any Error)])
         do {
-            let durability: CommitDurability = batch.allSatisfy { $0.durability == .deferredToNextCommit } ? .deferredToNextCommit : .immediate
+            let durability: CommitDurability =
+                batch.allSatisfy { $0.durability == .deferredToNextCommit } ? .deferredToNextCommit : .immediate
             outcome = try environment.write(durability: durability) { txn in
                 var completions: [Completion] = []
                 var failures: [(Job, any Error)] = []

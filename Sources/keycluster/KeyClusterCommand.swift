@@ -16,7 +16,8 @@ struct KeyClusterCommand: AsyncParsableCommand {
             """,
         version: BuildInfo.version,
         subcommands: [
-            ServeCommand.self, DemoCommand.self, VehicleCommand.self, KeyCommand.self, UnlockCommand.self, TokenCommand.self,
+            ServeCommand.self, DemoCommand.self, VehicleCommand.self, KeyCommand.self, UnlockCommand.self,
+            TokenCommand.self,
             AuditCommand.self, ClusterCommand.self, LocalClusterCommand.self, CertsCommand.self, BackupCommand.self,
             RestoreCommand.self, BenchCommand.self, DebugCommand.self, VersionCommand.self,
         ]
@@ -48,7 +49,7 @@ struct KeyClusterCommand: AsyncParsableCommand {
         } catch let error as ValidationError {
             // A flag value found wrong at run time: a local problem, told without the usage text.
             CLIError(describing: error).exit(json: json)
-        } catch where isArgumentParserControl(error) {
+        } catch  where isArgumentParserControl(error) {
             // `keycluster help …` runs as a command and ends with a help request; ExitCode and CleanExit too.
             exit(withError: error)
         } catch {
@@ -77,7 +78,8 @@ struct VersionCommand: ParsableCommand {
     }
 
     func run() throws {
-        let version = Version(version: BuildInfo.version, swift: BuildInfo.swiftVersion, configuration: BuildInfo.configuration)
+        let version = Version(
+            version: BuildInfo.version, swift: BuildInfo.swiftVersion, configuration: BuildInfo.configuration)
         if json { return try ClusterOptions.printJSON(version) }
         print("keycluster \(version.version) (swift \(version.swift), \(version.configuration))")
     }

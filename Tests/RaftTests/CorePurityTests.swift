@@ -16,7 +16,9 @@ struct CorePurityTests {
 
     @Test("no file in Sources/Raft/Core imports a module")
     func coreImportsNothing() throws {
-        let files = try FileManager.default.contentsOfDirectory(atPath: Self.coreDirectory).filter { $0.hasSuffix(".swift") }
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.coreDirectory).filter {
+            $0.hasSuffix(".swift")
+        }
         #expect(!files.isEmpty, "no Swift files found in \(Self.coreDirectory)")
         for file in files {
             let source = try String(contentsOfFile: "\(Self.coreDirectory)/\(file)", encoding: .utf8)

@@ -49,10 +49,13 @@ enum LogStoreContract {
             #expect(try store.lastIndex() == 4)
             #expect(try store.entries(in: 1...4, maxBytes: .max) == Entry.run(1...2, term: 1) + replacement)
         },
-        LogStoreContractCheck(name: "an append that leaves a gap or is not contiguous is refused and changes nothing") { fixture in
+        LogStoreContractCheck(name: "an append that leaves a gap or is not contiguous is refused and changes nothing") {
+            fixture in
             let store = try fixture.make()
             try store.persist(hardState: nil, entries: Entry.run(1...3, term: 1))
-            #expect(throws: LogStoreError.self) { try store.persist(hardState: nil, entries: Entry.run(5...6, term: 1)) }
+            #expect(throws: LogStoreError.self) {
+                try store.persist(hardState: nil, entries: Entry.run(5...6, term: 1))
+            }
             let gapped = [Entry(index: 4, term: 1, kind: .normal), Entry(index: 6, term: 1, kind: .normal)]
             #expect(throws: LogStoreError.self) { try store.persist(hardState: nil, entries: gapped) }
             #expect(try store.lastIndex() == 3)
@@ -85,14 +88,19 @@ enum LogStoreContract {
             #expect(try store.lastIndex() == 6)
             #expect(try store.term(at: 4) == 2)
             #expect(throws: LogStoreError.compacted(requested: 3, boundary: 4)) { try store.term(at: 3) }
-            #expect(throws: LogStoreError.compacted(requested: 4, boundary: 4)) { try store.entries(in: 4...6, maxBytes: .max) }
+            #expect(throws: LogStoreError.compacted(requested: 4, boundary: 4)) {
+                try store.entries(in: 4...6, maxBytes: .max)
+            }
             #expect(try store.entries(in: 5...6, maxBytes: .max) == Entry.run(5...6, term: 2))
             try store.compact(through: 2)
             #expect(try store.boundary() == LogPosition(index: 4, term: 2))
             #expect(throws: LogStoreError.self) { try store.compact(through: 9) }
             try store.persist(hardState: nil, entries: Entry.run(6...8, term: 3))
-            #expect(try store.entries(in: 5...8, maxBytes: .max) == Entry.run(5...5, term: 2) + Entry.run(6...8, term: 3))
-            #expect(throws: LogStoreError.self) { try store.persist(hardState: nil, entries: Entry.run(3...4, term: 3)) }
+            #expect(
+                try store.entries(in: 5...8, maxBytes: .max) == Entry.run(5...5, term: 2) + Entry.run(6...8, term: 3))
+            #expect(throws: LogStoreError.self) {
+                try store.persist(hardState: nil, entries: Entry.run(3...4, term: 3))
+            }
         },
         LogStoreContractCheck(name: "compacting the whole log leaves an empty log after the boundary") { fixture in
             let store = try fixture.make()
@@ -141,7 +149,9 @@ enum LogStoreContract {
             let restart = try store.restartState()
             #expect(restart.hardState == hardState)
             #expect(restart.boundary == LogPosition(index: 2, term: 1))
-            #expect(restart.entries == Entry.run(3...4, term: 1) + Entry.run(5...6, term: 4) + Entry.run(7...7, term: 4, payloadBytes: 9))
+            #expect(
+                restart.entries == Entry.run(3...4, term: 1) + Entry.run(5...6, term: 4)
+                    + Entry.run(7...7, term: 4, payloadBytes: 9))
         },
     ]
 }

@@ -4,7 +4,9 @@ import Testing
 @Suite("Region-aware voter placement")
 struct VoterPlacementTests {
     func placement(_ regions: [String]) -> VoterPlacement {
-        VoterPlacement(regions: Dictionary(uniqueKeysWithValues: regions.enumerated().map { (NodeID(UInt64($0.offset + 1)), $0.element) }))
+        VoterPlacement(
+            regions: Dictionary(
+                uniqueKeysWithValues: regions.enumerated().map { (NodeID(UInt64($0.offset + 1)), $0.element) }))
     }
 
     @Test("three voters one per region survive the loss of any region")

@@ -47,7 +47,9 @@ struct CrashSafetyTests {
             let missing = reported.subtracting(found.keys)
             #expect(missing.isEmpty, "reported durable but missing: \(missing.sorted().prefix(10))")
             for (number, positions) in found {
-                #expect(positions == Set(0..<writesPerTransaction), "transaction \(number) is partial: \(positions.count) of \(writesPerTransaction)")
+                #expect(
+                    positions == Set(0..<writesPerTransaction),
+                    "transaction \(number) is partial: \(positions.count) of \(writesPerTransaction)")
             }
         }
     }
@@ -109,15 +111,19 @@ struct FlushesPerCommitTests {
             // strace -c: "% time  seconds  usecs/call  calls  errors  syscall"; the calls column, per syscall.
             let flushes = text.split(separator: "\n").reduce(0) { total, line in
                 let fields = line.split(separator: " ")
-                guard let name = fields.last, ["fsync", "fdatasync", "msync"].contains(name), fields.count >= 5, let calls = Int(fields[3]) else { return total }
+                guard let name = fields.last, ["fsync", "fdatasync", "msync"].contains(name), fields.count >= 5,
+                    let calls = Int(fields[3])
+                else { return total }
                 return total + calls
             }
             // Opening the environment and its database commits a few times more than the numbered transactions.
             let perCommit = Double(flushes) / Double(Self.transactions)
             if durability == "immediate" {
-                #expect(perCommit >= 2 && perCommit < 2.5, "\(flushes) flushes for \(Self.transactions) commits:\n\(text)")
+                #expect(
+                    perCommit >= 2 && perCommit < 2.5, "\(flushes) flushes for \(Self.transactions) commits:\n\(text)")
             } else {
-                #expect(perCommit >= 1 && perCommit < 1.5, "\(flushes) flushes for \(Self.transactions) commits:\n\(text)")
+                #expect(
+                    perCommit >= 1 && perCommit < 1.5, "\(flushes) flushes for \(Self.transactions) commits:\n\(text)")
             }
         }
     }

@@ -20,10 +20,11 @@ struct GroupCommitTests {
                     group.addTask {
                         var answers: [Int] = []
                         for index in 0..<writesPerCaller {
-                            answers.append(try await writer.write { txn in
-                                try txn.put(bytes("\(caller)"), for: bytes("c\(caller)-\(index)"), in: db)
-                                return caller * 1_000 + index
-                            })
+                            answers.append(
+                                try await writer.write { txn in
+                                    try txn.put(bytes("\(caller)"), for: bytes("c\(caller)-\(index)"), in: db)
+                                    return caller * 1_000 + index
+                                })
                         }
                         return answers
                     }
@@ -90,7 +91,9 @@ struct GroupCommitTests {
             }
             #expect(started.wait(timeout: .now() + Self.waitDeadlineSeconds) == .success)
             let queued = (0..<2).map { index in
-                Task { try await writer.write { txn in try txn.put(bytes("1"), for: bytes("queued-\(index)"), in: db) } }
+                Task {
+                    try await writer.write { txn in try txn.put(bytes("1"), for: bytes("queued-\(index)"), in: db) }
+                }
             }
             try await waitUntil { writer.queuedWrites == 2 }
             let error = await #expect(throws: StorageError.self) {

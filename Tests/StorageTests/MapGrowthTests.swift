@@ -58,7 +58,9 @@ struct MapGrowthTests {
                 for caller in 0..<32 {
                     group.addTask {
                         for index in 0..<20 {
-                            try await writer.write { txn in try txn.put(value, for: bytes("c\(caller)-\(index)"), in: db) }
+                            try await writer.write { txn in
+                                try txn.put(value, for: bytes("c\(caller)-\(index)"), in: db)
+                            }
                         }
                     }
                 }

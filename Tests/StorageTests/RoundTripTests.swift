@@ -1,6 +1,6 @@
 import Foundation
-import TestSupport
 import Storage
+import TestSupport
 import Testing
 
 @Suite("Storage: round trips")

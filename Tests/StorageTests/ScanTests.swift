@@ -17,7 +17,9 @@ struct ScanTests {
         }
     }
 
-    func scannedKeys(_ env: Environment, _ db: Database, _ range: KeyRange, reverse: Bool = false, limit: Int = .max) throws -> [[UInt8]] {
+    func scannedKeys(_ env: Environment, _ db: Database, _ range: KeyRange, reverse: Bool = false, limit: Int = .max)
+        throws -> [[UInt8]]
+    {
         try env.read { txn in try txn.entries(db, range, reverse: reverse, limit: limit).map(\.key) }
     }
 
@@ -47,7 +49,8 @@ struct ScanTests {
         try await withPopulated { env, db throws in
             #expect(try scannedKeys(env, db, .prefix(bytes("ab"))) == [bytes("ab"), bytes("abc"), bytes("abd")])
             #expect(try scannedKeys(env, db, .prefix([0x62, 0xFF])) == [[0x62, 0xFF], [0x62, 0xFF, 0x01]])
-            #expect(try scannedKeys(env, db, .prefix([0x62, 0xFF]), reverse: true) == [[0x62, 0xFF, 0x01], [0x62, 0xFF]])
+            #expect(
+                try scannedKeys(env, db, .prefix([0x62, 0xFF]), reverse: true) == [[0x62, 0xFF, 0x01], [0x62, 0xFF]])
             #expect(try scannedKeys(env, db, .prefix(bytes("z"))).isEmpty)
             #expect(try scannedKeys(env, db, .prefix(bytes("z")), reverse: true).isEmpty)
         }
@@ -75,7 +78,10 @@ struct ScanTests {
         try await withPopulated { env, db throws in
             let removed = try env.write { txn in try txn.delete(.prefix(bytes("ab")), in: db) }
             #expect(removed == 3)
-            #expect(try scannedKeys(env, db, .all) == [bytes("a"), bytes("b"), [0x62, 0xFF], [0x62, 0xFF, 0x01], bytes("c")])
+            #expect(
+                try scannedKeys(env, db, .all) == [
+                    bytes("a"), bytes("b"), [0x62, 0xFF], [0x62, 0xFF, 0x01], bytes("c"),
+                ])
         }
     }
 

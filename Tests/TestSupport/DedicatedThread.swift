@@ -4,7 +4,8 @@ import Foundation
 /// occupies a thread of Swift's cooperative pool. On two cores that pool has two threads: a simulator
 /// holding one for minutes starved the in-process `RaftNode` tests of the actors' executor, and their
 /// elections timed out.
-public func onDedicatedThread<Result: Sendable>(_ body: @escaping @Sendable () throws -> Result) async throws -> Result {
+public func onDedicatedThread<Result: Sendable>(_ body: @escaping @Sendable () throws -> Result) async throws -> Result
+{
     try await withCheckedThrowingContinuation { continuation in
         let thread = Thread {
             continuation.resume(with: Swift.Result { try body() })

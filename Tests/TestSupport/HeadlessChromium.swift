@@ -69,8 +69,8 @@ public struct HeadlessChromium: Sendable {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return }
         for entry in entries {
             guard let pid = Int32(entry), pid != getpid(),
-                  let commandLine = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline"),
-                  String(decoding: commandLine, as: UTF8.self).contains(profile)
+                let commandLine = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline"),
+                String(decoding: commandLine, as: UTF8.self).contains(profile)
             else { continue }
             kill(pid, SIGKILL)
         }

@@ -14,7 +14,8 @@ public enum KeyClusterBinary {
 
     public static func path() throws -> String {
         if let explicit = ProcessInfo.processInfo.environment["KEYCLUSTER_BINARY"] { return explicit }
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let executable =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var directory = (executable as NSString).deletingLastPathComponent
         var searched: [String] = []
         // The test runner may sit inside a bundle directory (…/debug/KeyClusterPackageTests.xctest/…).

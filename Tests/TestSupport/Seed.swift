@@ -4,7 +4,9 @@ import Foundation
 /// Tests print it, so any failure can be replayed from its output.
 public enum TestSeed {
     public static func make(_ testName: String) -> UInt64 {
-        let seed = ProcessInfo.processInfo.environment["KEYCLUSTER_TEST_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 0 ... .max)
+        let seed =
+            ProcessInfo.processInfo.environment["KEYCLUSTER_TEST_SEED"].flatMap(UInt64.init)
+            ?? UInt64.random(in: 0 ... .max)
         print("\(testName): seed \(seed) (replay with KEYCLUSTER_TEST_SEED=\(seed))")
         return seed
     }

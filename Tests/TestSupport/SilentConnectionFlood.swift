@@ -58,7 +58,9 @@ public final class SilentConnectionFlood: Sendable {
                     // Refused at connect (the member is down, or its backlog full): try again, as an attacker
                     // would, a little later, so a stopped member does not make this a busy loop. The retry
                     // stays pending until it runs.
-                    MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: .milliseconds(Int64(Self.connectRetryDelayMilliseconds))) {
+                    MultiThreadedEventLoopGroup.singleton.any().scheduleTask(
+                        in: .milliseconds(Int64(Self.connectRetryDelayMilliseconds))
+                    ) {
                         self.state.withLock { $0.pending -= 1 }
                         self.open(from: source)
                     }

@@ -19,7 +19,9 @@ public struct TemporaryDirectory: Sendable {
     }
 
     /// Runs `body` with a new directory and removes the directory afterwards, whatever happens.
-    public static func with<R>(_ label: String = "test", _ body: (TemporaryDirectory) async throws -> R) async throws -> R {
+    public static func with<R>(_ label: String = "test", _ body: (TemporaryDirectory) async throws -> R) async throws
+        -> R
+    {
         let directory = try TemporaryDirectory(label)
         defer { directory.remove() }
         return try await body(directory)

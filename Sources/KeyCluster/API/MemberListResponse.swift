@@ -41,7 +41,8 @@ public struct MemberListResponse: ResponseEncodable, Codable, Sendable {
         members = configuration.members.map { id in
             let match = status.matchIndexes[id]
             return Member(
-                id: id.rawValue, region: configuration.region(of: id), role: configuration.isVoter(id) ? "voter" : "learner",
+                id: id.rawValue, region: configuration.region(of: id),
+                role: configuration.isVoter(id) ? "voter" : "learner",
                 peerAddress: configuration.addresses[id]?.peer, clientAddress: configuration.addresses[id]?.client,
                 matchIndex: match, lagEntries: match.map { status.lastIndex - min($0, status.lastIndex) })
         }

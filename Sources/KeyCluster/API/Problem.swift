@@ -19,7 +19,9 @@ struct Problem: Error, Codable, Sendable {
     /// For a 401: how to authenticate, sent as `WWW-Authenticate` (not part of the document).
     var wwwAuthenticate: String?
 
-    init(_ kind: String, status: HTTPResponse.Status, title: String, detail: String? = nil, retryAfterSeconds: Int? = nil) {
+    init(
+        _ kind: String, status: HTTPResponse.Status, title: String, detail: String? = nil, retryAfterSeconds: Int? = nil
+    ) {
         assert(ProblemKind.isKebabCase(kind), "problem kind \(kind) is not kebab-case")
         type = Self.typePrefix + kind
         self.title = title

@@ -5,21 +5,27 @@ enum ProblemKind {
     /// The kinds the HTTP layer names literally (`Problem("…", …)`); a test reads the sources and checks
     /// none is missing, so the OpenAPI document's list (`all`) is complete.
     static let literal: [String] = [
-        "address-in-use", "backup-failed", "backup-in-progress", "backup-no-space", "backup-unavailable", "bad-signature",
+        "address-in-use", "backup-failed", "backup-in-progress", "backup-no-space", "backup-unavailable",
+        "bad-signature",
         "behind-min-revision", "certificate-expired", "change-not-yet", "change-outcome-unknown", "change-pending",
         "change-refused", "incomplete-body", "invalid-body", "invalid-certificate", "invalid-key", "invalid-key-id",
         "invalid-member", "invalid-query", "invalid-reason", "invalid-vin", "key-share-full", "leadership-transfer",
-        "learner-lagging", "method-not-allowed", "no-fresh-state", "no-leader", "no-space", "node-stopped", "not-a-member",
+        "learner-lagging", "method-not-allowed", "no-fresh-state", "no-leader", "no-space", "node-stopped",
+        "not-a-member",
         "not-a-signing-certificate", "not-found", "not-leader", "not-ready", "operator-required", "outcome-unknown",
         "overloaded", "placement-refused", "read-not-allowed", "refused", "replayed-nonce", "request-timeout",
         "signer-withdrawn", "stale-request", "storage-failed", "storage-out-of-space", "too-large", "transfer-refused",
-        "transfer-timed-out", "unauthenticated", "unknown-action", "unknown-key", "unknown-revision", "unsigned-request",
+        "transfer-timed-out", "unauthenticated", "unknown-action", "unknown-key", "unknown-revision",
+        "unsigned-request",
         "vehicle-not-found", "withdrawal-refused",
     ]
 
     /// Every kind an answer can carry, sorted: the literal ones, every domain refusal and unlock denial.
     static var all: [String] {
-        Set(literal + DomainRefusal.Code.allCases.map(\.problemKind) + AuthorizationDecision.Denial.allCases.map(\.problemKind)).sorted()
+        Set(
+            literal + DomainRefusal.Code.allCases.map(\.problemKind)
+                + AuthorizationDecision.Denial.allCases.map(\.problemKind)
+        ).sorted()
     }
 
     /// `vehicleNotFound` → `vehicle-not-found`.
@@ -40,7 +46,9 @@ enum ProblemKind {
     static func isKebabCase(_ kind: String) -> Bool {
         let words = kind.split(separator: "-", omittingEmptySubsequences: false)
         return !words.isEmpty
-            && words.allSatisfy { word in !word.isEmpty && word.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) } }
+            && words.allSatisfy { word in
+                !word.isEmpty && word.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) }
+            }
     }
 }
 

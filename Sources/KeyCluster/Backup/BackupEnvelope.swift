@@ -55,11 +55,16 @@ public enum BackupEnvelope {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw Refused(description: "cannot read \(path)") }
         defer { try? handle.close() }
         let size = try handle.seekToEnd()
-        guard size >= UInt64(trailerBytes) else { throw Refused(description: "\(path) is too short to be a KeyCluster backup") }
+        guard size >= UInt64(trailerBytes) else {
+            throw Refused(description: "\(path) is too short to be a KeyCluster backup")
+        }
         try handle.seek(toOffset: size - UInt64(trailerBytes))
         let trailer = Array(try handle.read(upToCount: trailerBytes) ?? Data())
         guard trailer.count == trailerBytes, Array(trailer.prefix(magic.count)) == magic else {
-            throw Refused(description: "\(path) has no backup trailer (not a KeyCluster backup, truncated, or made by a version before backups were sealed)")
+            throw Refused(
+                description:
+                    "\(path) has no backup trailer (not a KeyCluster backup, truncated, or made by a version before backups were sealed)"
+            )
         }
         var offset = magic.count
         guard let clusterID = ClusterID(bytes: trailer[offset..<offset + ClusterID.byteCount]) else {
@@ -72,7 +77,8 @@ public enum BackupEnvelope {
         offset += 8
         let recorded = Array(trailer[offset...])
         guard snapshotBytes == size - UInt64(trailerBytes) else {
-            throw Refused(description: "\(path) is truncated or extended (its trailer counts \(snapshotBytes) bytes of state)")
+            throw Refused(
+                description: "\(path) is truncated or extended (its trailer counts \(snapshotBytes) bytes of state)")
         }
         try handle.seek(toOffset: 0)
         var hash = SHA256()

@@ -45,18 +45,24 @@ public struct CertificateDirectory: Sendable {
     /// Makes a new CA here. Refuses to replace an existing one: every member and operator certificate
     /// issued from it would stop being trusted at once (rotation is a new CA in a new directory).
     @discardableResult
-    public func createCA(commonName: String = "KeyCluster cluster CA", validityDays: Int = 3_650) throws -> CertificateIssuer {
+    public func createCA(commonName: String = "KeyCluster cluster CA", validityDays: Int = 3_650) throws
+        -> CertificateIssuer
+    {
         precondition(validityDays > 0, "validity must be positive")
         guard !hasCA else { throw Refusal(reason: "\(caCertificatePath) exists; a new CA belongs in a new directory") }
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let issuer = try CertificateIssuer.makeCA(commonName: commonName, validitySeconds: Self.seconds(days: validityDays))
+        try FileManager.default.createDirectory(
+            atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let issuer = try CertificateIssuer.makeCA(
+            commonName: commonName, validitySeconds: Self.seconds(days: validityDays))
         try issuer.ca.writePEM(certificatePath: caCertificatePath, privateKeyPath: caPrivateKeyPath)
         return issuer
     }
 
     /// The CA kept here, checked to be a CA whose key matches its certificate.
     public func loadCA() throws -> CertificateIssuer {
-        guard hasCA else { throw Refusal(reason: "no CA in \(path) (create one with `keycluster certs ca --dir \(path)`)") }
+        guard hasCA else {
+            throw Refusal(reason: "no CA in \(path) (create one with `keycluster certs ca --dir \(path)`)")
+        }
         return try CertificateIssuer(
             caCertificatePEM: String(contentsOfFile: caCertificatePath, encoding: .utf8),
             caPrivateKeyPEM: String(contentsOfFile: caPrivateKeyPath, encoding: .utf8))
@@ -79,11 +85,16 @@ public struct CertificateDirectory: Sendable {
     /// Issues (or renews, in place) member `id`'s token-signing certificate. Files are replaced atomically,
     /// so a running member that re-reads them sees the old pair or the new one.
     @discardableResult
-    public func issueTokenSigner(id: UInt64, validitySeconds: Int64 = TokenSigningUsage.defaultValiditySeconds) throws -> CredentialFiles {
+    public func issueTokenSigner(id: UInt64, validitySeconds: Int64 = TokenSigningUsage.defaultValiditySeconds) throws
+        -> CredentialFiles
+    {
         precondition(validitySeconds > 0, "validity must be positive")
         guard id > 0 else { throw Refusal(reason: "member id 0 is reserved") }
         guard validitySeconds <= TokenSigningUsage.maxValiditySeconds else {
-            throw Refusal(reason: "a token-signing certificate lives at most \(TokenSigningUsage.maxValiditySeconds / 86_400) days (vehicles refuse longer ones)")
+            throw Refusal(
+                reason:
+                    "a token-signing certificate lives at most \(TokenSigningUsage.maxValiditySeconds / 86_400) days (vehicles refuse longer ones)"
+            )
         }
         let files = signerFiles(of: id)
         try loadCA().issueTokenSigner(id: id, validitySeconds: validitySeconds)

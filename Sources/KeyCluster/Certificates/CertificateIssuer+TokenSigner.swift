@@ -9,7 +9,8 @@ extension CertificateIssuer {
         id: UInt64, validitySeconds: Int64 = TokenSigningUsage.defaultValiditySeconds, now: Date = Date()
     ) throws -> IssuedCredential {
         try issueLeaf(
-            commonName: "keycluster token signer \(id)", names: [.uniformResourceIdentifier(ClusterIdentity.node(id).uri)],
+            commonName: "keycluster token signer \(id)",
+            names: [.uniformResourceIdentifier(ClusterIdentity.node(id).uri)],
             usages: [TokenSigningUsage.usage], validitySeconds: validitySeconds, now: now)
     }
 }

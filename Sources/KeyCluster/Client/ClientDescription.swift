@@ -34,7 +34,9 @@ public struct ClientDescription: Codable, Sendable, Equatable {
     /// An operator client certificate (and its 0600 key) for operator actions.
     public var operatorCertificate: ClientCertificate?
 
-    public init(members: [Member], caCertificate: String, region: String? = nil, operatorCertificate: ClientCertificate? = nil) {
+    public init(
+        members: [Member], caCertificate: String, region: String? = nil, operatorCertificate: ClientCertificate? = nil
+    ) {
         self.members = members
         self.caCertificate = caCertificate
         self.region = region

@@ -32,7 +32,10 @@ public final class ClusterClient: Sendable {
 
     /// `addresses` with their regions; those in `preferredRegion` come first, each group shuffled so that a
     /// fleet of clients spreads over the members.
-    public init(addresses: [(address: String, region: String)], preferredRegion: String?, http: HTTPClient, policy: RetryPolicy = RetryPolicy()) {
+    public init(
+        addresses: [(address: String, region: String)], preferredRegion: String?, http: HTTPClient,
+        policy: RetryPolicy = RetryPolicy()
+    ) {
         precondition(!addresses.isEmpty, "a cluster client needs at least one member")
         let local = addresses.filter { $0.region == preferredRegion }.shuffled()
         let remote = addresses.filter { $0.region != preferredRegion }.shuffled()

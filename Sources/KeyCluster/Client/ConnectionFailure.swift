@@ -21,7 +21,8 @@ public enum ConnectionFailure {
             if error.dnsAError != nil || error.dnsAAAAError != nil { return "cannot resolve \(error.host)" }
             return error.connectionErrors.first.map { describe($0.error) } ?? "cannot connect"
         case let error as IOError:
-            return error.errnoCode == ECONNREFUSED ? "connection refused (nothing listens there)" : String(cString: strerror(error.errnoCode))
+            return error.errnoCode == ECONNREFUSED
+                ? "connection refused (nothing listens there)" : String(cString: strerror(error.errnoCode))
         case let error as ChannelError:
             if case .connectTimeout = error { return "connection timed out (the host is down, frozen or filtered)" }
             return "connection failed"

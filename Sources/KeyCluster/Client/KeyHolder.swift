@@ -25,11 +25,13 @@ public struct KeyHolder: Sendable {
         nonce: Nonce = Nonce.random()
     ) throws -> [(String, String)] {
         let request = try SignedRequest(
-            method: method, path: path, vin: vin, keyID: keyID, command: command, timestampUnixMs: nowUnixMs, nonce: nonce,
+            method: method, path: path, vin: vin, keyID: keyID, command: command, timestampUnixMs: nowUnixMs,
+            nonce: nonce,
             body: body)
         let key = try P256.Signing.PrivateKey(rawRepresentation: privateKeyBytes)
         return [
-            ("KeyCluster-Key-ID", keyID.text), ("KeyCluster-Timestamp", "\(nowUnixMs)"), ("KeyCluster-Nonce", nonce.text),
+            ("KeyCluster-Key-ID", keyID.text), ("KeyCluster-Timestamp", "\(nowUnixMs)"),
+            ("KeyCluster-Nonce", nonce.text),
             ("KeyCluster-Signature", try request.signature(with: key)),
         ]
     }

@@ -33,7 +33,9 @@ public struct MemberClient: Sendable {
         tls.trustRoots = .file(caCertificatePath)
         tls.minimumTLSVersion = .tlsv12
         if let clientCertificate {
-            tls.certificateChain = try NIOSSLCertificate.fromPEMFile(clientCertificate.certificate).map { .certificate($0) }
+            tls.certificateChain = try NIOSSLCertificate.fromPEMFile(clientCertificate.certificate).map {
+                .certificate($0)
+            }
             tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: clientCertificate.privateKey, format: .pem))
         }
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
@@ -42,7 +44,8 @@ public struct MemberClient: Sendable {
         configuration.timeout = .init(connect: Self.connectTimeout, read: Self.requestTimeout)
         // Below the members' idle timeout (`AdmissionLimits.defaultIdleTimeoutMilliseconds`): the client closes
         // an idle connection before a member does, so no request is sent on a connection being closed.
-        configuration.connectionPool = .init(idleTimeout: .seconds(10), concurrentHTTP1ConnectionsPerHostSoftLimit: maxConnectionsPerMember)
+        configuration.connectionPool = .init(
+            idleTimeout: .seconds(10), concurrentHTTP1ConnectionsPerHostSoftLimit: maxConnectionsPerMember)
         if connectionPerRequest { configuration.maximumUsesPerConnection = 1 }
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
@@ -71,7 +74,8 @@ public struct MemberClient: Sendable {
         let response: HTTPClientResponse
         let bytes: ByteBuffer
         do {
-            response = try await http.execute(HTTPClientRequest(url: "https://\(address)\(path)"), timeout: Self.requestTimeout)
+            response = try await http.execute(
+                HTTPClientRequest(url: "https://\(address)\(path)"), timeout: Self.requestTimeout)
             bytes = try await response.body.collect(upTo: Self.maxResponseBytes)
         } catch {
             throw CallError.unreachable("\(address): \(ConnectionFailure.describe(error))")
@@ -80,7 +84,8 @@ public struct MemberClient: Sendable {
             // `/healthz` and friends answer problems too (a member out of disk space, say): keep their type.
             let problem = try? JSONDecoder().decode(ProblemDocument.self, from: Data(bytes.readableBytesView))
             throw CallError.problem(
-                status: Int(response.status.code), type: problem?.type ?? "about:blank", title: problem?.title ?? response.status.reasonPhrase,
+                status: Int(response.status.code), type: problem?.type ?? "about:blank",
+                title: problem?.title ?? response.status.reasonPhrase,
                 retryAfterSeconds: problem?.retryAfterSeconds)
         }
         return String(buffer: bytes)
@@ -96,7 +101,8 @@ public struct MemberClient: Sendable {
 
     /// One request with extra `headers` (e.g. a key holder's signature headers).
     public func send<Answer: Decodable>(
-        _ method: HTTPMethod, _ path: String, body: [UInt8]?, headers: [(String, String)] = [], as: Answer.Type = Answer.self
+        _ method: HTTPMethod, _ path: String, body: [UInt8]?, headers: [(String, String)] = [],
+        as: Answer.Type = Answer.self
     ) async throws -> Answer {
         do {
             return try await sendShowingProblems(method, path, body: body, headers: headers)
@@ -123,7 +129,8 @@ public struct MemberClient: Sendable {
 
     /// Like `send`, but a refusal is thrown as `Refusal` (unreachable members still as `CallError.unreachable`).
     public func sendShowingProblems<Answer: Decodable>(
-        _ method: HTTPMethod, _ path: String, body: [UInt8]?, headers: [(String, String)] = [], as: Answer.Type = Answer.self
+        _ method: HTTPMethod, _ path: String, body: [UInt8]?, headers: [(String, String)] = [],
+        as: Answer.Type = Answer.self
     ) async throws -> Answer {
         var request = HTTPClientRequest(url: "https://\(address)\(path)")
         request.method = method

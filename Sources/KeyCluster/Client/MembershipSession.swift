@@ -24,7 +24,8 @@ public struct MembershipSession: Sendable {
         var lastError: any Error = MemberClient.CallError.unreachable("no member listed in the configuration")
         for address in addresses {
             do {
-                return try await MemberClient(address: address, http: http).sendShowingProblems(.GET, "/v1/cluster/members", body: nil)
+                return try await MemberClient(address: address, http: http).sendShowingProblems(
+                    .GET, "/v1/cluster/members", body: nil)
             } catch {
                 lastError = error
             }
@@ -36,7 +37,9 @@ public struct MembershipSession: Sendable {
     public func listFromLeader() async throws -> MemberListResponse {
         let any = try await list()
         guard any.leader != any.servedBy, let address = leaderAddress(in: any) else { return any }
-        return (try? await MemberClient(address: address, http: http).sendShowingProblems(.GET, "/v1/cluster/members", body: nil)) ?? any
+        return
+            (try? await MemberClient(address: address, http: http).sendShowingProblems(
+                .GET, "/v1/cluster/members", body: nil)) ?? any
     }
 
     public func change(_ path: String, force: Bool, inEffect: @escaping InEffect) async throws -> MemberListResponse {

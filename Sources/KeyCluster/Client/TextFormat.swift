@@ -56,7 +56,9 @@ public enum TextFormat {
     /// A duration such as `90s`, `30m`, `12h` or `7d`, in milliseconds; nil when it is not one.
     public static func durationMilliseconds(_ text: String) -> Int64? {
         let units: [Character: Int64] = ["s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000]
-        guard let unit = text.last, let factor = units[unit], let amount = Int64(text.dropLast()), amount > 0 else { return nil }
+        guard let unit = text.last, let factor = units[unit], let amount = Int64(text.dropLast()), amount > 0 else {
+            return nil
+        }
         let (milliseconds, overflow) = amount.multipliedReportingOverflow(by: factor)
         return overflow ? nil : milliseconds
     }

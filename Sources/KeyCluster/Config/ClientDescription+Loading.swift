@@ -6,7 +6,9 @@ extension ClientDescription {
     /// The members and CA of a member's configuration (no operator certificate).
     public init(_ configuration: NodeConfiguration) {
         self.init(
-            members: configuration.members.map { Member(id: $0.id, region: $0.region, clientAddress: $0.clientAddress) },
+            members: configuration.members.map {
+                Member(id: $0.id, region: $0.region, clientAddress: $0.clientAddress)
+            },
             caCertificate: configuration.tls.caCertificate)
     }
 
@@ -46,7 +48,9 @@ extension ClientDescription {
     private func mappingPaths(_ map: (String) -> String) -> ClientDescription {
         var mapped = self
         mapped.caCertificate = map(caCertificate)
-        mapped.operatorCertificate = operatorCertificate.map { .init(certificate: map($0.certificate), privateKey: map($0.privateKey)) }
+        mapped.operatorCertificate = operatorCertificate.map {
+            .init(certificate: map($0.certificate), privateKey: map($0.privateKey))
+        }
         return mapped
     }
 }

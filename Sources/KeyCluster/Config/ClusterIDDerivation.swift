@@ -33,7 +33,8 @@ public enum ClusterIDDerivation {
         field(Array("keycluster cluster id \(purpose)".utf8))
         field(Array((configuration.initialClusterToken ?? "").utf8))
         // Certificates of the CA file, in a canonical order (the file's text and order may differ per server).
-        for der in try caCertificates(configuration.tls.caCertificate).sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+        for der in try caCertificates(configuration.tls.caCertificate).sorted(by: { $0.lexicographicallyPrecedes($1) })
+        {
             field(der)
         }
         // Initial voters only: a joining member never derives an id (it adopts the cluster's).

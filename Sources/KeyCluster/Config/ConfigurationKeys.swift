@@ -35,7 +35,9 @@ enum ConfigurationKeys {
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
         if let reason = unknown(in: object, known: topLevel, place: "") { return reason }
         for (section, known) in nested.sorted(by: { $0.key < $1.key }) {
-            if let inner = object[section] as? [String: Any], let reason = unknown(in: inner, known: known, place: "\(section).") {
+            if let inner = object[section] as? [String: Any],
+                let reason = unknown(in: inner, known: known, place: "\(section).")
+            {
                 return reason
             }
             if let items = object[section] as? [Any] {
@@ -50,13 +52,15 @@ enum ConfigurationKeys {
     private static func unknown(in object: [String: Any], known: Set<String>, place: String) -> String? {
         guard let key = object.keys.sorted().first(where: { !known.contains($0) }) else { return nil }
         let nearest = known.min { distance(key, $0) < distance(key, $1) }
-        let hint = nearest.map { distance(key, $0) <= max(3, key.count / 3) ? " (did you mean \"\(place)\($0)\"?)" : "" } ?? ""
+        let hint =
+            nearest.map { distance(key, $0) <= max(3, key.count / 3) ? " (did you mean \"\(place)\($0)\"?)" : "" } ?? ""
         return "unknown key \"\(place)\(key)\"\(hint)"
     }
 
     /// Edit distance (insertions, deletions, substitutions) between two short names.
     static func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a.lowercased()), b = Array(b.lowercased())
+        let a = Array(a.lowercased())
+        let b = Array(b.lowercased())
         var previous = Array(0...b.count)
         for (i, x) in a.enumerated() {
             var current = [i + 1] + Array(repeating: 0, count: b.count)

@@ -40,7 +40,8 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
         public var signingPrivateKey: String?
 
         public init(
-            caCertificate: String, certificate: String, privateKey: String, signingCertificate: String? = nil, signingPrivateKey: String? = nil
+            caCertificate: String, certificate: String, privateKey: String, signingCertificate: String? = nil,
+            signingPrivateKey: String? = nil
         ) {
             self.caCertificate = caCertificate
             self.certificate = certificate
@@ -86,9 +87,10 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
         MembershipConfiguration(
             voters: members.map { NodeID($0.id) }.filter { !isJoining || $0 != NodeID(id) },
             regions: Dictionary(uniqueKeysWithValues: members.map { (NodeID($0.id), $0.region) }),
-            addresses: Dictionary(uniqueKeysWithValues: members.map {
-                (NodeID($0.id), MemberAddresses(peer: $0.peerAddress, client: $0.clientAddress))
-            }))
+            addresses: Dictionary(
+                uniqueKeysWithValues: members.map {
+                    (NodeID($0.id), MemberAddresses(peer: $0.peerAddress, client: $0.clientAddress))
+                }))
     }
 
     /// When to snapshot and compact the log; absent means the defaults (`Snapshots`).
@@ -120,7 +122,9 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
     /// Bounds on the replicated state and the free disk (absent: `StorageQuota`'s defaults).
     public var quota: StorageQuota?
     public var effectiveQuota: StorageQuota { quota ?? StorageQuota() }
-    public var effectiveMaxStaleness: Duration { .milliseconds(maxStalenessMilliseconds ?? Self.defaultMaxStalenessMilliseconds) }
+    public var effectiveMaxStaleness: Duration {
+        .milliseconds(maxStalenessMilliseconds ?? Self.defaultMaxStalenessMilliseconds)
+    }
 
     public init(id: UInt64, dataDirectory: String, members: [Member], tls: TLSFiles, timing: Timing = Timing()) {
         self.id = id
@@ -140,7 +144,9 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
 
     public var me: Member {
         get throws(Invalid) {
-            guard let me = members.first(where: { $0.id == id }) else { throw Invalid(reason: "member \(id) is not in members") }
+            guard let me = members.first(where: { $0.id == id }) else {
+                throw Invalid(reason: "member \(id) is not in members")
+            }
             return me
         }
     }
@@ -179,18 +185,26 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
             throw Invalid(reason: "a joining member must list at least one existing member to hear from")
         }
         try snapshots?.validate()
-        guard (maxStalenessMilliseconds ?? 0) >= 0 else { throw Invalid(reason: "maxStalenessMilliseconds must not be negative") }
+        guard (maxStalenessMilliseconds ?? 0) >= 0 else {
+            throw Invalid(reason: "maxStalenessMilliseconds must not be negative")
+        }
         if let refusal = effectiveAdmission.refusal { throw Invalid(reason: refusal) }
         if let refusal = effectivePeer.refusal { throw Invalid(reason: refusal) }
         if let refusal = effectiveQuota.refusal { throw Invalid(reason: refusal) }
         guard tls.signingCertificate != nil, tls.signingPrivateKey != nil else {
-            throw Invalid(reason: "tls.signingCertificate and tls.signingPrivateKey must name this member's token-signing credential (keycluster certs signer --id \(id))")
+            throw Invalid(
+                reason:
+                    "tls.signingCertificate and tls.signingPrivateKey must name this member's token-signing credential (keycluster certs signer --id \(id))"
+            )
         }
         // A one-member (development) cluster has no region to survive the loss of.
-        if members.count > 1, !isJoining, forceUnsafePlacement != true, let refusal = bootstrapMembership.placement.refusal {
+        if members.count > 1, !isJoining, forceUnsafePlacement != true,
+            let refusal = bootstrapMembership.placement.refusal
+        {
             throw Invalid(reason: "refusing to bootstrap: \(refusal) (set \"forceUnsafePlacement\": true to override)")
         }
-        guard timing.tickMilliseconds >= 1, timing.heartbeatTicks >= 1, timing.electionTicks > timing.heartbeatTicks else {
+        guard timing.tickMilliseconds >= 1, timing.heartbeatTicks >= 1, timing.electionTicks > timing.heartbeatTicks
+        else {
             throw Invalid(reason: "timing needs tickMilliseconds ≥ 1 and electionTicks > heartbeatTicks ≥ 1")
         }
     }
@@ -198,7 +212,8 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
     /// Splits `host:port` (IPv6 as `[::1]:port`).
     public static func endpoint(_ address: String, of what: String) throws(Invalid) -> PeerAddress {
         guard address.utf8.count <= MemberAddresses.maxAddressBytes, let endpoint = PeerAddress(parsing: address) else {
-            throw Invalid(reason: "\(what) '\(address)' is not host:port (at most \(MemberAddresses.maxAddressBytes) bytes)")
+            throw Invalid(
+                reason: "\(what) '\(address)' is not host:port (at most \(MemberAddresses.maxAddressBytes) bytes)")
         }
         return endpoint
     }

@@ -66,13 +66,19 @@ public struct PeerPortLimits: Codable, Sendable, Equatable {
     /// Absent fields take their defaults, so a configuration names only what it changes.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        func value(_ key: CodingKeys, _ fallback: Int) throws -> Int { try container.decodeIfPresent(Int.self, forKey: key) ?? fallback }
+        func value(_ key: CodingKeys, _ fallback: Int) throws -> Int {
+            try container.decodeIfPresent(Int.self, forKey: key) ?? fallback
+        }
         self.init(
-            handshakeTimeoutMilliseconds: try value(.handshakeTimeoutMilliseconds, Self.defaultHandshakeTimeoutMilliseconds),
+            handshakeTimeoutMilliseconds: try value(
+                .handshakeTimeoutMilliseconds, Self.defaultHandshakeTimeoutMilliseconds),
             maxUnverifiedConnections: try value(.maxUnverifiedConnections, Self.defaultMaxUnverifiedConnections),
-            maxUnverifiedConnectionsPerSource: try value(.maxUnverifiedConnectionsPerSource, Self.defaultMaxUnverifiedConnectionsPerSource),
-            deadPeerTimeoutMilliseconds: try value(.deadPeerTimeoutMilliseconds, Self.defaultDeadPeerTimeoutMilliseconds),
-            maxConnectionWarningsPerSecond: try value(.maxConnectionWarningsPerSecond, Self.defaultMaxConnectionWarningsPerSecond),
+            maxUnverifiedConnectionsPerSource: try value(
+                .maxUnverifiedConnectionsPerSource, Self.defaultMaxUnverifiedConnectionsPerSource),
+            deadPeerTimeoutMilliseconds: try value(
+                .deadPeerTimeoutMilliseconds, Self.defaultDeadPeerTimeoutMilliseconds),
+            maxConnectionWarningsPerSecond: try value(
+                .maxConnectionWarningsPerSecond, Self.defaultMaxConnectionWarningsPerSecond),
             maxFrameWarningsPerSecond: try value(.maxFrameWarningsPerSecond, Self.defaultMaxFrameWarningsPerSecond))
     }
 
@@ -80,19 +86,26 @@ public struct PeerPortLimits: Codable, Sendable, Equatable {
     /// preconditions never stop a member that started from a validated file.
     var refusal: String? {
         func outside(_ name: String, _ value: Int, _ range: ClosedRange<Int>, _ unit: String = "") -> String? {
-            range.contains(value) ? nil : "peer \(name) must be \(range.lowerBound)–\(range.upperBound)\(unit) (is \(value))"
+            range.contains(value)
+                ? nil : "peer \(name) must be \(range.lowerBound)–\(range.upperBound)\(unit) (is \(value))"
         }
-        if let refusal = outside("handshakeTimeoutMilliseconds", handshakeTimeoutMilliseconds, Self.handshakeTimeoutRangeMilliseconds, " ms")
+        if let refusal = outside(
+            "handshakeTimeoutMilliseconds", handshakeTimeoutMilliseconds, Self.handshakeTimeoutRangeMilliseconds, " ms")
             ?? outside("maxUnverifiedConnections", maxUnverifiedConnections, Self.maxUnverifiedConnectionsRange)
-            ?? outside("maxUnverifiedConnectionsPerSource", maxUnverifiedConnectionsPerSource, Self.maxUnverifiedConnectionsRange)
-            ?? outside("deadPeerTimeoutMilliseconds", deadPeerTimeoutMilliseconds, Self.deadPeerTimeoutRangeMilliseconds, " ms")
+            ?? outside(
+                "maxUnverifiedConnectionsPerSource", maxUnverifiedConnectionsPerSource,
+                Self.maxUnverifiedConnectionsRange)
+            ?? outside(
+                "deadPeerTimeoutMilliseconds", deadPeerTimeoutMilliseconds, Self.deadPeerTimeoutRangeMilliseconds, " ms"
+            )
             ?? outside("maxConnectionWarningsPerSecond", maxConnectionWarningsPerSecond, Self.warningsPerSecondRange)
             ?? outside("maxFrameWarningsPerSecond", maxFrameWarningsPerSecond, Self.warningsPerSecondRange)
         {
             return refusal
         }
         guard maxUnverifiedConnectionsPerSource <= maxUnverifiedConnections else {
-            return "peer maxUnverifiedConnectionsPerSource (\(maxUnverifiedConnectionsPerSource)) must not exceed maxUnverifiedConnections (\(maxUnverifiedConnections))"
+            return
+                "peer maxUnverifiedConnectionsPerSource (\(maxUnverifiedConnectionsPerSource)) must not exceed maxUnverifiedConnections (\(maxUnverifiedConnections))"
         }
         return nil
     }

@@ -22,7 +22,9 @@ extension Vehicle: CanonicalJSONWritable, CanonicalJSONReadable {
             try reader.key("revision")
             let revision = try reader.uint()
             try reader.key("vin")
-            return Vehicle(vin: try reader.domainString(VIN.self), registeredBy: registeredBy, registeredAtUnixMs: registeredAt, revision: revision)
+            return Vehicle(
+                vin: try reader.domainString(VIN.self), registeredBy: registeredBy, registeredAtUnixMs: registeredAt,
+                revision: revision)
         }
     }
 }
@@ -76,10 +78,11 @@ extension Permissions: CanonicalJSONWritable, CanonicalJSONReadable {
     }
 
     init(canonical reader: inout CanonicalJSON.Reader) throws {
-        self.init(try reader.strings().map { name in
-            guard let permission = Permission(rawValue: name) else { throw CanonicalJSON.Mismatch() }
-            return permission
-        })
+        self.init(
+            try reader.strings().map { name in
+                guard let permission = Permission(rawValue: name) else { throw CanonicalJSON.Mismatch() }
+                return permission
+            })
     }
 }
 
@@ -125,7 +128,8 @@ extension Grant: CanonicalJSONWritable, CanonicalJSONReadable {
             let status = try reader.rawValue(GrantStatus.self)
             try reader.key("vin")
             return Grant(
-                vin: try reader.domainString(VIN.self), keyID: keyID, publicKey: publicKey, formFactor: formFactor, role: role,
+                vin: try reader.domainString(VIN.self), keyID: keyID, publicKey: publicKey, formFactor: formFactor,
+                role: role,
                 permissions: permissions, notBeforeUnixMs: notBefore, notAfterUnixMs: notAfter, grantedBy: grantedBy,
                 grantedAtUnixMs: grantedAt, revision: revision, status: status)
         }
@@ -269,7 +273,8 @@ extension DomainCommand: CanonicalJSONWritable, CanonicalJSONReadable {
             let signer = try KeySignature(canonical: &reader)
             try reader.key("vin")
             return GrantKey(
-                vin: try reader.domainString(VIN.self), signer: signer, publicKey: publicKey, formFactor: formFactor, role: role,
+                vin: try reader.domainString(VIN.self), signer: signer, publicKey: publicKey, formFactor: formFactor,
+                role: role,
                 permissions: permissions, notBeforeUnixMs: notBefore, notAfterUnixMs: notAfter)
         }
     }
@@ -289,7 +294,8 @@ extension DomainCommand: CanonicalJSONWritable, CanonicalJSONReadable {
 extension DomainResult: CanonicalJSONWritable, CanonicalJSONReadable {
     func write(to writer: inout CanonicalJSON.Writer) {
         switch self {
-        case .applied(let revision, let grant): Self.writeApplied(revision: revision, to: &writer) { grant.write(to: &$0) }
+        case .applied(let revision, let grant):
+            Self.writeApplied(revision: revision, to: &writer) { grant.write(to: &$0) }
         case .refused(let refusal):
             writer.wrapped("refused") { writer in
                 writer.key("_0")
@@ -302,7 +308,9 @@ extension DomainResult: CanonicalJSONWritable, CanonicalJSONReadable {
     }
 
     /// `applied`, with the grant written by `grant`: its stored bytes, spliced (see `ServiceResult.encoded`).
-    static func writeApplied(revision: UInt64, to writer: inout CanonicalJSON.Writer, grant: (inout CanonicalJSON.Writer) -> Void) {
+    static func writeApplied(
+        revision: UInt64, to writer: inout CanonicalJSON.Writer, grant: (inout CanonicalJSON.Writer) -> Void
+    ) {
         writer.wrapped("applied") { writer in
             writer.key("grant")
             grant(&writer)

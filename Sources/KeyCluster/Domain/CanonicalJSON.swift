@@ -38,7 +38,10 @@ enum CanonicalJSON {
 
         /// `{"name":{…}}`: the shape Swift's synthesized coding gives an enum case or a `_0` payload.
         mutating func wrapped(_ name: StaticString, _ body: (inout Writer) -> Void) {
-            object { $0.key(name); $0.object(body) }
+            object {
+                $0.key(name)
+                $0.object(body)
+            }
         }
 
         mutating func array(_ body: (inout Writer) -> Void) {
@@ -101,10 +104,22 @@ enum CanonicalJSON {
             bytes.append(contentsOf: encoded)
         }
 
-        mutating func field(_ name: StaticString, _ value: String) { key(name); string(value) }
-        mutating func field(_ name: StaticString, _ value: Int64) { key(name); int(value) }
-        mutating func field(_ name: StaticString, _ value: UInt64) { key(name); uint(value) }
-        mutating func field(_ name: StaticString, _ value: some CanonicalJSONWritable) { key(name); value.write(to: &self) }
+        mutating func field(_ name: StaticString, _ value: String) {
+            key(name)
+            string(value)
+        }
+        mutating func field(_ name: StaticString, _ value: Int64) {
+            key(name)
+            int(value)
+        }
+        mutating func field(_ name: StaticString, _ value: UInt64) {
+            key(name)
+            uint(value)
+        }
+        mutating func field(_ name: StaticString, _ value: some CanonicalJSONWritable) {
+            key(name)
+            value.write(to: &self)
+        }
 
         /// Nothing for nil: Swift's synthesized coding leaves absent optionals out.
         mutating func field(_ name: StaticString, _ value: Int64?) {
@@ -255,7 +270,7 @@ enum CanonicalJSON {
             }
             let length = name.utf8CodeUnitCount
             guard at + length + 3 <= bytes.count, bytes[at] == UInt8(ascii: "\""),
-                  bytes[at + length + 1] == UInt8(ascii: "\""), bytes[at + length + 2] == UInt8(ascii: ":")
+                bytes[at + length + 1] == UInt8(ascii: "\""), bytes[at + length + 2] == UInt8(ascii: ":")
             else { return false }
             return name.withUTF8Buffer { name in
                 for offset in 0..<length where bytes[at + 1 + offset] != name[offset] { return false }
@@ -298,7 +313,9 @@ enum CanonicalJSON {
             let count = position - start
             guard count > 0, count == 1 || bytes[start] != UInt8(ascii: "0") else { throw Mismatch() }
             // A fraction or exponent is not canonical (JSONDecoder may still read it as an integer).
-            if let next = peek(), next == UInt8(ascii: ".") || next == UInt8(ascii: "e") || next == UInt8(ascii: "E") { throw Mismatch() }
+            if let next = peek(), next == UInt8(ascii: ".") || next == UInt8(ascii: "e") || next == UInt8(ascii: "E") {
+                throw Mismatch()
+            }
             return value
         }
 

@@ -60,7 +60,10 @@ public enum DomainCommand: Codable, Hashable, Sendable {
         public let operatorName: OperatorName
         public let timestampUnixMs: Int64
 
-        public init(vin: VIN, ownerKey: KeyPublicKey, ownerFormFactor: FormFactor, operatorName: OperatorName, timestampUnixMs: Int64) {
+        public init(
+            vin: VIN, ownerKey: KeyPublicKey, ownerFormFactor: FormFactor, operatorName: OperatorName,
+            timestampUnixMs: Int64
+        ) {
             self.vin = vin
             self.ownerKey = ownerKey
             self.ownerFormFactor = ownerFormFactor
@@ -133,7 +136,10 @@ public enum DomainCommand: Codable, Hashable, Sendable {
         public let reason: String
         public let timestampUnixMs: Int64
 
-        public init(vin: VIN, ownerKey: KeyPublicKey, ownerFormFactor: FormFactor, operatorName: OperatorName, reason: String, timestampUnixMs: Int64) {
+        public init(
+            vin: VIN, ownerKey: KeyPublicKey, ownerFormFactor: FormFactor, operatorName: OperatorName, reason: String,
+            timestampUnixMs: Int64
+        ) {
             self.vin = vin
             self.ownerKey = ownerKey
             self.ownerFormFactor = ownerFormFactor
@@ -144,7 +150,9 @@ public enum DomainCommand: Codable, Hashable, Sendable {
 
         /// Why `reason` cannot be recorded, or nil: 1–`maxRecoveryReasonBytes` bytes, not only spaces.
         public static func refusal(ofReason reason: String) -> String? {
-            guard !reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, reason.utf8.count <= DomainLimits.maxRecoveryReasonBytes else {
+            guard !reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty,
+                reason.utf8.count <= DomainLimits.maxRecoveryReasonBytes
+            else {
                 return "a recovery needs a reason of 1–\(DomainLimits.maxRecoveryReasonBytes) bytes"
             }
             return nil

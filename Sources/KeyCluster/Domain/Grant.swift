@@ -27,8 +27,10 @@ public struct Grant: Codable, Hashable, Sendable {
         revision: UInt64, status: GrantStatus
     ) {
         self.init(
-            vin: vin, keyID: publicKey.keyID, publicKey: publicKey, formFactor: formFactor, role: role, permissions: permissions,
-            notBeforeUnixMs: notBeforeUnixMs, notAfterUnixMs: notAfterUnixMs, grantedBy: grantedBy, grantedAtUnixMs: grantedAtUnixMs,
+            vin: vin, keyID: publicKey.keyID, publicKey: publicKey, formFactor: formFactor, role: role,
+            permissions: permissions,
+            notBeforeUnixMs: notBeforeUnixMs, notAfterUnixMs: notAfterUnixMs, grantedBy: grantedBy,
+            grantedAtUnixMs: grantedAtUnixMs,
             revision: revision, status: status)
     }
 
@@ -73,7 +75,8 @@ extension Grant {
     /// An owner with every owner permission and no time window: the top of the hierarchy. The last active
     /// one of a vehicle can be removed by an operator only.
     public var isUnrestrictedOwner: Bool {
-        role == .owner && permissions == Role.owner.maximumPermissions && notBeforeUnixMs == nil && notAfterUnixMs == nil
+        role == .owner && permissions == Role.owner.maximumPermissions && notBeforeUnixMs == nil
+            && notAfterUnixMs == nil
     }
 
     /// Whether this grant holds at least everything `other` holds: a role ranked at least as high, a superset

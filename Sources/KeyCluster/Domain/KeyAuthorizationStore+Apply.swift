@@ -5,7 +5,9 @@ import Storage
 extension KeyAuthorizationStore {
     /// Applies `command` as the change at `revision` (its Raft index). Deterministic: depends only on the
     /// command and the state in `txn`. A refusal is the result; a throw means storage failed.
-    public func apply(_ command: DomainCommand, at revision: UInt64, in txn: borrowing WriteTransaction) throws -> DomainResult {
+    public func apply(_ command: DomainCommand, at revision: UInt64, in txn: borrowing WriteTransaction) throws
+        -> DomainResult
+    {
         try applyEncoded(command, at: revision, in: txn).result
     }
 
@@ -39,12 +41,14 @@ extension KeyAuthorizationStore {
 
         init(
             vehicle: Vehicle, grant: Grant, action: AuditRecord.Action, actor: Principal, timestampUnixMs: Int64,
-            reason: String? = nil, replaced: Grant? = nil, nonce: (keyID: KeyID, nonce: Nonce, requestTimestampUnixMs: Int64)?
+            reason: String? = nil, replaced: Grant? = nil,
+            nonce: (keyID: KeyID, nonce: Nonce, requestTimestampUnixMs: Int64)?
         ) {
             self.vehicle = vehicle
             self.grant = grant
             record = StoredAuditRecord(
-                revision: grant.revision, action: action, actor: actor, target: grant.keyID, timestampUnixMs: timestampUnixMs,
+                revision: grant.revision, action: action, actor: actor, target: grant.keyID,
+                timestampUnixMs: timestampUnixMs,
                 reason: reason)
             self.replaced = replaced
             self.nonce = nonce
@@ -52,7 +56,9 @@ extension KeyAuthorizationStore {
     }
 
     /// Checks every rule and returns the change; throws `DomainRefusal` for a refused command. Reads only.
-    private func plan(_ command: DomainCommand, at revision: UInt64, in txn: borrowing WriteTransaction) throws -> Change {
+    private func plan(_ command: DomainCommand, at revision: UInt64, in txn: borrowing WriteTransaction) throws
+        -> Change
+    {
         guard DomainLimits.isValidTimestamp(command.decidedAtUnixMs) else {
             throw DomainRefusal(.invalidCommand, "timestamp is not a Unix-ms time between 1970 and 9999")
         }
@@ -71,7 +77,8 @@ extension KeyAuthorizationStore {
             let vehicle = try existingVehicle(force.vin, at: revision, in: txn)
             let target = try liveGrant(force.vin, force.target, in: txn)
             return Change(
-                vehicle: vehicle.changed(at: revision), grant: target.with(status: .revoked, at: revision), action: .forceRevoke,
+                vehicle: vehicle.changed(at: revision), grant: target.with(status: .revoked, at: revision),
+                action: .forceRevoke,
                 actor: .operator(force.operatorName), timestampUnixMs: force.timestampUnixMs, nonce: nil)
         case .recoverOwnership(let recover):
             return try planRecovery(recover, at: revision, in: txn)
@@ -80,20 +87,28 @@ extension KeyAuthorizationStore {
 
     /// A new unrestricted owner by an operator. A key that already holds a grant gets the owner grant in its
     /// place; other grants stay as they are (the operator force-revokes what must go).
-    private func planRecovery(_ recover: DomainCommand.RecoverOwnership, at revision: UInt64, in txn: borrowing WriteTransaction) throws -> Change {
-        if let refusal = DomainCommand.RecoverOwnership.refusal(ofReason: recover.reason) { throw DomainRefusal(.invalidCommand, refusal) }
+    private func planRecovery(
+        _ recover: DomainCommand.RecoverOwnership, at revision: UInt64, in txn: borrowing WriteTransaction
+    ) throws -> Change {
+        if let refusal = DomainCommand.RecoverOwnership.refusal(ofReason: recover.reason) {
+            throw DomainRefusal(.invalidCommand, refusal)
+        }
         let vehicle = try existingVehicle(recover.vin, at: revision, in: txn)
         let keyID = recover.ownerKey.keyID
         let replaced = try grant(recover.vin, keyID, in: txn)
         if replaced == nil, try grantCount(of: recover.vin, in: txn) >= maxKeysPerVehicle {
-            throw DomainRefusal(.tooManyKeys, "vehicle \(recover.vin) already holds \(maxKeysPerVehicle) keys; force-revoke one first")
+            throw DomainRefusal(
+                .tooManyKeys, "vehicle \(recover.vin) already holds \(maxKeysPerVehicle) keys; force-revoke one first")
         }
         let owner = Grant(
-            vin: recover.vin, keyID: keyID, publicKey: recover.ownerKey, formFactor: recover.ownerFormFactor, role: .owner,
+            vin: recover.vin, keyID: keyID, publicKey: recover.ownerKey, formFactor: recover.ownerFormFactor,
+            role: .owner,
             permissions: Role.owner.maximumPermissions, notBeforeUnixMs: nil, notAfterUnixMs: nil,
-            grantedBy: .operator(recover.operatorName), grantedAtUnixMs: recover.timestampUnixMs, revision: revision, status: .active)
+            grantedBy: .operator(recover.operatorName), grantedAtUnixMs: recover.timestampUnixMs, revision: revision,
+            status: .active)
         return Change(
-            vehicle: vehicle.changed(at: revision), grant: owner, action: .recoverOwnership, actor: .operator(recover.operatorName),
+            vehicle: vehicle.changed(at: revision), grant: owner, action: .recoverOwnership,
+            actor: .operator(recover.operatorName),
             timestampUnixMs: recover.timestampUnixMs, reason: recover.reason, replaced: replaced, nonce: nil)
     }
 
@@ -112,11 +127,14 @@ extension KeyAuthorizationStore {
             vehicle: Vehicle(
                 vin: register.vin, registeredBy: register.operatorName, registeredAtUnixMs: register.timestampUnixMs,
                 revision: revision),
-            grant: owner, action: .registerVehicle, actor: .operator(register.operatorName), timestampUnixMs: register.timestampUnixMs,
+            grant: owner, action: .registerVehicle, actor: .operator(register.operatorName),
+            timestampUnixMs: register.timestampUnixMs,
             nonce: nil)
     }
 
-    private func planGrant(_ command: DomainCommand.GrantKey, at revision: UInt64, in txn: borrowing WriteTransaction) throws -> Change {
+    private func planGrant(_ command: DomainCommand.GrantKey, at revision: UInt64, in txn: borrowing WriteTransaction)
+        throws -> Change
+    {
         let vehicle = try existingVehicle(command.vin, at: revision, in: txn)
         let signer = try authorizedOwner(command.vin, command.signer, in: txn)
         let permissions = command.permissions ?? command.role.defaultPermissions
@@ -130,7 +148,8 @@ extension KeyAuthorizationStore {
             throw DomainRefusal(.invalidCommand, "role \(command.role.rawValue) cannot carry \(beyond.members)")
         }
         guard signer.permissions.isSuperset(of: permissions) else {
-            throw DomainRefusal(.exceedsSignerAuthority, "signer does not hold \(permissions.subtracting(signer.permissions).members)")
+            throw DomainRefusal(
+                .exceedsSignerAuthority, "signer does not hold \(permissions.subtracting(signer.permissions).members)")
         }
         if let signerEnd = signer.notAfterUnixMs, (command.notAfterUnixMs ?? .max) > signerEnd {
             throw DomainRefusal(.exceedsSignerAuthority, "grant would outlast the signer's own grant")
@@ -145,22 +164,26 @@ extension KeyAuthorizationStore {
         // One lookup and an undecoded count, not a decode of every live grant: a grant's apply stays cheap
         // however many keys the vehicle holds (decoding validates each stored P-256 key).
         guard try !txn.contains(Self.grantKey(command.vin, keyID), in: grants) else {
-            throw DomainRefusal(.keyAlreadyGranted, "key \(keyID) already holds a grant on \(command.vin); revoke it first")
+            throw DomainRefusal(
+                .keyAlreadyGranted, "key \(keyID) already holds a grant on \(command.vin); revoke it first")
         }
         guard try grantCount(of: command.vin, in: txn) < maxKeysPerVehicle else {
             throw DomainRefusal(.tooManyKeys, "vehicle \(command.vin) already holds \(maxKeysPerVehicle) keys")
         }
         let grant = Grant(
-            vin: command.vin, keyID: keyID, publicKey: command.publicKey, formFactor: command.formFactor, role: command.role,
+            vin: command.vin, keyID: keyID, publicKey: command.publicKey, formFactor: command.formFactor,
+            role: command.role,
             permissions: permissions, notBeforeUnixMs: command.notBeforeUnixMs, notAfterUnixMs: command.notAfterUnixMs,
             grantedBy: .key(signer.keyID), grantedAtUnixMs: time, revision: revision, status: .active)
         return Change(
-            vehicle: vehicle.changed(at: revision), grant: grant, action: .grant, actor: .key(signer.keyID), timestampUnixMs: time,
+            vehicle: vehicle.changed(at: revision), grant: grant, action: .grant, actor: .key(signer.keyID),
+            timestampUnixMs: time,
             nonce: (signer.keyID, command.signer.nonce, command.signer.timestampUnixMs))
     }
 
     private func planKeyChange(
-        _ command: DomainCommand.ChangeKey, _ action: AuditRecord.Action, at revision: UInt64, in txn: borrowing WriteTransaction
+        _ command: DomainCommand.ChangeKey, _ action: AuditRecord.Action, at revision: UInt64,
+        in txn: borrowing WriteTransaction
     ) throws -> Change {
         let vehicle = try existingVehicle(command.vin, at: revision, in: txn)
         let signer = try authorizedOwner(command.vin, command.signer, in: txn)
@@ -186,12 +209,18 @@ extension KeyAuthorizationStore {
         }
         // A key acts on itself, or on grants it dominates: never on one that outranks it.
         guard target.keyID == signer.keyID || signer.dominates(target) else {
-            throw DomainRefusal(.targetOutranksSigner, "the grant of \(command.target) is not within the signer's own (role, permissions, window)")
+            throw DomainRefusal(
+                .targetOutranksSigner,
+                "the grant of \(command.target) is not within the signer's own (role, permissions, window)")
         }
         if status != .active, target.isUnrestrictedOwner, target.status == .active {
-            let unrestricted = try grants(of: command.vin, in: txn).filter { $0.isUnrestrictedOwner && $0.status == .active }
+            let unrestricted = try grants(of: command.vin, in: txn).filter {
+                $0.isUnrestrictedOwner && $0.status == .active
+            }
             guard unrestricted.count > 1 else {
-                throw DomainRefusal(.lastOwner, "\(command.target) is the vehicle's last active unrestricted owner; only an operator may remove it")
+                throw DomainRefusal(
+                    .lastOwner,
+                    "\(command.target) is the vehicle's last active unrestricted owner; only an operator may remove it")
             }
         }
         return Change(
@@ -201,12 +230,19 @@ extension KeyAuthorizationStore {
     }
 
     static func stale(_ keyID: KeyID) -> DomainRefusal {
-        DomainRefusal(.staleRequest, "a change to \(keyID) signed later than this request was already applied; sign a new request if it is still wanted")
+        DomainRefusal(
+            .staleRequest,
+            "a change to \(keyID) signed later than this request was already applied; sign a new request if it is still wanted"
+        )
     }
 
-    private func existingVehicle(_ vin: VIN, at revision: UInt64, in txn: borrowing WriteTransaction) throws -> Vehicle {
-        guard let vehicle = try vehicle(vin, in: txn) else { throw DomainRefusal(.vehicleNotFound, "vehicle \(vin) is not registered") }
-        precondition(revision > vehicle.revision, "revision \(revision) does not follow the vehicle's \(vehicle.revision)")
+    private func existingVehicle(_ vin: VIN, at revision: UInt64, in txn: borrowing WriteTransaction) throws -> Vehicle
+    {
+        guard let vehicle = try vehicle(vin, in: txn) else {
+            throw DomainRefusal(.vehicleNotFound, "vehicle \(vin) is not registered")
+        }
+        precondition(
+            revision > vehicle.revision, "revision \(revision) does not follow the vehicle's \(vehicle.revision)")
         return vehicle
     }
 
@@ -218,7 +254,9 @@ extension KeyAuthorizationStore {
     }
 
     /// The signer's grant, checked to be an active owner's, valid at the command's time, with a fresh nonce.
-    private func authorizedOwner(_ vin: VIN, _ signature: DomainCommand.KeySignature, in txn: borrowing WriteTransaction) throws -> Grant {
+    private func authorizedOwner(
+        _ vin: VIN, _ signature: DomainCommand.KeySignature, in txn: borrowing WriteTransaction
+    ) throws -> Grant {
         guard let signer = try grant(vin, signature.keyID, in: txn) else {
             throw DomainRefusal(.signerNotAuthorized, "signer \(signature.keyID) holds no grant on \(vin)")
         }
@@ -243,7 +281,8 @@ extension KeyAuthorizationStore {
 
     private func checkWindow(notBefore: Int64?, notAfter: Int64?, at time: Int64) throws {
         for bound in [notBefore, notAfter].compactMap({ $0 }) where !DomainLimits.isValidTimestamp(bound) {
-            throw DomainRefusal(.invalidCommand, "grant window bound \(bound) is not a Unix-ms time between 1970 and 9999")
+            throw DomainRefusal(
+                .invalidCommand, "grant window bound \(bound) is not a Unix-ms time between 1970 and 9999")
         }
         if let notBefore, let notAfter, notBefore >= notAfter {
             throw DomainRefusal(.invalidCommand, "notBefore must be earlier than notAfter")
@@ -269,7 +308,8 @@ extension KeyAuthorizationStore {
             }
             try txn.put(grantJSON, for: Self.grantKey(vin, grant.keyID), in: grants)
         }
-        let inserted = try txn.insert(DomainCoding.encode(change.record), for: Self.auditKey(vin, change.record.revision), in: audit)
+        let inserted = try txn.insert(
+            DomainCoding.encode(change.record), for: Self.auditKey(vin, change.record.revision), in: audit)
         assert(inserted, "audit record at revision \(change.record.revision) already exists")
         if let (keyID, nonce, requestTimestamp) = change.nonce {
             try recordNonce(vin, keyID, nonce, timestampUnixMs: requestTimestamp, in: txn)
@@ -282,7 +322,9 @@ extension KeyAuthorizationStore {
 
     /// Keeps the body of a grant that leaves the live grants at `revision`: the audit records of its
     /// lifetime name it and read it from here (`StoredAuditRecord`).
-    private func retire(_ grantJSON: [UInt8], vin: VIN, keyID: KeyID, at revision: UInt64, in txn: borrowing WriteTransaction) throws {
+    private func retire(
+        _ grantJSON: [UInt8], vin: VIN, keyID: KeyID, at revision: UInt64, in txn: borrowing WriteTransaction
+    ) throws {
         let inserted = try txn.insert(grantJSON, for: Self.retiredGrantKey(vin, keyID, revision), in: retiredGrants)
         assert(inserted, "a grant of \(keyID) already retired at revision \(revision)")
     }

@@ -37,11 +37,13 @@ extension KeyAuthorizationStore {
     /// Up to `limit` (at most `maxAuditPageSize`) audit records after `afterRevision`, oldest first; pass
     /// the last record's revision to get the next page.
     public func auditPage<A>(
-        _ vin: VIN, afterRevision: UInt64 = 0, limit: Int = DomainLimits.maxAuditPageSize, in txn: borrowing Transaction<A>
+        _ vin: VIN, afterRevision: UInt64 = 0, limit: Int = DomainLimits.maxAuditPageSize,
+        in txn: borrowing Transaction<A>
     ) throws -> [AuditRecord] {
         let pageSize = min(max(limit, 0), DomainLimits.maxAuditPageSize)
         guard afterRevision < .max else { return [] }
-        let range = KeyRange(from: Self.auditKey(vin, afterRevision + 1), upTo: KeyRange.prefix(Self.vehicleKey(vin)).upperBound)
+        let range = KeyRange(
+            from: Self.auditKey(vin, afterRevision + 1), upTo: KeyRange.prefix(Self.vehicleKey(vin)).upperBound)
         return try txn.entries(audit, range, limit: pageSize).map { entry in
             let stored = try DomainCoding.decode(StoredAuditRecord.self, from: entry.value)
             return stored.record(grant: try stored.grant ?? grantChanged(by: stored, on: vin, in: txn))
@@ -51,13 +53,18 @@ extension KeyAuthorizationStore {
     /// The grant as `record` (one that names it) left it: the body of the target's grant that was live then
     /// — the first one retired after the record (at it, for a record that retired it), else the live one —
     /// with the record's status and revision. Two lookups, however long the history.
-    private func grantChanged<A>(by record: StoredAuditRecord, on vin: VIN, in txn: borrowing Transaction<A>) throws -> Grant {
+    private func grantChanged<A>(by record: StoredAuditRecord, on vin: VIN, in txn: borrowing Transaction<A>) throws
+        -> Grant
+    {
         let (from, overflowed) = record.revision.addingReportingOverflow(record.action.retiresGrant ? 0 : 1)
         let keyPrefix = KeyRange.prefix(Self.grantKey(vin, record.target))
         let body: Grant?
-        if !overflowed, let retired = try txn.entries(
-            retiredGrants, KeyRange(from: Self.retiredGrantKey(vin, record.target, from), upTo: keyPrefix.upperBound), limit: 1
-        ).first {
+        if !overflowed,
+            let retired = try txn.entries(
+                retiredGrants,
+                KeyRange(from: Self.retiredGrantKey(vin, record.target, from), upTo: keyPrefix.upperBound), limit: 1
+            ).first
+        {
             body = try DomainCoding.decode(Grant.self, from: retired.value)
         } else {
             body = try grant(vin, record.target, in: txn)
@@ -70,7 +77,8 @@ extension KeyAuthorizationStore {
     public func decide<A>(
         _ vin: VIN, _ keyID: KeyID, permission: Permission, atUnixMs timeUnixMs: Int64, in txn: borrowing Transaction<A>
     ) throws -> AuthorizationDecision {
-        AuthorizationDecision.decide(grant: try grant(vin, keyID, in: txn), permission: permission, atUnixMs: timeUnixMs)
+        AuthorizationDecision.decide(
+            grant: try grant(vin, keyID, in: txn), permission: permission, atUnixMs: timeUnixMs)
     }
 }
 
@@ -78,5 +86,7 @@ extension KeyAuthorizationStore {
 struct AuditRecordUnresolved: Error, CustomStringConvertible {
     let vin: VIN
     let revision: UInt64
-    var description: String { "the audit record of \(vin) at revision \(revision) names a grant the store does not hold" }
+    var description: String {
+        "the audit record of \(vin) at revision \(revision) names a grant the store does not hold"
+    }
 }

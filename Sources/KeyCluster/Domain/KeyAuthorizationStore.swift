@@ -30,7 +30,9 @@ public struct KeyAuthorizationStore: Sendable {
     let keyChangeTimes: Database
 
     /// Every database of the key-authorization state (what a snapshot or backup carries).
-    var databases: [Database] { [vehicles, grants, audit, retiredGrants, nonces, nonceTimes, keyChanges, keyChangeTimes] }
+    var databases: [Database] {
+        [vehicles, grants, audit, retiredGrants, nonces, nonceTimes, keyChanges, keyChangeTimes]
+    }
 
     /// Must be equal on every member (it decides replicated outcomes).
     public let maxKeysPerVehicle: Int
@@ -57,7 +59,9 @@ extension KeyAuthorizationStore {
 
     static func auditKey(_ vin: VIN, _ revision: UInt64) -> [UInt8] { Array(vin.text.utf8) + .bigEndian(revision) }
 
-    static func retiredGrantKey(_ vin: VIN, _ keyID: KeyID, _ revision: UInt64) -> [UInt8] { grantKey(vin, keyID) + .bigEndian(revision) }
+    static func retiredGrantKey(_ vin: VIN, _ keyID: KeyID, _ revision: UInt64) -> [UInt8] {
+        grantKey(vin, keyID) + .bigEndian(revision)
+    }
 
     static func nonceKey(_ vin: VIN, _ keyID: KeyID, _ nonce: Nonce) -> [UInt8] {
         Array(vin.text.utf8) + Array(keyID.text.utf8) + Array(nonce.text.utf8)

@@ -40,7 +40,8 @@ public struct KeyPublicKey: Codable, Hashable, Sendable {
     /// verifies no signature: `signingKey()` refuses it, so it fails closed.
     init(storedX963 x963: [UInt8]) throws(DomainInputError) {
         guard x963.count == Self.x963Length, x963.first == 0x04 else {
-            throw DomainInputError(field: "public key", problem: "must be an uncompressed X9.63 P-256 point (\(Self.x963Length) bytes)")
+            throw DomainInputError(
+                field: "public key", problem: "must be an uncompressed X9.63 P-256 point (\(Self.x963Length) bytes)")
         }
         self.x963 = x963
     }
@@ -81,10 +82,15 @@ public struct KeyPublicKey: Codable, Hashable, Sendable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         guard let bytes = Self.x963(base64: try container.decode(String.self)) else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "public key is not base64 of an X9.63 point")
+            throw DecodingError.dataCorruptedError(
+                in: container, debugDescription: "public key is not base64 of an X9.63 point")
         }
         do {
-            if decoder.userInfo[Self.storedForm] as? Bool == true { try self.init(storedX963: bytes) } else { try self.init(x963: bytes) }
+            if decoder.userInfo[Self.storedForm] as? Bool == true {
+                try self.init(storedX963: bytes)
+            } else {
+                try self.init(x963: bytes)
+            }
         } catch {
             throw DecodingError.dataCorruptedError(in: container, debugDescription: error.description)
         }

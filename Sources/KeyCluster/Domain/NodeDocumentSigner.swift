@@ -44,10 +44,13 @@ public struct NodeDocumentSigner: Sendable {
         for grant: Grant, command: Permission, nonce: Nonce, nowUnixMs: Int64, revision: UInt64,
         consistency: ReadConsistency, lifetimeSeconds: Int64 = DomainLimits.defaultTokenLifetimeSeconds
     ) throws -> SignedDocument {
-        precondition((1...DomainLimits.maxTokenLifetimeSeconds).contains(lifetimeSeconds), "token lifetime out of bounds")
+        precondition(
+            (1...DomainLimits.maxTokenLifetimeSeconds).contains(lifetimeSeconds), "token lifetime out of bounds")
         // A token is issued only for an allowed decision (`AuthorizationDecision.allowed`): anything else is a bug
         // that would let a vehicle act on a denial.
-        precondition(grant.status == .active && grant.permissions.contains(command), "token for a grant that does not allow \(command)")
+        precondition(
+            grant.status == .active && grant.permissions.contains(command),
+            "token for a grant that does not allow \(command)")
         precondition(DomainLimits.isValidTimestamp(nowUnixMs), "node clock outside 1970–9999")
         let token = UnlockToken(
             vin: grant.vin, keyID: grant.keyID, command: command, nonce: nonce, issuedAtUnixMs: nowUnixMs,
@@ -96,6 +99,7 @@ extension VehicleKeyList.Entry {
         assert(grant.status == .active, "a key list holds active grants only")
         self.init(
             keyID: grant.keyID, publicKey: grant.publicKey, formFactor: grant.formFactor, role: grant.role,
-            permissions: grant.permissions, notBeforeUnixMs: grant.notBeforeUnixMs, notAfterUnixMs: grant.notAfterUnixMs)
+            permissions: grant.permissions, notBeforeUnixMs: grant.notBeforeUnixMs, notAfterUnixMs: grant.notAfterUnixMs
+        )
     }
 }

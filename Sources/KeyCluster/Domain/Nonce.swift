@@ -8,10 +8,12 @@ public struct Nonce: DomainString {
         let bounds = DomainLimits.minNonceLength...DomainLimits.maxNonceLength
         guard bounds.contains(bytes.count) else {
             throw DomainInputError(
-                field: "nonce", problem: "must be \(bounds.lowerBound)–\(bounds.upperBound) characters, got \(bytes.count) bytes")
+                field: "nonce",
+                problem: "must be \(bounds.lowerBound)–\(bounds.upperBound) characters, got \(bytes.count) bytes")
         }
         guard bytes.allSatisfy(ASCII.isBase64URL) else {
-            throw DomainInputError(field: "nonce", problem: "only base64url characters (A–Z, a–z, 0–9, -, _) are allowed")
+            throw DomainInputError(
+                field: "nonce", problem: "only base64url characters (A–Z, a–z, 0–9, -, _) are allowed")
         }
         self.text = text
     }

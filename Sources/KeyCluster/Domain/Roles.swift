@@ -13,7 +13,9 @@ public struct Permissions: OptionSet, Hashable, Sendable, Codable {
     }
 
     public init(_ permission: Permission) {
-        guard let index = Permission.allCases.firstIndex(of: permission) else { preconditionFailure("unknown permission") }
+        guard let index = Permission.allCases.firstIndex(of: permission) else {
+            preconditionFailure("unknown permission")
+        }
         rawValue = 1 << UInt8(index)
     }
 

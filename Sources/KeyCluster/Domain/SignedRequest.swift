@@ -38,18 +38,22 @@ public struct SignedRequest: Hashable, Sendable {
         body: some DataProtocol
     ) throws(DomainInputError) {
         let methodBytes = Array(method.utf8)
-        guard (1...DomainLimits.maxMethodLength).contains(methodBytes.count), methodBytes.allSatisfy(ASCII.isUpper) else {
-            throw DomainInputError(field: "method", problem: "must be 1–\(DomainLimits.maxMethodLength) capital letters")
+        guard (1...DomainLimits.maxMethodLength).contains(methodBytes.count), methodBytes.allSatisfy(ASCII.isUpper)
+        else {
+            throw DomainInputError(
+                field: "method", problem: "must be 1–\(DomainLimits.maxMethodLength) capital letters")
         }
         let pathBytes = Array(path.utf8)
         guard (1...DomainLimits.maxPathLength).contains(pathBytes.count), pathBytes.first == UInt8(ascii: "/"),
-              pathBytes.allSatisfy(ASCII.isVisible)
+            pathBytes.allSatisfy(ASCII.isVisible)
         else {
             throw DomainInputError(
-                field: "path", problem: "must start with / and be 1–\(DomainLimits.maxPathLength) visible ASCII characters")
+                field: "path",
+                problem: "must start with / and be 1–\(DomainLimits.maxPathLength) visible ASCII characters")
         }
         let commandBytes = Array(command.utf8)
-        guard (1...DomainLimits.maxCommandNameLength).contains(commandBytes.count), commandBytes.allSatisfy(ASCII.isBase64URL)
+        guard (1...DomainLimits.maxCommandNameLength).contains(commandBytes.count),
+            commandBytes.allSatisfy(ASCII.isBase64URL)
         else {
             throw DomainInputError(
                 field: "command", problem: "must be 1–\(DomainLimits.maxCommandNameLength) letters, digits, '-' or '_'")
@@ -70,7 +74,8 @@ public struct SignedRequest: Hashable, Sendable {
     /// The bytes the signature covers (see the type's documentation).
     public var canonicalBytes: [UInt8] {
         let lines = [
-            Self.formatTag, method, path, vin.text, keyID.text, command, String(timestampUnixMs), nonce.text, bodySHA256,
+            Self.formatTag, method, path, vin.text, keyID.text, command, String(timestampUnixMs), nonce.text,
+            bodySHA256,
         ]
         return Array(lines.joined(separator: "\n").utf8)
     }
@@ -85,10 +90,11 @@ public struct SignedRequest: Hashable, Sendable {
     public func verify(signatureBase64: String, publicKey: KeyPublicKey, nowUnixMs: Int64) throws(SignedRequestError) {
         guard publicKey.keyID == keyID else { throw .keyMismatch }
         guard signatureBase64.utf8.count <= DomainLimits.maxSignatureBase64Length,
-              let der = Data(base64Encoded: signatureBase64),
-              let signature = try? P256.Signing.ECDSASignature(derRepresentation: der)
+            let der = Data(base64Encoded: signatureBase64),
+            let signature = try? P256.Signing.ECDSASignature(derRepresentation: der)
         else { throw .malformedSignature }
-        guard let signingKey = try? publicKey.signingKey(), signingKey.isValidSignature(signature, for: canonicalBytes) else {
+        guard let signingKey = try? publicKey.signingKey(), signingKey.isValidSignature(signature, for: canonicalBytes)
+        else {
             throw .badSignature
         }
         try checkTimestamp(nowUnixMs: nowUnixMs)

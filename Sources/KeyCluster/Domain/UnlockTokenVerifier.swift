@@ -36,7 +36,9 @@ public struct UnlockTokenVerifier: Sendable {
         }
         var certificates: [Certificate] = []
         for (index, document) in documents.enumerated() {
-            guard document.discriminator == "CERTIFICATE", let certificate = try? Certificate(derEncoded: document.derBytes) else {
+            guard document.discriminator == "CERTIFICATE",
+                let certificate = try? Certificate(derEncoded: document.derBytes)
+            else {
                 throw .notACertificate(block: index + 1)
             }
             certificates.append(certificate)
@@ -56,12 +58,13 @@ public struct UnlockTokenVerifier: Sendable {
     public func verifyUnlockToken(
         _ document: SignedDocument, vin: VIN, command: Permission, nowUnixMs: Int64, keyList: VehicleKeyList? = nil
     ) throws(TokenVerificationError) -> UnlockToken {
-        let (token, signer) = try verifiedClaims(document, as: .unlockToken, decoding: UnlockToken.self, nowUnixMs: nowUnixMs)
+        let (token, signer) = try verifiedClaims(
+            document, as: .unlockToken, decoding: UnlockToken.self, nowUnixMs: nowUnixMs)
         if let withdrawn = keyList?.withdrawnSigners, withdrawn.contains(signer.fingerprint) { throw .signerWithdrawn }
         guard token.vin == vin else { throw .wrongVehicle }
         guard token.command == command else { throw .wrongCommand }
         guard token.expiresAtUnixMs - token.issuedAtUnixMs <= DomainLimits.maxTokenLifetimeSeconds * 1000,
-              token.issuedAtUnixMs < token.expiresAtUnixMs
+            token.issuedAtUnixMs < token.expiresAtUnixMs
         else { throw .invalidLifetime }
         guard token.issuedAtUnixMs - DomainLimits.maxClockSkewMs <= nowUnixMs else { throw .notYetValid }
         guard nowUnixMs < token.expiresAtUnixMs else { throw .expired }
@@ -77,17 +80,22 @@ public struct UnlockTokenVerifier: Sendable {
     public func verifyKeyList(
         _ document: SignedDocument, vin: VIN, cached: VehicleKeyList? = nil, nowUnixMs: Int64
     ) throws(TokenVerificationError) -> VehicleKeyList {
-        let (list, signer) = try verifiedClaims(document, as: .vehicleKeyList, decoding: VehicleKeyList.self, nowUnixMs: nowUnixMs)
+        let (list, signer) = try verifiedClaims(
+            document, as: .vehicleKeyList, decoding: VehicleKeyList.self, nowUnixMs: nowUnixMs)
         guard list.vin == vin else { throw .wrongVehicle }
         guard let validUntil = list.validUntilUnixMs, list.issuedAtUnixMs < validUntil,
-              validUntil - list.issuedAtUnixMs <= DomainLimits.keyListLifetimeSeconds * 1000,
-              validUntil <= signer.notValidAfterUnixMs
+            validUntil - list.issuedAtUnixMs <= DomainLimits.keyListLifetimeSeconds * 1000,
+            validUntil <= signer.notValidAfterUnixMs
         else { throw .invalidLifetime }
         guard list.issuedAtUnixMs - DomainLimits.maxClockSkewMs <= nowUnixMs else { throw .notYetValid }
         guard nowUnixMs < validUntil else { throw .expired }
-        guard (list.withdrawnSigners?.count ?? 0) <= DomainLimits.maxWithdrawnSigners else { throw .malformed("too many withdrawn signers") }
+        guard (list.withdrawnSigners?.count ?? 0) <= DomainLimits.maxWithdrawnSigners else {
+            throw .malformed("too many withdrawn signers")
+        }
         if let withdrawn = list.withdrawnSigners, withdrawn.contains(signer.fingerprint) { throw .signerWithdrawn }
-        if let cached, let cachedUntil = cached.validUntilUnixMs, nowUnixMs < cachedUntil, list.revision <= cached.revision {
+        if let cached, let cachedUntil = cached.validUntilUnixMs, nowUnixMs < cachedUntil,
+            list.revision <= cached.revision
+        {
             throw .staleRevision
         }
         return list
@@ -98,17 +106,20 @@ public struct UnlockTokenVerifier: Sendable {
     ) throws(TokenVerificationError) -> (Claims, NodeKey) {
         guard document.kind == kind else { throw .wrongKind }
         guard document.payload.utf8.count <= Self.base64Length(of: DomainLimits.maxSignedPayloadBytes),
-              document.certificate.utf8.count <= Self.base64Length(of: DomainLimits.maxCertificateBytes),
-              document.signature.utf8.count <= DomainLimits.maxSignatureBase64Length
+            document.certificate.utf8.count <= Self.base64Length(of: DomainLimits.maxCertificateBytes),
+            document.signature.utf8.count <= DomainLimits.maxSignatureBase64Length
         else { throw .malformed("a field is larger than any valid document's") }
         guard let payload = Data(base64Encoded: document.payload),
-              let certificateDER = Data(base64Encoded: document.certificate),
-              let signatureDER = Data(base64Encoded: document.signature),
-              let signature = try? P256.Signing.ECDSASignature(derRepresentation: signatureDER)
+            let certificateDER = Data(base64Encoded: document.certificate),
+            let signatureDER = Data(base64Encoded: document.signature),
+            let signature = try? P256.Signing.ECDSASignature(derRepresentation: signatureDER)
         else { throw .malformed("payload, certificate or signature is not valid base64 of its format") }
 
         let nodeKey = try verifiedNodeKey(certificateDER: Array(certificateDER), nowUnixMs: nowUnixMs)
-        guard nodeKey.key.isValidSignature(signature, for: SignedDocument.signedBytes(kind: kind, payload: Array(payload))) else {
+        guard
+            nodeKey.key.isValidSignature(
+                signature, for: SignedDocument.signedBytes(kind: kind, payload: Array(payload)))
+        else {
             throw .badSignature
         }
         let claims: Claims
@@ -129,7 +140,11 @@ public struct UnlockTokenVerifier: Sendable {
         } catch {
             throw .malformed("certificate is not DER X.509")
         }
-        guard cas.contains(where: { ca in certificate.issuer == ca.subject && ca.publicKey.isValidSignature(certificate.signature, for: certificate) })
+        guard
+            cas.contains(where: { ca in
+                certificate.issuer == ca.subject
+                    && ca.publicKey.isValidSignature(certificate.signature, for: certificate)
+            })
         else { throw .untrustedCertificate }
         let now = Date(timeIntervalSince1970: Double(nowUnixMs) / 1000)
         guard certificate.notValidBefore <= now, now <= certificate.notValidAfter else { throw .certificateNotCurrent }
@@ -146,8 +161,9 @@ public struct UnlockTokenVerifier: Sendable {
         // whose key sits on every TLS endpoint and lives a year.
         guard TokenSigningUsage.marks(certificate) else { throw .notATokenSigningCertificate }
         // A signing certificate lives days: one issued for longer would make a stolen key worth that long.
-        guard certificate.notValidAfter.timeIntervalSince(certificate.notValidBefore)
-            <= Double(TokenSigningUsage.maxValiditySeconds + TokenSigningUsage.issuanceSkewAllowanceSeconds)
+        guard
+            certificate.notValidAfter.timeIntervalSince(certificate.notValidBefore)
+                <= Double(TokenSigningUsage.maxValiditySeconds + TokenSigningUsage.issuanceSkewAllowanceSeconds)
         else { throw .signingCertificateTooLong }
         guard let key = P256.Signing.PublicKey(certificate.publicKey) else { throw .untrustedCertificate }
         let uris = (alternativeNames ?? SubjectAlternativeNames()).compactMap { name -> String? in
@@ -218,7 +234,8 @@ public enum TokenVerificationError: Error, Hashable, Sendable, CustomStringConve
         case .untrustedCertificate: "certificate is not a node certificate issued by the cluster CA"
         case .certificateNotCurrent: "certificate is not valid at this time"
         case .certificateNotForIssuingNode: "certificate does not name the node the document says issued it"
-        case .notATokenSigningCertificate: "certificate is not a token-signing certificate (a TLS certificate never signs tokens)"
+        case .notATokenSigningCertificate:
+            "certificate is not a token-signing certificate (a TLS certificate never signs tokens)"
         case .signingCertificateTooLong: "the signing certificate is valid for longer than a signing certificate may be"
         case .signerWithdrawn: "the signing certificate was withdrawn (named in the vehicle's key list)"
         case .badSignature: "signature does not verify with the certificate's key"

@@ -20,7 +20,8 @@ public struct UsedRequestLedger: Codable, Sendable {
     private var expiries = ExpiryQueue()
 
     /// How long after an accepted token's issue time its request stays remembered.
-    public static let retentionMilliseconds = 3 * DomainLimits.maxClockSkewMs + DomainLimits.maxTokenLifetimeSeconds * 1_000
+    public static let retentionMilliseconds =
+        3 * DomainLimits.maxClockSkewMs + DomainLimits.maxTokenLifetimeSeconds * 1_000
     public static let defaultMaxRememberedRequests = 1_024
 
     private struct RequestKey: Codable, Hashable, Sendable {
@@ -94,7 +95,8 @@ public struct UsedRequestLedger: Codable, Sendable {
                 heap[0] = last
                 var parent = 0
                 while true {
-                    let left = 2 * parent + 1, right = left + 1
+                    let left = 2 * parent + 1
+                    let right = left + 1
                     var smallest = parent
                     if left < heap.count, heap[left].until < heap[smallest].until { smallest = left }
                     if right < heap.count, heap[right].until < heap[smallest].until { smallest = right }

@@ -13,12 +13,15 @@ public struct VIN: DomainString {
             throw DomainInputError(field: "VIN", problem: "must be \(Self.length) characters, got \(bytes.count) bytes")
         }
         guard bytes.allSatisfy(Self.isAllowed) else {
-            throw DomainInputError(field: "VIN", problem: "only digits and capital letters except I, O and Q are allowed")
+            throw DomainInputError(
+                field: "VIN", problem: "only digits and capital letters except I, O and Q are allowed")
         }
         self.text = text
     }
 
     static func isAllowed(_ byte: UInt8) -> Bool {
-        ASCII.isDigit(byte) || (ASCII.isUpper(byte) && byte != UInt8(ascii: "I") && byte != UInt8(ascii: "O") && byte != UInt8(ascii: "Q"))
+        ASCII.isDigit(byte)
+            || (ASCII.isUpper(byte) && byte != UInt8(ascii: "I") && byte != UInt8(ascii: "O")
+                && byte != UInt8(ascii: "Q"))
     }
 }

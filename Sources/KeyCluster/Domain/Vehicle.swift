@@ -64,7 +64,10 @@ struct StoredAuditRecord: Codable, Hashable, Sendable {
     let reason: String?
 
     /// The record of a change written now: without the grant.
-    init(revision: UInt64, action: AuditRecord.Action, actor: Principal, target: KeyID, timestampUnixMs: Int64, reason: String?) {
+    init(
+        revision: UInt64, action: AuditRecord.Action, actor: Principal, target: KeyID, timestampUnixMs: Int64,
+        reason: String?
+    ) {
         self.revision = revision
         self.action = action
         self.actor = actor
@@ -77,7 +80,8 @@ struct StoredAuditRecord: Codable, Hashable, Sendable {
     /// The record as the API gives it, with the grant as it stood after the change.
     func record(grant: Grant) -> AuditRecord {
         AuditRecord(
-            revision: revision, action: action, actor: actor, target: target, timestampUnixMs: timestampUnixMs, grant: grant,
+            revision: revision, action: action, actor: actor, target: target, timestampUnixMs: timestampUnixMs,
+            grant: grant,
             reason: reason)
     }
 }

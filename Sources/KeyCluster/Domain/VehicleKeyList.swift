@@ -31,7 +31,8 @@ public struct VehicleKeyList: NodeSignedClaims {
     public let withdrawnSigners: [String]?
 
     public init(
-        vin: VIN, revision: UInt64, issuedAtUnixMs: Int64, issuingNode: UInt64, keys: [Entry], readRevision: UInt64? = nil,
+        vin: VIN, revision: UInt64, issuedAtUnixMs: Int64, issuingNode: UInt64, keys: [Entry],
+        readRevision: UInt64? = nil,
         consistency: ReadConsistency? = nil, validUntilUnixMs: Int64? = nil, withdrawnSigners: [String]? = nil
     ) {
         self.validUntilUnixMs = validUntilUnixMs

@@ -34,12 +34,15 @@ struct BackupRoutes: Sendable {
             let operatorName = try await context.operatorName()
             guard let clusterID = clusterGate.clusterID else {
                 throw Problem(
-                    "backup-unavailable", status: .serviceUnavailable, title: "This member has not joined its cluster yet",
-                    detail: "A joining member takes its cluster id from the cluster; back up another member.", retryAfterSeconds: 5)
+                    "backup-unavailable", status: .serviceUnavailable,
+                    title: "This member has not joined its cluster yet",
+                    detail: "A joining member takes its cluster id from the cluster; back up another member.",
+                    retryAfterSeconds: 5)
             }
             guard let lease = gate.acquire() else {
                 throw Problem(
-                    "backup-in-progress", status: .tooManyRequests, title: "A backup is already in progress on this member",
+                    "backup-in-progress", status: .tooManyRequests,
+                    title: "A backup is already in progress on this member",
                     detail: "Only one backup at a time is taken per member; retry later or ask another member.",
                     retryAfterSeconds: Self.busyRetryAfterSeconds)
             }
@@ -47,9 +50,13 @@ struct BackupRoutes: Sendable {
             do {
                 backup = try await node.writeBackup()
             } catch let error as RaftNode.BackupSpaceInsufficient {
-                throw Problem("backup-no-space", status: .init(code: 507, reasonPhrase: "Insufficient Storage"), title: "Not enough free disk space for a backup", detail: "\(error)")
+                throw Problem(
+                    "backup-no-space", status: .init(code: 507, reasonPhrase: "Insufficient Storage"),
+                    title: "Not enough free disk space for a backup", detail: "\(error)")
             } catch {
-                throw Problem("backup-failed", status: .internalServerError, title: "The backup could not be written", detail: "\(error)")
+                throw Problem(
+                    "backup-failed", status: .internalServerError, title: "The backup could not be written",
+                    detail: "\(error)")
             }
             lease.own(path: backup.path)
             let sealed: BackupEnvelope.Contents
@@ -62,7 +69,9 @@ struct BackupRoutes: Sendable {
                     try BackupEnvelope.seal(path, clusterID: clusterID, appliedIndex: appliedIndex)
                 }
             } catch {
-                throw Problem("backup-failed", status: .internalServerError, title: "The backup could not be sealed", detail: "\(error)")
+                throw Problem(
+                    "backup-failed", status: .internalServerError, title: "The backup could not be sealed",
+                    detail: "\(error)")
             }
             let handle: FileHandle
             let size: UInt64
@@ -72,26 +81,33 @@ struct BackupRoutes: Sendable {
                 size = try handle.seekToEnd()
                 try handle.seek(toOffset: 0)
             } catch {
-                throw Problem("backup-failed", status: .internalServerError, title: "The backup could not be read back", detail: "\(error)")
+                throw Problem(
+                    "backup-failed", status: .internalServerError, title: "The backup could not be read back",
+                    detail: "\(error)")
             }
             guard let contentLength = Int(exactly: size) else {
                 throw Problem("backup-failed", status: .internalServerError, title: "The backup is too large to send")
             }
-            logger.info("backup taken", metadata: [
-                "operator": "\(operatorName)", "applied": "\(backup.appliedIndex)", "bytes": "\(size)", "sha256": "\(sealed.digestHex)",
-            ])
+            logger.info(
+                "backup taken",
+                metadata: [
+                    "operator": "\(operatorName)", "applied": "\(backup.appliedIndex)", "bytes": "\(size)",
+                    "sha256": "\(sealed.digestHex)",
+                ])
             var headers = HTTPFields()
             headers[.contentType] = "application/octet-stream"
             if let name = Self.appliedIndexHeader { headers[name] = "\(backup.appliedIndex)" }
-            return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: contentLength) { writer in
-                // The lease (file, descriptor, gate) lives as long as this body; it is disposed of when the
-                // body has been written or the response is dropped.
-                withExtendedLifetime(lease) {}
-                while let block = try handle.read(upToCount: Self.streamBlockBytes), !block.isEmpty {
-                    try await writer.write(ByteBuffer(bytes: block))
-                }
-                try await writer.finish(nil)
-            })
+            return Response(
+                status: .ok, headers: headers,
+                body: ResponseBody(contentLength: contentLength) { writer in
+                    // The lease (file, descriptor, gate) lives as long as this body; it is disposed of when the
+                    // body has been written or the response is dropped.
+                    withExtendedLifetime(lease) {}
+                    while let block = try handle.read(upToCount: Self.streamBlockBytes), !block.isEmpty {
+                        try await writer.write(ByteBuffer(bytes: block))
+                    }
+                    try await writer.finish(nil)
+                })
         }
     }
 }

@@ -31,7 +31,9 @@ struct ClusterRoutes: Sendable {
                 try await node.transferLeadership(to: target)
             } catch {
                 let membership = await node.membershipStatus
-                var problem = Problem("transfer-refused", status: .conflict, title: "Leadership cannot be transferred from here", detail: "\(error)")
+                var problem = Problem(
+                    "transfer-refused", status: .conflict, title: "Leadership cannot be transferred from here",
+                    detail: "\(error)")
                 problem.members = membership.clientAddress(of: membership.leader).map { [$0] }
                 throw problem
             }
@@ -41,7 +43,9 @@ struct ClusterRoutes: Sendable {
                 if status.leader == target { return TransferResponse(leader: body.to, term: status.term) }
                 try await Task.sleep(for: .milliseconds(Self.transferPollMilliseconds))
             }
-            throw Problem("transfer-timed-out", status: .serviceUnavailable, title: "The transfer did not complete in time", retryAfterSeconds: 1)
+            throw Problem(
+                "transfer-timed-out", status: .serviceUnavailable, title: "The transfer did not complete in time",
+                retryAfterSeconds: 1)
         }
     }
 }

@@ -106,10 +106,16 @@ public struct ClusterStatusResponse: ResponseEncodable, Codable, Sendable {
             // Connected is not enough: a frozen member's kernel keeps its connections up (`silentPeers`).
             let link: Link? =
                 member == status.id
-                ? .own : observed.map { $0.connected[member.rawValue] == true && !status.silentPeers.contains(member) ? .reachable : .unreachable }
+                ? .own
+                : observed.map {
+                    $0.connected[member.rawValue] == true && !status.silentPeers.contains(member)
+                        ? .reachable : .unreachable
+                }
             return Member(
-                id: member.rawValue, region: configuration.region(of: member), clientAddress: configuration.addresses[member]?.client ?? "",
-                matchIndex: matchIndex, lagEntries: matchIndex.map { status.lastIndex - min($0, status.lastIndex) }, link: link)
+                id: member.rawValue, region: configuration.region(of: member),
+                clientAddress: configuration.addresses[member]?.client ?? "",
+                matchIndex: matchIndex, lagEntries: matchIndex.map { status.lastIndex - min($0, status.lastIndex) },
+                link: link)
         }
         leaderChanges = status.leaderChanges.map {
             LeaderChangeEntry(term: $0.term, leader: $0.leader.rawValue, observedAtUnixMs: $0.observedAtUnixMs)
@@ -118,11 +124,14 @@ public struct ClusterStatusResponse: ResponseEncodable, Codable, Sendable {
         nowUnixMs = observed.nowUnixMs
         unlocksDecided = observed.unlocksDecided
         writesApplied = observed.writesApplied
-        var alarms = observed.storageAlarms.sorted { ($0.member, $0.kind.rawValue) < ($1.member, $1.kind.rawValue) }.map {
+        var alarms = observed.storageAlarms.sorted { ($0.member, $0.kind.rawValue) < ($1.member, $1.kind.rawValue) }.map
+        {
             Alarm(kind: ProblemKind.kebabCase($0.kind.rawValue), member: $0.member, detail: $0.description)
         }
         if let failure = status.failure { alarms.append(Alarm(kind: "storage-failed", member: id, detail: failure)) }
-        if let outOfSpace = status.outOfSpace { alarms.append(Alarm(kind: "storage-out-of-space", member: id, detail: outOfSpace)) }
+        if let outOfSpace = status.outOfSpace {
+            alarms.append(Alarm(kind: "storage-out-of-space", member: id, detail: outOfSpace))
+        }
         self.alarms = alarms
     }
 }

@@ -47,9 +47,11 @@ struct DomainRoutes: Sendable {
         router.post("/v1/vehicles") { request, context in
             let operatorName = try await context.operatorName()
             let body = try RequestInput.json(RegisterVehicleBody.self, from: try await RequestInput.body(request))
-            return try await apply(.registerVehicle(.init(
-                vin: body.vin, ownerKey: body.ownerPublicKey, ownerFormFactor: body.ownerFormFactor,
-                operatorName: operatorName, timestampUnixMs: WallClock.nowUnixMs())))
+            return try await apply(
+                .registerVehicle(
+                    .init(
+                        vin: body.vin, ownerKey: body.ownerPublicKey, ownerFormFactor: body.ownerFormFactor,
+                        operatorName: operatorName, timestampUnixMs: WallClock.nowUnixMs())))
         }
         router.post("/v1/vehicles/:vin/recover-owner") { request, context in
             let operatorName = try await context.operatorName()
@@ -58,19 +60,25 @@ struct DomainRoutes: Sendable {
             if let refusal = DomainCommand.RecoverOwnership.refusal(ofReason: body.reason) {
                 throw Problem("invalid-body", status: .badRequest, title: refusal)
             }
-            return try await apply(.recoverOwnership(.init(
-                vin: vin, ownerKey: body.ownerPublicKey, ownerFormFactor: body.ownerFormFactor, operatorName: operatorName,
-                reason: body.reason, timestampUnixMs: WallClock.nowUnixMs())))
+            return try await apply(
+                .recoverOwnership(
+                    .init(
+                        vin: vin, ownerKey: body.ownerPublicKey, ownerFormFactor: body.ownerFormFactor,
+                        operatorName: operatorName,
+                        reason: body.reason, timestampUnixMs: WallClock.nowUnixMs())))
         }
         router.post("/v1/vehicles/:vin/keys") { request, context in
             let vin = try RequestInput.vin(context)
             let bytes = try await RequestInput.body(request)
             return try await signedWrite(request, body: bytes, vin: vin, command: "grant") { signed -> KeyChange in
                 let body = try RequestInput.json(GrantKeyBody.self, from: bytes)
-                return try await apply(.grant(.init(
-                    vin: vin, signer: signed.signer, publicKey: body.publicKey, formFactor: body.formFactor, role: body.role,
-                    permissions: body.permissions.map(Permissions.init), notBeforeUnixMs: body.notBeforeUnixMs,
-                    notAfterUnixMs: body.notAfterUnixMs)))
+                return try await apply(
+                    .grant(
+                        .init(
+                            vin: vin, signer: signed.signer, publicKey: body.publicKey, formFactor: body.formFactor,
+                            role: body.role,
+                            permissions: body.permissions.map(Permissions.init), notBeforeUnixMs: body.notBeforeUnixMs,
+                            notAfterUnixMs: body.notAfterUnixMs)))
             }
         }
         router.post("/v1/vehicles/:vin/keys/:keyID/:action") { request, context in
@@ -79,8 +87,11 @@ struct DomainRoutes: Sendable {
             let action = try context.parameters.require("action")
             if action == "force-revoke" {
                 let operatorName = try await context.operatorName()
-                return try await apply(.forceRevoke(.init(
-                    vin: vin, target: target, operatorName: operatorName, timestampUnixMs: WallClock.nowUnixMs())))
+                return try await apply(
+                    .forceRevoke(
+                        .init(
+                            vin: vin, target: target, operatorName: operatorName, timestampUnixMs: WallClock.nowUnixMs()
+                        )))
             }
             let bytes = try await RequestInput.body(request)
             return try await signedWrite(request, body: bytes, vin: vin, command: action) { signed -> KeyChange in
@@ -101,7 +112,8 @@ struct DomainRoutes: Sendable {
                 if case .keyHolder(let grant) = reader, !reader.seesEverything { return (vehicle, [grant]) }
                 return (vehicle, try store.grants(of: vin, in: txn))
             }
-            return VehicleView(vehicle: vehicle, grants: grants, appliedIndex: point.revision, consistency: point.consistency)
+            return VehicleView(
+                vehicle: vehicle, grants: grants, appliedIndex: point.revision, consistency: point.consistency)
         }
         router.get("/v1/vehicles/:vin/audit") { request, context in
             let vin = try RequestInput.vin(context)
@@ -109,11 +121,14 @@ struct DomainRoutes: Sendable {
             let limit = Int(try QueryParameter.unsigned("limit", in: request) ?? UInt64(DomainLimits.maxAuditPageSize))
             // An empty page would say nothing (and `after` could not move on): 1…max, as the CLI's --limit.
             guard (1...DomainLimits.maxAuditPageSize).contains(limit) else {
-                throw Problem("invalid-query", status: .badRequest, title: "limit must be 1–\(DomainLimits.maxAuditPageSize)")
+                throw Problem(
+                    "invalid-query", status: .badRequest, title: "limit must be 1–\(DomainLimits.maxAuditPageSize)")
             }
             let (records, point) = try await reads.read(request, context, vin: vin) { reader, txn in
                 // The history names every key, window and operator: owners and operators only.
-                guard reader.seesEverything else { throw ReadAuthorizer.forbidden("A vehicle's audit is for its owners and operators") }
+                guard reader.seesEverything else {
+                    throw ReadAuthorizer.forbidden("A vehicle's audit is for its owners and operators")
+                }
                 return try store.auditPage(vin, afterRevision: after, limit: limit, in: txn)
             }
             return AuditPage(records: records, appliedIndex: point.revision, consistency: point.consistency)
@@ -122,7 +137,8 @@ struct DomainRoutes: Sendable {
             let vin = try RequestInput.vin(context)
             let now = WallClock.nowUnixMs()
             let signing = signer.current
-            let ((vehicle, grants, withdrawn), point) = try await reads.read(request, context, vin: vin) { reader, txn in
+            let ((vehicle, grants, withdrawn), point) = try await reads.read(request, context, vin: vin) {
+                reader, txn in
                 // What the vehicle enforces, carried to it by a phone that talks to it: long-term key
                 // holders (driver and above) and operators; short-term holders (guests, services) see
                 // their own grant in the vehicle view only.
@@ -130,17 +146,20 @@ struct DomainRoutes: Sendable {
                     throw ReadAuthorizer.forbidden("The key list is fetched by drivers, owners and operators")
                 }
                 guard let vehicle = try store.vehicle(vin, in: txn) else { throw Self.vehicleNotFound }
-                return (vehicle, try store.grants(of: vin, in: txn), try stateMachine.withdrawnFingerprints(atUnixMs: now, in: txn))
+                return (
+                    vehicle, try store.grants(of: vin, in: txn),
+                    try stateMachine.withdrawnFingerprints(atUnixMs: now, in: txn)
+                )
             }
             if withdrawn.contains(signing.fingerprint) { throw SignerRoutes.signerWithdrawn }
             return try signing.keyList(
-                vehicle: vehicle, grants: grants, nowUnixMs: now, readAt: point.revision, consistency: point.consistency,
+                vehicle: vehicle, grants: grants, nowUnixMs: now, readAt: point.revision,
+                consistency: point.consistency,
                 withdrawnSigners: withdrawn)
         }
     }
 
     static let vehicleNotFound = Problem("vehicle-not-found", status: .notFound, title: "No vehicle with this VIN")
-
 
     /// Authenticates a signed management request — at once when this member holds the signer's key, else
     /// after a strict read point (the grant may be newer than this member's state) — and runs `write` with
@@ -161,7 +180,8 @@ struct DomainRoutes: Sendable {
             let minRevision = try QueryParameter.unsigned("minRevision", in: request) ?? 0
             _ = try await readPath.readPoint(minRevision: minRevision, preference: .strictOnly)
         }
-        let signed = try environment.read { txn in try authenticator.authenticate(envelope, verified: verified, in: txn) }
+        let signed = try environment.read { txn in try authenticator.authenticate(envelope, verified: verified, in: txn)
+        }
         if keySlot == nil { keySlot = try keyShares.hold(request, keyID: envelope.signed.keyID) }
         return try await write(signed)
     }
@@ -185,7 +205,8 @@ struct DomainRoutes: Sendable {
     static func status(of code: DomainRefusal.Code) -> HTTPResponse.Status {
         switch code {
         case .vehicleNotFound, .grantNotFound: .notFound
-        case .vehicleExists, .keyAlreadyGranted, .replayedNonce, .invalidTransition, .lastOwner, .staleRequest: .conflict
+        case .vehicleExists, .keyAlreadyGranted, .replayedNonce, .invalidTransition, .lastOwner, .staleRequest:
+            .conflict
         case .signerNotAuthorized, .notOwner, .exceedsSignerAuthority, .targetOutranksSigner: .forbidden
         case .invalidCommand, .guestMustExpire, .tooManyKeys: .unprocessableContent
         }

@@ -30,7 +30,9 @@ struct KeyRequestAuthenticator: Sendable {
 
         /// The signature fields of the command, stamped with this member's clock now (the decision time).
         func signer(decidedAtUnixMs: Int64) -> DomainCommand.KeySignature {
-            .init(keyID: signed.keyID, nonce: signed.nonce, timestampUnixMs: signed.timestampUnixMs, decidedAtUnixMs: decidedAtUnixMs)
+            .init(
+                keyID: signed.keyID, nonce: signed.nonce, timestampUnixMs: signed.timestampUnixMs,
+                decidedAtUnixMs: decidedAtUnixMs)
         }
     }
 
@@ -52,7 +54,8 @@ struct KeyRequestAuthenticator: Sendable {
             throw Problem("bad-signature", status: .unauthorized, title: "The signature header is too long")
         }
         guard let timestamp = Int64(try header(Self.timestampHeader)) else {
-            throw Problem("unsigned-request", status: .unauthorized, title: "KeyCluster-Timestamp must be Unix milliseconds")
+            throw Problem(
+                "unsigned-request", status: .unauthorized, title: "KeyCluster-Timestamp must be Unix milliseconds")
         }
         let signed: SignedRequest
         do {
@@ -62,7 +65,9 @@ struct KeyRequestAuthenticator: Sendable {
                 nonce: Nonce(validating: try header(Self.nonceHeader)), body: Data(body.readableBytesView))
         } catch let error as DomainInputError {
             // A malformed signature envelope is a failed authentication, whatever field is wrong.
-            throw Problem("unsigned-request", status: .unauthorized, title: "The request's signature headers are malformed", detail: error.description)
+            throw Problem(
+                "unsigned-request", status: .unauthorized, title: "The request's signature headers are malformed",
+                detail: error.description)
         }
         do {
             try signed.checkTimestamp(nowUnixMs: WallClock.nowUnixMs())
@@ -75,7 +80,11 @@ struct KeyRequestAuthenticator: Sendable {
     /// Step 1: verifies the signature when this member holds the signer's key for the vehicle; returns
     /// whether it did. A bad signature is refused here, before the caller waits for anything.
     func preAuthenticate(_ envelope: Envelope) throws -> Bool {
-        guard let grant = try environment.read({ txn in try store.grant(envelope.signed.vin, envelope.signed.keyID, in: txn) }) else {
+        guard
+            let grant = try environment.read({ txn in
+                try store.grant(envelope.signed.vin, envelope.signed.keyID, in: txn)
+            })
+        else {
             return false
         }
         try verify(envelope, with: grant.publicKey)
@@ -94,13 +103,16 @@ struct KeyRequestAuthenticator: Sendable {
 
     private func verify(_ envelope: Envelope, with publicKey: KeyPublicKey) throws {
         do {
-            try envelope.signed.verify(signatureBase64: envelope.signature, publicKey: publicKey, nowUnixMs: WallClock.nowUnixMs())
+            try envelope.signed.verify(
+                signatureBase64: envelope.signature, publicKey: publicKey, nowUnixMs: WallClock.nowUnixMs())
         } catch {
             throw Self.problem(error)
         }
     }
 
     private static func problem(_ error: SignedRequestError) -> Problem {
-        Problem("bad-signature", status: .unauthorized, title: "The request signature does not verify", detail: error.description)
+        Problem(
+            "bad-signature", status: .unauthorized, title: "The request signature does not verify",
+            detail: error.description)
     }
 }

@@ -58,29 +58,37 @@ struct MemberRoutes: Sendable {
             throw Self.problem(for: error, membership: await node.membershipStatus)
         } catch {
             throw Problem(
-                "change-outcome-unknown", status: .serviceUnavailable, title: "The change was proposed but not applied in time",
+                "change-outcome-unknown", status: .serviceUnavailable,
+                title: "The change was proposed but not applied in time",
                 detail: "\(error); list the members to see whether it took effect", retryAfterSeconds: 1)
         }
         return MemberListResponse(await node.membershipStatus, revision: revision)
     }
 
     /// The learner an add request describes, refused when a field is malformed or an address is already a member's.
-    private static func learner(from body: AddBody, joining configuration: MembershipConfiguration) throws -> MembershipChange {
+    private static func learner(from body: AddBody, joining configuration: MembershipConfiguration) throws
+        -> MembershipChange
+    {
         guard body.id > 0 else { throw invalid("id must be a positive integer (0 is reserved)") }
         guard (1...maxRegionBytes).contains(body.region.utf8.count),
-              body.region.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) })
+            body.region.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) })
         else { throw invalid("region must be 1–\(maxRegionBytes) letters, digits, '-', '_' or '.'") }
         for (name, address) in [("peerAddress", body.peerAddress), ("clientAddress", body.clientAddress)] {
             guard address.utf8.count <= MemberAddresses.maxAddressBytes, PeerAddress(parsing: address) != nil else {
-                throw invalid("\(name) '\(address)' is not host:port (at most \(MemberAddresses.maxAddressBytes) bytes)")
+                throw invalid(
+                    "\(name) '\(address)' is not host:port (at most \(MemberAddresses.maxAddressBytes) bytes)")
             }
         }
-        let taken = configuration.addresses.filter { $0.key != NodeID(body.id) }.values.flatMap { [$0.peer, $0.client] }
+        let taken = configuration.addresses.filter { $0.key != NodeID(body.id) }.values.flatMap {
+            [$0.peer, $0.client]
+        }
         if let clash = [body.peerAddress, body.clientAddress].first(where: taken.contains) {
-            throw Problem("address-in-use", status: .conflict, title: "Another member already uses this address", detail: clash)
+            throw Problem(
+                "address-in-use", status: .conflict, title: "Another member already uses this address", detail: clash)
         }
         return .addLearner(
-            NodeID(body.id), region: body.region, addresses: MemberAddresses(peer: body.peerAddress, client: body.clientAddress))
+            NodeID(body.id), region: body.region,
+            addresses: MemberAddresses(peer: body.peerAddress, client: body.clientAddress))
     }
 
     /// The member named in the path and the optional `{"force": true}` body of a promotion or removal.
@@ -107,13 +115,18 @@ struct MemberRoutes: Sendable {
             problem.members = membership.clientAddress(of: leader).map { [$0] }
             return problem
         case .noEntryCommittedInTerm, .uncommittedBytesLimitExceeded:
-            return Problem("change-not-yet", status: .serviceUnavailable, title: "The leader cannot take a change yet", detail: "\(error)", retryAfterSeconds: 1)
+            return Problem(
+                "change-not-yet", status: .serviceUnavailable, title: "The leader cannot take a change yet",
+                detail: "\(error)", retryAfterSeconds: 1)
         case .changePending:
-            return Problem("change-pending", status: .conflict, title: "Another membership change has not committed yet", detail: "\(error)", retryAfterSeconds: 1)
+            return Problem(
+                "change-pending", status: .conflict, title: "Another membership change has not committed yet",
+                detail: "\(error)", retryAfterSeconds: 1)
         case .learnerLagging:
             return Problem(
                 "learner-lagging", status: .conflict, title: "The learner has not caught up yet",
-                detail: "\(error); wait until its lag (keycluster cluster members list) is small, then promote again", retryAfterSeconds: 1)
+                detail: "\(error); wait until its lag (keycluster cluster members list) is small, then promote again",
+                retryAfterSeconds: 1)
         case .placementBreaking(let reason):
             return Problem(
                 "placement-refused", status: .conflict, title: "The change would let one region hold a quorum",
@@ -121,7 +134,9 @@ struct MemberRoutes: Sendable {
         case .notAMember:
             return Problem("not-a-member", status: .notFound, title: "No such member", detail: "\(error)")
         case .alreadyMember, .notALearner, .removesLastVoter:
-            return Problem("change-refused", status: .conflict, title: "The change does not apply to the current membership", detail: "\(error)")
+            return Problem(
+                "change-refused", status: .conflict, title: "The change does not apply to the current membership",
+                detail: "\(error)")
         }
     }
 }

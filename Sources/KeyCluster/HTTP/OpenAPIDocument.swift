@@ -25,7 +25,9 @@ enum OpenAPIDocument {
             } else if line == "      responses:" {
                 lines.append(##"        "405": {$ref: "#/components/responses/MethodNotAllowed"}"##)
                 lines.append(##"        "408": {$ref: "#/components/responses/RequestTimeout"}"##)
-                if let requestMethod = HTTPRequest.Method(method), RequestClass(method: requestMethod, path: path) != nil {
+                if let requestMethod = HTTPRequest.Method(method),
+                    RequestClass(method: requestMethod, path: path) != nil
+                {
                     lines.append(##"        "429": {$ref: "#/components/responses/Overloaded"}"##)
                 }
             }

@@ -38,7 +38,8 @@ struct ReadAuthorizer: Sendable {
     /// Authenticates the reader, takes the read point (`?consistency=`, `?minRevision=`), and runs `read` in
     /// the transaction at that point with the reader — which decides what the reader sees, or throws 403.
     func read<R>(
-        _ request: Request, _ context: ServiceRequestContext, vin: VIN, _ read: (Reader, borrowing ReadTransaction) throws -> R
+        _ request: Request, _ context: ServiceRequestContext, vin: VIN,
+        _ read: (Reader, borrowing ReadTransaction) throws -> R
     ) async throws -> (R, ReadPath.ReadPoint) {
         let preference = try ReadPath.preference(of: request.uri.queryParameters.get("consistency"))
         let minRevision = try QueryParameter.unsigned("minRevision", in: request) ?? 0
@@ -50,7 +51,9 @@ struct ReadAuthorizer: Sendable {
         guard request.headers[KeyRequestAuthenticator.signatureHeader] != nil else {
             var problem = Problem(
                 "unauthenticated", status: .unauthorized,
-                title: "Reading a vehicle needs a signed request from one of its key holders (command \"read\") or an operator certificate")
+                title:
+                    "Reading a vehicle needs a signed request from one of its key holders (command \"read\") or an operator certificate"
+            )
             problem.wwwAuthenticate = Self.challenge
             throw problem
         }
@@ -68,7 +71,9 @@ struct ReadAuthorizer: Sendable {
         let result = try environment.read { txn in
             let signed = try authenticator.authenticate(envelope, verified: verified, in: txn)
             guard signed.grant.status == .active, signed.grant.isWithinWindow(atUnixMs: now) else {
-                throw Self.forbidden("The signing key's grant is \(signed.grant.status == .active ? "outside its window" : signed.grant.status.rawValue)")
+                throw Self.forbidden(
+                    "The signing key's grant is \(signed.grant.status == .active ? "outside its window" : signed.grant.status.rawValue)"
+                )
             }
             return try read(.keyHolder(signed.grant), txn)
         }
@@ -87,10 +92,15 @@ struct ReadAuthorizer: Sendable {
 extension NonceCache {
     /// Spends the request's nonce, or throws the problem a client sees: 409 for a replay, 503 when full.
     func admitOrThrow(_ signed: SignedRequest) throws {
-        switch admit(vin: signed.vin, keyID: signed.keyID, nonce: signed.nonce, timestampUnixMs: signed.timestampUnixMs, nowUnixMs: WallClock.nowUnixMs()) {
+        switch admit(
+            vin: signed.vin, keyID: signed.keyID, nonce: signed.nonce, timestampUnixMs: signed.timestampUnixMs,
+            nowUnixMs: WallClock.nowUnixMs())
+        {
         case .fresh: return
         case .replayed: throw Problem("replayed-nonce", status: .conflict, title: "This request was already used")
-        case .full: throw Problem("overloaded", status: .serviceUnavailable, title: "Too many requests in flight", retryAfterSeconds: 1)
+        case .full:
+            throw Problem(
+                "overloaded", status: .serviceUnavailable, title: "Too many requests in flight", retryAfterSeconds: 1)
         }
     }
 }

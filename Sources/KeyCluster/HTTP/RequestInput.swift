@@ -15,7 +15,8 @@ enum RequestInput {
             throw Problem("too-large", status: .contentTooLarge, title: "The body is larger than \(maxBodyBytes) bytes")
         } catch {
             // The connection ended mid-body (the client went away, or missed the body deadline and was closed).
-            throw Problem("incomplete-body", status: .badRequest, title: "The request body ended before its announced length")
+            throw Problem(
+                "incomplete-body", status: .badRequest, title: "The request body ended before its announced length")
         }
     }
 
@@ -27,7 +28,9 @@ enum RequestInput {
             return try decoder.decode(type, from: Data(bytes.readableBytesView))
         } catch {
             // The field and what it must be, in the API's own terms (OpenAPI), never a Swift type's name.
-            throw Problem("invalid-body", status: .badRequest, title: "The body is not valid for this operation", detail: DecodingProblem.describe(error))
+            throw Problem(
+                "invalid-body", status: .badRequest, title: "The body is not valid for this operation",
+                detail: DecodingProblem.describe(error))
         }
     }
 

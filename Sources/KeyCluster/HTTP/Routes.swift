@@ -27,12 +27,14 @@ struct Routes: Sendable {
             if let failure = status.failure {
                 throw Problem(
                     "storage-failed", status: .serviceUnavailable,
-                    title: "This member stopped after a storage failure; it answers nothing until restarted", detail: failure)
+                    title: "This member stopped after a storage failure; it answers nothing until restarted",
+                    detail: failure)
             }
             if let outOfSpace = status.outOfSpace {
                 throw Problem(
                     "storage-out-of-space", status: .serviceUnavailable,
-                    title: "This member's disk is full: its writes wait until space is freed, then resume by themselves",
+                    title:
+                        "This member's disk is full: its writes wait until space is freed, then resume by themselves",
                     detail: outOfSpace, retryAfterSeconds: 5)
             }
             // The build too: during a rolling upgrade an operator (or a script) sees which member runs which.
@@ -48,33 +50,43 @@ struct Routes: Sendable {
             guard await node.membershipStatus.isMember else {
                 throw Problem(
                     "not-a-member", status: .serviceUnavailable,
-                    title: "This member is not (or not yet) in the cluster's membership; an operator adds it", retryAfterSeconds: 1)
+                    title: "This member is not (or not yet) in the cluster's membership; an operator adds it",
+                    retryAfterSeconds: 1)
             }
             let fresh = await node.stateCurrentAsOf().map { ContinuousClock.now - $0 <= maxStaleness } ?? false
             guard status.failure == nil, status.leader != nil || fresh else {
                 throw Problem(
                     "not-ready", status: .serviceUnavailable,
-                    title: "No leader is known and this member's state is not fresh enough for bounded reads", retryAfterSeconds: 1)
+                    title: "No leader is known and this member's state is not fresh enough for bounded reads",
+                    retryAfterSeconds: 1)
             }
             let alarms = storage.alarms().map(\.description).sorted()
             return ReadyResponse(
-                ready: true, leader: status.leader?.rawValue, boundedReads: fresh, writes: alarms.isEmpty ? "accepted" : "refused",
+                ready: true, leader: status.leader?.rawValue, boundedReads: fresh,
+                writes: alarms.isEmpty ? "accepted" : "refused",
                 storageAlarms: alarms)
         }
         router.get("/") { _, _ in
             let origins = StatusPage.memberOrigins(await node.membershipStatus.configuration)
-            return Response(status: .ok, headers: StatusPage.headers(memberOrigins: origins), body: .init(byteBuffer: ByteBuffer(string: StatusPage.html)))
+            return Response(
+                status: .ok, headers: StatusPage.headers(memberOrigins: origins),
+                body: .init(byteBuffer: ByteBuffer(string: StatusPage.html)))
         }
         router.get("/v1/cluster/status") { request, _ in
             let observed = ClusterStatusResponse.Observations(
-                connected: peers.status().peers.mapValues(\.isConnected), unlocksDecided: stateMachine.counters.unlocksDecided,
-                writesApplied: stateMachine.counters.writesApplied, storageAlarms: Array(storage.alarms()), nowUnixMs: WallClock.nowUnixMs())
+                connected: peers.status().peers.mapValues(\.isConnected),
+                unlocksDecided: stateMachine.counters.unlocksDecided,
+                writesApplied: stateMachine.counters.writesApplied, storageAlarms: Array(storage.alarms()),
+                nowUnixMs: WallClock.nowUnixMs())
             let membership = await node.membershipStatus
-            let status = ClusterStatusResponse(status: await node.status, membership: membership, clusterID: clusterGate.clusterID, observed: observed)
+            let status = ClusterStatusResponse(
+                status: await node.status, membership: membership, clusterID: clusterGate.clusterID, observed: observed)
             // Another member's status page may read this one (CORS), no other site: the origin must be a
             // member's. Nothing here needs credentials, and none are allowed.
             var headers: HTTPFields = [.vary: "Origin"]
-            if let origin = request.headers[.origin], StatusPage.memberOrigins(membership.configuration).contains(origin) {
+            if let origin = request.headers[.origin],
+                StatusPage.memberOrigins(membership.configuration).contains(origin)
+            {
                 headers[.accessControlAllowOrigin] = origin
             }
             return EditedResponse(headers: headers, response: status)
@@ -114,12 +126,16 @@ struct Routes: Sendable {
     private func debugKey(_ context: ServiceRequestContext) throws -> String {
         let key = try context.parameters.require("key")
         let unreserved = { (byte: UInt8) in
-            (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || Array("._~-".utf8).contains(byte)
+            (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+                || Array("._~-".utf8).contains(byte)
         }
-        guard (1...ServiceStateMachine.maxDebugKeyBytes).contains(key.utf8.count), key.utf8.allSatisfy(unreserved) else {
+        guard (1...ServiceStateMachine.maxDebugKeyBytes).contains(key.utf8.count), key.utf8.allSatisfy(unreserved)
+        else {
             throw Problem(
                 "invalid-key", status: .badRequest,
-                title: "The key must be 1–\(ServiceStateMachine.maxDebugKeyBytes) characters of A–Z, a–z, 0–9, '.', '_', '~', '-'")
+                title:
+                    "The key must be 1–\(ServiceStateMachine.maxDebugKeyBytes) characters of A–Z, a–z, 0–9, '.', '_', '~', '-'"
+            )
         }
         return key
     }

@@ -32,11 +32,15 @@ struct ServiceRequestContext: SourceAddressContext {
     func operatorName() async throws -> OperatorName {
         let presented = try? await channel.nioSSL_peerCertificate().get()
         guard let presented, let certificate = try? Certificate(derEncoded: presented.toDERBytes()) else {
-            throw Problem("operator-required", status: .forbidden, title: "This action needs an operator client certificate")
+            throw Problem(
+                "operator-required", status: .forbidden, title: "This action needs an operator client certificate")
         }
         for identity in (try? ClusterIdentity.identities(in: certificate)) ?? [] {
-            if case .operator(let name) = identity, let operatorName = try? OperatorName(validating: name) { return operatorName }
+            if case .operator(let name) = identity, let operatorName = try? OperatorName(validating: name) {
+                return operatorName
+            }
         }
-        throw Problem("operator-required", status: .forbidden, title: "The client certificate does not name an operator")
+        throw Problem(
+            "operator-required", status: .forbidden, title: "The client certificate does not name an operator")
     }
 }

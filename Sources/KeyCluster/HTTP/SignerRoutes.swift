@@ -54,7 +54,8 @@ struct SignerRoutes: Sendable {
             let withdrawal = try Self.withdrawal(of: body, by: operatorName.text, atUnixMs: now)
             let (result, revision) = try await proposer.propose(.withdrawSigner(withdrawal))
             if case .refused(let reason) = result {
-                throw Problem("withdrawal-refused", status: .conflict, title: "The withdrawal was refused", detail: reason)
+                throw Problem(
+                    "withdrawal-refused", status: .conflict, title: "The withdrawal was refused", detail: reason)
             }
             return WithdrawalView(withdrawal, revision: revision)
         }
@@ -62,34 +63,43 @@ struct SignerRoutes: Sendable {
             _ = try await context.operatorName()
             let now = WallClock.nowUnixMs()
             let withdrawals = try environment.read { txn in try stateMachine.signerWithdrawals(in: txn) }
-            return WithdrawalList(withdrawn: withdrawals.filter { $0.isCurrent(atUnixMs: now) }.map { WithdrawalView($0) })
+            return WithdrawalList(
+                withdrawn: withdrawals.filter { $0.isCurrent(atUnixMs: now) }.map { WithdrawalView($0) })
         }
     }
 
     /// The withdrawal a request asks for, checked: a current token-signing certificate naming a member, and
     /// a reason within `DomainLimits.maxRecoveryReasonBytes`.
-    static func withdrawal(of body: WithdrawBody, by operatorName: String, atUnixMs now: Int64) throws -> SignerWithdrawal {
+    static func withdrawal(of body: WithdrawBody, by operatorName: String, atUnixMs now: Int64) throws
+        -> SignerWithdrawal
+    {
         let reason = body.reason.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !reason.isEmpty, reason.utf8.count <= DomainLimits.maxRecoveryReasonBytes else {
-            throw Problem("invalid-reason", status: .badRequest, title: "A reason of 1–\(DomainLimits.maxRecoveryReasonBytes) bytes is required")
+            throw Problem(
+                "invalid-reason", status: .badRequest,
+                title: "A reason of 1–\(DomainLimits.maxRecoveryReasonBytes) bytes is required")
         }
         guard body.certificate.utf8.count <= maxCertificatePEMBytes,
-              let document = try? PEMDocument(pemString: body.certificate), document.discriminator == "CERTIFICATE",
-              let certificate = try? Certificate(derEncoded: document.derBytes)
+            let document = try? PEMDocument(pemString: body.certificate), document.discriminator == "CERTIFICATE",
+            let certificate = try? Certificate(derEncoded: document.derBytes)
         else {
             throw Problem("invalid-certificate", status: .badRequest, title: "certificate must be one PEM certificate")
         }
         guard TokenSigningUsage.marks(certificate), let member = try? ClusterIdentity.nodeID(in: certificate) else {
             throw Problem(
-                "not-a-signing-certificate", status: .badRequest, title: "Only a member's token-signing certificate can be withdrawn",
+                "not-a-signing-certificate", status: .badRequest,
+                title: "Only a member's token-signing certificate can be withdrawn",
                 detail: "It carries the token-signing usage and names a member (keycluster certs show FILE).")
         }
         let end = Int64(certificate.notValidAfter.timeIntervalSince1970 * 1000)
         guard now < end else {
-            throw Problem("certificate-expired", status: .badRequest, title: "The certificate has already expired: no vehicle accepts it")
+            throw Problem(
+                "certificate-expired", status: .badRequest,
+                title: "The certificate has already expired: no vehicle accepts it")
         }
         return SignerWithdrawal(
-            fingerprint: TokenSigningUsage.fingerprint(ofDER: document.derBytes), memberID: member, notValidAfterUnixMs: end,
+            fingerprint: TokenSigningUsage.fingerprint(ofDER: document.derBytes), memberID: member,
+            notValidAfterUnixMs: end,
             reason: reason, operatorName: operatorName, atUnixMs: now)
     }
 

@@ -54,7 +54,9 @@ struct UnlockRoutes: Sendable {
             (signed, decision, withdrawn) = try environment.read { txn in
                 let signed = try authenticator.authenticate(envelope, verified: verified, in: txn)
                 return (
-                    signed, try stateMachine.authorizations.decide(vin, signed.signer.keyID, permission: body.command, atUnixMs: now, in: txn),
+                    signed,
+                    try stateMachine.authorizations.decide(
+                        vin, signed.signer.keyID, permission: body.command, atUnixMs: now, in: txn),
                     try stateMachine.withdrawnFingerprints(atUnixMs: now, in: txn).contains(signing.fingerprint)
                 )
             }
@@ -75,7 +77,9 @@ struct UnlockRoutes: Sendable {
                 for: grant, command: body.command, nonce: signed.signer.nonce, nowUnixMs: now, revision: point.revision,
                 consistency: point.consistency)
         case .denied(let denial):
-            var problem = Problem(denial.problemKind, status: .forbidden, title: "The key may not do this now (\(ProblemKind.kebabCase(denial.rawValue)))")
+            var problem = Problem(
+                denial.problemKind, status: .forbidden,
+                title: "The key may not do this now (\(ProblemKind.kebabCase(denial.rawValue)))")
             throw Self.decided(&problem, at: point)
         }
     }

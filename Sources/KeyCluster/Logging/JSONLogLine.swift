@@ -26,7 +26,9 @@ enum JSONLogLine {
         case .stringConvertible(let convertible): quoted(convertible.description)
         case .array(let items): "[" + items.map(value).joined(separator: ",") + "]"
         case .dictionary(let items):
-            "{" + items.sorted(by: { $0.key < $1.key }).map { "\(quoted($0.key)):\(value($0.value))" }.joined(separator: ",") + "}"
+            "{"
+                + items.sorted(by: { $0.key < $1.key }).map { "\(quoted($0.key)):\(value($0.value))" }.joined(
+                    separator: ",") + "}"
         }
     }
 

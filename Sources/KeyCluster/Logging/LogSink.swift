@@ -59,9 +59,11 @@ public final class LogSink: Sendable {
             var text = lines.joined(separator: "\n")
             if !lines.isEmpty { text += "\n" }
             if dropped > 0 {
-                text += QueuedLogHandler.line(
-                    format: format, at: Date(), level: .warning, message: "log lines dropped: the log writer could not keep up", label: "keycluster.log",
-                    metadata: ["dropped": "\(dropped)"]) + "\n"
+                text +=
+                    QueuedLogHandler.line(
+                        format: format, at: Date(), level: .warning,
+                        message: "log lines dropped: the log writer could not keep up", label: "keycluster.log",
+                        metadata: ["dropped": "\(dropped)"]) + "\n"
             }
             write(Array(text.utf8))
         }

@@ -11,7 +11,8 @@ enum LogTimestamp {
         let millisecond = Int(milliseconds.quotientAndRemainderFlooring(dividingBy: 1_000).remainder)
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        return "\(digits(Int(parts.tm_year) + 1900, 4))-\(digits(Int(parts.tm_mon) + 1, 2))-\(digits(Int(parts.tm_mday), 2))"
+        return
+            "\(digits(Int(parts.tm_year) + 1900, 4))-\(digits(Int(parts.tm_mon) + 1, 2))-\(digits(Int(parts.tm_mday), 2))"
             + "T\(digits(Int(parts.tm_hour), 2)):\(digits(Int(parts.tm_min), 2)):\(digits(Int(parts.tm_sec), 2)).\(digits(millisecond, 3))Z"
     }
 

@@ -26,15 +26,21 @@ public struct QueuedLogHandler: LogHandler {
     public func log(event: LogEvent) {
         var fields = metadata
         if let extra = event.metadata { fields.merge(extra) { _, new in new } }
-        sink.enqueue(Self.line(format: format, at: Date(), level: event.level, message: "\(event.message)", label: label, metadata: fields))
+        sink.enqueue(
+            Self.line(
+                format: format, at: Date(), level: event.level, message: "\(event.message)", label: label,
+                metadata: fields))
     }
 
     /// The line of one record, without its newline.
-    static func line(format: LogFormat, at date: Date, level: Logger.Level, message: String, label: String, metadata: Logger.Metadata) -> String {
+    static func line(
+        format: LogFormat, at date: Date, level: Logger.Level, message: String, label: String, metadata: Logger.Metadata
+    ) -> String {
         let timestamp = LogTimestamp.format(date)
         switch format {
         case .json:
-            return JSONLogLine.format(timestamp: timestamp, level: level, message: message, label: label, metadata: metadata)
+            return JSONLogLine.format(
+                timestamp: timestamp, level: level, message: message, label: label, metadata: metadata)
         case .text:
             var line = "time=\(timestamp) level=\(level) logger=\(label)"
             for (key, value) in metadata.sorted(by: { $0.key < $1.key }) {
@@ -46,7 +52,9 @@ public struct QueuedLogHandler: LogHandler {
 
     /// Quotes a value when it contains spaces, quotes or `=`, so each line splits back into fields.
     static func quoted(_ value: String) -> String {
-        guard value.isEmpty || value.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" || $0.isNewline }) else { return value }
+        guard value.isEmpty || value.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" || $0.isNewline }) else {
+            return value
+        }
         let escaped = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
             .replacingOccurrences(of: "\n", with: "\\n")
         return "\"\(escaped)\""

@@ -26,7 +26,9 @@ struct HTTPMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
         }
     }
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
         let start = ContinuousClock.now
         let method = Self.methodLabel(request.method)
         do {
@@ -46,13 +48,17 @@ struct HTTPMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     private func record(route: String?, method: String, status: Int, since start: ContinuousClock.Instant) {
         let labels = [("route", Self.routeLabel(route)), ("method", method), ("status", "\(status)")]
         registry.makeCounter(
-            descriptor: .keycluster("http", "requests", unit: "total", help: "Requests answered, by route, method and status (errors included)"),
+            descriptor: .keycluster(
+                "http", "requests", unit: "total",
+                help: "Requests answered, by route, method and status (errors included)"),
             labels: labels
         ).increment()
         registry.makeDurationHistogram(
             descriptor: .keycluster(
                 "http", "request_duration", unit: "seconds",
-                help: "Time from a request's arrival to its response written, by route, method and status (errors included)"),
+                help:
+                    "Time from a request's arrival to its response written, by route, method and status (errors included)"
+            ),
             labels: labels, buckets: LatencyBuckets.request
         ).record(ContinuousClock.now - start)
     }

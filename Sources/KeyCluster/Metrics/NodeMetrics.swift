@@ -60,36 +60,54 @@ struct NodeMetrics: Sendable {
         pendingProposals = gauge("raft", "pending_proposals", "", "Proposals waiting for their result")
         voters = gauge("raft", "voters", "", "Voting members in the configuration in force")
         reachableVoters = gauge(
-            "raft", "reachable_voters", "", "Voters this member has a verified peer link to, itself included (quorum needs a majority of voters)")
+            "raft", "reachable_voters", "",
+            "Voters this member has a verified peer link to, itself included (quorum needs a majority of voters)")
         snapshotIndex = gauge("raft", "snapshot_index", "", "Index of the newest snapshot held")
-        lastSnapshotBytes = gauge("raft", "last_snapshot", "bytes", "Size of the newest snapshot taken here since start (0: none yet)")
+        lastSnapshotBytes = gauge(
+            "raft", "last_snapshot", "bytes", "Size of the newest snapshot taken here since start (0: none yet)")
         lastSnapshotSeconds = gauge(
-            "raft", "last_snapshot_write", "seconds", "Time the newest snapshot taken here took to write and fsync; grows with the state")
+            "raft", "last_snapshot_write", "seconds",
+            "Time the newest snapshot taken here took to write and fsync; grows with the state")
         peerUnverifiedConnections = gauge(
-            "peer", "unverified_connections", "", "Inbound peer-port connections not yet through TLS and the identity check")
+            "peer", "unverified_connections", "",
+            "Inbound peer-port connections not yet through TLS and the identity check")
         tlsCertificateExpiresIn = gauge(
             "tls", "certificate_expires_in", "seconds",
-            "Seconds until this member's TLS certificate (client and peer ports) expires; replace it and restart the member well before 0")
+            "Seconds until this member's TLS certificate (client and peer ports) expires; replace it and restart the member well before 0"
+        )
         peerLinkUp = PeerGauges(
             registry: registry, subsystem: "peer", name: "link", unit: "up",
             help: "1 while a verified connection to the peer (label peer: its member id) is up")
         peerLag = PeerGauges(
             registry: registry, subsystem: "raft", name: "peer_lag", unit: "entries",
-            help: "Leader only: entries the peer (label peer) lacks, this member's last index minus the peer's match index")
-        storageCommits = counter("storage", "commits", "LMDB write commits (each flushes its data; most also the meta page, applies alone defer it)")
+            help:
+                "Leader only: entries the peer (label peer) lacks, this member's last index minus the peer's match index"
+        )
+        storageCommits = counter(
+            "storage", "commits",
+            "LMDB write commits (each flushes its data; most also the meta page, applies alone defer it)")
         storageWrites = counter("storage", "writes", "Writes committed (many per commit)")
         storageCommitSeconds = counter("storage", "commit_seconds", "Seconds spent in durable commits")
         snapshotsTaken = counter("raft", "snapshots_taken", "Snapshots taken (log compactions) since start")
-        snapshotsInstalled = counter("raft", "snapshots_installed", "Snapshots received from a leader and installed since start")
+        snapshotsInstalled = counter(
+            "raft", "snapshots_installed", "Snapshots received from a leader and installed since start")
         snapshotsSent = counter("raft", "snapshots_sent", "Snapshot transfers streamed to followers since start")
-        foreignClusterFrames = counter("peer", "foreign_cluster_frames", "Peer frames dropped because they came from a member of another cluster")
+        foreignClusterFrames = counter(
+            "peer", "foreign_cluster_frames", "Peer frames dropped because they came from a member of another cluster")
         peerConnectionsRefused = counter(
-            "peer", "connections_refused", "Peer-port connections refused or closed before they were verified, since start")
+            "peer", "connections_refused",
+            "Peer-port connections refused or closed before they were verified, since start")
         peerConnectionsEvicted = counter(
-            "peer", "connections_evicted", "Silent unverified peer-port connections closed to admit newer ones, since start")
+            "peer", "connections_evicted",
+            "Silent unverified peer-port connections closed to admit newer ones, since start")
         registry.makeGauge(
-            descriptor: .keycluster("", "build", unit: "info", help: "Always 1; the labels say which release, compiler and configuration this member runs"),
-            labels: [("version", BuildInfo.version), ("swift", BuildInfo.swiftVersion), ("configuration", BuildInfo.configuration)]
+            descriptor: .keycluster(
+                "", "build", unit: "info",
+                help: "Always 1; the labels say which release, compiler and configuration this member runs"),
+            labels: [
+                ("version", BuildInfo.version), ("swift", BuildInfo.swiftVersion),
+                ("configuration", BuildInfo.configuration),
+            ]
         ).set(1.0)
     }
 
@@ -123,7 +141,9 @@ struct NodeMetrics: Sendable {
         storageCommitSeconds.advance(to: storage.commitDuration.seconds)
         let peers = transport.status()
         // Up: connected and not silent — a frozen member's kernel keeps its TCP connection up (`silentPeers`).
-        func isUp(_ peer: UInt64) -> Bool { peers.peers[peer]?.isConnected == true && !status.silentPeers.contains(NodeID(peer)) }
+        func isUp(_ peer: UInt64) -> Bool {
+            peers.peers[peer]?.isConnected == true && !status.silentPeers.contains(NodeID(peer))
+        }
         peerLinkUp.update(Dictionary(uniqueKeysWithValues: peers.peers.keys.map { ($0, isUp($0) ? 1.0 : 0.0) }))
         let selfVotes = status.voters.contains(status.id) ? 1 : 0
         voters.set(Double(status.voters.count))

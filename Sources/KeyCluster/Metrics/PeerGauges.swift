@@ -27,7 +27,8 @@ final class PeerGauges: Sendable {
             let removed = gauges.filter { values[$0.key] == nil }.map(\.value)
             for peer in gauges.keys where values[peer] == nil { gauges[peer] = nil }
             for peer in values.keys where gauges[peer] == nil {
-                gauges[peer] = registry.makeGauge(descriptor: .keycluster(subsystem, name, unit: unit, help: help), labels: [("peer", "\(peer)")])
+                gauges[peer] = registry.makeGauge(
+                    descriptor: .keycluster(subsystem, name, unit: unit, help: help), labels: [("peer", "\(peer)")])
             }
             return (gauges, removed)
         }

@@ -33,20 +33,26 @@ struct RaftEventMetrics: RaftNodeObserver {
             buckets: LatencyBuckets.request)
         let proposals = { (outcome: String) in
             registry.makeCounter(
-                descriptor: .keycluster("raft", "proposals", unit: "total", help: "Proposals this member submitted, by outcome (committed or failed)"),
+                descriptor: .keycluster(
+                    "raft", "proposals", unit: "total",
+                    help: "Proposals this member submitted, by outcome (committed or failed)"),
                 labels: [("outcome", outcome)])
         }
         proposalsCommitted = proposals("committed")
         proposalsFailed = proposals("failed")
         electionsStarted = registry.makeCounter(
-            descriptor: .keycluster("raft", "elections_started", unit: "total", help: "Elections this member started as a candidate"))
+            descriptor: .keycluster(
+                "raft", "elections_started", unit: "total", help: "Elections this member started as a candidate"))
         leaderChanges = registry.makeCounter(
             descriptor: .keycluster(
-                "raft", "leader_changes", unit: "total", help: "Leaders this member saw elected (a new leader or a new term), itself included"))
+                "raft", "leader_changes", unit: "total",
+                help: "Leaders this member saw elected (a new leader or a new term), itself included"))
         tickLateness = registry.makeDurationHistogram(
             descriptor: .keycluster(
                 "raft", "tick_lateness", unit: "seconds",
-                help: "How long after it was due each Raft tick fired (heartbeats leave on ticks; the Raft thread's starvation shows here)"),
+                help:
+                    "How long after it was due each Raft tick fired (heartbeats leave on ticks; the Raft thread's starvation shows here)"
+            ),
             buckets: LatencyBuckets.storage)
         lateTicks = registry.makeCounter(
             descriptor: .keycluster(

@@ -14,18 +14,23 @@ public enum ClusterBackup {
     /// needs `http` to present an operator certificate) to `outputPath`. The file is streamed to
     /// `<outputPath>.partial`, verified (trailer and SHA-256 digest), and only then renamed into place, so
     /// `outputPath` is never a partial backup. Returns what the backup says about itself.
-    public static func download(from address: String, http: HTTPClient, to outputPath: String) async throws -> BackupEnvelope.Contents {
+    public static func download(from address: String, http: HTTPClient, to outputPath: String) async throws
+        -> BackupEnvelope.Contents
+    {
         let partial = outputPath + ".partial"
         let response: HTTPClientResponse
         do {
-            response = try await http.execute(HTTPClientRequest(url: "https://\(address)/v1/cluster/backup"), timeout: downloadTimeout)
+            response = try await http.execute(
+                HTTPClientRequest(url: "https://\(address)/v1/cluster/backup"), timeout: downloadTimeout)
         } catch {
             throw MemberClient.CallError.unreachable("\(address): \(ConnectionFailure.describe(error))")
         }
         guard response.status == .ok else {
-            let body = (try? await response.body.collect(upTo: MemberClient.maxResponseBytes)).map { String(buffer: $0) } ?? ""
+            let body =
+                (try? await response.body.collect(upTo: MemberClient.maxResponseBytes)).map { String(buffer: $0) } ?? ""
             throw MemberClient.CallError.problem(
-                status: Int(response.status.code), type: "backup", title: "\(response.status.reasonPhrase) \(body)", retryAfterSeconds: nil)
+                status: Int(response.status.code), type: "backup", title: "\(response.status.reasonPhrase) \(body)",
+                retryAfterSeconds: nil)
         }
         _ = FileManager.default.createFile(atPath: partial, contents: nil, attributes: [.posixPermissions: 0o600])
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: partial))
@@ -61,12 +66,16 @@ public enum ClusterBackup {
     /// holds a member's state, and — unless `livePeers` is empty — when another member of the configuration
     /// answers: a member of a running cluster is never seeded from a backup (it would follow its leader
     /// from another state); it is added with `cluster members add` instead.
-    public static func restore(from backupPath: String, configuration: NodeConfiguration, livePeers: [UInt64] = []) throws -> Restored {
+    public static func restore(from backupPath: String, configuration: NodeConfiguration, livePeers: [UInt64] = [])
+        throws -> Restored
+    {
         try configuration.validate()
         guard livePeers.isEmpty else {
-            throw RaftNode.RestoreRefused(reason: "member\(livePeers.count == 1 ? "" : "s") \(livePeers.map(String.init).joined(separator: ", ")) of this configuration "
-                + "answer: restore prepares the members of a new, stopped cluster. Stop every member and restore each from the same backup, "
-                + "or add this member to the running cluster (keycluster cluster members add, docs/membership.md)")
+            throw RaftNode.RestoreRefused(
+                reason:
+                    "member\(livePeers.count == 1 ? "" : "s") \(livePeers.map(String.init).joined(separator: ", ")) of this configuration "
+                    + "answer: restore prepares the members of a new, stopped cluster. Stop every member and restore each from the same backup, "
+                    + "or add this member to the running cluster (keycluster cluster members add, docs/membership.md)")
         }
         let contents: BackupEnvelope.Contents
         do {
@@ -75,13 +84,15 @@ public enum ClusterBackup {
             throw RaftNode.RestoreRefused(reason: "\(error)")
         }
         let clusterID = try ClusterIDDerivation.restore(configuration, backupDigest: contents.digest)
-        let environment = try Environment(path: configuration.dataDirectory, options: configuration.effectiveQuota.environmentOptions)
+        let environment = try Environment(
+            path: configuration.dataDirectory, options: configuration.effectiveQuota.environmentOptions)
         let stateMachine = try ServiceStateMachine(environment: environment)
         let scratch = "\(configuration.dataDirectory)/restore-\(UInt64.random(in: 1 ... .max)).kcsnap"
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         try BackupEnvelope.extractSnapshot(from: backupPath, contents: contents, to: scratch)
         let applied = try RaftNode.restore(
-            fromBackup: scratch, into: environment, stateMachine: stateMachine, membership: configuration.bootstrapMembership,
+            fromBackup: scratch, into: environment, stateMachine: stateMachine,
+            membership: configuration.bootstrapMembership,
             clusterID: clusterID)
         return Restored(appliedIndex: applied, clusterID: clusterID, sourceClusterID: contents.clusterID)
     }
@@ -96,7 +107,8 @@ public enum ClusterBackup {
         var live: [UInt64] = []
         for member in configuration.members where member.id != configuration.id {
             do {
-                _ = try await http.execute(HTTPClientRequest(url: "https://\(member.clientAddress)/healthz"), timeout: liveProbeTimeout)
+                _ = try await http.execute(
+                    HTTPClientRequest(url: "https://\(member.clientAddress)/healthz"), timeout: liveProbeTimeout)
                 live.append(member.id)
             } catch {
                 continue

@@ -32,8 +32,10 @@ final class StorageGuard: Sendable {
         var breaches: Set<StorageAlarm.Kind>
     }
 
-    init(quota: StorageQuota, memberID: UInt64, dataDirectory: String, node: RaftNode, stateMachine: ServiceStateMachine,
-         registry: PrometheusCollectorRegistry, logger: Logger) {
+    init(
+        quota: StorageQuota, memberID: UInt64, dataDirectory: String, node: RaftNode, stateMachine: ServiceStateMachine,
+        registry: PrometheusCollectorRegistry, logger: Logger
+    ) {
         self.quota = quota
         self.memberID = memberID
         self.dataDirectory = dataDirectory
@@ -62,7 +64,8 @@ final class StorageGuard: Sendable {
     static func noSpace(_ alarms: some Collection<StorageAlarm>) -> Problem {
         Problem(
             "no-space", status: .init(code: 507, reasonPhrase: "Insufficient Storage"),
-            title: "The cluster takes no new writes until its storage alarms clear; revocations and suspensions still go through",
+            title:
+                "The cluster takes no new writes until its storage alarms clear; revocations and suspensions still go through",
             detail: alarms.map(\.description).sorted().joined(separator: "; "), retryAfterSeconds: 30)
     }
 
@@ -79,7 +82,9 @@ final class StorageGuard: Sendable {
         let measured: Measurement
         do {
             let stateBytes = try node.environment.read { txn in
-                try stateMachine.snapshotDatabases.reduce(0) { total, database in total + (try txn.pageBytes(in: database)) }
+                try stateMachine.snapshotDatabases.reduce(0) { total, database in
+                    total + (try txn.pageBytes(in: database))
+                }
             }
             let freeDiskBytes = DiskSpace.availableBytes(at: dataDirectory)
             measured = Measurement(
@@ -96,10 +101,12 @@ final class StorageGuard: Sendable {
         let mine = Set(standing.filter { $0.member == memberID }.map(\.kind))
         for kind in measured.breaches.subtracting(mine).sorted(by: { $0.rawValue < $1.rawValue }) {
             let alarm = StorageAlarm(member: memberID, kind: kind)
-            logger.warning("storage alarm raised: writes other than revocations are refused cluster-wide", metadata: [
-                "alarm": "\(alarm)", "stateBytes": "\(measured.stateBytes)",
-                "freeDiskBytes": "\(measured.freeDiskBytes.map(String.init) ?? "unknown")",
-            ])
+            logger.warning(
+                "storage alarm raised: writes other than revocations are refused cluster-wide",
+                metadata: [
+                    "alarm": "\(alarm)", "stateBytes": "\(measured.stateBytes)",
+                    "freeDiskBytes": "\(measured.freeDiskBytes.map(String.init) ?? "unknown")",
+                ])
             await propose(.raise(alarm))
         }
         for kind in mine.subtracting(measured.breaches).sorted(by: { $0.rawValue < $1.rawValue }) {
@@ -135,17 +142,30 @@ final class StorageGuard: Sendable {
         let outOfSpace: Gauge
 
         init(registry: PrometheusCollectorRegistry) {
-            stateBytes = registry.makeGauge(descriptor: .keycluster("", "state", unit: "bytes", help: "Pages of the replicated state, in bytes (bounded by quota.maxStateBytes)"))
-            freeDiskBytes = registry.makeGauge(descriptor: .keycluster("disk", "free", unit: "bytes", help: "Free bytes on the data directory's file system"))
-            alarms = Dictionary(uniqueKeysWithValues: StorageAlarm.Kind.allCases.map { kind in
-                (kind, registry.makeGauge(
-                    descriptor: .keycluster(
-                        "storage", "alarm", unit: "",
-                        help: "Members with this storage alarm standing; while any stands, writes other than revocations get 507"),
-                    labels: [("kind", kind.rawValue)]))
-            })
+            stateBytes = registry.makeGauge(
+                descriptor: .keycluster(
+                    "", "state", unit: "bytes",
+                    help: "Pages of the replicated state, in bytes (bounded by quota.maxStateBytes)"))
+            freeDiskBytes = registry.makeGauge(
+                descriptor: .keycluster(
+                    "disk", "free", unit: "bytes", help: "Free bytes on the data directory's file system"))
+            alarms = Dictionary(
+                uniqueKeysWithValues: StorageAlarm.Kind.allCases.map { kind in
+                    (
+                        kind,
+                        registry.makeGauge(
+                            descriptor: .keycluster(
+                                "storage", "alarm", unit: "",
+                                help:
+                                    "Members with this storage alarm standing; while any stands, writes other than revocations get 507"
+                            ),
+                            labels: [("kind", kind.rawValue)])
+                    )
+                })
             outOfSpace = registry.makeGauge(
-                descriptor: .keycluster("storage", "out_of_space", unit: "", help: "1 while this member's writes fail for want of space and wait"))
+                descriptor: .keycluster(
+                    "storage", "out_of_space", unit: "",
+                    help: "1 while this member's writes fail for want of space and wait"))
         }
 
         func publish(_ measurement: Measurement, standing: [StorageAlarm], outOfSpace isOutOfSpace: Bool) {

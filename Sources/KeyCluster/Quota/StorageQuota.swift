@@ -39,7 +39,10 @@ public struct StorageQuota: Codable, Sendable, Equatable {
     public var environmentOptions: EnvironmentOptions {
         let defaults = EnvironmentOptions()
         let four = maxStateBytes.multipliedReportingOverflow(by: 4)
-        let map = four.overflow ? defaults.maxMapSizeBytes : min(max(defaults.initialMapSizeBytes, four.partialValue), defaults.maxMapSizeBytes)
+        let map =
+            four.overflow
+            ? defaults.maxMapSizeBytes
+            : min(max(defaults.initialMapSizeBytes, four.partialValue), defaults.maxMapSizeBytes)
         return EnvironmentOptions(initialMapSizeBytes: map)
     }
 
@@ -48,7 +51,8 @@ public struct StorageQuota: Codable, Sendable, Equatable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.init(
             maxStateBytes: try container.decodeIfPresent(Int.self, forKey: .maxStateBytes) ?? Self.defaultMaxStateBytes,
-            freeDiskReserveBytes: try container.decodeIfPresent(Int.self, forKey: .freeDiskReserveBytes) ?? Self.defaultFreeDiskReserveBytes,
+            freeDiskReserveBytes: try container.decodeIfPresent(Int.self, forKey: .freeDiskReserveBytes)
+                ?? Self.defaultFreeDiskReserveBytes,
             checkIntervalMilliseconds: try container.decodeIfPresent(Int.self, forKey: .checkIntervalMilliseconds)
                 ?? Self.defaultCheckIntervalMilliseconds)
     }
@@ -57,7 +61,9 @@ public struct StorageQuota: Codable, Sendable, Equatable {
     var refusal: String? {
         guard maxStateBytes >= 1 << 20 else { return "quota maxStateBytes must be at least 1 MiB" }
         guard freeDiskReserveBytes >= 0 else { return "quota freeDiskReserveBytes must not be negative" }
-        guard (100...60_000).contains(checkIntervalMilliseconds) else { return "quota checkIntervalMilliseconds must be 100–60000" }
+        guard (100...60_000).contains(checkIntervalMilliseconds) else {
+            return "quota checkIntervalMilliseconds must be 100–60000"
+        }
         return nil
     }
 

@@ -42,24 +42,28 @@ public struct KeyClusterServer: Sendable {
 
     private func serve(raftThread: RaftExecutor) async throws {
         let me = try configuration.me
-        let environment = try Environment(path: configuration.dataDirectory, options: configuration.effectiveQuota.environmentOptions)
+        let environment = try Environment(
+            path: configuration.dataDirectory, options: configuration.effectiveQuota.environmentOptions)
         let stateMachine = try ServiceStateMachine(environment: environment)
         let clusterGate = try clusterGate(environment: environment)
-        let peers = try PeerTransport(configuration: peerTransportConfiguration(me: me), group: raftThread.group, logger: logger)
+        let peers = try PeerTransport(
+            configuration: peerTransportConfiguration(me: me), group: raftThread.group, logger: logger)
         // This member's own registry, passed to whatever exports metrics — never the process-global
         // `MetricsSystem`, which can be bootstrapped once per process while tests run several members in one.
         let registry = PrometheusCollectorRegistry()
         let node = try RaftNode(
             id: NodeID(configuration.id), configuration: configuration.bootstrapMembership,
             environment: environment, stateMachine: stateMachine,
-            transport: PeerMessageTransport(peers: peers, clusterGate: clusterGate, executor: raftThread, logger: logger), options: nodeOptions,
+            transport: PeerMessageTransport(
+                peers: peers, clusterGate: clusterGate, executor: raftThread, logger: logger), options: nodeOptions,
             observer: RaftEventMetrics(registry: registry), logger: logger, executor: raftThread)
 
         let router = Router(context: ServiceRequestContext.self)
         router.add(middleware: HTTPMetricsMiddleware(registry: registry))
         router.add(middleware: UnroutedRequestMiddleware(declared: DeclaredRoutes(openAPIYAML: OpenAPIDocument.yaml)))
         let admissionLimits = configuration.effectiveAdmission
-        router.add(middleware: AdmissionMiddleware(admission: AdmissionControl(limits: admissionLimits, registry: registry)))
+        router.add(
+            middleware: AdmissionMiddleware(admission: AdmissionControl(limits: admissionLimits, registry: registry)))
         // Each key id's share of the same budgets, taken by the routes once a signature verifies.
         let keyShares = KeyShares(limits: admissionLimits, registry: registry)
         router.get("/metrics") { _, _ in
@@ -72,35 +76,46 @@ public struct KeyClusterServer: Sendable {
             node: node, stateMachine: stateMachine, registry: registry, logger: logger)
         Routes(
             node: node, stateMachine: stateMachine, maxStaleness: configuration.effectiveMaxStaleness,
-            debugRoutes: configuration.debugRoutes == true, storage: storage, clusterGate: clusterGate, peers: peers)
-            .register(on: router)
+            debugRoutes: configuration.debugRoutes == true, storage: storage, clusterGate: clusterGate, peers: peers
+        )
+        .register(on: router)
         ClusterRoutes(node: node).register(on: router)
         BackupRoutes(node: node, clusterGate: clusterGate, logger: logger).register(on: router)
         let signer = try SigningCredential(
-            nodeID: configuration.id, certificatePath: configuration.tls.signingCertificate ?? "", privateKeyPath: configuration.tls.signingPrivateKey ?? "",
+            nodeID: configuration.id, certificatePath: configuration.tls.signingCertificate ?? "",
+            privateKeyPath: configuration.tls.signingPrivateKey ?? "",
             registry: registry, logger: logger)
         let readPath = ReadPath(
-            node: node, maxStaleness: configuration.effectiveMaxStaleness, fallbacks: StrictFallbacks(registry: registry, logger: logger))
+            node: node, maxStaleness: configuration.effectiveMaxStaleness,
+            fallbacks: StrictFallbacks(registry: registry, logger: logger))
         // One replay cache for every signed request this member answers without the log (unlocks, reads).
         let nonces = NonceCache()
         DomainRoutes(
-            writer: CommandProposer(node: node, storage: storage), readPath: readPath, stateMachine: stateMachine, environment: environment,
+            writer: CommandProposer(node: node, storage: storage), readPath: readPath, stateMachine: stateMachine,
+            environment: environment,
             signer: signer,
             reads: ReadAuthorizer(
-                readPath: readPath, store: stateMachine.authorizations, environment: environment, nonces: nonces, keyShares: keyShares),
+                readPath: readPath, store: stateMachine.authorizations, environment: environment, nonces: nonces,
+                keyShares: keyShares),
             keyShares: keyShares
         ).register(on: router)
         UnlockRoutes(
-            readPath: readPath, stateMachine: stateMachine, environment: environment, signer: signer, nonces: nonces, keyShares: keyShares
+            readPath: readPath, stateMachine: stateMachine, environment: environment, signer: signer, nonces: nonces,
+            keyShares: keyShares
         ).register(on: router)
         MemberRoutes(node: node).register(on: router)
-        SignerRoutes(proposer: CommandProposer(node: node, storage: storage), stateMachine: stateMachine, environment: environment)
-            .register(on: router)
+        SignerRoutes(
+            proposer: CommandProposer(node: node, storage: storage), stateMachine: stateMachine,
+            environment: environment
+        )
+        .register(on: router)
         // The document is the contract: a route it does not describe (or one it describes that nothing
         // serves) is a bug, stopped at start in debug builds (every process test) and logged in release.
         let mismatches = DeclaredRoutes(openAPIYAML: OpenAPIDocument.yaml).mismatches(
             registered: router.routes.map { (method: $0.method, path: $0.path.description) })
-        for mismatch in mismatches { logger.error("route and OpenAPI document disagree", metadata: ["route": "\(mismatch)"]) }
+        for mismatch in mismatches {
+            logger.error("route and OpenAPI document disagree", metadata: ["route": "\(mismatch)"])
+        }
         assert(mismatches.isEmpty, "routes and the OpenAPI document disagree: \(mismatches)")
         let clientEndpoint = try NodeConfiguration.endpoint(me.clientAddress, of: "clientAddress")
         let app = Application(
@@ -108,7 +123,8 @@ public struct KeyClusterServer: Sendable {
             server: .guardedTLS(
                 tlsConfiguration: try clientTLSConfiguration(),
                 table: ClientConnectionTable(limits: admissionLimits, registry: registry)),
-            configuration: .init(address: .hostname(clientEndpoint.host, port: clientEndpoint.port), serverName: "keycluster"),
+            configuration: .init(
+                address: .hostname(clientEndpoint.host, port: clientEndpoint.port), serverName: "keycluster"),
             logger: logger)
         let group = ServiceGroup(
             configuration: .init(
@@ -116,13 +132,18 @@ public struct KeyClusterServer: Sendable {
                     .init(
                         service: RaftService(
                             node: node, transport: peers,
-                            metrics: NodeMetrics(registry: registry, tlsCertificateNotValidAfter: try memberCertificateNotValidAfter()),
+                            metrics: NodeMetrics(
+                                registry: registry, tlsCertificateNotValidAfter: try memberCertificateNotValidAfter()),
                             storage: storage, signer: signer, clusterGate: clusterGate)),
                     .init(service: app),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
-        logger.info("serving", metadata: ["region": "\(me.region)", "peers": "\(me.peerAddress)", "clients": "https://\(me.clientAddress)"])
+        logger.info(
+            "serving",
+            metadata: [
+                "region": "\(me.region)", "peers": "\(me.peerAddress)", "clients": "https://\(me.clientAddress)",
+            ])
         try await group.run()
     }
 
@@ -157,7 +178,8 @@ public struct KeyClusterServer: Sendable {
     /// require one that names an operator.
     /// The client port's TLS 1.2 suites (the member certificates are P-256): ECDHE with AES-GCM or
     /// ChaCha20-Poly1305 only.
-    static let tls12CipherSuites = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305"
+    static let tls12CipherSuites =
+        "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305"
 
     /// When this member's TLS certificate (the first in its file) expires, for `keycluster_tls_certificate_expires_in_seconds`.
     private func memberCertificateNotValidAfter() throws -> Date {
@@ -168,7 +190,9 @@ public struct KeyClusterServer: Sendable {
     }
 
     private func clientTLSConfiguration() throws -> TLSConfiguration {
-        let chain = try NIOSSLCertificate.fromPEMFile(configuration.tls.certificate).map { NIOSSLCertificateSource.certificate($0) }
+        let chain = try NIOSSLCertificate.fromPEMFile(configuration.tls.certificate).map {
+            NIOSSLCertificateSource.certificate($0)
+        }
         let key = try NIOSSLPrivateKey(file: configuration.tls.privateKey, format: .pem)
         var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
         tls.minimumTLSVersion = .tlsv12

@@ -48,7 +48,9 @@ struct ReadPath: Sendable {
         // target nothing (issue 12). This member's commit index trails the leader's by far less than the
         // bound unless it is catching up by snapshot — and then it could not answer in time anyway.
         let known = node.published.commitIndex
-        if minRevision > known, minRevision - known > Self.maxRevisionLeadEntries { throw Self.unknownRevision(minRevision, known: known) }
+        if minRevision > known, minRevision - known > Self.maxRevisionLeadEntries {
+            throw Self.unknownRevision(minRevision, known: known)
+        }
         if preference == .boundedFirst, let bounded = await boundedReadPoint(atLeast: minRevision) { return bounded }
         if let strict = try await strictReadPoint(atLeast: minRevision) { return strict }
         if preference != .strictOnly, let bounded = await boundedReadPoint(atLeast: minRevision) {
@@ -69,7 +71,9 @@ struct ReadPath: Sendable {
     private func strictReadPoint(atLeast minRevision: UInt64) async throws -> ReadPoint? {
         guard let confirmed = try? await node.readIndex(timeout: Self.strictReadTimeout) else { return nil }
         guard minRevision > confirmed else { return ReadPoint(revision: confirmed, consistency: .strict) }
-        guard minRevision - confirmed <= Self.maxRevisionLeadEntries else { throw Self.unknownRevision(minRevision, known: confirmed) }
+        guard minRevision - confirmed <= Self.maxRevisionLeadEntries else {
+            throw Self.unknownRevision(minRevision, known: confirmed)
+        }
         return ReadPoint(revision: try await applied(minRevision), consistency: .strict)
     }
 
@@ -79,7 +83,7 @@ struct ReadPath: Sendable {
         // Read without a hop onto the node's actor (`PublishedReadState`): the stamp first, then the applied
         // index, which only grows — the state read afterwards is at least as new as both.
         guard maxStaleness > .zero, let currentAsOf = node.published.stateCurrentAsOf,
-              ContinuousClock.now - currentAsOf <= maxStaleness
+            ContinuousClock.now - currentAsOf <= maxStaleness
         else { return nil }
         let applied = node.published.appliedIndex
         guard applied >= minRevision else { return nil }
@@ -89,7 +93,9 @@ struct ReadPath: Sendable {
     static func unknownRevision(_ minRevision: UInt64, known: UInt64) -> Problem {
         Problem(
             "unknown-revision", status: .badRequest,
-            title: "minRevision \(minRevision) is beyond anything the cluster has committed (\(known)); no write returned it")
+            title:
+                "minRevision \(minRevision) is beyond anything the cluster has committed (\(known)); no write returned it"
+        )
     }
 
     /// Waits for the applied index to reach `revision`, bounded by `maxRevisionWaitMilliseconds`.
@@ -97,7 +103,9 @@ struct ReadPath: Sendable {
         do {
             return try await node.waitUntilApplied(revision, timeout: .milliseconds(Self.maxRevisionWaitMilliseconds))
         } catch .tooManyWaiters {
-            throw Problem("overloaded", status: .tooManyRequests, title: "Too many reads wait for this member to catch up", retryAfterSeconds: 1)
+            throw Problem(
+                "overloaded", status: .tooManyRequests, title: "Too many reads wait for this member to catch up",
+                retryAfterSeconds: 1)
         } catch {
             throw Problem(
                 "behind-min-revision", status: .serviceUnavailable,

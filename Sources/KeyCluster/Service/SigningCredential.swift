@@ -37,16 +37,21 @@ final class SigningCredential: Sendable {
     }
 
     /// Loads the pair; throws when it does not check out (the member must not start without one).
-    init(nodeID: UInt64, certificatePath: String, privateKeyPath: String, registry: PrometheusCollectorRegistry, logger: Logger) throws {
+    init(
+        nodeID: UInt64, certificatePath: String, privateKeyPath: String, registry: PrometheusCollectorRegistry,
+        logger: Logger
+    ) throws {
         self.nodeID = nodeID
         self.certificatePath = certificatePath
         self.privateKeyPath = privateKeyPath
         self.logger = logger
         expiresInSeconds = registry.makeGauge(
             descriptor: .keycluster(
-                "token_signer", "expires_in", unit: "seconds", help: "Seconds until this member's token-signing certificate expires; renew well before 0"))
+                "token_signer", "expires_in", unit: "seconds",
+                help: "Seconds until this member's token-signing certificate expires; renew well before 0"))
         let dates = Self.modificationDates([certificatePath, privateKeyPath])
-        let (signer, notValidAfter) = try Self.load(nodeID: nodeID, certificatePath: certificatePath, privateKeyPath: privateKeyPath)
+        let (signer, notValidAfter) = try Self.load(
+            nodeID: nodeID, certificatePath: certificatePath, privateKeyPath: privateKeyPath)
         state = Mutex(State(signer: signer, notValidAfter: notValidAfter, loadedModificationDates: dates))
         warnIfLoose()
         expiresInSeconds.set(notValidAfter.timeIntervalSinceNow)
@@ -68,30 +73,43 @@ final class SigningCredential: Sendable {
         let dates = Self.modificationDates([certificatePath, privateKeyPath])
         if dates != state.withLock({ $0.loadedModificationDates }) {
             do {
-                let (signer, notValidAfter) = try Self.load(nodeID: nodeID, certificatePath: certificatePath, privateKeyPath: privateKeyPath, now: now)
-                state.withLock { $0 = State(signer: signer, notValidAfter: notValidAfter, loadedModificationDates: dates, lastExpiryWarning: nil) }
+                let (signer, notValidAfter) = try Self.load(
+                    nodeID: nodeID, certificatePath: certificatePath, privateKeyPath: privateKeyPath, now: now)
+                state.withLock {
+                    $0 = State(
+                        signer: signer, notValidAfter: notValidAfter, loadedModificationDates: dates,
+                        lastExpiryWarning: nil)
+                }
                 logger.notice("token-signing certificate renewed", metadata: ["validUntil": "\(notValidAfter)"])
                 warnIfLoose()
             } catch {
-                logger.warning("renewed token-signing files refused; still signing with the current certificate", metadata: ["reason": "\(error)"])
+                logger.warning(
+                    "renewed token-signing files refused; still signing with the current certificate",
+                    metadata: ["reason": "\(error)"])
             }
         }
         let (left, warn) = state.withLock { state -> (TimeInterval, Bool) in
             let left = state.notValidAfter.timeIntervalSince(now)
-            let due = state.lastExpiryWarning.map { now.timeIntervalSince($0) >= Double(Self.expiryWarningIntervalSeconds) } ?? true
+            let due =
+                state.lastExpiryWarning.map { now.timeIntervalSince($0) >= Double(Self.expiryWarningIntervalSeconds) }
+                ?? true
             let warn = left < Double(Self.expiryWarningSeconds) && due
             if warn { state.lastExpiryWarning = now }
             return (left, warn)
         }
         expiresInSeconds.set(left)
         if warn {
-            logger.warning("token-signing certificate expires soon: renew it (keycluster certs signer --id \(nodeID))", metadata: ["secondsLeft": "\(Int(left))"])
+            logger.warning(
+                "token-signing certificate expires soon: renew it (keycluster certs signer --id \(nodeID))",
+                metadata: ["secondsLeft": "\(Int(left))"])
         }
     }
 
     /// The signer for the pair at the paths, checked: a token-signing certificate (and no TLS usage) naming
     /// `nodeID`, valid at `now`, whose public key matches the private key.
-    static func load(nodeID: UInt64, certificatePath: String, privateKeyPath: String, now: Date = Date()) throws -> (NodeDocumentSigner, Date) {
+    static func load(nodeID: UInt64, certificatePath: String, privateKeyPath: String, now: Date = Date()) throws -> (
+        NodeDocumentSigner, Date
+    ) {
         let certificate: Certificate
         let privateKey: Certificate.PrivateKey
         do {
@@ -101,16 +119,25 @@ final class SigningCredential: Sendable {
             throw Refusal(description: "cannot read the token-signing pair \(certificatePath), \(privateKeyPath)")
         }
         guard TokenSigningUsage.marks(certificate) else {
-            throw Refusal(description: "\(certificatePath) is not a token-signing certificate (issue one with keycluster certs signer --id \(nodeID))")
+            throw Refusal(
+                description:
+                    "\(certificatePath) is not a token-signing certificate (issue one with keycluster certs signer --id \(nodeID))"
+            )
         }
         guard (try? ClusterIdentity.nodeID(in: certificate)) == nodeID else {
             throw Refusal(description: "\(certificatePath) does not name member \(nodeID)")
         }
         guard certificate.notValidBefore <= now, now < certificate.notValidAfter else {
-            throw Refusal(description: "\(certificatePath) is not valid now (valid \(certificate.notValidBefore) to \(certificate.notValidAfter))")
+            throw Refusal(
+                description:
+                    "\(certificatePath) is not valid now (valid \(certificate.notValidBefore) to \(certificate.notValidAfter))"
+            )
         }
         do {
-            return (try NodeDocumentSigner(nodeID: nodeID, certificate: certificate, privateKey: privateKey), certificate.notValidAfter)
+            return (
+                try NodeDocumentSigner(nodeID: nodeID, certificate: certificate, privateKey: privateKey),
+                certificate.notValidAfter
+            )
         } catch {
             throw Refusal(description: "\(privateKeyPath) is not the key of \(certificatePath)")
         }
@@ -119,7 +146,8 @@ final class SigningCredential: Sendable {
     /// The signing key mints what vehicles trust: say so when group or others may read its file.
     private func warnIfLoose() {
         if let mode = PrivateKeyFile.looseMode(at: privateKeyPath) {
-            logger.warning("token-signing key file is readable by others; it should be mode 0600",
+            logger.warning(
+                "token-signing key file is readable by others; it should be mode 0600",
                 metadata: ["file": "\(privateKeyPath)", "mode": "\(String(mode, radix: 8))"])
         }
     }

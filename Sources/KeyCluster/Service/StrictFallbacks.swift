@@ -17,7 +17,9 @@ final class StrictFallbacks: Sendable {
         counter = registry.makeCounter(
             descriptor: .keycluster(
                 "read", "strict_fallbacks", unit: "total",
-                help: "Reads that asked for a strict read point and were answered bounded (no leader confirmed one in time)"))
+                help:
+                    "Reads that asked for a strict read point and were answered bounded (no leader confirmed one in time)"
+            ))
         self.logger = logger
     }
 
@@ -29,7 +31,10 @@ final class StrictFallbacks: Sendable {
         if let report {
             logger.warning(
                 "answered strict reads from bounded state: no strict read point in time (the leader is slow or unreachable, or this member has too many reads pending)",
-                metadata: ["readsSinceLastWarning": "\(report)", "strictTimeoutMilliseconds": "\(ReadPath.strictReadTimeoutMilliseconds)"])
+                metadata: [
+                    "readsSinceLastWarning": "\(report)",
+                    "strictTimeoutMilliseconds": "\(ReadPath.strictReadTimeoutMilliseconds)",
+                ])
         }
     }
 }

@@ -68,7 +68,8 @@ package struct ServiceStateMachine: ReplicatedStateMachine {
         case .debugIncrement(let key):
             guard !key.isEmpty, key.utf8.count <= Self.maxDebugKeyBytes else { return .refused(reason: "key length") }
             let counterKey = Array("counter/\(key)".utf8)
-            let current = try txn.get(counterKey, in: debugValues).flatMap { UInt64(String(decoding: $0, as: UTF8.self)) } ?? 0
+            let current =
+                try txn.get(counterKey, in: debugValues).flatMap { UInt64(String(decoding: $0, as: UTF8.self)) } ?? 0
             try txn.put(Array("\(current + 1)".utf8), for: counterKey, in: debugValues)
             return .counter(value: current + 1)
         }
@@ -88,7 +89,10 @@ package struct ServiceStateMachine: ReplicatedStateMachine {
         for key in ended { _ = try txn.delete(key, in: withdrawnSigners) }
         if try txn.contains(withdrawal.storageKey, in: withdrawnSigners) { return .done }
         guard current < DomainLimits.maxWithdrawnSigners else {
-            return .refused(reason: "\(DomainLimits.maxWithdrawnSigners) signing certificates are withdrawn and not yet expired: renew the CA instead")
+            return .refused(
+                reason:
+                    "\(DomainLimits.maxWithdrawnSigners) signing certificates are withdrawn and not yet expired: renew the CA instead"
+            )
         }
         try txn.put(try DomainCoding.encode(withdrawal), for: withdrawal.storageKey, in: withdrawnSigners)
         return .done

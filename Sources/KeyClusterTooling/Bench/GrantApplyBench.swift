@@ -43,15 +43,22 @@ public enum GrantApplyBench {
         for number in 0..<vehicles {
             let vin = try VIN(validating: String(format: "BENCH%012d", number))
             index += 1
-            try expectApplied(try apply(
-                .domain(.registerVehicle(.init(
-                    vin: vin, ownerKey: owner.publicKey, ownerFormFactor: .phone, operatorName: operatorName,
-                    timestampUnixMs: startUnixMs))),
-                at: index, stateMachine: stateMachine, environment: environment))
+            try expectApplied(
+                try apply(
+                    .domain(
+                        .registerVehicle(
+                            .init(
+                                vin: vin, ownerKey: owner.publicKey, ownerFormFactor: .phone,
+                                operatorName: operatorName,
+                                timestampUnixMs: startUnixMs))),
+                    at: index, stateMachine: stateMachine, environment: environment))
             for grantee in grantees {
                 let time = startUnixMs + Int64(commands.count) * requestSpacingMilliseconds
-                let signer = DomainCommand.KeySignature(keyID: owner.keyID, nonce: Nonce.random(), timestampUnixMs: time, decidedAtUnixMs: time)
-                commands.append(.domain(.grant(.init(vin: vin, signer: signer, publicKey: grantee, formFactor: .phone, role: .driver))))
+                let signer = DomainCommand.KeySignature(
+                    keyID: owner.keyID, nonce: Nonce.random(), timestampUnixMs: time, decidedAtUnixMs: time)
+                commands.append(
+                    .domain(
+                        .grant(.init(vin: vin, signer: signer, publicKey: grantee, formFactor: .phone, role: .driver))))
             }
         }
         let commandBytes = try commands[0].encoded().count
@@ -70,9 +77,13 @@ public enum GrantApplyBench {
 
     /// The measured part: every grant as the proposer and one member handle it.
     @inline(never)
-    static func measure(_ commands: [ServiceCommand], firstIndex: UInt64, stateMachine: ServiceStateMachine, environment: Environment) throws {
+    static func measure(
+        _ commands: [ServiceCommand], firstIndex: UInt64, stateMachine: ServiceStateMachine, environment: Environment
+    ) throws {
         for (offset, command) in commands.enumerated() {
-            try expectApplied(try apply(command, at: firstIndex + UInt64(offset), stateMachine: stateMachine, environment: environment))
+            try expectApplied(
+                try apply(
+                    command, at: firstIndex + UInt64(offset), stateMachine: stateMachine, environment: environment))
         }
     }
 

@@ -50,14 +50,16 @@ public struct LocalClusterLayout: Sendable {
         debugRoutes: Bool = false
     ) throws -> [NodeConfiguration] {
         precondition(!plans.isEmpty, "a cluster has members")
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         if !certificates.hasCA { try certificates.createCA() }
         let members = plans.map(member)
         // One fresh token per cluster: a cluster made again in the same directory gets a new cluster id.
         let token = (0..<2).map { _ in String(UInt64.random(in: 0 ... .max), radix: 16) }.joined()
         return try plans.map { plan in
             try write(
-                plan, members: members, joining: false, timing: timing, maxStalenessMilliseconds: maxStalenessMilliseconds,
+                plan, members: members, joining: false, timing: timing,
+                maxStalenessMilliseconds: maxStalenessMilliseconds,
                 debugRoutes: debugRoutes, initialClusterToken: token)
         }
     }
@@ -72,10 +74,12 @@ public struct LocalClusterLayout: Sendable {
     ) throws -> NodeConfiguration {
         precondition(!existing.contains { $0.id == plan.id }, "a joining member has a new id")
         guard certificates.hasCA else {
-            throw NodeConfiguration.Invalid(reason: "no cluster CA in \(directory): a joining member needs the cluster's CA")
+            throw NodeConfiguration.Invalid(
+                reason: "no cluster CA in \(directory): a joining member needs the cluster's CA")
         }
         return try write(
-            plan, members: existing + [member(plan)], joining: true, timing: timing, maxStalenessMilliseconds: maxStalenessMilliseconds,
+            plan, members: existing + [member(plan)], joining: true, timing: timing,
+            maxStalenessMilliseconds: maxStalenessMilliseconds,
             debugRoutes: debugRoutes, initialClusterToken: nil)
     }
 
@@ -92,7 +96,8 @@ public struct LocalClusterLayout: Sendable {
     ) throws -> NodeConfiguration {
         // Loopback names always, so local tools reach every member; plus the host members listen on.
         let listens = plan.host ?? host
-        let hosts = CertificateIssuer.loopbackHosts + (CertificateIssuer.loopbackHosts.contains(listens) ? [] : [listens])
+        let hosts =
+            CertificateIssuer.loopbackHosts + (CertificateIssuer.loopbackHosts.contains(listens) ? [] : [listens])
         let files = try certificates.issueNode(id: plan.id, region: plan.region, hosts: hosts)
         let signing = try certificates.issueTokenSigner(id: plan.id)
         var configuration = NodeConfiguration(
@@ -110,7 +115,8 @@ public struct LocalClusterLayout: Sendable {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         // On disk the paths are relative to the file (all of them live beside it), so the directory can be
         // moved and `serve --config DIR/node-N.json` works from any working directory.
-        try encoder.encode(configuration.pathsRelative(inside: directory)).write(to: URL(fileURLWithPath: configurationPath(of: plan.id)))
+        try encoder.encode(configuration.pathsRelative(inside: directory)).write(
+            to: URL(fileURLWithPath: configurationPath(of: plan.id)))
         return configuration
     }
 

@@ -44,7 +44,8 @@ public final class LocalClusterProcesses: MemberStatusPolling {
             members: plans, timing: timing, maxStalenessMilliseconds: maxStalenessMilliseconds, debugRoutes: true)
         http = try MemberClient.makeHTTPClient(caCertificatePath: layout.caCertificatePath)
         operatorHTTP = try MemberClient.makeHTTPClient(
-            caCertificatePath: layout.caCertificatePath, clientCertificate: try layout.issueOperator(name: "local-cluster"))
+            caCertificatePath: layout.caCertificatePath,
+            clientCertificate: try layout.issueOperator(name: "local-cluster"))
         self.executable = executable
         self.writesLogs = writesLogs
         self.timing = timing
@@ -75,7 +76,9 @@ public final class LocalClusterProcesses: MemberStatusPolling {
     /// file lists every member laid out so far. Returns its id, one above the highest so far.
     public func addJoiningMember(region: String) throws -> UInt64 {
         let ports = try FreePorts.allocate(2)
-        let existing = allConfigurations.compactMap { configuration in configuration.members.first { $0.id == configuration.id } }
+        let existing = allConfigurations.compactMap { configuration in
+            configuration.members.first { $0.id == configuration.id }
+        }
         let id = (existing.map(\.id).max() ?? 0) + 1
         let configuration = try layout.createJoining(
             .init(id: id, region: region, peerPort: ports[0], clientPort: ports[1]), existing: existing, timing: timing,
@@ -114,7 +117,8 @@ public final class LocalClusterProcesses: MemberStatusPolling {
         try processes.withLock { processes in
             precondition(processes[id]?.isRunning != true, "member \(id) is already running")
             processes[id] = try SpawnedProcess(
-                executable: executable, arguments: ["serve", "--config", layout.configurationPath(of: id)], outputDescriptor: output)
+                executable: executable, arguments: ["serve", "--config", layout.configurationPath(of: id)],
+                outputDescriptor: output)
         }
     }
 

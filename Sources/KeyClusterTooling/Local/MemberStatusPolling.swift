@@ -1,4 +1,5 @@
 import KeyCluster
+
 /// Waiting for a cluster of member processes to reach a state — one leader the members agree on, a revision
 /// applied everywhere — whatever runs the processes (loopback, or one network namespace per member). Each
 /// wait polls the members' `/v1/cluster/status` within a bound, so a test or benchmark never hangs.

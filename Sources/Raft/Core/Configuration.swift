@@ -60,8 +60,12 @@ public struct MemberAddresses: Sendable, Hashable, CustomStringConvertible {
     public static let maxAddressBytes = 255
 
     public init(peer: String, client: String) {
-        precondition(!peer.isEmpty && peer.utf8.count <= Self.maxAddressBytes, "peer address must be 1–\(Self.maxAddressBytes) bytes")
-        precondition(!client.isEmpty && client.utf8.count <= Self.maxAddressBytes, "client address must be 1–\(Self.maxAddressBytes) bytes")
+        precondition(
+            !peer.isEmpty && peer.utf8.count <= Self.maxAddressBytes,
+            "peer address must be 1–\(Self.maxAddressBytes) bytes")
+        precondition(
+            !client.isEmpty && client.utf8.count <= Self.maxAddressBytes,
+            "client address must be 1–\(Self.maxAddressBytes) bytes")
         self.peer = peer
         self.client = client
     }

@@ -41,24 +41,28 @@ extension MembershipConfiguration {
     /// Decodes `encoded`; nil for anything malformed (wrong version, truncated, trailing bytes, no voter).
     public init?(decoding bytes: [UInt8]) {
         var reader = ConfigurationReader(bytes: bytes)
-        guard let version = reader.readByte(), version == Self.encodingVersion || version == Self.versionWithoutAddresses,
-              let voters = reader.readIDs(maxCount: Self.maxEncodedMembers), !voters.isEmpty,
-              let learners = reader.readIDs(maxCount: Self.maxEncodedMembers),
-              let regionCount = reader.read(UInt32.self), regionCount <= Self.maxEncodedMembers
+        guard let version = reader.readByte(),
+            version == Self.encodingVersion || version == Self.versionWithoutAddresses,
+            let voters = reader.readIDs(maxCount: Self.maxEncodedMembers), !voters.isEmpty,
+            let learners = reader.readIDs(maxCount: Self.maxEncodedMembers),
+            let regionCount = reader.read(UInt32.self), regionCount <= Self.maxEncodedMembers
         else { return nil }
         var regions: [NodeID: String] = [:]
         for _ in 0..<regionCount {
-            guard let id = reader.read(UInt64.self), let region = reader.readString(maxBytes: Self.maxEncodedRegionBytes)
+            guard let id = reader.read(UInt64.self),
+                let region = reader.readString(maxBytes: Self.maxEncodedRegionBytes)
             else { return nil }
             regions[NodeID(id)] = region
         }
         var addresses: [NodeID: MemberAddresses] = [:]
         if version == Self.encodingVersion {
-            guard let addressCount = reader.read(UInt32.self), addressCount <= Self.maxEncodedMembers else { return nil }
+            guard let addressCount = reader.read(UInt32.self), addressCount <= Self.maxEncodedMembers else {
+                return nil
+            }
             for _ in 0..<addressCount {
                 guard let id = reader.read(UInt64.self),
-                      let peer = reader.readString(maxBytes: MemberAddresses.maxAddressBytes), !peer.isEmpty,
-                      let client = reader.readString(maxBytes: MemberAddresses.maxAddressBytes), !client.isEmpty
+                    let peer = reader.readString(maxBytes: MemberAddresses.maxAddressBytes), !peer.isEmpty,
+                    let client = reader.readString(maxBytes: MemberAddresses.maxAddressBytes), !client.isEmpty
                 else { return nil }
                 addresses[NodeID(id)] = MemberAddresses(peer: peer, client: client)
             }

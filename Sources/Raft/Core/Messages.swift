@@ -63,9 +63,11 @@ public enum MessageBody: Sendable, Equatable, CustomStringConvertible {
         case .requestVote(let request): "\(request.kind)-request last \(request.lastLog)"
         case .requestVoteResponse(let response): "\(response.kind)-\(response.granted ? "granted" : "rejected")"
         case .forwardedProposal(let proposal): "forwarded-proposal n=\(proposal.payloads.count)"
-        case .installSnapshotChunk(let chunk): "snapshot-chunk \(chunk.metadata.position) @\(chunk.offset)+\(chunk.data.count)\(chunk.isLast ? " last" : "")"
+        case .installSnapshotChunk(let chunk):
+            "snapshot-chunk \(chunk.metadata.position) @\(chunk.offset)+\(chunk.data.count)\(chunk.isLast ? " last" : "")"
         case .readIndexRequest(let request): "read-index-request ctx \(request.context)"
-        case .readIndexResponse(let response): "read-index-response ctx \(response.context) index \(response.index.map(String.init) ?? "refused")"
+        case .readIndexResponse(let response):
+            "read-index-response ctx \(response.context) index \(response.index.map(String.init) ?? "refused")"
         case .timeoutNow: "timeout-now"
         }
     }

@@ -58,7 +58,8 @@ public struct RaftOptions: Sendable, Equatable {
     public func validate() {
         precondition(electionTimeoutTicks >= 2, "electionTimeoutTicks must be at least 2")
         precondition(heartbeatIntervalTicks >= 1, "heartbeatIntervalTicks must be at least 1")
-        precondition(heartbeatIntervalTicks < electionTimeoutTicks, "heartbeats must come faster than election timeouts")
+        precondition(
+            heartbeatIntervalTicks < electionTimeoutTicks, "heartbeats must come faster than election timeouts")
         precondition(maxInflightMessages >= 1, "maxInflightMessages must be at least 1")
         precondition(maxInflightBytes >= 1, "maxInflightBytes must be at least 1")
         precondition(maxMessageBytes >= Entry.headerBytes, "maxMessageBytes must fit one entry header")
@@ -67,7 +68,8 @@ public struct RaftOptions: Sendable, Equatable {
         precondition(maxReadyApplyBytes >= 1, "maxReadyApplyBytes must be at least 1")
         precondition(snapshotThresholdEntries >= 1, "snapshotThresholdEntries must be at least 1")
         precondition(retainedEntriesForSlowFollowers >= 0, "retainedEntriesForSlowFollowers must not be negative")
-        precondition(snapshotTimeoutTicks > heartbeatIntervalTicks, "snapshotTimeoutTicks must exceed the heartbeat interval")
+        precondition(
+            snapshotTimeoutTicks > heartbeatIntervalTicks, "snapshotTimeoutTicks must exceed the heartbeat interval")
         precondition(maxPromotionLagEntries >= 0, "maxPromotionLagEntries must not be negative")
         precondition(maxPendingReads >= 1, "maxPendingReads must be at least 1")
         precondition(freshnessProbeIntervalTicks >= 1, "freshnessProbeIntervalTicks must be at least 1")

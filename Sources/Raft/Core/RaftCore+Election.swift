@@ -58,8 +58,9 @@ extension RaftCore {
                 return true
             case .appendEntries, .heartbeat, .timeoutNow:
                 becomeFollower(term: message.term, leader: message.from)
-            case .appendEntriesResponse, .heartbeatResponse, .requestVoteResponse, .forwardedProposal, .installSnapshotChunk,
-                 .readIndexRequest, .readIndexResponse:
+            case .appendEntriesResponse, .heartbeatResponse, .requestVoteResponse, .forwardedProposal,
+                .installSnapshotChunk,
+                .readIndexRequest, .readIndexResponse:
                 becomeFollower(term: message.term, leader: nil)
             }
             return true
@@ -83,7 +84,8 @@ extension RaftCore {
     /// Raft §5.2 and §5.4.1: grant at most one vote per term, and only to a candidate whose log is at
     /// least as up to date as ours. A pre-vote for a later term is granted on the log test alone.
     mutating func answerVoteRequest(_ request: VoteRequest, from candidate: NodeID, requestTerm: Term) {
-        let canVote = vote == candidate
+        let canVote =
+            vote == candidate
             || (vote == nil && leader == nil)
             || (request.kind == .preVote && requestTerm > term)
         // A member answers whatever its own configuration says (Raft thesis §4.1): a learner that was
@@ -92,7 +94,9 @@ extension RaftCore {
         let granted = canVote && request.lastLog.isAtLeastAsUpToDate(as: log.lastPosition)
         // A granted answer carries the request's term so a pre-candidate can count it; a refusal
         // carries ours so a candidate behind us learns of it.
-        send(to: candidate, term: granted ? requestTerm : term, .requestVoteResponse(VoteResponse(kind: request.kind, granted: granted)))
+        send(
+            to: candidate, term: granted ? requestTerm : term,
+            .requestVoteResponse(VoteResponse(kind: request.kind, granted: granted)))
         if granted && request.kind == .vote {
             precondition(requestTerm == term, "a vote is granted only in the current term")
             vote = candidate
@@ -119,7 +123,7 @@ extension RaftCore {
             case .pending: break
             }
         case .appendEntriesResponse, .heartbeatResponse, .requestVote, .forwardedProposal, .installSnapshotChunk,
-             .readIndexRequest, .readIndexResponse, .timeoutNow:
+            .readIndexRequest, .readIndexResponse, .timeoutNow:
             break
         }
     }

@@ -54,6 +54,8 @@ extension RaftCore {
 
     func checkFailoverInvariants() {
         precondition(role == .follower || failover == FailoverState(), "lost leader contact outside a follower")
-        precondition(failover.campaignCountdownTicks.map { $0 >= 1 && failover.isLeaderContactLost } ?? true, "a failover countdown without lost contact")
+        precondition(
+            failover.campaignCountdownTicks.map { $0 >= 1 && failover.isLeaderContactLost } ?? true,
+            "a failover countdown without lost contact")
     }
 }

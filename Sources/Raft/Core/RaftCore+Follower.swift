@@ -10,8 +10,9 @@ extension RaftCore {
             acceptHeartbeat(heartbeat, from: message.from)
         case .timeoutNow:
             campaignOnTimeoutNow()
-        case .appendEntriesResponse, .heartbeatResponse, .requestVote, .requestVoteResponse, .forwardedProposal, .installSnapshotChunk,
-             .readIndexRequest, .readIndexResponse:
+        case .appendEntriesResponse, .heartbeatResponse, .requestVote, .requestVoteResponse, .forwardedProposal,
+            .installSnapshotChunk,
+            .readIndexRequest, .readIndexResponse:
             break
         }
     }

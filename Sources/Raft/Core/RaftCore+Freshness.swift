@@ -38,7 +38,7 @@ extension RaftCore {
         let (elapsed, lifetime) = (freshness.elapsedTicks, freshnessProbeLifetimeTicks)
         freshness.outstanding.removeAll { elapsed - $0.issuedAtTick > lifetime }
         guard freshness.ticksSinceProbe >= options.freshnessProbeIntervalTicks,
-              freshness.outstanding.count < options.maxOutstandingFreshnessProbes
+            freshness.outstanding.count < options.maxOutstandingFreshnessProbes
         else { return }
         let probe = FreshnessWitness(probe: freshness.nextProbe, issuedAtTick: freshness.elapsedTicks)
         let context = Self.freshnessProbeFlag | probe.probe
@@ -100,11 +100,18 @@ extension RaftCore {
     }
 
     func checkFreshnessInvariants() {
-        precondition(freshness.outstanding.count <= options.maxOutstandingFreshnessProbes, "more outstanding probes than allowed")
-        precondition(freshness.answered.count <= options.maxOutstandingFreshnessProbes, "more answered probes than were outstanding")
-        precondition(freshness.answered.allSatisfy { $0.index > freshness.appliedThrough }, "a covered probe was not promoted")
+        precondition(
+            freshness.outstanding.count <= options.maxOutstandingFreshnessProbes, "more outstanding probes than allowed"
+        )
+        precondition(
+            freshness.answered.count <= options.maxOutstandingFreshnessProbes,
+            "more answered probes than were outstanding")
+        precondition(
+            freshness.answered.allSatisfy { $0.index > freshness.appliedThrough }, "a covered probe was not promoted")
         if let witness = freshness.witness {
-            precondition(witness.probe < freshness.nextProbe && witness.issuedAtTick <= freshness.elapsedTicks, "a witness from the future")
+            precondition(
+                witness.probe < freshness.nextProbe && witness.issuedAtTick <= freshness.elapsedTicks,
+                "a witness from the future")
         }
     }
 }

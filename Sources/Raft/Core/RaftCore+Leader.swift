@@ -39,7 +39,7 @@ extension RaftCore {
             handleHeartbeatResponse(from: message.from)
             acknowledgeReadRound(response.readRound, from: message.from)
         case .appendEntries, .heartbeat, .requestVote, .requestVoteResponse, .forwardedProposal, .installSnapshotChunk,
-             .readIndexRequest, .readIndexResponse, .timeoutNow:
+            .readIndexRequest, .readIndexResponse, .timeoutNow:
             // Another leader in our term cannot exist; late vote answers are irrelevant now.
             break
         }
@@ -107,7 +107,9 @@ extension RaftCore {
     mutating func broadcastHeartbeat() {
         for peer in replicationPeers {
             guard let match = progress[peer]?.match else { continue }
-            send(to: peer, term: term, .heartbeat(Heartbeat(commit: min(match, log.commitIndex), readRound: reads.latestRound)))
+            send(
+                to: peer, term: term,
+                .heartbeat(Heartbeat(commit: min(match, log.commitIndex), readRound: reads.latestRound)))
         }
     }
 
@@ -122,9 +124,11 @@ extension RaftCore {
             sendSnapshot(to: peer)
             return false
         }
-        let batch = log.entries(from: peerProgress.next, maxCount: options.maxEntriesPerMessage, maxBytes: options.maxMessageBytes)
+        let batch = log.entries(
+            from: peerProgress.next, maxCount: options.maxEntriesPerMessage, maxBytes: options.maxMessageBytes)
         guard !batch.isEmpty || allowEmpty else { return false }
-        peerProgress.sent(lastIndex: batch.last?.index ?? previousIndex, entryCount: batch.count, bytes: batch.byteCount)
+        peerProgress.sent(
+            lastIndex: batch.last?.index ?? previousIndex, entryCount: batch.count, bytes: batch.byteCount)
         progress[peer] = peerProgress
         let append = AppendEntries(
             previous: LogPosition(index: previousIndex, term: previousTerm),
@@ -199,7 +203,8 @@ extension RaftCore {
     mutating func commitIfQuorumReplicated() -> Bool {
         let quorumIndex = quorum.committedIndex { progress[$0]?.match ?? 0 }
         guard quorumIndex > log.commitIndex, log.term(at: quorumIndex) == term else { return false }
-        let newlyCommitted = log.entries(from: log.commitIndex + 1, maxCount: Int(quorumIndex - log.commitIndex), maxBytes: Int.max)
+        let newlyCommitted = log.entries(
+            from: log.commitIndex + 1, maxCount: Int(quorumIndex - log.commitIndex), maxBytes: Int.max)
         let releasedBytes = newlyCommitted.filter { $0.term == term }.reduce(0) { $0 + $1.payload.count }
         uncommittedBytes = max(0, uncommittedBytes - releasedBytes)
         log.commit(to: quorumIndex)

@@ -76,7 +76,8 @@ extension MembershipConfiguration {
             var addresses = addresses
             addresses[id] = memberAddresses
             return MembershipConfiguration(
-                voters: voters, learners: learners + [id], regions: regions.merging([id: region]) { $1 }, addresses: addresses)
+                voters: voters, learners: learners + [id], regions: regions.merging([id: region]) { $1 },
+                addresses: addresses)
         case .promote(let id):
             guard isLearner(id) else { throw .notALearner(id) }
             return MembershipConfiguration(
@@ -85,7 +86,8 @@ extension MembershipConfiguration {
             guard members.contains(id) else { throw .notAMember(id) }
             guard voters != [id] else { throw .removesLastVoter(id) }
             return MembershipConfiguration(
-                voters: voters.filter { $0 != id }, learners: learners.filter { $0 != id }, regions: regions, addresses: addresses)
+                voters: voters.filter { $0 != id }, learners: learners.filter { $0 != id }, regions: regions,
+                addresses: addresses)
         }
     }
 }
@@ -98,7 +100,9 @@ extension RaftCore {
     /// as followers append it, on theirs. Refused while another change is uncommitted, before this
     /// leader committed an entry of its term, for a learner that lags, and — unless `force` — when the
     /// resulting voters would not survive the loss of any one region (`VoterPlacement`).
-    public mutating func proposeMembershipChange(_ change: MembershipChange, force: Bool = false) throws(MembershipChangeError) -> LogPosition {
+    public mutating func proposeMembershipChange(_ change: MembershipChange, force: Bool = false)
+        throws(MembershipChangeError) -> LogPosition
+    {
         let termBefore = term
         defer { checkInvariants(termBefore: termBefore) }
         guard role == .leader else { throw .notLeader(leader: leader) }
@@ -106,8 +110,10 @@ extension RaftCore {
         guard !isMembershipChangePending else { throw .changePending(index: membership.position.index) }
         let proposed = try configuration.applying(change)
         if case .promote(let learner) = change, let match = progress[learner]?.match,
-           log.lastIndex - min(match, log.lastIndex) > LogIndex(options.maxPromotionLagEntries) {
-            throw .learnerLagging(learner, match: match, lastIndex: log.lastIndex, maxLagEntries: options.maxPromotionLagEntries)
+            log.lastIndex - min(match, log.lastIndex) > LogIndex(options.maxPromotionLagEntries)
+        {
+            throw .learnerLagging(
+                learner, match: match, lastIndex: log.lastIndex, maxLagEntries: options.maxPromotionLagEntries)
         }
         if proposed.voters != configuration.voters, !force, let refusal = proposed.placement.refusal {
             throw .placementBreaking(reason: refusal)
@@ -158,15 +164,22 @@ extension RaftCore {
         precondition(snapshotIndex <= log.commitIndex, "a snapshot covers uncommitted entries")
         precondition(membership.position.index <= log.lastIndex, "the configuration comes from beyond the log")
         guard role == .leader else { return }
-        precondition(progress.keys.allSatisfy { $0 == id || configuration.members.contains($0) }, "a leader tracks a non-member")
-        precondition(progress.values.allSatisfy { $0.state != .snapshot || $0.pendingSnapshotIndex > 0 }, "a snapshot transfer without a snapshot")
+        precondition(
+            progress.keys.allSatisfy { $0 == id || configuration.members.contains($0) }, "a leader tracks a non-member")
+        precondition(
+            progress.values.allSatisfy { $0.state != .snapshot || $0.pendingSnapshotIndex > 0 },
+            "a snapshot transfer without a snapshot")
     }
 
-    private func lastConfiguration(atOrBefore index: LogIndex) -> (position: LogPosition, configuration: MembershipConfiguration)? {
+    private func lastConfiguration(atOrBefore index: LogIndex) -> (
+        position: LogPosition, configuration: MembershipConfiguration
+    )? {
         var candidate = min(index, log.lastIndex)
         while candidate > log.boundary.index {
-            if let entry = log.entries(from: candidate, maxCount: 1, maxBytes: Int.max).first, entry.kind == .configChange,
-               let decoded = MembershipConfiguration(decoding: entry.payload) {
+            if let entry = log.entries(from: candidate, maxCount: 1, maxBytes: Int.max).first,
+                entry.kind == .configChange,
+                let decoded = MembershipConfiguration(decoding: entry.payload)
+            {
                 return (entry.position, decoded)
             }
             candidate -= 1

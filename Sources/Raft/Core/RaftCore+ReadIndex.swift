@@ -97,7 +97,9 @@ extension RaftCore {
     /// Leader: `peer` answered a heartbeat of `round`.
     mutating func acknowledgeReadRound(_ round: UInt64, from peer: NodeID) {
         // A round this leadership never sent is a malformed answer; a lower one is old news.
-        guard role == .leader, round <= reads.latestRound, round > reads.acknowledgedRounds[peer, default: 0] else { return }
+        guard role == .leader, round <= reads.latestRound, round > reads.acknowledgedRounds[peer, default: 0] else {
+            return
+        }
         reads.acknowledgedRounds[peer] = round
         releaseConfirmedReads()
     }
@@ -105,7 +107,8 @@ extension RaftCore {
     /// Releases, in order, every read whose round a quorum (this leader included) has echoed.
     private mutating func releaseConfirmedReads() {
         while let read = reads.leaderReads.first, let round = read.round,
-              quorum.isSatisfied(by: { $0 == id || reads.acknowledgedRounds[$0, default: 0] >= round }) {
+            quorum.isSatisfied(by: { $0 == id || reads.acknowledgedRounds[$0, default: 0] >= round })
+        {
             reads.leaderReads.removeFirst()
             switch read.origin {
             case .local where Self.isFreshnessProbe(read.context):
@@ -113,7 +116,9 @@ extension RaftCore {
             case .local:
                 reads.released.append(ReadState(context: read.context, index: read.index))
             case .follower(let follower):
-                send(to: follower, term: term, .readIndexResponse(ReadIndexResponse(context: read.context, index: read.index)))
+                send(
+                    to: follower, term: term,
+                    .readIndexResponse(ReadIndexResponse(context: read.context, index: read.index)))
             }
         }
     }
@@ -121,7 +126,11 @@ extension RaftCore {
     /// Follower: the leader answered one of our forwarded reads. `observeTerm` has made sure the
     /// answer is of our term, so it comes from the leader we forwarded to.
     mutating func completeForwardedRead(_ response: ReadIndexResponse, from sender: NodeID) {
-        guard let position = reads.forwardedReads.firstIndex(where: { $0.context == response.context && $0.leader == sender }) else {
+        guard
+            let position = reads.forwardedReads.firstIndex(where: {
+                $0.context == response.context && $0.leader == sender
+            })
+        else {
             return
         }
         reads.forwardedReads.remove(at: position)
@@ -154,7 +163,8 @@ extension RaftCore {
     /// follower's the leader that would answer them. Followers' reads on a leader are dropped; their
     /// followers notice the change or time out.
     mutating func abandonReads() {
-        let local = reads.leaderReads.filter { $0.origin == .local }.map(\.context) + reads.forwardedReads.map(\.context)
+        let local =
+            reads.leaderReads.filter { $0.origin == .local }.map(\.context) + reads.forwardedReads.map(\.context)
         for context in local { failRead(context, .leadershipChanged) }
         reads.leaderReads.removeAll()
         reads.forwardedReads.removeAll()
@@ -182,7 +192,8 @@ extension RaftCore {
     func checkReadIndexInvariants() {
         precondition(reads.leaderReads.count <= options.maxPendingReads, "more leader reads than maxPendingReads")
         precondition(reads.forwardedReads.count <= options.maxPendingReads, "more forwarded reads than maxPendingReads")
-        precondition(role == .leader || (reads.leaderReads.isEmpty && reads.latestRound == 0), "leader reads outside leadership")
+        precondition(
+            role == .leader || (reads.leaderReads.isEmpty && reads.latestRound == 0), "leader reads outside leadership")
         precondition(role != .leader || reads.forwardedReads.isEmpty, "a leader forwards no reads")
         var previousRound: UInt64 = 0
         for read in reads.leaderReads {
@@ -191,6 +202,8 @@ extension RaftCore {
             precondition(read.index <= log.commitIndex, "a read index beyond the commit index")
             previousRound = round
         }
-        precondition(reads.leaderReads.drop { $0.round != nil }.allSatisfy { $0.round == nil }, "an unstarted read before a started one")
+        precondition(
+            reads.leaderReads.drop { $0.round != nil }.allSatisfy { $0.round == nil },
+            "an unstarted read before a started one")
     }
 }

@@ -81,7 +81,9 @@ extension RaftCore {
     /// index, the configuration becomes its own, the leader is told, and the next `Ready` carries
     /// `snapshotToInstall`. A refusal changes nothing the runtime must act on; the leader is told where
     /// this member stands so it can continue from the log.
-    public mutating func restore(_ metadata: SnapshotMetadata, from leader: NodeID, term leaderTerm: Term) throws(SnapshotRestoreError) {
+    public mutating func restore(_ metadata: SnapshotMetadata, from leader: NodeID, term leaderTerm: Term)
+        throws(SnapshotRestoreError)
+    {
         let termBefore = term
         defer { checkInvariants(termBefore: termBefore) }
         guard leaderTerm >= term else { throw .staleTerm(snapshotTerm: leaderTerm, currentTerm: term) }

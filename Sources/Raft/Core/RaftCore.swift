@@ -68,15 +68,23 @@ public struct RaftCore: Sendable {
         randomSeed: UInt64
     ) {
         options.validate()
-        precondition(boundary.index == 0 || (snapshot?.index ?? 0) >= boundary.index, "a compacted log needs the snapshot that covers it")
-        precondition(appliedIndex >= (snapshot?.index ?? 0), "the state machine holds the snapshot, so it applied at least its index")
-        precondition(entries.last.map { $0.term <= hardState.term } ?? true, "stored entries from a term later than the stored term")
+        precondition(
+            boundary.index == 0 || (snapshot?.index ?? 0) >= boundary.index,
+            "a compacted log needs the snapshot that covers it")
+        precondition(
+            appliedIndex >= (snapshot?.index ?? 0),
+            "the state machine holds the snapshot, so it applied at least its index")
+        precondition(
+            entries.last.map { $0.term <= hardState.term } ?? true,
+            "stored entries from a term later than the stored term")
         self.id = id
         self.options = options
         self.configuration = configuration
         self.term = hardState.term
         self.vote = hardState.vote
-        self.log = RaftLog(boundary: boundary, entries: entries, commitIndex: max(hardState.commit, appliedIndex), appliedIndex: appliedIndex)
+        self.log = RaftLog(
+            boundary: boundary, entries: entries, commitIndex: max(hardState.commit, appliedIndex),
+            appliedIndex: appliedIndex)
         self.random = DeterministicRandom(seed: randomSeed)
         self.lastReadyHardState = hardState
         self.lastReadyRoleState = RoleState(role: .follower, leader: nil, term: hardState.term)
@@ -85,7 +93,8 @@ public struct RaftCore: Sendable {
         // Probe numbers start at random in each incarnation: a late answer to the previous incarnation's
         // probe (its leader may answer after this member restarted) must not be taken for a new one's.
         self.freshness.nextProbe = 1 + self.random.next() >> 2
-        self.membership = MembershipState(base: snapshot?.configuration ?? configuration, position: snapshot?.position ?? boundary)
+        self.membership = MembershipState(
+            base: snapshot?.configuration ?? configuration, position: snapshot?.position ?? boundary)
         refreshConfiguration()
         resetRandomizedElectionTimeout()
         lastReadyHardState = self.hardState
@@ -198,7 +207,8 @@ public struct RaftCore: Sendable {
 
     /// Whether `ready()` would return anything.
     public var hasReady: Bool {
-        hasUnsentProposals || !proposalsToForward.isEmpty || hardState != lastReadyHardState || log.hasUnpersisted || !outbox.isEmpty
+        hasUnsentProposals || !proposalsToForward.isEmpty || hardState != lastReadyHardState || log.hasUnpersisted
+            || !outbox.isEmpty
             || log.hasUnapplied || roleState != lastReadyRoleState || snapshots.hasOutput || hasReadIndexWork
             || !freshness.issued.isEmpty
     }
@@ -255,7 +265,9 @@ public struct RaftCore: Sendable {
 
     /// Leader only: what this leader knows about `peer`'s log.
     public func replicationStatus(of peer: NodeID) -> ReplicationStatus? {
-        progress[peer].map { ReplicationStatus(match: $0.match, next: $0.next, state: $0.state, inflightMessages: $0.inflights.count) }
+        progress[peer].map {
+            ReplicationStatus(match: $0.match, next: $0.next, state: $0.state, inflightMessages: $0.inflights.count)
+        }
     }
 
     // MARK: - Shared helpers

@@ -16,7 +16,8 @@ struct RaftLog: Sendable, Equatable {
     /// Rebuilds the log from what storage holds after a restart: everything there is already durable.
     init(boundary: LogPosition, entries: [Entry], commitIndex: LogIndex, appliedIndex: LogIndex) {
         precondition(entries.isContiguousRun, "stored entries must be contiguous")
-        precondition(entries.first.map { $0.index == boundary.index + 1 } ?? true, "stored entries must follow the boundary")
+        precondition(
+            entries.first.map { $0.index == boundary.index + 1 } ?? true, "stored entries must follow the boundary")
         self.boundary = boundary
         self.entries = entries
         let lastIndex = entries.last?.index ?? boundary.index

@@ -73,7 +73,8 @@ public struct Ready: Sendable, Equatable {
 
     /// True when there is nothing to persist, send or apply.
     public var isEmpty: Bool {
-        hardState == nil && entriesToAppend.isEmpty && snapshotToInstall == nil && messages.isEmpty && snapshotsToSend.isEmpty
+        hardState == nil && entriesToAppend.isEmpty && snapshotToInstall == nil && messages.isEmpty
+            && snapshotsToSend.isEmpty
             && committedEntries.isEmpty && roleChange == nil && readStates.isEmpty && failedReads.isEmpty
             && freshnessProbesIssued.isEmpty
     }

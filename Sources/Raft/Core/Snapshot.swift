@@ -62,8 +62,10 @@ public enum SnapshotRestoreError: Error, Sendable, Equatable, CustomStringConver
 
     public var description: String {
         switch self {
-        case .staleTerm(let snapshotTerm, let currentTerm): "snapshot sent in term \(snapshotTerm), this member is in term \(currentTerm)"
-        case .notNewer(let snapshotIndex, let commitIndex): "snapshot at \(snapshotIndex) is not newer than commit \(commitIndex)"
+        case .staleTerm(let snapshotTerm, let currentTerm):
+            "snapshot sent in term \(snapshotTerm), this member is in term \(currentTerm)"
+        case .notNewer(let snapshotIndex, let commitIndex):
+            "snapshot at \(snapshotIndex) is not newer than commit \(commitIndex)"
         case .isLeader: "this member leads the sender's term"
         }
     }

@@ -1,4 +1,5 @@
 import RaftCore
+
 /// A `RaftLogStore` in memory: for tests, the simulator's "disk", and as the reference the LMDB store
 /// is checked against by the shared contract suite. Writes are "durable" as soon as they return.
 public final class InMemoryLogStore: RaftLogStore {
@@ -39,7 +40,8 @@ public final class InMemoryLogStore: RaftLogStore {
     public func persist(hardState: HardState?, entries: [Entry]) throws(LogStoreError) {
         if let first = entries.first {
             guard entries.isContiguousRun, first.index >= firstIndex(), first.index <= lastIndex() + 1 else {
-                throw .invalidAppend(firstIndex: first.index, storedFirstIndex: firstIndex(), storedLastIndex: lastIndex())
+                throw .invalidAppend(
+                    firstIndex: first.index, storedFirstIndex: firstIndex(), storedLastIndex: lastIndex())
             }
             storedEntries.removeLast(Int(lastIndex() + 1 - first.index))
             storedEntries.append(contentsOf: entries)

@@ -1,4 +1,5 @@
 import RaftCore
+
 /// The durable half of a member: its log and hard state. The runtime writes what each `Ready` says
 /// here, and on restart builds the core from what this returns.
 ///

@@ -1,4 +1,5 @@
 import RaftCore
+
 /// Callers waiting until the state machine has applied through an index (after etcd's `wait_time`): each
 /// is resumed by the apply that reaches its index, or failed at its deadline — no polling.
 struct AppliedIndexWaiters<Instant: Comparable> {

@@ -1,4 +1,5 @@
 import RaftCore
+
 /// What applying one normal entry meant for whoever proposed it.
 enum ApplyOutcome: Sendable, Equatable {
     case sessionRegistered(nonce: UInt64, session: LogIndex)

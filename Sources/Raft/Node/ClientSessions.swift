@@ -73,7 +73,9 @@ struct ClientSessions: Sendable {
         }
     }
 
-    private func store(session: LogIndex, sequence: UInt64, result: [UInt8], at index: LogIndex, in txn: borrowing WriteTransaction) throws {
+    private func store(
+        session: LogIndex, sequence: UInt64, result: [UInt8], at index: LogIndex, in txn: borrowing WriteTransaction
+    ) throws {
         if let previous = try record(of: session, in: txn) {
             try txn.delete(Self.indexKey(previous.index, session), in: byLastIndex)
         }
@@ -85,7 +87,9 @@ struct ClientSessions: Sendable {
         try txn.put([], for: Self.indexKey(index, session), in: byLastIndex)
     }
 
-    private func record(of session: LogIndex, in txn: borrowing WriteTransaction) throws -> (sequence: UInt64, index: LogIndex, result: [UInt8])? {
+    private func record(of session: LogIndex, in txn: borrowing WriteTransaction) throws -> (
+        sequence: UInt64, index: LogIndex, result: [UInt8]
+    )? {
         guard let value = try txn.get(.bigEndian(session), in: sessions) else { return nil }
         return try value.withUnsafeBytes { bytes in
             var reader = ByteReader(bytes)

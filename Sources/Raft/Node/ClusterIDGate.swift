@@ -30,7 +30,8 @@ public final class ClusterIDGate: Sendable {
 
         public var description: String {
             let peers = foreign.keys.sorted().map { "member \($0) (cluster \(foreign[$0].map { "\($0)" } ?? "?"))" }
-            return "this member's data belongs to cluster \(local), but \(peers.joined(separator: ", ")) belong to another: "
+            return
+                "this member's data belongs to cluster \(local), but \(peers.joined(separator: ", ")) belong to another: "
                 + "its data directory holds another cluster's state (restored from a foreign backup, or copied). "
                 + "Stop it, move the data directory aside, and add the member anew (docs/membership.md)."
         }
@@ -58,7 +59,8 @@ public final class ClusterIDGate: Sendable {
     public init(clusterID: ClusterID?, store: @escaping @Sendable (ClusterID) throws -> Void) {
         state = Mutex(State(clusterID: clusterID))
         self.store = store
-        (reports, reportContinuation) = AsyncStream.makeStream(of: ForeignClusterReport.self, bufferingPolicy: .bufferingNewest(1))
+        (reports, reportContinuation) = AsyncStream.makeStream(
+            of: ForeignClusterReport.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     deinit { reportContinuation.finish() }

@@ -1,4 +1,5 @@
 import RaftCore
+
 /// What a member's storage holds durably, and the rule that no message promises more (design §3; `Ready`):
 /// a vote is durable before it is granted or asked for, a term before any message of it, appended entries
 /// before they are acknowledged. The runtime updates it as writes complete and checks every message it is
@@ -36,15 +37,25 @@ public struct DurabilityLedger: Sendable, Equatable {
         case .requestVoteResponse(let response) where response.kind == .preVote:
             return nil
         case .requestVote:
-            guard term == message.term, vote == message.from else { return "vote request of term \(message.term) before its self-vote is durable (durable t\(term) vote \(vote.map { "\($0)" } ?? "-"))" }
+            guard term == message.term, vote == message.from else {
+                return
+                    "vote request of term \(message.term) before its self-vote is durable (durable t\(term) vote \(vote.map { "\($0)" } ?? "-"))"
+            }
         case .requestVoteResponse(let response) where response.granted:
-            guard term == message.term, vote == message.to else { return "vote granted to \(message.to) in term \(message.term) before the vote is durable (durable t\(term) vote \(vote.map { "\($0)" } ?? "-"))" }
+            guard term == message.term, vote == message.to else {
+                return
+                    "vote granted to \(message.to) in term \(message.term) before the vote is durable (durable t\(term) vote \(vote.map { "\($0)" } ?? "-"))"
+            }
         case .appendEntriesResponse(let response) where !response.isRejected:
-            guard lastIndex >= response.matchIndex else { return "append acknowledged through \(response.matchIndex) with only \(lastIndex) durable" }
+            guard lastIndex >= response.matchIndex else {
+                return "append acknowledged through \(response.matchIndex) with only \(lastIndex) durable"
+            }
         default:
             break
         }
-        guard message.term <= term else { return "\(message.body) of term \(message.term) before the term is durable (durable t\(term))" }
+        guard message.term <= term else {
+            return "\(message.body) of term \(message.term) before the term is durable (durable t\(term))"
+        }
         return nil
     }
 }

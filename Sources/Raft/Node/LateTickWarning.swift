@@ -10,7 +10,8 @@ struct LateTickWarning {
         logger.warning(
             "a Raft tick fired late: heartbeats and election timers were held back (CPU starvation, a frozen process, or a blocked Raft thread)",
             metadata: [
-                "lateMilliseconds": "\(lateness.wholeMilliseconds)", "thresholdMilliseconds": "\(threshold.wholeMilliseconds)",
+                "lateMilliseconds": "\(lateness.wholeMilliseconds)",
+                "thresholdMilliseconds": "\(threshold.wholeMilliseconds)",
                 "lateTicksSinceLastWarning": "\(lateTicks)",
             ])
     }

@@ -1,4 +1,5 @@
 import RaftCore
+
 /// Follows who leads, as this member sees it, from the core's role changes and the clock, and names the
 /// moments an operator must hear about: an election started, a leader elected or changed, a leader lost, a
 /// leader that stepped down because no majority answered it (quorum lost), and a stretch without any leader
@@ -46,18 +47,23 @@ struct LeadershipWatch: Sendable {
         var events: [Event] = []
         // A member that wins at once (a single voter, or votes arriving within one step) is never seen as a
         // candidate: becoming leader in a term it was not seen campaigning in counts its election too.
-        if (change.role == .candidate || (change.role == .leader && before.role != .leader)) && campaignTerm != change.term {
+        if (change.role == .candidate || (change.role == .leader && before.role != .leader))
+            && campaignTerm != change.term
+        {
             campaignTerm = change.term
             events.append(.electionStarted(term: change.term))
         }
         if before.role == .leader && change.role != .leader {
-            events.append(change.term == before.term && change.leader == nil ? .quorumLost(term: change.term) : .steppedDown(term: change.term))
+            events.append(
+                change.term == before.term && change.leader == nil
+                    ? .quorumLost(term: change.term) : .steppedDown(term: change.term))
         } else if let previous = before.leader, previous != id, change.leader == nil {
             events.append(.leaderLost(previous: previous, term: before.term))
         }
         if let leader = change.leader {
             if leader != countedLeader || change.term != countedTerm {
-                events.append(.leaderElected(leader: leader, previous: countedLeader, term: change.term, isSelf: leader == id))
+                events.append(
+                    .leaderElected(leader: leader, previous: countedLeader, term: change.term, isSelf: leader == id))
                 countedLeader = leader
                 countedTerm = change.term
             }

@@ -1,4 +1,5 @@
 import RaftCore
+
 /// Keeps the transport's peer set equal to the members a node must talk to, as membership changes arrive.
 ///
 /// The peer set is the union of the configuration in force (which takes effect when appended) and the last
@@ -39,7 +40,9 @@ struct MembershipTracker: Sendable {
     /// The peer set to hand to the transport when it differs from the last one handed over.
     mutating func peersIfChanged(inForce current: MembershipConfiguration) -> PeerSet? {
         let members = Set(current.members).union(applied.members).subtracting([id]).sorted()
-        let addresses = applied.addresses.merging(current.addresses) { _, inForce in inForce }.filter { members.contains($0.key) }
+        let addresses = applied.addresses.merging(current.addresses) { _, inForce in inForce }.filter {
+            members.contains($0.key)
+        }
         let peers = PeerSet(members: members, addresses: addresses)
         guard peers != announced else { return nil }
         announced = peers

@@ -1,4 +1,5 @@
 import RaftCore
+
 /// A snapshot of a node's state for operators, health checks and tests.
 public struct NodeStatus: Sendable, Equatable {
     public var id: NodeID

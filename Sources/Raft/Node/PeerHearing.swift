@@ -1,4 +1,5 @@
 import RaftCore
+
 /// When this member last heard from each peer — any Raft message — so a peer whose process is frozen (SIGSTOP,
 /// a hung machine) shows as silent although its TCP connection stays up: the kernel still answers
 /// keepalives for a stopped process, so the transport's link state alone says "connected" for ever.
@@ -14,7 +15,9 @@ struct PeerHearing {
 
     /// Of `expected`, the peers not heard from within `silence` before `now` (never heard counts as silent
     /// once `since` — when this member started expecting them — is that long ago).
-    func silent(among expected: [NodeID], now: ContinuousClock.Instant, silence: Duration, since: ContinuousClock.Instant) -> Set<NodeID> {
+    func silent(
+        among expected: [NodeID], now: ContinuousClock.Instant, silence: Duration, since: ContinuousClock.Instant
+    ) -> Set<NodeID> {
         Set(expected.filter { peer in now - (lastHeard[peer] ?? since) > silence })
     }
 }

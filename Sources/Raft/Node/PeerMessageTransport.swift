@@ -22,7 +22,8 @@ public final class PeerMessageTransport: RaftMessageTransport {
     /// `executor`: where frames are checked and decoded — the node's Raft thread, so a heartbeat is not
     /// read late because request work fills the shared pool (nil: wherever the runtime puts tasks).
     public init(
-        peers: PeerTransport, clusterGate: ClusterIDGate, executor: RaftExecutor? = nil, logger: Logger = Logger(label: "keycluster.raft.wire")
+        peers: PeerTransport, clusterGate: ClusterIDGate, executor: RaftExecutor? = nil,
+        logger: Logger = Logger(label: "keycluster.raft.wire")
     ) {
         self.peers = peers
         self.clusterGate = clusterGate
@@ -56,15 +57,20 @@ public final class PeerMessageTransport: RaftMessageTransport {
                 case .adopted(let id):
                     logger.notice("joined cluster \(id) (stored)", metadata: ["link": "\(frame.from)"])
                 case .foreign(let id):
-                    peers.warnRateLimited(.frame, logger, "dropped a frame from a member of another cluster", metadata: [
-                        "link": "\(frame.from)", "theirCluster": "\(id)", "ourCluster": "\(clusterGate.clusterID.map { "\($0)" } ?? "none")",
-                    ], level: .error)
+                    peers.warnRateLimited(
+                        .frame, logger, "dropped a frame from a member of another cluster",
+                        metadata: [
+                            "link": "\(frame.from)", "theirCluster": "\(id)",
+                            "ourCluster": "\(clusterGate.clusterID.map { "\($0)" } ?? "none")",
+                        ], level: .error)
                     if clusterGate.shouldNotify(frame.from) {
                         _ = peers.send(to: frame.from, payload: clusterGate.seal([]), lane: .control)
                     }
                     continue
                 case .malformed:
-                    peers.warnRateLimited(.frame, logger, "dropped a frame without a usable cluster id", metadata: ["link": "\(frame.from)"])
+                    peers.warnRateLimited(
+                        .frame, logger, "dropped a frame without a usable cluster id",
+                        metadata: ["link": "\(frame.from)"])
                     continue
                 }
                 if ClusterIDGate.isNotice(frame.payload) { continue }
@@ -72,13 +78,16 @@ public final class PeerMessageTransport: RaftMessageTransport {
                     let message = try MessageCodec.decode(frame.payload[ClusterID.byteCount...])
                     guard message.from.rawValue == frame.from, message.to.rawValue == peers.localID else {
                         // A member's bad frames come at its message rate: the lines are rate-limited.
-                        peers.warnRateLimited(.frame, logger, "dropped a message whose sender or addressee does not match its link",
+                        peers.warnRateLimited(
+                            .frame, logger, "dropped a message whose sender or addressee does not match its link",
                             metadata: ["link": "\(frame.from)", "from": "\(message.from)", "to": "\(message.to)"])
                         continue
                     }
                     continuation.yield(message)
                 } catch {
-                    peers.warnRateLimited(.frame, logger, "dropped an undecodable frame", metadata: ["link": "\(frame.from)", "error": "\(error)"])
+                    peers.warnRateLimited(
+                        .frame, logger, "dropped an undecodable frame",
+                        metadata: ["link": "\(frame.from)", "error": "\(error)"])
                 }
             }
             continuation.finish()
@@ -95,7 +104,9 @@ public final class PeerMessageTransport: RaftMessageTransport {
 
     public func send(_ messages: [Message]) {
         for message in messages {
-            _ = peers.send(to: message.to.rawValue, payload: clusterGate.seal(MessageCodec.encode(message)), lane: Self.lane(of: message.body))
+            _ = peers.send(
+                to: message.to.rawValue, payload: clusterGate.seal(MessageCodec.encode(message)),
+                lane: Self.lane(of: message.body))
         }
     }
 
@@ -110,7 +121,9 @@ public final class PeerMessageTransport: RaftMessageTransport {
             } else if let address = known[member.rawValue] {
                 next[member.rawValue] = address
             } else {
-                logger.warning("a member has no known peer address; it is not reached until one is", metadata: ["member": "\(member)"])
+                logger.warning(
+                    "a member has no known peer address; it is not reached until one is",
+                    metadata: ["member": "\(member)"])
             }
         }
         guard next != known else { return }
@@ -127,7 +140,8 @@ public final class PeerMessageTransport: RaftMessageTransport {
     static func lane(of body: MessageBody) -> PeerTransportLane {
         switch body {
         case .appendEntries, .forwardedProposal, .installSnapshotChunk: .bulk
-        case .appendEntriesResponse, .heartbeat, .heartbeatResponse, .requestVote, .requestVoteResponse, .readIndexRequest,
+        case .appendEntriesResponse, .heartbeat, .heartbeatResponse, .requestVote, .requestVoteResponse,
+            .readIndexRequest,
             .readIndexResponse, .timeoutNow:
             .control
         }

@@ -1,4 +1,5 @@
 import RaftCore
+
 /// Who is waiting for an entry to be applied: a command's proposer, or a session registration.
 enum WaiterKey: Hashable, Sendable {
     case command(RequestID)

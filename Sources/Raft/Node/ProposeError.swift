@@ -1,4 +1,5 @@
 import RaftCore
+
 /// Why `RaftNode.propose` did not return a result.
 public enum ProposeError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The core refused at once (no leader, too many uncommitted bytes, payload too large).

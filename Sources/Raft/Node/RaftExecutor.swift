@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Logging
 import NIOCore
 import NIOPosix
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The one thread a member's Raft traffic runs on (design §11, isolation): the node's actor, its tick and
 /// inbound loops, the decoding of peer frames and the peer links' own I/O. Request handling runs on other
@@ -82,9 +83,9 @@ public final class RaftExecutor: SerialExecutor {
     /// the calling thread (setpriority(2), "Bugs"): the rest of the process keeps its own.
     private static func raiseThreadPriority() -> Bool {
         #if os(Linux)
-        return setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, raftThreadNiceLevel) == 0
+            return setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, raftThreadNiceLevel) == 0
         #else
-        return false
+            return false
         #endif
     }
 
@@ -98,7 +99,9 @@ public final class RaftExecutor: SerialExecutor {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             // Resumed when the timer fires or fails — a loop shut down fails its pending timers, so a loop
             // task asleep at shutdown ends instead of leaking its continuation.
-            eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) {}.futureResult.whenComplete { _ in continuation.resume() }
+            eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) {}.futureResult.whenComplete { _ in
+                continuation.resume()
+            }
         }
     }
 

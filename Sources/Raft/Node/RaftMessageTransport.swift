@@ -1,4 +1,5 @@
 import RaftCore
+
 /// How a node exchanges Raft messages with its peers.
 ///
 /// `send` never blocks and may drop (Raft retransmits whatever matters). `inbound` yields messages for this

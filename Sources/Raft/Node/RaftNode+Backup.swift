@@ -74,12 +74,16 @@ extension RaftNode {
     ) throws -> LogIndex {
         let store = try LMDBLogStore(environment: environment)
         let sessions = try ClientSessions(
-            environment: environment, expiryEntries: options.sessionExpiryEntries, maxResultBytes: options.maxSessionResultBytes)
+            environment: environment, expiryEntries: options.sessionExpiryEntries,
+            maxResultBytes: options.maxSessionResultBytes)
         let catalog = try SnapshotCatalog(environment: environment)
-        let persister = try ReadyPersister(store: store, sessions: sessions, stateMachine: stateMachine, catalog: catalog)
+        let persister = try ReadyPersister(
+            store: store, sessions: sessions, stateMachine: stateMachine, catalog: catalog)
         guard try store.lastIndex() == 0, try store.hardState() == .initial, try persister.appliedIndex() == 0,
-              try catalog.latest(in: environment) == nil, try store.clusterID() == nil else {
-            throw RestoreRefused(reason: "\(environment.path) already holds a member's state; restore needs an empty data directory")
+            try catalog.latest(in: environment) == nil, try store.clusterID() == nil
+        else {
+            throw RestoreRefused(
+                reason: "\(environment.path) already holds a member's state; restore needs an empty data directory")
         }
         let applied: LogIndex
         do {
@@ -96,7 +100,8 @@ extension RaftNode {
         try copy.synchronize()
         try copy.close()
         try catalog.publish(catalog.takingPath, as: snapshot)
-        let install = Ready(hardState: HardState(term: snapshot.term, vote: nil, commit: applied), snapshotToInstall: snapshot)
+        let install = Ready(
+            hardState: HardState(term: snapshot.term, vote: nil, commit: applied), snapshotToInstall: snapshot)
         do {
             _ = try environment.write { txn in
                 _ = try persister.persist([install], in: txn)

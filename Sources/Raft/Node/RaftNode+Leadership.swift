@@ -6,7 +6,9 @@ import RaftCore
 /// long stretch without a leader) and a count for the observer.
 extension RaftNode {
     func leadershipChanged(_ change: RoleState) {
-        logger.debug("role changed", metadata: ["role": "\(change.role)", "term": "\(change.term)", "leader": Self.label(change.leader)])
+        logger.debug(
+            "role changed",
+            metadata: ["role": "\(change.role)", "term": "\(change.term)", "leader": Self.label(change.leader)])
         for event in leadership.observe(change, at: .now) { report(event) }
     }
 
@@ -21,7 +23,9 @@ extension RaftNode {
         let silent = silentPeers
         guard silent != reportedSilentPeers else { return }
         for peer in silent.subtracting(reportedSilentPeers).sorted(by: { $0.rawValue < $1.rawValue }) {
-            logger.warning("peer silent: no message for longer than an election timeout (frozen, overloaded or cut off)", metadata: ["peer": "\(peer.rawValue)"])
+            logger.warning(
+                "peer silent: no message for longer than an election timeout (frozen, overloaded or cut off)",
+                metadata: ["peer": "\(peer.rawValue)"])
         }
         for peer in reportedSilentPeers.subtracting(silent).sorted(by: { $0.rawValue < $1.rawValue }) {
             logger.notice("peer heard again", metadata: ["peer": "\(peer.rawValue)"])
@@ -39,10 +43,14 @@ extension RaftNode {
             if isSelf {
                 logger.info("became leader", metadata: ["term": "\(term)", "previousLeader": Self.label(previous)])
             } else {
-                logger.info("leader changed", metadata: ["leader": Self.label(leader), "previousLeader": Self.label(previous), "term": "\(term)"])
+                logger.info(
+                    "leader changed",
+                    metadata: ["leader": Self.label(leader), "previousLeader": Self.label(previous), "term": "\(term)"])
             }
         case .leaderLost(let previous, let term):
-            logger.warning("lost the leader; writes wait until a new one is elected", metadata: ["previousLeader": Self.label(previous), "term": "\(term)"])
+            logger.warning(
+                "lost the leader; writes wait until a new one is elected",
+                metadata: ["previousLeader": Self.label(previous), "term": "\(term)"])
         case .quorumLost(let term):
             logger.warning(
                 "stepped down: a majority of voters did not answer within an election timeout (quorum lost from here); writes stop until a majority is reachable",

@@ -1,4 +1,5 @@
 import RaftCore
+
 /// What the member list shows: the configuration in force and, on the leader, how far each member's log
 /// matches the leader's.
 public struct MembershipStatus: Sendable, Equatable {
@@ -36,14 +37,16 @@ extension RaftNode {
             }
         }
         return MembershipStatus(
-            id: id, configuration: core.configuration, leader: core.leader, term: core.term, commitIndex: core.commitIndex,
+            id: id, configuration: core.configuration, leader: core.leader, term: core.term,
+            commitIndex: core.commitIndex,
             lastIndex: core.lastPosition.index, isChangePending: core.isMembershipChangePending, matchIndexes: matches)
     }
 
     /// Hands the transport the current peer set when a configuration change (appended or applied) altered it.
     func syncTransportPeers() {
         guard let peers = membershipTracker.peersIfChanged(inForce: core.configuration) else { return }
-        logger.info("members changed", metadata: ["peers": "\(peers.members)", "configuration": "\(core.configuration)"])
+        logger.info(
+            "members changed", metadata: ["peers": "\(peers.members)", "configuration": "\(core.configuration)"])
         transport.updateMembers(peers.members, addresses: peers.addresses)
     }
 

@@ -24,10 +24,13 @@ extension RaftNode {
     /// Swift's cooperative pool (a long write there would stall every task of the process).
     func snapshotIfDue() {
         guard !snapshotState.isTaking, failure == nil, !isStopped, core.shouldSnapshot,
-              appliedIndex > core.latestSnapshot?.index ?? 0 else { return }
-        guard NodeSnapshotState.mayStart(
-            now: .now, paceUntil: snapshotState.paceUntil, entriesSinceSnapshot: appliedIndex - (core.latestSnapshot?.index ?? 0),
-            forcedAfterEntries: max(options.snapshotForcedAfterEntries, options.raft.snapshotThresholdEntries))
+            appliedIndex > core.latestSnapshot?.index ?? 0
+        else { return }
+        guard
+            NodeSnapshotState.mayStart(
+                now: .now, paceUntil: snapshotState.paceUntil,
+                entriesSinceSnapshot: appliedIndex - (core.latestSnapshot?.index ?? 0),
+                forcedAfterEntries: max(options.snapshotForcedAfterEntries, options.raft.snapshotThresholdEntries))
         else { return }
         snapshotState.isTaking = true
         let environment = self.environment
@@ -36,13 +39,16 @@ extension RaftNode {
             let started = ContinuousClock.now
             let written: Result<(index: LogIndex, bytes: Int), any Error>
             do {
-                written = .success(try await BlockingFileWork.run("snapshot-io") {
-                    let path = persister.catalog.takingPath
-                    let index = try SnapshotFile.write(from: environment, databases: persister.stateDatabases, to: path) { txn in
-                        try persister.appliedIndex(in: txn)
-                    }
-                    return (index, try SnapshotFile.size(of: path))
-                })
+                written = .success(
+                    try await BlockingFileWork.run("snapshot-io") {
+                        let path = persister.catalog.takingPath
+                        let index = try SnapshotFile.write(
+                            from: environment, databases: persister.stateDatabases, to: path
+                        ) { txn in
+                            try persister.appliedIndex(in: txn)
+                        }
+                        return (index, try SnapshotFile.size(of: path))
+                    })
             } catch {
                 written = .failure(error)
             }
@@ -58,17 +64,22 @@ extension RaftNode {
             let (index, bytes) = try written.get()
             // A snapshot installed meanwhile may have made this one old, or moved the log past it.
             guard failure == nil, !isStopped, index > core.latestSnapshot?.index ?? 0,
-                  let metadata = core.snapshotMetadata(at: index) else { return }
+                let metadata = core.snapshotMetadata(at: index)
+            else { return }
             try persister.catalog.publish(persister.catalog.takingPath, as: metadata)
             let compactThrough = core.compact(through: index, snapshot: metadata)
             snapshotState.pendingCompaction = SnapshotCompaction(snapshot: metadata, compactThrough: compactThrough)
             snapshotState.status.taken += 1
             snapshotState.status.lastTaken = .init(bytes: bytes, milliseconds: took.wholeMilliseconds)
-            snapshotState.paceUntil = NodeSnapshotState.pace(after: took, endedAt: .now, maxDutyPercent: options.snapshotMaxDutyPercent)
-            logger.info("snapshot taken", metadata: [
-                "index": "\(index)", "compact-through": "\(compactThrough.map { "\($0)" } ?? "-")", "bytes": "\(bytes)",
-                "milliseconds": "\(took.wholeMilliseconds)",
-            ])
+            snapshotState.paceUntil = NodeSnapshotState.pace(
+                after: took, endedAt: .now, maxDutyPercent: options.snapshotMaxDutyPercent)
+            logger.info(
+                "snapshot taken",
+                metadata: [
+                    "index": "\(index)", "compact-through": "\(compactThrough.map { "\($0)" } ?? "-")",
+                    "bytes": "\(bytes)",
+                    "milliseconds": "\(took.wholeMilliseconds)",
+                ])
             flushSoon()
         } catch {
             logger.error("snapshot not taken; the next flush tries again", metadata: ["error": "\(error)"])
@@ -78,7 +89,9 @@ extension RaftNode {
     /// After a durable write: count installs, remember what is recorded, remove files no longer needed.
     func snapshotsDurable(installedIn batch: [Ready], compaction: SnapshotCompaction?) {
         let installed = batch.compactMap(\.snapshotToInstall)
-        guard let newest = (installed.map(\.index) + [compaction?.snapshot.index ?? 0]).max(), newest > 0 else { return }
+        guard let newest = (installed.map(\.index) + [compaction?.snapshot.index ?? 0]).max(), newest > 0 else {
+            return
+        }
         for snapshot in installed {
             snapshotState.status.installed += 1
             logger.info("snapshot installed", metadata: ["index": "\(snapshot.index)", "term": "\(snapshot.term)"])
@@ -88,7 +101,8 @@ extension RaftNode {
         let catalog = persister.catalog
         let pendingInstalls = pendingReadies.compactMap(\.snapshotToInstall)
         catalog.removeFiles(
-            except: snapshotState.filesToKeep(catalog: catalog, latest: core.latestSnapshot, pendingInstalls: pendingInstalls),
+            except: snapshotState.filesToKeep(
+                catalog: catalog, latest: core.latestSnapshot, pendingInstalls: pendingInstalls),
             includingTemporary: false)
     }
 
@@ -160,7 +174,8 @@ extension RaftNode {
     /// is ignored — else its offset-0 chunks would keep restarting the current leader's transfer.
     func receiveSnapshotChunk(_ chunk: InstallSnapshotChunk, in message: Message) {
         guard !snapshotState.isVerifyingIncoming,
-              message.term >= max(core.term, snapshotState.incoming?.term ?? 0) else { return }
+            message.term >= max(core.term, snapshotState.incoming?.term ?? 0)
+        else { return }
         if chunk.offset == 0 {
             snapshotState.incoming?.abandon()
             snapshotState.incoming = nil
@@ -171,7 +186,8 @@ extension RaftNode {
                 return
             }
             do {
-                snapshotState.incoming = try SnapshotReceiver(first: message, chunk: chunk, path: persister.catalog.incomingPath)
+                snapshotState.incoming = try SnapshotReceiver(
+                    first: message, chunk: chunk, path: persister.catalog.incomingPath)
             } catch {
                 logger.error("cannot receive a snapshot", metadata: ["error": "\(error)"])
                 return
@@ -185,7 +201,8 @@ extension RaftNode {
             snapshotState.incoming = receiver
         case .failed(let reason):
             snapshotState.incoming = nil
-            logger.warning("snapshot transfer abandoned", metadata: ["from": Self.label(message.from), "reason": "\(reason)"])
+            logger.warning(
+                "snapshot transfer abandoned", metadata: ["from": Self.label(message.from), "reason": "\(reason)"])
         case .complete:
             snapshotState.incoming = nil
             snapshotState.isVerifyingIncoming = true
@@ -196,14 +213,16 @@ extension RaftNode {
                 // pool: heartbeats keep being answered meanwhile.
                 let published: Result<Void, any Error>
                 do {
-                    published = .success(try await BlockingFileWork.run("snapshot-io") {
-                        try SnapshotFile.synchronize(catalog.incomingPath)
-                        let applied = try SnapshotFile.verify(catalog.incomingPath)
-                        guard applied == metadata.index else {
-                            throw SnapshotFile.Invalid(reason: "holds state at \(applied), announced \(metadata.index)")
-                        }
-                        try catalog.publish(catalog.incomingPath, as: metadata)
-                    })
+                    published = .success(
+                        try await BlockingFileWork.run("snapshot-io") {
+                            try SnapshotFile.synchronize(catalog.incomingPath)
+                            let applied = try SnapshotFile.verify(catalog.incomingPath)
+                            guard applied == metadata.index else {
+                                throw SnapshotFile.Invalid(
+                                    reason: "holds state at \(applied), announced \(metadata.index)")
+                            }
+                            try catalog.publish(catalog.incomingPath, as: metadata)
+                        })
                 } catch {
                     published = .failure(error)
                 }
@@ -212,7 +231,9 @@ extension RaftNode {
         }
     }
 
-    private func snapshotReceived(_ metadata: SnapshotMetadata, from leader: NodeID, term: Term, _ published: Result<Void, any Error>) {
+    private func snapshotReceived(
+        _ metadata: SnapshotMetadata, from leader: NodeID, term: Term, _ published: Result<Void, any Error>
+    ) {
         snapshotState.isVerifyingIncoming = false
         guard failure == nil, !isStopped else { return }
         switch published {

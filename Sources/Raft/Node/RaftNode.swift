@@ -52,7 +52,7 @@ public actor RaftNode {
     private var appliedWaiters: AppliedIndexWaiters<ContinuousClock.Instant>
     /// Starts at random in each process: a leader may answer a read of this member's previous incarnation
     /// after a restart, and that answer must not be taken for a new read's (its index may be too old).
-    private var nextReadContext: ReadContext = .random(in: 1 ..< RaftCore.freshnessProbeFlag >> 1)
+    private var nextReadContext: ReadContext = .random(in: 1..<RaftCore.freshnessProbeFlag >> 1)
     private var readWaiters: [ReadContext: ReadWaiter] = [:]
     var membershipTracker: MembershipTracker
     /// The last leaders seen, for operators (`NodeStatus.leaderChanges`).
@@ -94,17 +94,22 @@ public actor RaftNode {
         self.executor = executor
         let store = try LMDBLogStore(environment: environment)
         let sessions = try ClientSessions(
-            environment: environment, expiryEntries: options.sessionExpiryEntries, maxResultBytes: options.maxSessionResultBytes)
+            environment: environment, expiryEntries: options.sessionExpiryEntries,
+            maxResultBytes: options.maxSessionResultBytes)
         options.snapshots.validate()
         precondition(options.reservedRevocationProposals >= 0, "reservedRevocationProposals cannot be negative")
-        precondition((1...100).contains(options.snapshotMaxDutyPercent), "snapshotMaxDutyPercent is a percentage (1...100)")
+        precondition(
+            (1...100).contains(options.snapshotMaxDutyPercent), "snapshotMaxDutyPercent is a percentage (1...100)")
         let catalog = try SnapshotCatalog(environment: environment)
-        let persister = try ReadyPersister(store: store, sessions: sessions, stateMachine: stateMachine, catalog: catalog)
+        let persister = try ReadyPersister(
+            store: store, sessions: sessions, stateMachine: stateMachine, catalog: catalog)
         let restart = try store.restartState()
         let applied = try persister.appliedIndex()
         let snapshot = try catalog.latest(in: environment)
         snapshotState = NodeSnapshotState(durable: snapshot)
-        catalog.removeFiles(except: snapshotState.filesToKeep(catalog: catalog, latest: snapshot, pendingInstalls: []), includingTemporary: true)
+        catalog.removeFiles(
+            except: snapshotState.filesToKeep(catalog: catalog, latest: snapshot, pendingInstalls: []),
+            includingTemporary: true)
         self.id = id
         self.options = options
         self.environment = environment
@@ -121,7 +126,8 @@ public actor RaftNode {
             slowFsync.committed(duration: duration)
         }
         self.appliedIndex = applied
-        self.durable = DurabilityLedger(hardState: restart.hardState, lastIndex: restart.entries.last?.index ?? restart.boundary.index)
+        self.durable = DurabilityLedger(
+            hardState: restart.hardState, lastIndex: restart.entries.last?.index ?? restart.boundary.index)
         self.appliedWaiters = AppliedIndexWaiters(maxWaiters: options.maxAppliedIndexWaiters)
         leadership = LeadershipWatch(
             id: id, initial: RoleState(role: .follower, leader: nil, term: restart.hardState.term),
@@ -136,44 +142,50 @@ public actor RaftNode {
         }
         membershipTracker = tracker
         // Readable before the first input: a read at start must see the restored indexes, not zeros.
-        published.publish(commitIndex: max(restart.hardState.commit, applied), appliedIndex: applied, stateCurrentAsOf: nil)
+        published.publish(
+            commitIndex: max(restart.hardState.commit, applied), appliedIndex: applied, stateCurrentAsOf: nil)
     }
 
     /// Starts ticking and receiving. Call once.
     public func start() {
         precondition(loops.isEmpty, "a node is started once")
-        logger.info("starting", metadata: ["term": "\(core.term)", "applied": "\(appliedIndex)", "last": "\(core.lastPosition)"])
+        logger.info(
+            "starting",
+            metadata: ["term": "\(core.term)", "applied": "\(appliedIndex)", "last": "\(core.lastPosition)"])
         let interval = options.tickInterval
         let lateTickThreshold = options.lateTickThreshold
         let clock = clock
         let executor = executor
         // Each loop prefers the Raft thread, so it resumes there after every await instead of waiting its
         // turn on the cooperative pool behind request work (`RaftExecutor`).
-        loops.append(Task(executorPreference: executor.tasks) { [weak self] in
-            var due = clock.now + interval
-            while !Task.isCancelled {
-                await executor.sleep(for: due - clock.now)
-                let now = clock.now
-                let lateness = now - due
-                // A tick that fired late is not made up for: a burst of ticks after a stall (a frozen
-                // process, a starved thread) would start an election at once.
-                due = max(due + interval, now + interval / 2)
-                guard let node = self else { return }
-                await node.tick(lateness: lateness, threshold: lateTickThreshold)
-            }
-        })
+        loops.append(
+            Task(executorPreference: executor.tasks) { [weak self] in
+                var due = clock.now + interval
+                while !Task.isCancelled {
+                    await executor.sleep(for: due - clock.now)
+                    let now = clock.now
+                    let lateness = now - due
+                    // A tick that fired late is not made up for: a burst of ticks after a stall (a frozen
+                    // process, a starved thread) would start an election at once.
+                    due = max(due + interval, now + interval / 2)
+                    guard let node = self else { return }
+                    await node.tick(lateness: lateness, threshold: lateTickThreshold)
+                }
+            })
         let inbound = transport.inbound
-        loops.append(Task(executorPreference: executor.tasks) { [weak self] in
-            for await message in inbound {
-                await self?.receive(message)
-            }
-        })
+        loops.append(
+            Task(executorPreference: executor.tasks) { [weak self] in
+                for await message in inbound {
+                    await self?.receive(message)
+                }
+            })
         let unreachable = transport.unreachablePeers
-        loops.append(Task(executorPreference: executor.tasks) { [weak self] in
-            for await peer in unreachable {
-                await self?.peerUnreachable(peer)
-            }
-        })
+        loops.append(
+            Task(executorPreference: executor.tasks) { [weak self] in
+                for await peer in unreachable {
+                    await self?.peerUnreachable(peer)
+                }
+            })
     }
 
     /// Stops ticking and receiving, lets the writes in flight finish, fails waiting proposals with
@@ -199,7 +211,9 @@ public actor RaftNode {
     /// Replicates `command`, waits until it is applied, and returns the state machine's result and the
     /// revision (log index) it was applied at. Exactly once: retries inside use the same request id.
     /// `lane`: revocations draw on a reserve ordinary writes cannot take (`ProposalLane`).
-    public func propose(_ command: [UInt8], lane: ProposalLane = .ordinary) async throws(ProposeError) -> (result: [UInt8], revision: LogIndex) {
+    public func propose(_ command: [UInt8], lane: ProposalLane = .ordinary) async throws(ProposeError) -> (
+        result: [UInt8], revision: LogIndex
+    ) {
         let start = clock.now
         do {
             let answer = try await replicate(command, lane: lane)
@@ -211,14 +225,17 @@ public actor RaftNode {
         }
     }
 
-    private func replicate(_ command: [UInt8], lane: ProposalLane) async throws(ProposeError) -> (result: [UInt8], revision: LogIndex) {
+    private func replicate(_ command: [UInt8], lane: ProposalLane) async throws(ProposeError) -> (
+        result: [UInt8], revision: LogIndex
+    ) {
         try checkAcceptingProposals(lane: lane)
         while true {
             let session = try await currentSession()
             let request = RequestID(session: session, sequence: nextSequence)
             nextSequence += 1
             do {
-                let outcome = try await submit(.command(request), payload: ProposalEnvelope.command(request, command).encoded(), lane: lane)
+                let outcome = try await submit(
+                    .command(request), payload: ProposalEnvelope.command(request, command).encoded(), lane: lane)
                 return (outcome.result, outcome.index)
             } catch .sessionExpired where isRetryableExpiry(of: request) {
                 // Refused on its only offer: provably not applied. Retry under a fresh session.
@@ -263,7 +280,10 @@ public actor RaftNode {
             let nonce = UInt64.random(in: 1 ... .max)
             registration = Task {
                 // A session serves every lane: registering one may use the reserve.
-                try await self.submit(.registration(nonce: nonce), payload: ProposalEnvelope.registerSession(nonce: nonce).encoded(), lane: .revocation).index
+                try await self.submit(
+                    .registration(nonce: nonce), payload: ProposalEnvelope.registerSession(nonce: nonce).encoded(),
+                    lane: .revocation
+                ).index
             }
             sessionRegistration = registration
         }
@@ -278,7 +298,9 @@ public actor RaftNode {
         }
     }
 
-    private func submit(_ key: WaiterKey, payload: [UInt8], lane: ProposalLane) async throws(ProposeError) -> (result: [UInt8], index: LogIndex) {
+    private func submit(_ key: WaiterKey, payload: [UInt8], lane: ProposalLane) async throws(ProposeError) -> (
+        result: [UInt8], index: LogIndex
+    ) {
         try checkAcceptingProposals(lane: lane)
         precondition(waiters[key] == nil, "one waiter per request")
         do {
@@ -381,7 +403,9 @@ public actor RaftNode {
     /// Proposes one membership change (learner, promotion, removal) and waits until it is applied here.
     /// Refused at once when another change is pending or the placement would not survive a region loss
     /// (unless `force`).
-    public func changeMembership(_ change: MembershipChange, force: Bool = false, timeout: Duration) async throws -> LogIndex {
+    public func changeMembership(_ change: MembershipChange, force: Bool = false, timeout: Duration) async throws
+        -> LogIndex
+    {
         let position = try core.proposeMembershipChange(change, force: force)
         collectReady()
         let deadline = clock.now + timeout
@@ -393,7 +417,11 @@ public actor RaftNode {
         // installed meanwhile), only its effect on the applied configuration can say so; without it the
         // outcome is unknown, reported as a timeout for the caller to look at the member list.
         let kept = core.firstIndex <= position.index && core.term(at: position.index) == position.term
-        guard kept || (core.firstIndex > position.index && Self.isInEffect(change, in: core.configuration(at: appliedIndex))) else {
+        guard
+            kept
+                || (core.firstIndex > position.index
+                    && Self.isInEffect(change, in: core.configuration(at: appliedIndex)))
+        else {
             throw ProposeError.timedOut
         }
         return position.index
@@ -420,7 +448,9 @@ public actor RaftNode {
     private func tick(lateness: Duration, threshold: Duration) {
         guard failure == nil, !isStopped else { return }
         observer.ticked(lateness: lateness, late: lateness > threshold)
-        if lateness > threshold { lateTicks.warn(lateness: lateness, threshold: threshold, logger: logger, now: clock.now) }
+        if lateness > threshold {
+            lateTicks.warn(lateness: lateness, threshold: threshold, logger: logger, now: clock.now)
+        }
         for peer in snapshotState.outgoing.keys { core.snapshotTransferProgressing(to: peer) }
         core.tick()
         let now = clock.now
@@ -458,7 +488,8 @@ public actor RaftNode {
     /// turn rather than now — every input that arrives meanwhile (under load, many proposals) shares that
     /// one Ready: one append per follower carrying all their entries, instead of one per proposal.
     func collectReady() {
-        published.publish(commitIndex: core.commitIndex, appliedIndex: appliedIndex, stateCurrentAsOf: stateCurrentAsOf())
+        published.publish(
+            commitIndex: core.commitIndex, appliedIndex: appliedIndex, stateCurrentAsOf: stateCurrentAsOf())
         guard !isReadyCollectionScheduled, failure == nil, !isStopped, core.hasReady else { return }
         isReadyCollectionScheduled = true
         Task { await self.collectScheduledReady() }
@@ -468,7 +499,8 @@ public actor RaftNode {
         isReadyCollectionScheduled = false
         guard failure == nil, !isStopped, core.hasReady else { return }
         takeReady()
-        published.publish(commitIndex: core.commitIndex, appliedIndex: appliedIndex, stateCurrentAsOf: stateCurrentAsOf())
+        published.publish(
+            commitIndex: core.commitIndex, appliedIndex: appliedIndex, stateCurrentAsOf: stateCurrentAsOf())
     }
 
     private func takeReady() {
@@ -503,7 +535,9 @@ public actor RaftNode {
             // Raft thesis §10.2.1: a leader's appends and heartbeats leave while its own write is in flight;
             // it counts itself toward commitment only once `flush` reports the write durable. (A leader
             // whose writes fail for want of space stays silent instead, so that another is elected.)
-            let sendsNow = { (message: Message) in message.maySendBeforePersisting && self.durable.violation(message) == nil }
+            let sendsNow = { (message: Message) in
+                message.maySendBeforePersisting && self.durable.violation(message) == nil
+            }
             let early = ready.messages.filter(sendsNow)
             if !early.isEmpty {
                 send(early)
@@ -532,7 +566,9 @@ public actor RaftNode {
             let persister = self.persister
             do {
                 // The body may run twice (the map grew): only the run that committed is reported.
-                let (outcomes, applied) = try await writer.write(durability: Self.durability(of: batch, compaction: compaction, durable: durable)) { txn in
+                let (outcomes, applied) = try await writer.write(
+                    durability: Self.durability(of: batch, compaction: compaction, durable: durable)
+                ) { txn in
                     var applied: (entries: Int, duration: Duration)?
                     let outcomes = try persister.persist(batch, compaction: compaction, in: txn) { applied = ($0, $1) }
                     return (outcomes, applied)
@@ -589,11 +625,15 @@ public actor RaftNode {
     /// applies those entries again from the log, which holds them durably — the applied index lives in
     /// the same transaction, so state and index go back together. Terms, votes, entries, snapshots and
     /// compactions are promises to peers or drop log entries: they are synced before anything goes out.
-    static func durability(of batch: [Ready], compaction: SnapshotCompaction?, durable: DurabilityLedger) -> CommitDurability {
-        let onlyApplies = compaction == nil && batch.allSatisfy { ready in
-            ready.entriesToAppend.isEmpty && ready.snapshotToInstall == nil
-                && (ready.hardState.map { $0.term == durable.term && $0.vote == durable.vote } ?? true)
-        }
+    static func durability(of batch: [Ready], compaction: SnapshotCompaction?, durable: DurabilityLedger)
+        -> CommitDurability
+    {
+        let onlyApplies =
+            compaction == nil
+            && batch.allSatisfy { ready in
+                ready.entriesToAppend.isEmpty && ready.snapshotToInstall == nil
+                    && (ready.hardState.map { $0.term == durable.term && $0.vote == durable.vote } ?? true)
+            }
         return onlyApplies ? .deferredToNextCommit : .immediate
     }
 
@@ -603,19 +643,21 @@ public actor RaftNode {
     /// bounded unlocks, while it has applied what the leader committed. Everything else is dropped, as a
     /// network may drop it: a leader on a full disk falls silent and the others elect one that can write.
     private func sendWhileOutOfSpace(_ messages: [Message]) {
-        send(messages.filter { message in
-            switch message.body {
-            case .heartbeatResponse, .readIndexRequest: durable.violation(message) == nil
-            default: false
-            }
-        })
+        send(
+            messages.filter { message in
+                switch message.body {
+                case .heartbeatResponse, .readIndexRequest: durable.violation(message) == nil
+                default: false
+                }
+            })
     }
 
     /// Tells the core its log is durable through `position`: a leader counts itself toward commitment
     /// from here, so reporting more than storage holds would let it commit with too few copies (asserted
     /// against the ledger in debug builds, as every message is).
     private func reportDurable(_ position: LogPosition) {
-        assert(position.index <= durable.lastIndex, "reported \(position) durable with only \(durable.lastIndex) stored")
+        assert(
+            position.index <= durable.lastIndex, "reported \(position) durable with only \(durable.lastIndex) stored")
         core.logDurable(through: position)
     }
 
@@ -641,7 +683,8 @@ public actor RaftNode {
 
     private func stopAfterStorageFailure(_ error: any Error) {
         failure = "\(error)"
-        logger.critical("storage failed; the node stops rather than continue without its writes", metadata: ["error": "\(error)"])
+        logger.critical(
+            "storage failed; the node stops rather than continue without its writes", metadata: ["error": "\(error)"])
         pendingReadies.removeAll()
         stopSnapshotTransfers()
         for loop in loops { loop.cancel() }
@@ -690,7 +733,8 @@ public actor RaftNode {
         return NodeStatus(
             id: id, role: core.role, term: core.term, leader: core.leader, voters: core.configuration.voters,
             commitIndex: core.commitIndex, appliedIndex: appliedIndex, lastIndex: core.lastPosition.index,
-            peers: peers, pendingProposals: waiters.count, failure: failure, outOfSpace: outOfSpace, snapshots: snapshotStatus,
+            peers: peers, pendingProposals: waiters.count, failure: failure, outOfSpace: outOfSpace,
+            snapshots: snapshotStatus,
             leaderChanges: leaderHistory.entries, silentPeers: silentPeers)
     }
 
@@ -703,6 +747,7 @@ public actor RaftNode {
             default: core.leader.map { [$0] } ?? []
             }
         return peerHearing.silent(
-            among: expected, now: clock.now, silence: options.tickInterval * options.raft.electionTimeoutTicks, since: roleSince)
+            among: expected, now: clock.now, silence: options.tickInterval * options.raft.electionTimeoutTicks,
+            since: roleSince)
     }
 }

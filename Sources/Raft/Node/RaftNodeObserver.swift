@@ -1,4 +1,5 @@
 import RaftCore
+
 /// What a running node tells its owner as it happens, for metrics: the shell knows the moment of each
 /// event (an fsync finishing, a proposal answered, a leader elected), where a status poll would only see
 /// totals or miss short-lived states altogether.

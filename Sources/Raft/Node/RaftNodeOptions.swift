@@ -1,4 +1,5 @@
 import RaftCore
+
 /// Tunables of a running node. The defaults suit a LAN or one region; across regions raise
 /// `tickInterval` (or the core's tick counts) so an election timeout spans several round trips.
 public struct RaftNodeOptions: Sendable {

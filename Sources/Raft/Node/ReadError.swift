@@ -1,4 +1,5 @@
 import RaftCore
+
 /// Why `RaftNode.readIndex` did not return a read point. All are retryable, here or on another member.
 public enum ReadError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The core refused at once (no leader known, too many reads pending).

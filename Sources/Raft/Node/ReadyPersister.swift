@@ -18,7 +18,10 @@ struct ReadyPersister: Sendable {
 
     private static let appliedKey = Array("applied-index".utf8)
 
-    init(store: LMDBLogStore, sessions: ClientSessions, stateMachine: any ReplicatedStateMachine, catalog: SnapshotCatalog) throws {
+    init(
+        store: LMDBLogStore, sessions: ClientSessions, stateMachine: any ReplicatedStateMachine,
+        catalog: SnapshotCatalog
+    ) throws {
         self.store = store
         self.sessions = sessions
         self.stateMachine = stateMachine
@@ -63,7 +66,9 @@ struct ReadyPersister: Sendable {
             if let snapshot = ready.snapshotToInstall {
                 // Ready rule: before this Ready's entries, atomically with them. The core accepted it only
                 // when newer than its commit index, so it never goes over applied entries.
-                precondition(snapshot.index > lastApplied, "snapshot \(snapshot.index) would go back over applied \(lastApplied)")
+                precondition(
+                    snapshot.index > lastApplied, "snapshot \(snapshot.index) would go back over applied \(lastApplied)"
+                )
                 try install(snapshot, in: txn)
                 lastApplied = snapshot.index
             }
@@ -72,7 +77,9 @@ struct ReadyPersister: Sendable {
             }
             let applyStart = clock.now
             for entry in ready.committedEntries {
-                precondition(entry.index == lastApplied + 1, "entry \(entry.index) handed for applying after \(lastApplied): applied twice or skipped")
+                precondition(
+                    entry.index == lastApplied + 1,
+                    "entry \(entry.index) handed for applying after \(lastApplied): applied twice or skipped")
                 if let outcome = try apply(entry, in: txn) { outcomes.append(outcome) }
                 lastApplied = entry.index
             }

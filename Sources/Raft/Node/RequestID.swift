@@ -1,5 +1,6 @@
 import RaftCore
 import RaftWire
+
 /// Names one client command for exactly-once application (Raft thesis §6.3): the client's session, and a
 /// sequence number the client increases for each new command and reuses when it retries. A retried command
 /// that was already applied is answered with the first result instead of being applied again — across

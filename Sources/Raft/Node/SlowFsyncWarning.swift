@@ -26,7 +26,8 @@ final class SlowFsyncWarning: Sendable {
         logger.warning(
             "slow fsync: a durable commit took longer than the warning threshold; the disk is slowing writes and heartbeats",
             metadata: [
-                "durationMilliseconds": "\(duration.wholeMilliseconds)", "thresholdMilliseconds": "\(threshold.wholeMilliseconds)",
+                "durationMilliseconds": "\(duration.wholeMilliseconds)",
+                "thresholdMilliseconds": "\(threshold.wholeMilliseconds)",
                 "slowCommits": "\(slowCommits)",
             ])
     }

@@ -12,7 +12,9 @@ struct PeerTLSContexts: Sendable {
 
     init(files: PeerTLSFiles) throws {
         let ca = try NIOSSLCertificate.fromPEMFile(files.caCertificatePath)
-        let chain = try NIOSSLCertificate.fromPEMFile(files.certificatePath).map { NIOSSLCertificateSource.certificate($0) }
+        let chain = try NIOSSLCertificate.fromPEMFile(files.certificatePath).map {
+            NIOSSLCertificateSource.certificate($0)
+        }
         let key = NIOSSLPrivateKeySource.privateKey(try NIOSSLPrivateKey(file: files.privateKeyPath, format: .pem))
 
         var server = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: key)

@@ -7,7 +7,9 @@ extension PeerTransport {
     /// Records a newly opened connection: a dial (`inboundFrom` nil) always while running; an inbound one
     /// within the unverified budgets (`PeerConnectionAdmission`), possibly in place of an older silent one,
     /// which is then closed. Returns why the connection must be closed instead, or nil.
-    func registerOpenChannel(_ channel: Channel, inboundFrom source: PeerConnectionSource?, logger: Logger) -> Logger.Message? {
+    func registerOpenChannel(_ channel: Channel, inboundFrom source: PeerConnectionSource?, logger: Logger) -> Logger
+        .Message?
+    {
         let id = ObjectIdentifier(channel)
         let (refusal, victim) = state.withLock { state -> (Logger.Message?, Channel?) in
             guard state.isRunning else { return ("refusing connection: shutting down", nil) }
@@ -17,9 +19,12 @@ extension PeerTransport {
             }
             switch state.unverified.admit(id, from: source) {
             case .refuse(let perSource):
-                return (perSource
-                    ? "refusing connection: this source's unverified connections are all handshaking (maxUnverifiedConnectionsPerSource)"
-                    : "refusing connection: the unverified connections are all handshaking (maxUnverifiedConnections)", nil)
+                return (
+                    perSource
+                        ? "refusing connection: this source's unverified connections are all handshaking (maxUnverifiedConnectionsPerSource)"
+                        : "refusing connection: the unverified connections are all handshaking (maxUnverifiedConnections)",
+                    nil
+                )
             case .admit:
                 state.openChannels[id] = channel
                 return (nil, nil)
@@ -31,8 +36,10 @@ extension PeerTransport {
             }
         }
         if let victim {
-            warnRateLimited(.connection, logger, "closing the oldest silent unverified connection to admit a new one (the unverified budget is full)",
-                            metadata: ["source": "\(source.map { "\($0)" } ?? "?")"])
+            warnRateLimited(
+                .connection, logger,
+                "closing the oldest silent unverified connection to admit a new one (the unverified budget is full)",
+                metadata: ["source": "\(source.map { "\($0)" } ?? "?")"])
             victim.pipeline.fireUserInboundEventTriggered(PeerEvictionRequest())
         }
         return refusal
@@ -47,7 +54,8 @@ extension PeerTransport {
     /// rate, within that kind's lines per second (`maxConnectionWarningsPerSecond`, `maxFrameWarningsPerSecond`);
     /// the first line after some were suppressed says how many.
     package func warnRateLimited(
-        _ kind: PeerWarningKind, _ logger: Logger, _ message: Logger.Message, metadata: Logger.Metadata = [:], level: Logger.Level = .warning
+        _ kind: PeerWarningKind, _ logger: Logger, _ message: Logger.Message, metadata: Logger.Metadata = [:],
+        level: Logger.Level = .warning
     ) {
         let now = ContinuousClock.now
         let (admitted, suppressed) = state.withLock { state in
@@ -85,18 +93,19 @@ extension PeerTransport {
     func connectionVerified(peer: TransportPeerID, channel: Channel, dialGeneration: UInt64?) -> Bool {
         let (accepted, replaced) = state.withLock { state -> (Bool, Channel?) in
             guard state.isRunning else { return (false, nil) }
-            let verdict = state.withLink(peer) { link -> (Bool, Channel?) in
-                if let dialGeneration, dialGeneration != link.generation { return (false, nil) }
-                let replaced = link.channel
-                link.channel = channel
-                link.status.isConnected = true
-                link.status.connectionsEstablished += 1
-                link.status.lastConnectedAt = Date()
-                if replaced == nil { linkEventsContinuation.yield(.connected(peer)) }
-                // Frames queued for the replaced connection stay queued and go out on this one.
-                link.isDrainScheduled = !link.queue.isEmpty
-                return (true, replaced)
-            } ?? (false, nil)
+            let verdict =
+                state.withLink(peer) { link -> (Bool, Channel?) in
+                    if let dialGeneration, dialGeneration != link.generation { return (false, nil) }
+                    let replaced = link.channel
+                    link.channel = channel
+                    link.status.isConnected = true
+                    link.status.connectionsEstablished += 1
+                    link.status.lastConnectedAt = Date()
+                    if replaced == nil { linkEventsContinuation.yield(.connected(peer)) }
+                    // Frames queued for the replaced connection stay queued and go out on this one.
+                    link.isDrainScheduled = !link.queue.isEmpty
+                    return (true, replaced)
+                } ?? (false, nil)
             // A verified member holds no unverified slot: strangers cannot crowd it out.
             if verdict.0 { state.unverified.remove(ObjectIdentifier(channel)) }
             return verdict

@@ -13,7 +13,8 @@ extension PeerTransport {
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     try setSocketOptions(channel)
-                    try configurePipeline(channel.pipeline.syncOperations, tls: NIOSSLServerHandler(context: tls.server), side: .acceptor)
+                    try configurePipeline(
+                        channel.pipeline.syncOperations, tls: NIOSSLServerHandler(context: tls.server), side: .acceptor)
                 }
             }
     }
@@ -44,7 +45,8 @@ extension PeerTransport {
                 case .success(let channel):
                     channel.closeFuture.whenComplete { _ in self.scheduleRedial(peer, generation: generation) }
                 case .failure(let error):
-                    logger.debug("dial failed", metadata: ["peer": "\(peer)", "address": "\(address)", "error": "\(error)"])
+                    logger.debug(
+                        "dial failed", metadata: ["peer": "\(peer)", "address": "\(address)", "error": "\(error)"])
                     scheduleRedial(peer, generation: generation)
                 }
             }
@@ -83,14 +85,17 @@ extension PeerTransport {
             (tcp(TCP_NOTSENT_LOWAT), limits.socketUnsentLowWaterMarkBytes),
         ]
         #if os(Linux)
-        let keepaliveIdleSeconds = limits.deadPeerTimeoutMilliseconds / 2_000
-        let keepaliveProbeIntervalSeconds = 1
-        options += [
-            (tcp(TCP_KEEPIDLE), keepaliveIdleSeconds),
-            (tcp(TCP_KEEPINTVL), keepaliveProbeIntervalSeconds),
-            (tcp(TCP_KEEPCNT), (limits.deadPeerTimeoutMilliseconds / 1_000 - keepaliveIdleSeconds) / keepaliveProbeIntervalSeconds),
-            (tcp(TCP_USER_TIMEOUT), limits.deadPeerTimeoutMilliseconds),
-        ]
+            let keepaliveIdleSeconds = limits.deadPeerTimeoutMilliseconds / 2_000
+            let keepaliveProbeIntervalSeconds = 1
+            options += [
+                (tcp(TCP_KEEPIDLE), keepaliveIdleSeconds),
+                (tcp(TCP_KEEPINTVL), keepaliveProbeIntervalSeconds),
+                (
+                    tcp(TCP_KEEPCNT),
+                    (limits.deadPeerTimeoutMilliseconds / 1_000 - keepaliveIdleSeconds) / keepaliveProbeIntervalSeconds
+                ),
+                (tcp(TCP_USER_TIMEOUT), limits.deadPeerTimeoutMilliseconds),
+            ]
         #endif
         return options
     }
@@ -110,7 +115,8 @@ extension PeerTransport {
     /// TLS, then frame decoding, then the connection handler — the same for both sides. The decoder's
     /// buffer bound is a second line of defence: the decoder already refuses any length over the bound.
     private func configurePipeline(
-        _ pipeline: ChannelPipeline.SynchronousOperations, tls: some ChannelHandler & RemovableChannelHandler, side: PeerConnectionHandler.Side
+        _ pipeline: ChannelPipeline.SynchronousOperations, tls: some ChannelHandler & RemovableChannelHandler,
+        side: PeerConnectionHandler.Side
     ) throws {
         if case .acceptor = side { try pipeline.addHandler(PeerFirstBytesObserver(transport: self)) }
         try pipeline.addHandler(tls)

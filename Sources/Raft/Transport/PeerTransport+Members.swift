@@ -3,7 +3,7 @@ extension PeerAddress {
     /// The one parser for addresses from configuration files, operator requests and the replicated membership.
     public init?(parsing address: String) {
         guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
-              (1...65_535).contains(port)
+            (1...65_535).contains(port)
         else { return nil }
         var host = String(address[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }

@@ -42,8 +42,9 @@ public final class PeerTransport: Sendable {
         if let mode = PeerTLSContexts.looseMode(ofPrivateKeyAt: configuration.tls.privateKeyPath) {
             // Not fatal: the key is already exposed, and refusing to start would take a member out of the
             // cluster; loud, so the operator fixes it.
-            logger.warning("private key file is readable by others; it should be mode 0600",
-                           metadata: ["path": "\(configuration.tls.privateKeyPath)", "mode": "\(String(mode, radix: 8))"])
+            logger.warning(
+                "private key file is readable by others; it should be mode 0600",
+                metadata: ["path": "\(configuration.tls.privateKeyPath)", "mode": "\(String(mode, radix: 8))"])
         }
         self.backoff = PeerReconnectBackoff(
             initialDelayMilliseconds: configuration.limits.reconnectInitialDelayMilliseconds,
@@ -115,9 +116,11 @@ public final class PeerTransport: Sendable {
     @discardableResult
     public func send(to peer: TransportPeerID, payload: [UInt8], lane: PeerTransportLane) -> Bool {
         precondition(peer != localID, "a node does not send to itself")
-        precondition(payload.count <= maxPayloadBytes,
-                     "payload of \(payload.count) bytes exceeds maxFrameBytes; the sender must chunk it")
-        let frame = PeerFrameFormat.encode(payload: payload, maxFrameBytes: limits.maxFrameBytes, allocator: ByteBufferAllocator())
+        precondition(
+            payload.count <= maxPayloadBytes,
+            "payload of \(payload.count) bytes exceeds maxFrameBytes; the sender must chunk it")
+        let frame = PeerFrameFormat.encode(
+            payload: payload, maxFrameBytes: limits.maxFrameBytes, allocator: ByteBufferAllocator())
         let (queued, drainOn) = state.withLock { state -> (Bool, Channel?) in
             guard state.links[peer] != nil else {
                 state.framesDroppedUnknownPeer += 1
@@ -206,7 +209,9 @@ public final class PeerTransport: Sendable {
     func dials(_ peer: TransportPeerID) -> Bool { localID < peer }
 
     /// Adds a link; returns what to dial if this node is the dialer.
-    private func addLink(_ id: TransportPeerID, address: PeerAddress, in state: inout PeerTransportState) -> (TransportPeerID, UInt64)? {
+    private func addLink(_ id: TransportPeerID, address: PeerAddress, in state: inout PeerTransportState) -> (
+        TransportPeerID, UInt64
+    )? {
         let generation = state.makeGeneration()
         state.links[id] = PeerLink(address: address, generation: generation, isDialer: dials(id), limits: limits)
         return dials(id) ? (id, generation) : nil

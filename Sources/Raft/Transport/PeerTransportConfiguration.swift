@@ -95,22 +95,30 @@ public struct PeerTransportLimits: Sendable {
 
     func validate() {
         precondition(maxFrameBytes >= 1 && maxFrameBytes <= Int(UInt32.max), "maxFrameBytes out of range")
-        precondition(maxQueuedFramesPerPeer >= 1 && maxQueuedBytesPerPeer >= maxFrameBytes,
-                     "a peer's queue must hold at least one frame of the largest size")
-        precondition(maxInboundFrames >= 1 && maxInboundBytes >= maxFrameBytes,
-                     "the inbound buffer must hold at least one frame of the largest size")
-        precondition(maxConnectionWarningsPerSecond >= 1 && maxFrameWarningsPerSecond >= 1, "warning rates must be positive")
+        precondition(
+            maxQueuedFramesPerPeer >= 1 && maxQueuedBytesPerPeer >= maxFrameBytes,
+            "a peer's queue must hold at least one frame of the largest size")
+        precondition(
+            maxInboundFrames >= 1 && maxInboundBytes >= maxFrameBytes,
+            "the inbound buffer must hold at least one frame of the largest size")
+        precondition(
+            maxConnectionWarningsPerSecond >= 1 && maxFrameWarningsPerSecond >= 1, "warning rates must be positive")
         precondition(maxPendingLinkEvents >= 1, "maxPendingLinkEvents must be positive")
-        precondition(maxUnverifiedConnectionsPerSource >= 1 && maxUnverifiedConnections >= maxUnverifiedConnectionsPerSource,
-                     "unverified connection budgets out of order")
-        precondition(reconnectInitialDelayMilliseconds >= 1 && reconnectMaxDelayMilliseconds >= reconnectInitialDelayMilliseconds,
-                     "reconnect delays out of order")
+        precondition(
+            maxUnverifiedConnectionsPerSource >= 1 && maxUnverifiedConnections >= maxUnverifiedConnectionsPerSource,
+            "unverified connection budgets out of order")
+        precondition(
+            reconnectInitialDelayMilliseconds >= 1
+                && reconnectMaxDelayMilliseconds >= reconnectInitialDelayMilliseconds,
+            "reconnect delays out of order")
         precondition(connectTimeoutMilliseconds >= 1 && handshakeTimeoutMilliseconds >= 1, "timeouts must be positive")
         precondition(writeBufferHighWaterMarkBytes >= 2, "write buffer high water mark too small")
-        precondition(deadPeerTimeoutMilliseconds >= 2_000 && deadPeerTimeoutMilliseconds <= 600_000,
-                     "deadPeerTimeoutMilliseconds out of range (keepalive works in whole seconds)")
-        precondition(socketUnsentLowWaterMarkBytes >= 1 && socketUnsentLowWaterMarkBytes <= Int(Int32.max),
-                     "socket unsent low water mark out of range")
+        precondition(
+            deadPeerTimeoutMilliseconds >= 2_000 && deadPeerTimeoutMilliseconds <= 600_000,
+            "deadPeerTimeoutMilliseconds out of range (keepalive works in whole seconds)")
+        precondition(
+            socketUnsentLowWaterMarkBytes >= 1 && socketUnsentLowWaterMarkBytes <= Int(Int32.max),
+            "socket unsent low water mark out of range")
     }
 }
 

@@ -1,4 +1,5 @@
 import RaftCore
+
 /// Encodes `Message`s for the wire and decodes them from peers, in the protobuf layout of `raft.proto`.
 ///
 /// Decoding trusts nothing: every field is type- and range-checked, and a message that does not fit the
@@ -95,16 +96,25 @@ public enum MessageCodec {
             case .to: to = try value.uint("to")
             case .term: term = try value.uint("term")
             case .appendEntries: body = .appendEntries(try decodeAppend(value.message("append_entries")))
-            case .appendEntriesResponse: body = .appendEntriesResponse(try decodeAppendResponse(value.message("append_entries_response")))
+            case .appendEntriesResponse:
+                body = .appendEntriesResponse(try decodeAppendResponse(value.message("append_entries_response")))
             case .heartbeat: body = .heartbeat(try decodeHeartbeat(value.message("heartbeat")))
-            case .heartbeatResponse: body = .heartbeatResponse(try decodeHeartbeatResponse(value.message("heartbeat_response")))
+            case .heartbeatResponse:
+                body = .heartbeatResponse(try decodeHeartbeatResponse(value.message("heartbeat_response")))
             case .requestVote: body = .requestVote(try decodeVoteRequest(value.message("request_vote")))
-            case .requestVoteResponse: body = .requestVoteResponse(try decodeVoteResponse(value.message("request_vote_response")))
+            case .requestVoteResponse:
+                body = .requestVoteResponse(try decodeVoteResponse(value.message("request_vote_response")))
             case .forwardedProposal: body = .forwardedProposal(try decodeForwarded(value.message("forwarded_proposal")))
-            case .installSnapshotChunk: body = .installSnapshotChunk(try decodeSnapshotChunk(value.message("install_snapshot_chunk")))
-            case .readIndexRequest: body = .readIndexRequest(ReadIndexRequest(context: try decodeSingleUInt(value.message("read_index_request"))))
-            case .readIndexResponse: body = .readIndexResponse(try decodeReadIndexResponse(value.message("read_index_response")))
-            case .timeoutNow: _ = try value.bytes("timeout_now"); body = .timeoutNow
+            case .installSnapshotChunk:
+                body = .installSnapshotChunk(try decodeSnapshotChunk(value.message("install_snapshot_chunk")))
+            case .readIndexRequest:
+                body = .readIndexRequest(
+                    ReadIndexRequest(context: try decodeSingleUInt(value.message("read_index_request"))))
+            case .readIndexResponse:
+                body = .readIndexResponse(try decodeReadIndexResponse(value.message("read_index_response")))
+            case .timeoutNow:
+                _ = try value.bytes("timeout_now")
+                body = .timeoutNow
             case nil: break
             }
         }

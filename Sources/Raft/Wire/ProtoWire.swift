@@ -99,8 +99,12 @@ package struct WireReader {
     package mutating func forEachField(_ visit: (_ field: UInt32, _ value: inout WireValue) throws -> Void) throws {
         while !isAtEnd {
             let key = try readVarint()
-            guard let type = WireType(rawValue: UInt8(key & 7)) else { throw WireError.unsupportedWireType(UInt8(key & 7)) }
-            guard key >> 3 > 0, key >> 3 < 1 << 29 else { throw WireError.invalidValue(field: "tag", reason: "field number \(key >> 3)") }
+            guard let type = WireType(rawValue: UInt8(key & 7)) else {
+                throw WireError.unsupportedWireType(UInt8(key & 7))
+            }
+            guard key >> 3 > 0, key >> 3 < 1 << 29 else {
+                throw WireError.invalidValue(field: "tag", reason: "field number \(key >> 3)")
+            }
             var value = try readValue(type)
             try visit(UInt32(key >> 3), &value)
         }
@@ -116,7 +120,9 @@ package struct WireReader {
             return .skipped(try readBytes(4))
         case .lengthDelimited:
             let length = try readVarint()
-            guard length <= UInt64(input.endIndex - offset) else { throw WireError.truncated(field: "length-delimited field") }
+            guard length <= UInt64(input.endIndex - offset) else {
+                throw WireError.truncated(field: "length-delimited field")
+            }
             return .bytes(try readBytes(Int(length)))
         }
     }
@@ -149,7 +155,9 @@ package enum WireValue {
     case skipped(ArraySlice<UInt8>)
 
     package func uint(_ field: String) throws -> UInt64 {
-        guard case .varint(let value) = self else { throw WireError.invalidValue(field: field, reason: "expected a varint") }
+        guard case .varint(let value) = self else {
+            throw WireError.invalidValue(field: field, reason: "expected a varint")
+        }
         return value
     }
 
@@ -160,7 +168,9 @@ package enum WireValue {
     }
 
     package func bytes(_ field: String) throws -> ArraySlice<UInt8> {
-        guard case .bytes(let value) = self else { throw WireError.invalidValue(field: field, reason: "expected bytes") }
+        guard case .bytes(let value) = self else {
+            throw WireError.invalidValue(field: field, reason: "expected bytes")
+        }
         return value
     }
 

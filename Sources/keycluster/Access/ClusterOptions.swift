@@ -8,10 +8,15 @@ import KeyCluster
 struct ClusterOptions: ParsableArguments {
     @Option(
         name: [.customLong("cluster"), .customLong("config")],
-        help: "Cluster description: a client.json (from `local-cluster init` or `serve`) or any member's configuration (default: $KEYCLUSTER_CLUSTER, else keycluster-data/client.json).")
+        help:
+            "Cluster description: a client.json (from `local-cluster init` or `serve`) or any member's configuration (default: $KEYCLUSTER_CLUSTER, else keycluster-data/client.json)."
+    )
     var descriptionPath = EnvironmentDefaults.clusterDescription
 
-    @Option(help: "Operator client certificate (PEM) for operator actions; default: $KEYCLUSTER_OPERATOR_CERT, else the description's operatorCertificate.")
+    @Option(
+        help:
+            "Operator client certificate (PEM) for operator actions; default: $KEYCLUSTER_OPERATOR_CERT, else the description's operatorCertificate."
+    )
     var operatorCert: String? = EnvironmentDefaults.string("operatorCert")
 
     @Option(help: "The operator certificate's private key (PEM); default: $KEYCLUSTER_OPERATOR_KEY.")
@@ -33,13 +38,17 @@ struct ClusterOptions: ParsableArguments {
         } catch let error as ClientDescription.Invalid {
             throw CLIError(
                 "cannot use the cluster description", cause: error.reason,
-                hint: "pass --cluster FILE or set KEYCLUSTER_CLUSTER (a client.json from `local-cluster init`, or any member's configuration)")
+                hint:
+                    "pass --cluster FILE or set KEYCLUSTER_CLUSTER (a client.json from `local-cluster init`, or any member's configuration)"
+            )
         }
     }
 
     func validate() throws {
         guard (operatorCert == nil) == (operatorKey == nil) else {
-            throw ValidationError("give --operator-cert and --operator-key together (or set both KEYCLUSTER_OPERATOR_CERT and KEYCLUSTER_OPERATOR_KEY)")
+            throw ValidationError(
+                "give --operator-cert and --operator-key together (or set both KEYCLUSTER_OPERATOR_CERT and KEYCLUSTER_OPERATOR_KEY)"
+            )
         }
     }
 
@@ -47,7 +56,8 @@ struct ClusterOptions: ParsableArguments {
     /// region) first, each group in file order.
     func membersInAskingOrder(_ description: ClientDescription) -> [ClientDescription.Member] {
         let preferred = preferRegion ?? description.region
-        return description.members.filter { $0.region == preferred } + description.members.filter { $0.region != preferred }
+        return description.members.filter { $0.region == preferred }
+            + description.members.filter { $0.region != preferred }
     }
 
     /// An HTTP client that trusts the cluster CA and, when `asOperator`, presents the operator certificate
@@ -62,21 +72,28 @@ struct ClusterOptions: ParsableArguments {
             } else {
                 throw CLIError(
                     "this is an operator action and no operator certificate was given",
-                    hint: "pass --operator-cert and --operator-key (or KEYCLUSTER_OPERATOR_CERT/KEYCLUSTER_OPERATOR_KEY), or a description naming an operatorCertificate")
+                    hint:
+                        "pass --operator-cert and --operator-key (or KEYCLUSTER_OPERATOR_CERT/KEYCLUSTER_OPERATOR_KEY), or a description naming an operatorCertificate"
+                )
             }
         }
         let origin = "named by --cluster \(descriptionPath)"
         try PEMFileCheck.certificate(description.caCertificate, role: "cluster CA certificate", origin: origin)
         if let certificate {
-            try PEMFileCheck.certificate(certificate.certificate, role: "operator certificate", origin: "given for this operator action")
-            try PEMFileCheck.privateKey(certificate.privateKey, role: "operator private key", origin: "given for this operator action")
+            try PEMFileCheck.certificate(
+                certificate.certificate, role: "operator certificate", origin: "given for this operator action")
+            try PEMFileCheck.privateKey(
+                certificate.privateKey, role: "operator private key", origin: "given for this operator action")
         }
-        return try MemberClient.makeHTTPClient(caCertificatePath: description.caCertificate, clientCertificate: certificate)
+        return try MemberClient.makeHTTPClient(
+            caCertificatePath: description.caCertificate, clientCertificate: certificate)
     }
 
     /// Runs `body` with a failover client of the whole cluster, presenting the operator certificate when
     /// `asOperator`; the HTTP client is always shut down.
-    func withCluster<R>(asOperator: Bool = false, _ body: (ClusterClient, ClientDescription) async throws -> R) async throws -> R {
+    func withCluster<R>(asOperator: Bool = false, _ body: (ClusterClient, ClientDescription) async throws -> R)
+        async throws -> R
+    {
         let description = try description()
         let http = try makeHTTPClient(asOperator: asOperator, description: description)
         var policy = ClusterClient.RetryPolicy()
@@ -124,10 +141,15 @@ struct ClusterOptions: ParsableArguments {
 struct MemberAddOptions: ParsableArguments {
     @Option(
         name: [.customLong("cluster"), .customLong("config")],
-        help: "Cluster description: a client.json (from `local-cluster init` or `serve`) or any member's configuration (default: $KEYCLUSTER_CLUSTER, else keycluster-data/client.json).")
+        help:
+            "Cluster description: a client.json (from `local-cluster init` or `serve`) or any member's configuration (default: $KEYCLUSTER_CLUSTER, else keycluster-data/client.json)."
+    )
     var descriptionPath = EnvironmentDefaults.clusterDescription
 
-    @Option(help: "Operator client certificate (PEM); default: $KEYCLUSTER_OPERATOR_CERT, else the description's operatorCertificate.")
+    @Option(
+        help:
+            "Operator client certificate (PEM); default: $KEYCLUSTER_OPERATOR_CERT, else the description's operatorCertificate."
+    )
     var operatorCert: String? = EnvironmentDefaults.string("operatorCert")
 
     @Option(help: "The operator certificate's private key (PEM); default: $KEYCLUSTER_OPERATOR_KEY.")

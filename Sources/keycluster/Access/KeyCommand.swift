@@ -11,10 +11,13 @@ struct KeyCommand: AsyncParsableCommand {
     )
 
     struct New: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Generate a P-256 key: FILE (private, 0600) and FILE.pub.")
+        static let configuration = CommandConfiguration(
+            abstract: "Generate a P-256 key: FILE (private, 0600) and FILE.pub.")
 
         /// `--output` as every command that writes a file names it; `--out` still accepted.
-        @Option(name: [.customLong("output"), .customLong("out")], help: "Where to write the private key (PEM); the public key goes to FILE.pub.")
+        @Option(
+            name: [.customLong("output"), .customLong("out")],
+            help: "Where to write the private key (PEM); the public key goes to FILE.pub.")
         var out: String
 
         @Flag(help: "Print JSON for scripts instead of text.")
@@ -31,7 +34,8 @@ struct KeyCommand: AsyncParsableCommand {
             let holder = try KeyFile.create(at: out)
             if json {
                 let output = Output(
-                    keyID: holder.keyID.text, publicKey: Data(holder.publicKey.x963).base64EncodedString(), privateKeyFile: out,
+                    keyID: holder.keyID.text, publicKey: Data(holder.publicKey.x963).base64EncodedString(),
+                    privateKeyFile: out,
                     publicKeyFile: out + ".pub")
                 try ClusterOptions.printJSON(output)
             } else {
@@ -41,7 +45,8 @@ struct KeyCommand: AsyncParsableCommand {
     }
 
     struct Grant: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Owner: give a key access to a vehicle (a guest needs --expires).")
+        static let configuration = CommandConfiguration(
+            abstract: "Owner: give a key access to a vehicle (a guest needs --expires).")
 
         @OptionGroup var cluster: ClusterOptions
 
@@ -57,7 +62,10 @@ struct KeyCommand: AsyncParsableCommand {
         @Option(help: "Role: \(Role.allCases.map(\.rawValue).joined(separator: ", ")).")
         var role: Role
 
-        @Option(help: "Comma-separated permissions (default: the role's): \(Permission.allCases.map(\.rawValue).joined(separator: ", ")).")
+        @Option(
+            help:
+                "Comma-separated permissions (default: the role's): \(Permission.allCases.map(\.rawValue).joined(separator: ", "))."
+        )
         var permissions: String?
 
         @Option(help: "Access ends this long from now, e.g. 2h or 7d.")
@@ -71,7 +79,9 @@ struct KeyCommand: AsyncParsableCommand {
 
         /// Refused before any call, in the flags' terms (the API would say "notAfter").
         func validate() throws {
-            if role.mustExpire && expires == nil { throw ValidationError("a \(role.rawValue) grant needs --expires (e.g. --expires 24h)") }
+            if role.mustExpire && expires == nil {
+                throw ValidationError("a \(role.rawValue) grant needs --expires (e.g. --expires 24h)")
+            }
         }
 
         func run() async throws {
@@ -88,7 +98,9 @@ struct KeyCommand: AsyncParsableCommand {
 
         static func parsePermissions(_ text: String) throws -> [Permission] {
             try text.split(separator: ",").map { name in
-                guard let permission = Permission(rawValue: String(name)) else { throw ValidationError("unknown permission \(name)") }
+                guard let permission = Permission(rawValue: String(name)) else {
+                    throw ValidationError("unknown permission \(name)")
+                }
                 return permission
             }
         }
@@ -117,11 +129,12 @@ struct KeyCommand: AsyncParsableCommand {
             let change = try await cluster.withCluster { client, _ in
                 try await client.change(action, target, on: vin, signedBy: signer, minRevision: minRevision)
             }
-            let done = switch action {
-            case .revoke: "revoked"
-            case .suspend: "suspended"
-            case .resume: "resumed"
-            }
+            let done =
+                switch action {
+                case .revoke: "revoked"
+                case .suspend: "suspended"
+                case .resume: "resumed"
+                }
             try printChange(change, done, cluster)
         }
     }
@@ -163,7 +176,9 @@ struct KeyCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "The vehicle's signed key list (what the car caches), verified against the cluster CA (drivers, owners, operators).")
+            abstract:
+                "The vehicle's signed key list (what the car caches), verified against the cluster CA (drivers, owners, operators)."
+        )
 
         @OptionGroup var cluster: ClusterOptions
         @OptionGroup var reader: ReaderOptions
@@ -176,16 +191,21 @@ struct KeyCommand: AsyncParsableCommand {
 
         func run() async throws {
             let holder = try reader.holder()
-            let (document, description) = try await cluster.withCluster(asOperator: reader.asOperator) { client, description in
+            let (document, description) = try await cluster.withCluster(asOperator: reader.asOperator) {
+                client, description in
                 (try await client.keyList(vin, as: holder, minRevision: minRevision), description)
             }
             let list = try TokenCommand.verifier(caPath: description.caCertificate)
                 .verifyKeyList(document, vin: vin, nowUnixMs: WallClock.nowUnixMs())
             if cluster.json { return try cluster.printJSON(list) }
-            print("key list of \(vin.text) at revision \(list.revision), signed by member \(list.issuingNode) (signature verified):")
+            print(
+                "key list of \(vin.text) at revision \(list.revision), signed by member \(list.issuingNode) (signature verified):"
+            )
             for entry in list.keys {
-                print("  \(TextFormat.keyID(entry.keyID))  \(entry.role.rawValue)  \(TextFormat.permissions(entry.permissions))  "
-                    + TextFormat.window(notBeforeUnixMs: entry.notBeforeUnixMs, notAfterUnixMs: entry.notAfterUnixMs))
+                print(
+                    "  \(TextFormat.keyID(entry.keyID))  \(entry.role.rawValue)  \(TextFormat.permissions(entry.permissions))  "
+                        + TextFormat.window(
+                            notBeforeUnixMs: entry.notBeforeUnixMs, notAfterUnixMs: entry.notAfterUnixMs))
             }
         }
     }

@@ -24,11 +24,17 @@ enum KeyFile {
     /// The key holder whose private key is in `path`.
     static func holder(at path: String) throws -> KeyHolder {
         var status = stat()
-        guard stat(path, &status) == 0 else { throw ValidationError("cannot read key file \(path): \(String(cString: strerror(errno)))") }
-        guard status.st_mode & 0o077 == 0 else {
-            throw ValidationError("key file \(path) may be read by others (mode \(String(status.st_mode & 0o777, radix: 8))); chmod 600 it")
+        guard stat(path, &status) == 0 else {
+            throw ValidationError("cannot read key file \(path): \(String(cString: strerror(errno)))")
         }
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8), let key = try? P256.Signing.PrivateKey(pemRepresentation: text) else {
+        guard status.st_mode & 0o077 == 0 else {
+            throw ValidationError(
+                "key file \(path) may be read by others (mode \(String(status.st_mode & 0o777, radix: 8))); chmod 600 it"
+            )
+        }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+            let key = try? P256.Signing.PrivateKey(pemRepresentation: text)
+        else {
             throw ValidationError("\(path) is not a P-256 private key in PEM")
         }
         return KeyHolder(key)
@@ -38,7 +44,9 @@ enum KeyFile {
     /// base64 of the uncompressed X9.63 point.
     static func publicKey(_ reference: String) throws -> KeyPublicKey {
         if FileManager.default.fileExists(atPath: reference) {
-            guard let text = try? String(contentsOfFile: reference, encoding: .utf8) else { throw ValidationError("cannot read \(reference)") }
+            guard let text = try? String(contentsOfFile: reference, encoding: .utf8) else {
+                throw ValidationError("cannot read \(reference)")
+            }
             if let key = try? P256.Signing.PublicKey(pemRepresentation: text) { return KeyPublicKey(key) }
             // Not a public key: only a private key file may stand here (checked for its mode there).
             guard (try? P256.Signing.PrivateKey(pemRepresentation: text)) != nil else {
@@ -49,7 +57,9 @@ enum KeyFile {
         guard let bytes = Data(base64Encoded: reference), let key = try? KeyPublicKey(x963: Array(bytes)) else {
             let looksLikePath = reference.contains("/") || reference.hasSuffix(".pem") || reference.hasSuffix(".pub")
             throw ValidationError(
-                looksLikePath ? "\(reference) does not exist" : "\(reference) is neither a key file nor base64 of a P-256 public key")
+                looksLikePath
+                    ? "\(reference) does not exist"
+                    : "\(reference) is neither a key file nor base64 of a P-256 public key")
         }
         return key
     }

@@ -29,7 +29,8 @@ struct TokenCommand: AsyncParsableCommand {
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Verify a token file (`unlock --output`, or `unlock --json` output) against the cluster CA, offline.")
+            abstract:
+                "Verify a token file (`unlock --output`, or `unlock --json` output) against the cluster CA, offline.")
 
         @Argument(help: "The token file, or - for standard input.")
         var file: String
@@ -54,23 +55,31 @@ struct TokenCommand: AsyncParsableCommand {
         @Flag(help: "Print the verified claims as JSON.")
         var json = false
 
-        @Option(help: ArgumentHelp(
-            "The vehicle's used-request ledger (JSON; created if absent): a second token for a request already used is refused.",
-            discussion: "Each member answers a signed request on its own, so a captured request can yield one token per member; the vehicle acts on one."))
+        @Option(
+            help: ArgumentHelp(
+                "The vehicle's used-request ledger (JSON; created if absent): a second token for a request already used is refused.",
+                discussion:
+                    "Each member answers a signed request on its own, so a captured request can yield one token per member; the vehicle acts on one."
+            ))
         var usedRequests: String?
 
-        @Option(help: ArgumentHelp(
-            "The vehicle's current key list (a signed document, `key list --json`'s `document` or the raw document): tokens signed with a certificate it names as withdrawn are refused.",
-            discussion: "The list itself is verified first (signature, VIN, validity)."))
+        @Option(
+            help: ArgumentHelp(
+                "The vehicle's current key list (a signed document, `key list --json`'s `document` or the raw document): tokens signed with a certificate it names as withdrawn are refused.",
+                discussion: "The list itself is verified first (signature, VIN, validity)."))
         var keyList: String?
 
         /// The verified key list at `path`.
         func loadKeyList(_ path: String, verifier: UnlockTokenVerifier, nowUnixMs: Int64) throws -> VehicleKeyList {
-            guard let data = FileManager.default.contents(atPath: path), data.count <= TokenCommand.maxTokenFileBytes * 64 else {
+            guard let data = FileManager.default.contents(atPath: path),
+                data.count <= TokenCommand.maxTokenFileBytes * 64
+            else {
                 throw ValidationError("cannot read the key list \(path)")
             }
             let decoder = JSONDecoder()
-            guard let document = (try? decoder.decode(SignedDocument.self, from: data)) ?? (try? decoder.decode(Wrapped.self, from: data))?.document
+            guard
+                let document = (try? decoder.decode(SignedDocument.self, from: data))
+                    ?? (try? decoder.decode(Wrapped.self, from: data))?.document
             else { throw ValidationError("\(path) holds no signed key list") }
             do {
                 return try verifier.verifyKeyList(document, vin: vin, nowUnixMs: nowUnixMs)
@@ -96,7 +105,8 @@ struct TokenCommand: AsyncParsableCommand {
             do {
                 try JSONEncoder().encode(ledger).write(to: URL(fileURLWithPath: ledgerPath), options: .atomic)
             } catch {
-                throw ValidationError("cannot write the used-request ledger \(ledgerPath): \(error.localizedDescription)")
+                throw ValidationError(
+                    "cannot write the used-request ledger \(ledgerPath): \(error.localizedDescription)")
             }
         }
 
@@ -108,12 +118,18 @@ struct TokenCommand: AsyncParsableCommand {
             if file == "-" {
                 data = FileHandle.standardInput.readData(ofLength: TokenCommand.maxTokenFileBytes + 1)
             } else {
-                guard let read = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
+                guard let read = FileManager.default.contents(atPath: file) else {
+                    throw ValidationError("cannot read \(file)")
+                }
                 data = read
             }
-            guard data.count <= TokenCommand.maxTokenFileBytes else { throw ValidationError("\(file) is larger than any token") }
+            guard data.count <= TokenCommand.maxTokenFileBytes else {
+                throw ValidationError("\(file) is larger than any token")
+            }
             let decoder = JSONDecoder()
-            guard let document = (try? decoder.decode(SignedDocument.self, from: data)) ?? (try? decoder.decode(Wrapped.self, from: data))?.document
+            guard
+                let document = (try? decoder.decode(SignedDocument.self, from: data))
+                    ?? (try? decoder.decode(Wrapped.self, from: data))?.document
             else { throw ValidationError("\(file) holds no signed document") }
             let caPath = try ca ?? ClientDescription.load(from: descriptionPath).caCertificate
             let verifier = try TokenCommand.verifier(caPath: caPath)
@@ -121,7 +137,8 @@ struct TokenCommand: AsyncParsableCommand {
             let list = try keyList.map { try loadKeyList($0, verifier: verifier, nowUnixMs: now) }
             let token: UnlockToken
             do {
-                token = try verifier.verifyUnlockToken(document, vin: vin, command: command, nowUnixMs: now, keyList: list)
+                token = try verifier.verifyUnlockToken(
+                    document, vin: vin, command: command, nowUnixMs: now, keyList: list)
             } catch {
                 throw TokenCommand.rejected(error)
             }

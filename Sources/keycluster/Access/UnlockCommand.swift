@@ -24,11 +24,16 @@ struct UnlockCommand: AsyncParsableCommand {
     @Option(help: "A revision an earlier command printed: the member decides on state at least that new.")
     var minRevision: UInt64 = 0
 
-    @Flag(help: "Accept a bounded-staleness decision: a member with fresh state answers without a read round through the leader.")
+    @Flag(
+        help:
+            "Accept a bounded-staleness decision: a member with fresh state answers without a read round through the leader."
+    )
     var bounded = false
 
     /// `--output` as every command that writes a file names it; `--token-out` still accepted.
-    @Option(name: [.customLong("output"), .customLong("token-out")], help: "Also write the signed token (JSON) here, e.g. for `keycluster token verify`.")
+    @Option(
+        name: [.customLong("output"), .customLong("token-out")],
+        help: "Also write the signed token (JSON) here, e.g. for `keycluster token verify`.")
     var tokenOut: String?
 
     /// `--json` output: the verified claims and the signed document as received.
@@ -40,7 +45,10 @@ struct UnlockCommand: AsyncParsableCommand {
     func run() async throws {
         let holder = try KeyFile.holder(at: key)
         let (document, description) = try await cluster.withCluster { client, description in
-            (try await client.command(command, on: vin, as: holder, minRevision: minRevision, acceptingBounded: bounded), description)
+            (
+                try await client.command(
+                    command, on: vin, as: holder, minRevision: minRevision, acceptingBounded: bounded), description
+            )
         }
         let token = try TokenCommand.verifier(caPath: description.caCertificate)
             .verifyUnlockToken(document, vin: vin, command: command, nowUnixMs: WallClock.nowUnixMs())

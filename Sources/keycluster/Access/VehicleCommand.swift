@@ -5,12 +5,14 @@ import KeyCluster
 struct VehicleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vehicle",
-        abstract: "Enrol a vehicle with its first owner key (operator), recover its ownership (operator), or show it and its keys.",
+        abstract:
+            "Enrol a vehicle with its first owner key (operator), recover its ownership (operator), or show it and its keys.",
         subcommands: [Register.self, RecoverOwner.self, Show.self]
     )
 
     struct Register: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Operator: enrol a vehicle with its owner's key (operator certificate).")
+        static let configuration = CommandConfiguration(
+            abstract: "Operator: enrol a vehicle with its owner's key (operator certificate).")
 
         @OptionGroup var cluster: ClusterOptions
 
@@ -35,7 +37,8 @@ struct VehicleCommand: AsyncParsableCommand {
 
     struct RecoverOwner: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Operator: give a vehicle with no usable owner a new unrestricted owner key; the reason is audited.")
+            abstract:
+                "Operator: give a vehicle with no usable owner a new unrestricted owner key; the reason is audited.")
 
         @OptionGroup var cluster: ClusterOptions
 
@@ -61,12 +64,15 @@ struct VehicleCommand: AsyncParsableCommand {
                 try await client.recoverOwnership(vin, owner: ownerKey, formFactor: formFactor, reason: reason)
             }
             if cluster.json { return try cluster.printJSON(change) }
-            print("recovered \(vin.text) at revision \(change.revision): key \(change.grant.keyID.text) is an unrestricted owner")
+            print(
+                "recovered \(vin.text) at revision \(change.revision): key \(change.grant.keyID.text) is an unrestricted owner"
+            )
         }
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "A vehicle and its live grants (a key holder other than an owner sees its own).")
+        static let configuration = CommandConfiguration(
+            abstract: "A vehicle and its live grants (a key holder other than an owner sees its own).")
 
         @OptionGroup var cluster: ClusterOptions
         @OptionGroup var reader: ReaderOptions
@@ -84,8 +90,10 @@ struct VehicleCommand: AsyncParsableCommand {
             }
             if cluster.json { return try cluster.printJSON(view) }
             let vehicle = view.vehicle
-            print("vehicle \(vehicle.vin.text): registered by operator \(vehicle.registeredBy.text) at "
-                + "\(TextFormat.time(unixMs: vehicle.registeredAtUnixMs)), revision \(vehicle.revision) (member at \(view.appliedIndex))")
+            print(
+                "vehicle \(vehicle.vin.text): registered by operator \(vehicle.registeredBy.text) at "
+                    + "\(TextFormat.time(unixMs: vehicle.registeredAtUnixMs)), revision \(vehicle.revision) (member at \(view.appliedIndex))"
+            )
             for grant in view.grants { print("  \(TextFormat.grant(grant))") }
         }
     }

@@ -26,7 +26,8 @@ struct ApplyBenchCommand: ParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let report = try GrantApplyBench.run(directory: directory, vehicles: vehicles)
         try output.emit(report) {
-            print("""
+            print(
+                """
                 | grants | command bytes | wall µs / grant | CPU µs / grant |
                 |---|---|---|---|
                 | \(report.grants) | \(report.commandBytes) | \(String(format: "%.1f", report.wallMicrosecondsPerGrant)) | \(String(format: "%.1f", report.cpuMicrosecondsPerGrant)) |

@@ -30,8 +30,10 @@ extension LoadRun.Result {
 
     var summary: Summary {
         Summary(
-            perSecond: perSecond, completed: succeeded, failed: failed, p50Milliseconds: percentile(0.5).seconds * 1_000,
-            p99Milliseconds: percentile(0.99).seconds * 1_000, serverCPUMicrosecondsPerOperation: serverMicrosecondsPerOperation,
+            perSecond: perSecond, completed: succeeded, failed: failed,
+            p50Milliseconds: percentile(0.5).seconds * 1_000,
+            p99Milliseconds: percentile(0.99).seconds * 1_000,
+            serverCPUMicrosecondsPerOperation: serverMicrosecondsPerOperation,
             generatorCPUMicrosecondsPerOperation: generatorMicrosecondsPerOperation)
     }
 }

@@ -32,7 +32,7 @@ struct CPUMeter {
     /// utime + stime of `pid` in seconds, nil when it is gone or `/proc` is unreadable.
     static func processSeconds(_ pid: pid_t) -> Double? {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")")
+            let close = stat.lastIndex(of: ")")
         else { return nil }
         // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
         let fields = stat[stat.index(after: close)...].split(separator: " ")

@@ -6,7 +6,8 @@ import KeyClusterTooling
 /// Starts a local cluster of this very executable's `serve` processes in a temporary directory, runs
 /// `body`, and always shuts it down (processes killed, files removed) — for the demo and the benchmarks.
 func withLocalCluster<R>(
-    regions: [String], timing: NodeConfiguration.Timing, admission: AdmissionLimits? = nil, _ body: (LocalClusterProcesses) async throws -> R
+    regions: [String], timing: NodeConfiguration.Timing, admission: AdmissionLimits? = nil,
+    _ body: (LocalClusterProcesses) async throws -> R
 ) async throws -> R {
     let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
     let directory = FileManager.default.temporaryDirectory.path + "/keycluster-local-\(getpid())"
@@ -27,11 +28,14 @@ func withLocalCluster<R>(
 /// Runs `body` with two HTTP clients for `cluster`: one presenting an operator certificate, one anonymous
 /// with up to `maxConnectionsPerMember` connections per member; both are shut down however `body` ends.
 func withBenchClients<R>(
-    _ cluster: LocalClusterProcesses, maxConnectionsPerMember: Int, _ body: (_ operatorHTTP: HTTPClient, _ http: HTTPClient) async throws -> R
+    _ cluster: LocalClusterProcesses, maxConnectionsPerMember: Int,
+    _ body: (_ operatorHTTP: HTTPClient, _ http: HTTPClient) async throws -> R
 ) async throws -> R {
     let caPath = cluster.layout.caCertificatePath
-    let operatorHTTP = try MemberClient.makeHTTPClient(caCertificatePath: caPath, clientCertificate: try cluster.layout.issueOperator(name: "bench"))
-    let http = try MemberClient.makeHTTPClient(caCertificatePath: caPath, maxConnectionsPerMember: maxConnectionsPerMember)
+    let operatorHTTP = try MemberClient.makeHTTPClient(
+        caCertificatePath: caPath, clientCertificate: try cluster.layout.issueOperator(name: "bench"))
+    let http = try MemberClient.makeHTTPClient(
+        caCertificatePath: caPath, maxConnectionsPerMember: maxConnectionsPerMember)
     do {
         let result = try await body(operatorHTTP, http)
         try await http.shutdown()
@@ -49,7 +53,8 @@ func withBenchClients<R>(
 /// and of keys — which keep one client from taking a member — are lifted; the budgets themselves stay at
 /// their defaults.
 let benchmarkAdmission = AdmissionLimits(
-    maxConnectionsPerSource: AdmissionLimits.defaultMaxConnections + AdmissionLimits.defaultMaxHandshakingConnections, maxSharePercent: 100,
+    maxConnectionsPerSource: AdmissionLimits.defaultMaxConnections + AdmissionLimits.defaultMaxHandshakingConnections,
+    maxSharePercent: 100,
     maxKeySharePercent: 100)
 
 /// Region names for local clusters: 3 members 1-1-1, 5 members 2-2-1 (design §7).

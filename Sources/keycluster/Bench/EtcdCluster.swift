@@ -23,9 +23,12 @@ final class EtcdCluster {
         clientURLs = (0..<members).map { "https://127.0.0.1:\(ports[2 * $0 + 1])" }
         let initialCluster = zip(names, peerURLs).map { "\($0)=\($1)" }.joined(separator: ",")
         // etcd members reuse KeyCluster node certificates: they name 127.0.0.1 and allow server and client use.
-        let credentials = try layout.create(members: (0..<members).map {
-            .init(id: UInt64(100 + $0), region: "etcd-\($0 + 1)", peerPort: ports[2 * $0], clientPort: ports[2 * $0 + 1])
-        })
+        let credentials = try layout.create(
+            members: (0..<members).map {
+                .init(
+                    id: UInt64(100 + $0), region: "etcd-\($0 + 1)", peerPort: ports[2 * $0],
+                    clientPort: ports[2 * $0 + 1])
+            })
         for offset in 0..<members {
             let tls = credentials[offset].tls
             let process = Process()

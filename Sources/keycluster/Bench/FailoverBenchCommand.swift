@@ -41,7 +41,8 @@ struct FailoverBenchCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard runs > 0, (3...7).contains(members) else { throw ValidationError("runs > 0 and 3–7 members") }
-        let timing = NodeConfiguration.Timing(tickMilliseconds: tickMilliseconds, heartbeatTicks: 1, electionTicks: electionTicks)
+        let timing = NodeConfiguration.Timing(
+            tickMilliseconds: tickMilliseconds, heartbeatTicks: 1, electionTicks: electionTicks)
         let samples = try await withLocalCluster(regions: localRegions(members: members), timing: timing) { cluster in
             var samples: [Duration] = []
             for run in 1...runs {
@@ -54,12 +55,14 @@ struct FailoverBenchCommand: AsyncParsableCommand {
                 while (try? await cluster.put("after-\(run)", via: survivors[attempt % survivors.count])) == nil {
                     attempt += 1
                     guard ContinuousClock.now - killedAt < .seconds(Self.maxFailoverSeconds) else {
-                        throw ValidationError("run \(run): no write succeeded within \(Self.maxFailoverSeconds) s of the kill")
+                        throw ValidationError(
+                            "run \(run): no write succeeded within \(Self.maxFailoverSeconds) s of the kill")
                     }
                 }
                 let elapsed = ContinuousClock.now - killedAt
                 samples.append(elapsed)
-                output.progress.say("run \(run): leader \(leader) killed, first write committed after \(elapsed.milliseconds) ms")
+                output.progress.say(
+                    "run \(run): leader \(leader) killed, first write committed after \(elapsed.milliseconds) ms")
                 try cluster.start(leader)
                 try await cluster.waitForCatchUp()
             }
@@ -70,7 +73,8 @@ struct FailoverBenchCommand: AsyncParsableCommand {
             members: members, runs: runs, tickMilliseconds: tickMilliseconds, electionTicks: electionTicks,
             failoverMilliseconds: samples.map { $0.seconds * 1_000 })
         if output.json { return try ClusterOptions.printJSON(report) }
-        print("""
+        print(
+            """
 
             | failover (SIGKILL leader → first committed write), \(members) members, \(runs) runs | value |
             |---|---|

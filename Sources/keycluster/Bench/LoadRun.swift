@@ -38,7 +38,9 @@ struct LoadRun {
     static let maxSamplesPerClient = 200_000
 
     /// `servers`: the processes whose CPU time the run is charged (every member of the system measured).
-    func run(servers: [pid_t] = [], _ operation: @escaping @Sendable (_ client: Int, _ sequence: Int) async -> Bool) async -> Result {
+    func run(servers: [pid_t] = [], _ operation: @escaping @Sendable (_ client: Int, _ sequence: Int) async -> Bool)
+        async -> Result
+    {
         precondition(clients > 0, "at least one client")
         let meter = servers.isEmpty ? nil : CPUMeter(servers: servers)
         let start = ContinuousClock.now
@@ -55,7 +57,9 @@ struct LoadRun {
                         let began = ContinuousClock.now
                         if await operation(client, sequence) {
                             succeeded += 1
-                            if latencies.count < Self.maxSamplesPerClient { latencies.append(ContinuousClock.now - began) }
+                            if latencies.count < Self.maxSamplesPerClient {
+                                latencies.append(ContinuousClock.now - began)
+                            }
                         } else {
                             failed += 1
                         }
@@ -93,17 +97,26 @@ struct LoadRunInputError: Error, CustomStringConvertible {
 /// Prints the Markdown table that goes into BENCHMARKS.md: throughput, latency and server CPU per operation
 /// (the generator's own CPU per operation in brackets) for both systems, and their ratio.
 func printComparison(_ rows: [ComparisonRow], keyclusterColumn: String, etcdColumn: String) {
-    print("\n| clients | \(keyclusterColumn) | p50 / p99 ms | server (generator) CPU µs/op | \(etcdColumn) | p50 / p99 ms | server (generator) CPU µs/op | KeyCluster ÷ etcd |")
+    print(
+        "\n| clients | \(keyclusterColumn) | p50 / p99 ms | server (generator) CPU µs/op | \(etcdColumn) | p50 / p99 ms | server (generator) CPU µs/op | KeyCluster ÷ etcd |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     func cpu(_ result: LoadRun.Result) -> String {
-        guard let server = result.serverMicrosecondsPerOperation, let generator = result.generatorMicrosecondsPerOperation else { return "—" }
+        guard let server = result.serverMicrosecondsPerOperation,
+            let generator = result.generatorMicrosecondsPerOperation
+        else { return "—" }
         return String(format: "%.0f (%.0f)", server, generator)
     }
-    func latency(_ result: LoadRun.Result) -> String { "\(result.percentile(0.5).milliseconds) / \(result.percentile(0.99).milliseconds)" }
+    func latency(_ result: LoadRun.Result) -> String {
+        "\(result.percentile(0.5).milliseconds) / \(result.percentile(0.99).milliseconds)"
+    }
     for row in rows {
-        let etcdColumns = row.etcd.map { etcd in
-            "\(Int(etcd.perSecond)) | \(latency(etcd)) | \(cpu(etcd)) | \(String(format: "%.2f×", row.keycluster.perSecond / max(etcd.perSecond, 1)))"
-        } ?? "— | — | — | —"
-        print("| \(row.clients) | \(Int(row.keycluster.perSecond)) | \(latency(row.keycluster)) | \(cpu(row.keycluster)) | \(etcdColumns) |")
+        let etcdColumns =
+            row.etcd.map { etcd in
+                "\(Int(etcd.perSecond)) | \(latency(etcd)) | \(cpu(etcd)) | \(String(format: "%.2f×", row.keycluster.perSecond / max(etcd.perSecond, 1)))"
+            } ?? "— | — | — | —"
+        print(
+            "| \(row.clients) | \(Int(row.keycluster.perSecond)) | \(latency(row.keycluster)) | \(cpu(row.keycluster)) | \(etcdColumns) |"
+        )
     }
 }

@@ -14,7 +14,8 @@ import KeyCluster
 struct OutageBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "outage",
-        abstract: "Replay the seed outage: a retry storm with region kill, leader freeze and region restart, revocations under load.",
+        abstract:
+            "Replay the seed outage: a retry storm with region kill, leader freeze and region restart, revocations under load.",
         discussion: """
             Timeline (P = --phase-seconds): at 1×P every member of the leader's region is killed (SIGKILL), at 2×P \
             the new leader is frozen (SIGSTOP) for --freeze-seconds, at 3×P the killed region restarts, the storm \
@@ -56,15 +57,25 @@ struct OutageBenchCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard [3, 5].contains(members) else { throw ValidationError("--members must be 3 or 5") }
-        guard phaseSeconds >= Self.minPhaseSeconds else { throw ValidationError("--phase-seconds must be at least \(Self.minPhaseSeconds)") }
-        guard freezeSeconds > 0, freezeSeconds < phaseSeconds else { throw ValidationError("--freeze-seconds must be positive and less than --phase-seconds") }
-        guard demandPercent > 0, demandPercent <= 10_000 else { throw ValidationError("--demand-percent must be in (0, 10000]") }
-        guard capacityPerSecond.map({ $0 > 0 }) ?? true else { throw ValidationError("--capacity-per-second must be positive") }
+        guard phaseSeconds >= Self.minPhaseSeconds else {
+            throw ValidationError("--phase-seconds must be at least \(Self.minPhaseSeconds)")
+        }
+        guard freezeSeconds > 0, freezeSeconds < phaseSeconds else {
+            throw ValidationError("--freeze-seconds must be positive and less than --phase-seconds")
+        }
+        guard demandPercent > 0, demandPercent <= 10_000 else {
+            throw ValidationError("--demand-percent must be in (0, 10000]")
+        }
+        guard capacityPerSecond.map({ $0 > 0 }) ?? true else {
+            throw ValidationError("--capacity-per-second must be positive")
+        }
         guard capacitySeconds > 0 else { throw ValidationError("--capacity-seconds must be positive") }
     }
 
     func run() async throws {
-        let report = try await withLocalCluster(regions: localRegions(members: members), timing: .init(), admission: benchmarkAdmission) { cluster in
+        let report = try await withLocalCluster(
+            regions: localRegions(members: members), timing: .init(), admission: benchmarkAdmission
+        ) { cluster in
             try await OutageRun(
                 cluster: cluster, members: members, phase: .seconds(phaseSeconds), freeze: .seconds(freezeSeconds),
                 demandPercent: demandPercent, capacityPerSecond: capacityPerSecond, capacitySeconds: capacitySeconds,
@@ -73,7 +84,8 @@ struct OutageBenchCommand: AsyncParsableCommand {
         }
         try output.emit(report) { report.printMarkdown() }
         if check, report.lateTokens > 0 || !report.crashes.isEmpty {
-            FileHandle.standardError.write(Data("check failed: \(report.lateTokens) late tokens, \(report.crashes.count) crashes\n".utf8))
+            FileHandle.standardError.write(
+                Data("check failed: \(report.lateTokens) late tokens, \(report.crashes.count) crashes\n".utf8))
             throw ExitCode(1)
         }
     }

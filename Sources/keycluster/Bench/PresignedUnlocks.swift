@@ -53,7 +53,8 @@ final class PresignedUnlocks: Sendable {
         } else {
             signedLate.wrappingAdd(1, ordering: .relaxed)
             guard let target = targets.randomElement(),
-                  let signed = try? Self.signed(target, bounded: bounded, nowUnixMs: WallClock.nowUnixMs()) else { return false }
+                let signed = try? Self.signed(target, bounded: bounded, nowUnixMs: WallClock.nowUnixMs())
+            else { return false }
             (path, headers) = signed
         }
         var request = HTTPClientRequest(url: "https://\(address)\(path)")
@@ -70,7 +71,10 @@ final class PresignedUnlocks: Sendable {
         _ target: (vin: VIN, holder: KeyHolder), bounded: Bool, nowUnixMs: Int64
     ) throws -> (path: String, headers: [(String, String)]) {
         let path = "/v1/vehicles/\(target.vin.text)/commands" + (bounded ? "?consistency=bounded" : "")
-        return (path, try target.holder.signatureHeaders(
-            method: "POST", path: path, vin: target.vin, command: "unlock", body: body, nowUnixMs: nowUnixMs))
+        return (
+            path,
+            try target.holder.signatureHeaders(
+                method: "POST", path: path, vin: target.vin, command: "unlock", body: body, nowUnixMs: nowUnixMs)
+        )
     }
 }

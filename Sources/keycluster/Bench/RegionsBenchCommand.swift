@@ -14,7 +14,8 @@ import KeyClusterTooling
 struct RegionsBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "regions",
-        abstract: "Unlock success and p99 during leader and region loss, and time until writes resume, in network namespaces."
+        abstract:
+            "Unlock success and p99 during leader and region loss, and time until writes resume, in network namespaces."
     )
 
     @Option(help: "Comma-separated cluster sizes (3: regions 1-1-1, 5: 2-2-1).")
@@ -66,12 +67,17 @@ struct RegionsBenchCommand: AsyncParsableCommand {
             guard let size = Int(text), size == 3 || size == 5 else { throw ValidationError("sizes are 3 or 5") }
             return size
         }
-        guard runs > 0, faultSeconds > 0, clients > 0 else { throw ValidationError("runs, fault seconds and clients must be positive") }
-        if let reason = NamespaceCluster.unavailableReason(script: script) { throw ValidationError("cannot run the simulation: \(reason)") }
+        guard runs > 0, faultSeconds > 0, clients > 0 else {
+            throw ValidationError("runs, fault seconds and clients must be positive")
+        }
+        if let reason = NamespaceCluster.unavailableReason(script: script) {
+            throw ValidationError("cannot run the simulation: \(reason)")
+        }
         var rows: [Row] = []
         for size in sizes { rows += try await measure(size: size) }
         if output.json { return try ClusterOptions.printJSON(rows) }
-        print("""
+        print(
+            """
 
             | members (regions) | fault | unlocks answered with a token | unlock p99 | writes resume after, median (worst) |
             |---|---|---|---|---|
@@ -80,11 +86,14 @@ struct RegionsBenchCommand: AsyncParsableCommand {
             let succeeded = row.unlocks.reduce(0) { $0 + $1.succeeded }
             let total = row.unlocks.reduce(0) { $0 + $1.succeeded + $1.failed }
             let latencies = row.unlocks.flatMap(\.latencies).sorted()
-            let p99 = latencies.isEmpty ? Duration.zero : latencies[min(latencies.count - 1, latencies.count * 99 / 100)]
+            let p99 =
+                latencies.isEmpty ? Duration.zero : latencies[min(latencies.count - 1, latencies.count * 99 / 100)]
             let resume = row.writeResume.sorted()
             let layout = row.members == 3 ? "3 (1-1-1)" : "5 (2-2-1)"
-            print("| \(layout) | \(row.fault) | \(String(format: "%.2f", 100 * Double(succeeded) / Double(max(total, 1))))% of \(total) "
-                + "| \(Self.ms(p99)) | \(Self.ms(resume[resume.count / 2])) (\(Self.ms(resume[resume.count - 1]))) |")
+            print(
+                "| \(layout) | \(row.fault) | \(String(format: "%.2f", 100 * Double(succeeded) / Double(max(total, 1))))% of \(total) "
+                    + "| \(Self.ms(p99)) | \(Self.ms(resume[resume.count / 2])) (\(Self.ms(resume[resume.count - 1]))) |"
+            )
         }
     }
 
@@ -115,11 +124,15 @@ struct RegionsBenchCommand: AsyncParsableCommand {
         let owner = KeyHolder()
         let driver = KeyHolder()
         do {
-            let operatorClient = ClusterClient(addresses: [(cluster.client(leader).address, cluster.region(of: leader))], preferredRegion: nil, http: operatorHTTP)
+            let operatorClient = ClusterClient(
+                addresses: [(cluster.client(leader).address, cluster.region(of: leader))], preferredRegion: nil,
+                http: operatorHTTP)
             let enrolled = try await operatorClient.registerVehicle(vin, owner: owner.publicKey)
             try await operatorHTTP.shutdown()
-            let granted = try await ClusterClient(addresses: addresses(cluster), preferredRegion: nil, http: cluster.http)
-                .grant(driver.publicKey, role: .driver, on: vin, signedBy: owner, minRevision: enrolled.revision)
+            let granted = try await ClusterClient(
+                addresses: addresses(cluster), preferredRegion: nil, http: cluster.http
+            )
+            .grant(driver.publicKey, role: .driver, on: vin, signedBy: owner, minRevision: enrolled.revision)
             try await cluster.waitForApplied(granted.revision)
         } catch {
             try? await operatorHTTP.shutdown()
@@ -130,11 +143,13 @@ struct RegionsBenchCommand: AsyncParsableCommand {
         for run in 1...runs {
             for regionWide in [false, true] {
                 let leader = try await cluster.waitForLeader()
-                let victims = regionWide ? cluster.ids.filter { cluster.region(of: $0) == cluster.region(of: leader) } : [leader]
+                let victims =
+                    regionWide ? cluster.ids.filter { cluster.region(of: $0) == cluster.region(of: leader) } : [leader]
                 let (unlocks, resume) = try await fault(cluster, victims: victims, run: run, vin: vin, driver: driver)
                 let name = regionWide ? "region \(cluster.region(of: leader)) (members \(victims))" : "leader \(leader)"
-                output.progress.say("\(size) members, run \(run), \(name) killed: \(unlocks.succeeded)/\(unlocks.succeeded + unlocks.failed) unlocks, "
-                    + "p99 \(Self.ms(unlocks.percentile(0.99))), writes resumed after \(Self.ms(resume))")
+                output.progress.say(
+                    "\(size) members, run \(run), \(name) killed: \(unlocks.succeeded)/\(unlocks.succeeded + unlocks.failed) unlocks, "
+                        + "p99 \(Self.ms(unlocks.percentile(0.99))), writes resumed after \(Self.ms(resume))")
                 if regionWide {
                     regionLoss.unlocks.append(unlocks)
                     regionLoss.writeResume.append(resume)
@@ -157,10 +172,13 @@ struct RegionsBenchCommand: AsyncParsableCommand {
     ) async throws -> (LoadRun.Result, Duration) {
         let regions = Array(Set(cluster.members.map(\.region))).sorted()
         let failovers = (0..<clients).map { client in
-            ClusterClient(addresses: addresses(cluster), preferredRegion: regions[client % regions.count], http: cluster.http)
+            ClusterClient(
+                addresses: addresses(cluster), preferredRegion: regions[client % regions.count], http: cluster.http)
         }
         let load = LoadRun(clients: clients, duration: .seconds(faultSeconds))
-        async let unlocks = load.run { client, _ in (try? await failovers[client].command(.unlock, on: vin, as: driver)) != nil }
+        async let unlocks = load.run { client, _ in
+            (try? await failovers[client].command(.unlock, on: vin, as: driver)) != nil
+        }
         let killedAt = ContinuousClock.now
         for id in victims { try cluster.run("kill", "\(id)") }
         let survivors = cluster.ids.filter { !victims.contains($0) }

@@ -64,7 +64,8 @@ struct StorageBenchCommand: AsyncParsableCommand {
         let batched = try timeCommits(batchedTransactions) { number in
             try environment.write { txn in
                 for offset in 0..<Self.writesPerBatchedTransaction {
-                    try txn.put(value, for: key(1_000_000 + number * Self.writesPerBatchedTransaction + offset), in: database)
+                    try txn.put(
+                        value, for: key(1_000_000 + number * Self.writesPerBatchedTransaction + offset), in: database)
                 }
             }
         }
@@ -73,12 +74,16 @@ struct StorageBenchCommand: AsyncParsableCommand {
 
         let limit = 1 / fsync.median.seconds
         if output.json {
-            return try ClusterOptions.printJSON(Report(
-                fsyncMedianMilliseconds: fsync.median.seconds * 1_000, fsyncP99Milliseconds: fsync.p99.seconds * 1_000,
-                singleWriteCommitsPerSecond: single, batchedCommitsPerSecond: batched, groupCommitWritesPerSecond: group.writesPerSecond,
-                groupCommitCommitsPerSecond: group.commitsPerSecond, pointReadsPerSecond: reads))
+            return try ClusterOptions.printJSON(
+                Report(
+                    fsyncMedianMilliseconds: fsync.median.seconds * 1_000,
+                    fsyncP99Milliseconds: fsync.p99.seconds * 1_000,
+                    singleWriteCommitsPerSecond: single, batchedCommitsPerSecond: batched,
+                    groupCommitWritesPerSecond: group.writesPerSecond,
+                    groupCommitCommitsPerSecond: group.commitsPerSecond, pointReadsPerSecond: reads))
         }
-        print("""
+        print(
+            """
             | measurement | result | vs 1/fsync (\(Int(limit))/s) |
             |---|---|---|
             | fsync of a 4 KiB append, median / p99 | \(fsync.median.milliseconds) ms / \(fsync.p99.milliseconds) ms | — |

@@ -38,20 +38,26 @@ struct UnlockBenchCommand: AsyncParsableCommand {
         let levels = try clientLevels(clients)
         guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
         var tables = BenchTables()
-        try await withLocalCluster(regions: localRegions(members: 3), timing: .init(), admission: benchmarkAdmission) { cluster in
+        try await withLocalCluster(regions: localRegions(members: 3), timing: .init(), admission: benchmarkAdmission) {
+            cluster in
             let leader = try await cluster.waitForLeader()
             let operatorHTTP = try MemberClient.makeHTTPClient(
-                caCertificatePath: cluster.layout.caCertificatePath, clientCertificate: try cluster.layout.issueOperator(name: "bench"))
-            let http = try MemberClient.makeHTTPClient(caCertificatePath: cluster.layout.caCertificatePath, maxConnectionsPerMember: levels.max() ?? 1)
+                caCertificatePath: cluster.layout.caCertificatePath,
+                clientCertificate: try cluster.layout.issueOperator(name: "bench"))
+            let http = try MemberClient.makeHTTPClient(
+                caCertificatePath: cluster.layout.caCertificatePath, maxConnectionsPerMember: levels.max() ?? 1)
             var etcd: EtcdCluster?
             do {
-                let enrolment = ClusterClient(addresses: [(cluster.client(leader).address, "")], preferredRegion: nil, http: operatorHTTP)
+                let enrolment = ClusterClient(
+                    addresses: [(cluster.client(leader).address, "")], preferredRegion: nil, http: operatorHTTP)
                 let owner = KeyHolder()
                 let vin = try VIN(validating: Self.vin)
-                try await cluster.waitForApplied(try await enrolment.registerVehicle(vin, owner: owner.publicKey).revision)
+                try await cluster.waitForApplied(
+                    try await enrolment.registerVehicle(vin, owner: owner.publicKey).revision)
                 if !skipEtcd {
                     guard FileManager.default.isExecutableFile(atPath: EtcdCluster.executable) else {
-                        throw ValidationError("etcd is not installed: apt-get install -y etcd-server (or pass --skip-etcd)")
+                        throw ValidationError(
+                            "etcd is not installed: apt-get install -y etcd-server (or pass --skip-etcd)")
                     }
                     etcd = try EtcdCluster(layout: cluster.layout, members: 3)
                 }
@@ -59,50 +65,74 @@ struct UnlockBenchCommand: AsyncParsableCommand {
                 let grantValue = String(repeating: "g", count: try Self.grantCommandBytes(vin: vin, owner: owner))
                 if !etcdURLs.isEmpty {
                     try await WritesBenchCommand.waitForEtcd(url: etcdURLs[0], http: http)
-                    _ = await WritesBenchCommand.etcdPut(http: http, url: etcdURLs[0], key: "grant", value: String(repeating: "g", count: 128))
+                    _ = await WritesBenchCommand.etcdPut(
+                        http: http, url: etcdURLs[0], key: "grant", value: String(repeating: "g", count: 128))
                 }
                 let members = cluster.ids.map { MemberClient(address: cluster.client($0).address, http: http) }
                 let grantees = (0..<Self.grantsPerVehicle).map { _ in KeyHolder().publicKey }
                 for (levelIndex, level) in levels.enumerated() {
                     let duration = Duration.seconds(seconds)
-                    func etcdRun(_ operation: @escaping @Sendable (String, Int, Int) async -> Bool) async -> LoadRun.Result? {
+                    func etcdRun(_ operation: @escaping @Sendable (String, Int, Int) async -> Bool) async -> LoadRun
+                        .Result?
+                    {
                         guard !etcdURLs.isEmpty else { return nil }
-                        return await LoadRun(clients: level, duration: duration).run(servers: etcd?.pids ?? []) { client, sequence in
+                        return await LoadRun(clients: level, duration: duration).run(servers: etcd?.pids ?? []) {
+                            client, sequence in
                             await operation(etcdURLs[client % etcdURLs.count], client, sequence)
                         }
                     }
                     for bounded in [false, true] {
                         let prepared = try PresignedUnlocks(vin: vin, holder: owner, bounded: bounded, seconds: seconds)
-                        let keycluster = await LoadRun(clients: level, duration: duration).run(servers: cluster.pids) { client, _ in
+                        let keycluster = await LoadRun(clients: level, duration: duration).run(servers: cluster.pids) {
+                            client, _ in
                             await prepared.send(to: members[client % members.count].address, http: http)
                         }
                         if prepared.signedDuringRun > 0 {
-                            output.progress.say("note: \(prepared.signedDuringRun) unlocks were signed during the run (the prepared pool ran out)")
+                            output.progress.say(
+                                "note: \(prepared.signedDuringRun) unlocks were signed during the run (the prepared pool ran out)"
+                            )
                         }
-                        let etcdResult = await etcdRun { url, _, _ in await UnlockBenchCommand.etcdRange(http: http, url: url, key: "grant", serializable: bounded) }
-                        tables.append(bounded ? \.bounded : \.strict, ComparisonRow(clients: level, keycluster: keycluster, etcd: etcdResult))
-                        output.progress.say("clients \(level), \(bounded ? "bounded" : "strict") unlocks: keycluster \(Int(keycluster.perSecond))/s"
-                            + (etcdResult.map { ", etcd \(Int($0.perSecond))/s" } ?? ""))
+                        let etcdResult = await etcdRun { url, _, _ in
+                            await UnlockBenchCommand.etcdRange(
+                                http: http, url: url, key: "grant", serializable: bounded)
+                        }
+                        tables.append(
+                            bounded ? \.bounded : \.strict,
+                            ComparisonRow(clients: level, keycluster: keycluster, etcd: etcdResult))
+                        output.progress.say(
+                            "clients \(level), \(bounded ? "bounded" : "strict") unlocks: keycluster \(Int(keycluster.perSecond))/s"
+                                + (etcdResult.map { ", etcd \(Int($0.perSecond))/s" } ?? ""))
                     }
-                    if let consistency = try? await Self.unlockConsistency(vin, as: owner, via: members[0]), consistency != .bounded {
-                        output.progress.say("warning: a bounded unlock was decided \(consistency) (member state not fresh)")
+                    if let consistency = try? await Self.unlockConsistency(vin, as: owner, via: members[0]),
+                        consistency != .bounded
+                    {
+                        output.progress.say(
+                            "warning: a bounded unlock was decided \(consistency) (member state not fresh)")
                     }
 
                     let vehicles = try await Self.enrolVehicles(
                         level: levelIndex, clients: level, seconds: seconds, owner: owner, via: enrolment)
-                    let grants = await LoadRun(clients: level, duration: duration).run(servers: cluster.pids) { client, sequence in
+                    let grants = await LoadRun(clients: level, duration: duration).run(servers: cluster.pids) {
+                        client, sequence in
                         let index = sequence - 1
                         guard index / Self.grantsPerVehicle < vehicles[client].count else { return false }
                         let target = vehicles[client][index / Self.grantsPerVehicle]
-                        let phone = ClusterClient(addresses: [(members[client % members.count].address, "")], preferredRegion: nil, http: http)
-                        return (try? await phone.grant(grantees[index % Self.grantsPerVehicle], role: .driver, on: target, signedBy: owner)) != nil
+                        let phone = ClusterClient(
+                            addresses: [(members[client % members.count].address, "")], preferredRegion: nil, http: http
+                        )
+                        return
+                            (try? await phone.grant(
+                                grantees[index % Self.grantsPerVehicle], role: .driver, on: target, signedBy: owner))
+                            != nil
                     }
                     let etcdPuts = await etcdRun { url, client, sequence in
-                        await WritesBenchCommand.etcdPut(http: http, url: url, key: "g\(level)-\(client)-\(sequence)", value: grantValue)
+                        await WritesBenchCommand.etcdPut(
+                            http: http, url: url, key: "g\(level)-\(client)-\(sequence)", value: grantValue)
                     }
                     tables.grants.append(ComparisonRow(clients: level, keycluster: grants, etcd: etcdPuts))
-                    output.progress.say("clients \(level), grants: keycluster \(Int(grants.perSecond))/s (\(grants.failed) failed)"
-                        + (etcdPuts.map { ", etcd \(Int($0.perSecond))/s" } ?? ""))
+                    output.progress.say(
+                        "clients \(level), grants: keycluster \(Int(grants.perSecond))/s (\(grants.failed) failed)"
+                            + (etcdPuts.map { ", etcd \(Int($0.perSecond))/s" } ?? ""))
                 }
                 tables.grantValueBytes = grantValue.utf8.count
             } catch {
@@ -116,9 +146,15 @@ struct UnlockBenchCommand: AsyncParsableCommand {
             try await operatorHTTP.shutdown()
         }
         try output.emit(["strictUnlocks": tables.strict, "boundedUnlocks": tables.bounded, "grants": tables.grants]) {
-            printComparison(tables.strict, keyclusterColumn: "KeyCluster strict unlocks/s", etcdColumn: "etcd 3.4 linearizable reads/s")
-            printComparison(tables.bounded, keyclusterColumn: "KeyCluster bounded unlocks/s", etcdColumn: "etcd 3.4 serializable reads/s")
-            printComparison(tables.grants, keyclusterColumn: "KeyCluster grants/s", etcdColumn: "etcd 3.4 puts/s (\(tables.grantValueBytes)-byte value)")
+            printComparison(
+                tables.strict, keyclusterColumn: "KeyCluster strict unlocks/s",
+                etcdColumn: "etcd 3.4 linearizable reads/s")
+            printComparison(
+                tables.bounded, keyclusterColumn: "KeyCluster bounded unlocks/s",
+                etcdColumn: "etcd 3.4 serializable reads/s")
+            printComparison(
+                tables.grants, keyclusterColumn: "KeyCluster grants/s",
+                etcdColumn: "etcd 3.4 puts/s (\(tables.grantValueBytes)-byte value)")
         }
     }
 
@@ -135,16 +171,21 @@ struct UnlockBenchCommand: AsyncParsableCommand {
     }
 
     /// One signed unlock request to `member`, strict or accepting bounded staleness.
-    static func unlock(_ vin: VIN, as holder: KeyHolder, via member: MemberClient, bounded: Bool) async throws -> SignedDocument {
+    static func unlock(_ vin: VIN, as holder: KeyHolder, via member: MemberClient, bounded: Bool) async throws
+        -> SignedDocument
+    {
         let path = "/v1/vehicles/\(vin.text)/commands" + (bounded ? "?consistency=bounded" : "")
         let body = Array("{\"command\":\"unlock\"}".utf8)
-        let headers = try holder.signatureHeaders(method: "POST", path: path, vin: vin, command: "unlock", body: body, nowUnixMs: WallClock.nowUnixMs())
+        let headers = try holder.signatureHeaders(
+            method: "POST", path: path, vin: vin, command: "unlock", body: body, nowUnixMs: WallClock.nowUnixMs())
         return try await member.send(.POST, path, body: body, headers: headers, as: SignedDocument.self)
     }
 
     /// The consistency a bounded unlock was actually decided with: a check that the bounded run measured
     /// bounded decisions.
-    static func unlockConsistency(_ vin: VIN, as holder: KeyHolder, via member: MemberClient) async throws -> ReadConsistency? {
+    static func unlockConsistency(_ vin: VIN, as holder: KeyHolder, via member: MemberClient) async throws
+        -> ReadConsistency?
+    {
         let document = try await unlock(vin, as: holder, via: member, bounded: true)
         guard let payload = Data(base64Encoded: document.payload) else { return nil }
         return try JSONDecoder().decode(UnlockToken.self, from: payload).consistency
@@ -152,16 +193,21 @@ struct UnlockBenchCommand: AsyncParsableCommand {
 
     /// Size of a grant's replicated command (JSON), the value size etcd's puts are given.
     static func grantCommandBytes(vin: VIN, owner: KeyHolder) throws -> Int {
-        let command = DomainCommand.grant(.init(
-            vin: vin, signer: .init(
-                keyID: owner.keyID, nonce: Nonce.random(), timestampUnixMs: WallClock.nowUnixMs(), decidedAtUnixMs: WallClock.nowUnixMs()),
-            publicKey: KeyHolder().publicKey, formFactor: .phone, role: .driver))
+        let command = DomainCommand.grant(
+            .init(
+                vin: vin,
+                signer: .init(
+                    keyID: owner.keyID, nonce: Nonce.random(), timestampUnixMs: WallClock.nowUnixMs(),
+                    decidedAtUnixMs: WallClock.nowUnixMs()),
+                publicKey: KeyHolder().publicKey, formFactor: .phone, role: .driver))
         return try JSONEncoder().encode(command).count
     }
 
     /// Enrols, for each of `clients`, enough vehicles (owned by `owner`) for every grant it may make in
     /// `seconds` at `maxExpectedGrantsPerSecond`; VINs are unique per load level.
-    static func enrolVehicles(level: Int, clients: Int, seconds: Int, owner: KeyHolder, via enrolment: ClusterClient) async throws -> [[VIN]] {
+    static func enrolVehicles(level: Int, clients: Int, seconds: Int, owner: KeyHolder, via enrolment: ClusterClient)
+        async throws -> [[VIN]]
+    {
         let grantsPerClient = (maxExpectedGrantsPerSecond * seconds + clients - 1) / clients
         let vehiclesPerClient = (grantsPerClient + grantsPerVehicle - 1) / grantsPerVehicle
         let vins = try (0..<clients).map { client in
@@ -188,7 +234,8 @@ struct UnlockBenchCommand: AsyncParsableCommand {
     static func etcdRange(http: HTTPClient, url: String, key: String, serializable: Bool) async -> Bool {
         var request = HTTPClientRequest(url: "\(url)/v3/kv/range")
         request.method = .POST
-        request.body = .bytes(.init(string: "{\"key\":\"\(Data(key.utf8).base64EncodedString())\",\"serializable\":\(serializable)}"))
+        request.body = .bytes(
+            .init(string: "{\"key\":\"\(Data(key.utf8).base64EncodedString())\",\"serializable\":\(serializable)}"))
         guard let response = try? await http.execute(request, timeout: .seconds(5)) else { return false }
         _ = try? await response.body.collect(upTo: 1 << 16)
         return response.status == .ok

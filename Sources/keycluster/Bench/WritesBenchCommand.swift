@@ -35,17 +35,20 @@ struct WritesBenchCommand: AsyncParsableCommand {
         let value = String(repeating: "v", count: Self.valueBytes)
         let timing = NodeConfiguration.Timing()
         var rows: [ComparisonRow] = []
-        try await withLocalCluster(regions: localRegions(members: 3), timing: timing, admission: benchmarkAdmission) { cluster in
+        try await withLocalCluster(regions: localRegions(members: 3), timing: timing, admission: benchmarkAdmission) {
+            cluster in
             _ = try await cluster.waitForLeader()
             // The debug routes this bench writes through need an operator certificate.
             let http = try MemberClient.makeHTTPClient(
-                caCertificatePath: cluster.layout.caCertificatePath, clientCertificate: try cluster.layout.issueOperator(name: "bench"),
+                caCertificatePath: cluster.layout.caCertificatePath,
+                clientCertificate: try cluster.layout.issueOperator(name: "bench"),
                 maxConnectionsPerMember: levels.max() ?? 1)
             var etcd: EtcdCluster?
             do {
                 if !skipEtcd {
                     guard FileManager.default.isExecutableFile(atPath: EtcdCluster.executable) else {
-                        throw ValidationError("etcd is not installed: apt-get install -y etcd-server (or pass --skip-etcd)")
+                        throw ValidationError(
+                            "etcd is not installed: apt-get install -y etcd-server (or pass --skip-etcd)")
                     }
                     etcd = try EtcdCluster(layout: cluster.layout, members: 3)
                 }
@@ -53,17 +56,24 @@ struct WritesBenchCommand: AsyncParsableCommand {
                 if !etcdURLs.isEmpty { try await Self.waitForEtcd(url: etcdURLs[0], http: http) }
                 let members = cluster.ids.map { id in MemberClient(address: cluster.client(id).address, http: http) }
                 for level in levels {
-                    let keycluster = await LoadRun(clients: level, duration: duration).run(servers: cluster.pids) { client, sequence in
+                    let keycluster = await LoadRun(clients: level, duration: duration).run(servers: cluster.pids) {
+                        client, sequence in
                         (try? await members[client % members.count].put(
-                            "/debug/kv/w\(level)-\(client)-\(sequence)", body: Array(value.utf8), as: WriteResponse.self)) != nil
+                            "/debug/kv/w\(level)-\(client)-\(sequence)", body: Array(value.utf8), as: WriteResponse.self
+                        )) != nil
                     }
                     var etcdResult: LoadRun.Result?
                     if !etcdURLs.isEmpty {
-                        etcdResult = await LoadRun(clients: level, duration: duration).run(servers: etcd?.pids ?? []) { client, sequence in
-                            await Self.etcdPut(http: http, url: etcdURLs[client % etcdURLs.count], key: "w\(level)-\(client)-\(sequence)", value: value)
+                        etcdResult = await LoadRun(clients: level, duration: duration).run(servers: etcd?.pids ?? []) {
+                            client, sequence in
+                            await Self.etcdPut(
+                                http: http, url: etcdURLs[client % etcdURLs.count],
+                                key: "w\(level)-\(client)-\(sequence)", value: value)
                         }
                     }
-                    output.progress.say("clients \(level): keycluster \(Int(keycluster.perSecond))/s" + (etcdResult.map { ", etcd \(Int($0.perSecond))/s" } ?? ""))
+                    output.progress.say(
+                        "clients \(level): keycluster \(Int(keycluster.perSecond))/s"
+                            + (etcdResult.map { ", etcd \(Int($0.perSecond))/s" } ?? ""))
                     rows.append(ComparisonRow(clients: level, keycluster: keycluster, etcd: etcdResult))
                 }
             } catch {
@@ -74,14 +84,17 @@ struct WritesBenchCommand: AsyncParsableCommand {
             etcd?.stop()
             try await http.shutdown()
         }
-        try output.emit(["writes": rows]) { printComparison(rows, keyclusterColumn: "KeyCluster writes/s", etcdColumn: "etcd 3.4 puts/s") }
+        try output.emit(["writes": rows]) {
+            printComparison(rows, keyclusterColumn: "KeyCluster writes/s", etcdColumn: "etcd 3.4 puts/s")
+        }
     }
 
     /// One etcd v3 put through its JSON gateway (`POST /v3/kv/put`, base64 key and value).
     static func etcdPut(http: HTTPClient, url: String, key: String, value: String) async -> Bool {
         var request = HTTPClientRequest(url: "\(url)/v3/kv/put")
         request.method = .POST
-        let body = "{\"key\":\"\(Data(key.utf8).base64EncodedString())\",\"value\":\"\(Data(value.utf8).base64EncodedString())\"}"
+        let body =
+            "{\"key\":\"\(Data(key.utf8).base64EncodedString())\",\"value\":\"\(Data(value.utf8).base64EncodedString())\"}"
         request.body = .bytes(ByteBuffer(string: body))
         guard let response = try? await http.execute(request, timeout: .seconds(5)) else { return false }
         _ = try? await response.body.collect(upTo: 1 << 16)

@@ -50,8 +50,15 @@ struct CertsCommand: AsyncParsableCommand {
         }
 
         func report(certificate: String, privateKey: String, validDays: Int64) throws {
-            struct Issued: Encodable { var certificate: String; var privateKey: String; var validDays: Int64 }
-            if json { return try ClusterOptions.printJSON(Issued(certificate: certificate, privateKey: privateKey, validDays: validDays)) }
+            struct Issued: Encodable {
+                var certificate: String
+                var privateKey: String
+                var validDays: Int64
+            }
+            if json {
+                return try ClusterOptions.printJSON(
+                    Issued(certificate: certificate, privateKey: privateKey, validDays: validDays))
+            }
             print("issued \(certificate) and \(privateKey) (0600), valid \(validDays) days")
         }
     }
@@ -69,7 +76,8 @@ struct CertsCommand: AsyncParsableCommand {
             try location.directory.createCA(commonName: commonName, validityDays: days)
             if location.json {
                 return try location.report(
-                    certificate: location.directory.caCertificatePath, privateKey: location.directory.caPrivateKeyPath, validDays: Int64(days))
+                    certificate: location.directory.caCertificatePath, privateKey: location.directory.caPrivateKeyPath,
+                    validDays: Int64(days))
             }
             print("created \(location.directory.caCertificatePath) and \(location.directory.caPrivateKeyPath) (0600)")
             print("keep ca-key.pem offline once members and operators have their certificates")
@@ -77,7 +85,8 @@ struct CertsCommand: AsyncParsableCommand {
     }
 
     struct Node: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Issue a member's certificate (id, region and hosts inside).")
+        static let configuration = CommandConfiguration(
+            abstract: "Issue a member's certificate (id, region and hosts inside).")
 
         @OptionGroup var location: Location
 
@@ -87,21 +96,29 @@ struct CertsCommand: AsyncParsableCommand {
         @Option(help: "The member's region.")
         var region: String
 
-        @Option(help: "A DNS name or IP address clients and peers use to reach the member (repeat; default localhost and 127.0.0.1).")
+        @Option(
+            help:
+                "A DNS name or IP address clients and peers use to reach the member (repeat; default localhost and 127.0.0.1)."
+        )
         var host: [String] = []
 
         func run() throws {
-            try location.refuseOverwrite(location.directory.nodeFiles(of: id), what: "member \(id)'s certificate", whoUsesIt: "restart the member with the new files")
+            try location.refuseOverwrite(
+                location.directory.nodeFiles(of: id), what: "member \(id)'s certificate",
+                whoUsesIt: "restart the member with the new files")
             let days = location.validityDays ?? 365
             let files = try location.directory.issueNode(
-                id: id, region: region, hosts: host.isEmpty ? CertificateIssuer.loopbackHosts : host, validityDays: days)
+                id: id, region: region, hosts: host.isEmpty ? CertificateIssuer.loopbackHosts : host, validityDays: days
+            )
             try location.report(files, validDays: Int64(days))
         }
     }
 
     struct Signer: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Issue or renew a member's token-signing certificate (7 days by default); a running member picks it up within 10 s.")
+            abstract:
+                "Issue or renew a member's token-signing certificate (7 days by default); a running member picks it up within 10 s."
+        )
 
         @OptionGroup var location: Location
 
@@ -109,7 +126,8 @@ struct CertsCommand: AsyncParsableCommand {
         var id: UInt64
 
         func run() throws {
-            let seconds = location.validityDays.map { Int64($0) * 24 * 3_600 } ?? TokenSigningUsage.defaultValiditySeconds
+            let seconds =
+                location.validityDays.map { Int64($0) * 24 * 3_600 } ?? TokenSigningUsage.defaultValiditySeconds
             // Renewal is this command's purpose: it replaces the files without --force (the member re-reads them).
             let files = try location.directory.issueTokenSigner(id: id, validitySeconds: seconds)
             try location.report(files, validDays: seconds / 86_400)
@@ -125,7 +143,9 @@ struct CertsCommand: AsyncParsableCommand {
         var name: String
 
         func run() throws {
-            try location.refuseOverwrite(location.directory.operatorFiles(named: name), what: "operator \(name)'s certificate", whoUsesIt: "hand the new files to the operator")
+            try location.refuseOverwrite(
+                location.directory.operatorFiles(named: name), what: "operator \(name)'s certificate",
+                whoUsesIt: "hand the new files to the operator")
             let days = location.validityDays ?? 365
             let files = try location.directory.issueOperator(name: name, validityDays: days)
             try location.report(files, validDays: Int64(days))
@@ -133,7 +153,8 @@ struct CertsCommand: AsyncParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print who a certificate names and how long it is valid.")
+        static let configuration = CommandConfiguration(
+            abstract: "Print who a certificate names and how long it is valid.")
 
         @Argument(help: "A PEM certificate file.")
         var file: String
@@ -155,26 +176,34 @@ struct CertsCommand: AsyncParsableCommand {
             do {
                 pem = try String(contentsOfFile: file, encoding: .utf8)
             } catch {
-                throw CLIError("cannot read \(file)", cause: FileManager.default.fileExists(atPath: file) ? "permission denied or not text" : "no such file")
+                throw CLIError(
+                    "cannot read \(file)",
+                    cause: FileManager.default.fileExists(atPath: file)
+                        ? "permission denied or not text" : "no such file")
             }
             let certificate: Certificate
             do {
                 certificate = try Certificate(pemEncoded: pem)
             } catch {
-                throw CLIError("\(file) is not a PEM certificate", hint: "give a file with a -----BEGIN CERTIFICATE----- block (keycluster certs writes them)")
+                throw CLIError(
+                    "\(file) is not a PEM certificate",
+                    hint: "give a file with a -----BEGIN CERTIFICATE----- block (keycluster certs writes them)")
             }
             let remainingDays = Int(certificate.notValidAfter.timeIntervalSinceNow / 86_400)
             let names = try certificate.extensions.subjectAlternativeNames.map { $0.map(Self.describe) } ?? []
             if json {
-                return try ClusterOptions.printJSON(Shown(
-                    subject: "\(certificate.subject)", issuer: "\(certificate.issuer)",
-                    notBeforeUnixMs: Int64(certificate.notValidBefore.timeIntervalSince1970 * 1_000),
-                    notAfterUnixMs: Int64(certificate.notValidAfter.timeIntervalSince1970 * 1_000), expiresInDays: remainingDays, names: names))
+                return try ClusterOptions.printJSON(
+                    Shown(
+                        subject: "\(certificate.subject)", issuer: "\(certificate.issuer)",
+                        notBeforeUnixMs: Int64(certificate.notValidBefore.timeIntervalSince1970 * 1_000),
+                        notAfterUnixMs: Int64(certificate.notValidAfter.timeIntervalSince1970 * 1_000),
+                        expiresInDays: remainingDays, names: names))
             }
             print("subject:  \(certificate.subject)")
             print("issuer:   \(certificate.issuer)")
             print("valid:    \(certificate.notValidBefore) … \(certificate.notValidAfter)")
-            print("expires:  " + (remainingDays >= 0 ? "in \(remainingDays) days" : "EXPIRED \(-remainingDays) days ago"))
+            print(
+                "expires:  " + (remainingDays >= 0 ? "in \(remainingDays) days" : "EXPIRED \(-remainingDays) days ago"))
             for name in names { print("name:     \(name)") }
         }
 
@@ -186,7 +215,9 @@ struct CertsCommand: AsyncParsableCommand {
                 let bytes = Array(octets.bytes)
                 guard bytes.count == 4 || bytes.count == 16 else { return "IP (\(bytes.count) bytes)" }
                 var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-                _ = bytes.withUnsafeBytes { inet_ntop(bytes.count == 4 ? AF_INET : AF_INET6, $0.baseAddress, &text, socklen_t(text.count)) }
+                _ = bytes.withUnsafeBytes {
+                    inet_ntop(bytes.count == 4 ? AF_INET : AF_INET6, $0.baseAddress, &text, socklen_t(text.count))
+                }
                 return "IP " + String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             default: return "\(name)"
             }

@@ -20,22 +20,27 @@ struct MembersCommand: AsyncParsableCommand {
             return
         }
         if let done { Swift.print("\(done)" + (list.revision.map { " at revision \($0)" } ?? "")) }
-        Swift.print("term \(list.term), leader \(list.leader.map(String.init) ?? "none"), commit \(list.commitIndex)"
-            + (list.changePending ? ", a change is pending" : "") + (list.leader == list.servedBy ? "" : " (lag is shown by the leader only)"))
+        Swift.print(
+            "term \(list.term), leader \(list.leader.map(String.init) ?? "none"), commit \(list.commitIndex)"
+                + (list.changePending ? ", a change is pending" : "")
+                + (list.leader == list.servedBy ? "" : " (lag is shown by the leader only)"))
         for member in list.members {
             let leader = member.id == list.leader ? " leader" : ""
-            Swift.print("member \(member.id) (\(member.region)) \(member.role)\(leader): peer \(member.peerAddress ?? "?"), "
-                + "client \(member.clientAddress ?? "?")" + (member.lagEntries.map { ", lag \($0) entries" } ?? ""))
+            Swift.print(
+                "member \(member.id) (\(member.region)) \(member.role)\(leader): peer \(member.peerAddress ?? "?"), "
+                    + "client \(member.clientAddress ?? "?")" + (member.lagEntries.map { ", lag \($0) entries" } ?? ""))
         }
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Each member's region, role, addresses and (from the leader) lag.")
+        static let configuration = CommandConfiguration(
+            abstract: "Each member's region, role, addresses and (from the leader) lag.")
 
         @OptionGroup var options: ClusterOptions
 
         func run() async throws {
-            try await options.withSession { session in MembersCommand.print(options, try await session.listFromLeader()) }
+            try await options.withSession { session in MembersCommand.print(options, try await session.listFromLeader())
+            }
         }
     }
 
@@ -60,7 +65,10 @@ struct MembersCommand: AsyncParsableCommand {
         @Flag(help: "Accept a placement where one region holds a quorum.")
         var force = false
 
-        @Option(help: "Wait up to this many seconds for the learner to catch up (progress on standard error), then exit 3 if it has not; 0: do not wait.")
+        @Option(
+            help:
+                "Wait up to this many seconds for the learner to catch up (progress on standard error), then exit 3 if it has not; 0: do not wait."
+        )
         var waitSeconds = 0
 
         /// Lag at which a learner counts as caught up for `--wait-seconds` (the leader's promotion check decides for real).
@@ -69,11 +77,20 @@ struct MembersCommand: AsyncParsableCommand {
         static let catchUpPollInterval: Duration = .seconds(1)
 
         func run() async throws {
-            struct Body: Encodable { var id: UInt64; var region, peerAddress, clientAddress: String; var force: Bool }
-            let body = try JSONEncoder().encode(Body(id: id, region: region, peerAddress: peerAddress, clientAddress: clientAddress, force: force))
+            struct Body: Encodable {
+                var id: UInt64
+                var region, peerAddress, clientAddress: String
+                var force: Bool
+            }
+            let body = try JSONEncoder().encode(
+                Body(id: id, region: region, peerAddress: peerAddress, clientAddress: clientAddress, force: force))
             let options = access.cluster
             try await options.withSession { session in
-                MembersCommand.print(options, try await session.change("/v1/cluster/members", body: Array(body), inEffect: MembershipSession.includes(id)), done: "added learner \(id) (\(region))")
+                MembersCommand.print(
+                    options,
+                    try await session.change(
+                        "/v1/cluster/members", body: Array(body), inEffect: MembershipSession.includes(id)),
+                    done: "added learner \(id) (\(region))")
                 guard waitSeconds > 0 else { return }
                 try await waitForCatchUp(session, progress: Progress(silent: options.json))
             }
@@ -85,14 +102,18 @@ struct MembersCommand: AsyncParsableCommand {
             while true {
                 let lag = try await session.listFromLeader().members.first { $0.id == id }?.lagEntries
                 if let lag, lag <= Self.caughtUpLagEntries {
-                    progress.say("learner \(id): caught up (lag \(lag) entries); promote it with `keycluster cluster members promote \(id)`")
+                    progress.say(
+                        "learner \(id): caught up (lag \(lag) entries); promote it with `keycluster cluster members promote \(id)`"
+                    )
                     return
                 }
                 progress.say("learner \(id): " + (lag.map { "\($0) entries behind" } ?? "not heard from yet"))
                 guard ContinuousClock.now < deadline else {
                     throw CLIError(
-                        "learner \(id) has not caught up within \(waitSeconds) s", cause: lag.map { "\($0) entries behind" } ?? "the leader has not heard from it",
-                        hint: "check that it runs with \"join\": true and that the leader can reach \(peerAddress)", exitStatus: .unavailable)
+                        "learner \(id) has not caught up within \(waitSeconds) s",
+                        cause: lag.map { "\($0) entries behind" } ?? "the leader has not heard from it",
+                        hint: "check that it runs with \"join\": true and that the leader can reach \(peerAddress)",
+                        exitStatus: .unavailable)
                 }
                 try await Task.sleep(for: Self.catchUpPollInterval)
             }
@@ -100,7 +121,8 @@ struct MembersCommand: AsyncParsableCommand {
     }
 
     struct Promote: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Make a caught-up learner a voter (refused while it lags).")
+        static let configuration = CommandConfiguration(
+            abstract: "Make a caught-up learner a voter (refused while it lags).")
 
         @OptionGroup var options: ClusterOptions
 
@@ -112,13 +134,18 @@ struct MembersCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await options.withSession { session in
-                MembersCommand.print(options, try await session.change("/v1/cluster/members/\(id)/promote", force: force, inEffect: MembershipSession.includes(id, as: "voter")), done: "promoted \(id) to voter")
+                MembersCommand.print(
+                    options,
+                    try await session.change(
+                        "/v1/cluster/members/\(id)/promote", force: force,
+                        inEffect: MembershipSession.includes(id, as: "voter")), done: "promoted \(id) to voter")
             }
         }
     }
 
     struct Remove: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a voter or learner (the leader too: it steps down).")
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a voter or learner (the leader too: it steps down).")
 
         @OptionGroup var options: ClusterOptions
 
@@ -130,7 +157,11 @@ struct MembersCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await options.withSession { session in
-                MembersCommand.print(options, try await session.change("/v1/cluster/members/\(id)/remove", force: force, inEffect: MembershipSession.excludes(id)), done: "removed \(id)")
+                MembersCommand.print(
+                    options,
+                    try await session.change(
+                        "/v1/cluster/members/\(id)/remove", force: force, inEffect: MembershipSession.excludes(id)),
+                    done: "removed \(id)")
             }
         }
     }
@@ -143,7 +174,8 @@ extension ClusterOptions {
         let description = try description()
         let http = try makeHTTPClient(asOperator: true, description: description)
         do {
-            try await body(MembershipSession(http: http, addresses: membersInAskingOrder(description).map(\.clientAddress)))
+            try await body(
+                MembershipSession(http: http, addresses: membersInAskingOrder(description).map(\.clientAddress)))
         } catch {
             let failure = await Self.diagnosed(CLIError(describing: error), description: description, http: http)
             try? await http.shutdown()

@@ -59,7 +59,8 @@ struct StatusReport: Encodable {
         let highestCommit = answers.map(\.commitIndex).max() ?? 0
         var problems: [String] = []
         if leader == nil {
-            problems.append("no leader: \(answers.count) of \(members.count) members reachable (a majority is \(diagnosis.quorum))")
+            problems.append(
+                "no leader: \(answers.count) of \(members.count) members reachable (a majority is \(diagnosis.quorum))")
         }
         for member in members {
             guard let status = member.status else {
@@ -76,7 +77,8 @@ struct StatusReport: Encodable {
 
     var summary: String {
         switch state {
-        case .healthy: "healthy: leader \(leader.map(String.init) ?? "?"), \(members.count) of \(members.count) members reachable"
+        case .healthy:
+            "healthy: leader \(leader.map(String.init) ?? "?"), \(members.count) of \(members.count) members reachable"
         case .degraded, .unavailable: "\(state.rawValue): " + problems.joined(separator: "; ")
         }
     }

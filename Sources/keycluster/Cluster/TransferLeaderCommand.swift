@@ -15,7 +15,10 @@ struct TransferLeaderCommand: AsyncParsableCommand {
     var to: UInt64
 
     struct Body: Encodable { var to: UInt64 }
-    struct Transferred: Codable { var leader: UInt64; var term: UInt64 }
+    struct Transferred: Codable {
+        var leader: UInt64
+        var term: UInt64
+    }
 
     func run() async throws {
         let result = try await cluster.withCluster(asOperator: true) { client, description in
@@ -23,11 +26,15 @@ struct TransferLeaderCommand: AsyncParsableCommand {
                 throw ValidationError("member \(to) is not in the cluster description")
             }
             // Only the leader can hand over: find it through any member, then ask it directly.
-            let status = try await client.withFailover { try await $0.get("/v1/cluster/status", as: ClusterStatusResponse.self) }
-            guard let leader = status.leader, let address = description.members.first(where: { $0.id == leader })?.clientAddress,
+            let status = try await client.withFailover {
+                try await $0.get("/v1/cluster/status", as: ClusterStatusResponse.self)
+            }
+            guard let leader = status.leader,
+                let address = description.members.first(where: { $0.id == leader })?.clientAddress,
                 let member = client.members.first(where: { $0.address == address })
             else {
-                throw MemberClient.CallError.problem(status: 503, type: "no-leader", title: "No leader is known right now", retryAfterSeconds: 1)
+                throw MemberClient.CallError.problem(
+                    status: 503, type: "no-leader", title: "No leader is known right now", retryAfterSeconds: 1)
             }
             if leader == to { return Transferred(leader: leader, term: status.term) }
             let body = Array(try TokenCommand.encoder.encode(Body(to: to)))

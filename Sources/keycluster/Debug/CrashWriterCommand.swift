@@ -2,7 +2,7 @@ import ArgumentParser
 import Storage
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Commits numbered transactions in an endless loop and prints `durable N` after each commit returns, so a
@@ -29,7 +29,10 @@ struct CrashWriterCommand: AsyncParsableCommand {
     @Option(help: "Stop after this many transactions (the test kills the process long before).")
     var maxTransactions = 1_000_000
 
-    @Option(help: "immediate (data and meta page synced before a commit returns) or deferred (the meta page with the next commit).")
+    @Option(
+        help:
+            "immediate (data and meta page synced before a commit returns) or deferred (the meta page with the next commit)."
+    )
     var commitDurability: CommitDurabilityArgument = .immediate
 
     func run() async throws {
@@ -42,7 +45,8 @@ struct CrashWriterCommand: AsyncParsableCommand {
         let workload = NumberedTransactions(database: database, writesPerTransaction: writesPerTransaction)
         if groupCommitCallers == 0 {
             for number in 1...maxTransactions {
-                try environment.write(durability: commitDurability.value) { txn in try workload.write(number, into: txn) }
+                try environment.write(durability: commitDurability.value) { txn in try workload.write(number, into: txn)
+                }
                 report(number)
             }
         } else {
@@ -51,7 +55,9 @@ struct CrashWriterCommand: AsyncParsableCommand {
                 for caller in 0..<groupCommitCallers {
                     group.addTask {
                         for number in stride(from: caller + 1, through: maxTransactions, by: groupCommitCallers) {
-                            try await writer.write(durability: commitDurability.value) { txn in try workload.write(number, into: txn) }
+                            try await writer.write(durability: commitDurability.value) { txn in
+                                try workload.write(number, into: txn)
+                            }
                             report(number)
                         }
                     }

@@ -40,10 +40,13 @@ struct DemoCommand: AsyncParsableCommand {
         }
         let timing = NodeConfiguration.Timing(tickMilliseconds: tickMilliseconds, heartbeatTicks: 1, electionTicks: 10)
         try await withLocalCluster(regions: localRegions(members: 3), timing: timing) { cluster in
-            for id in cluster.ids { say("member \(id) in region \(cluster.region(of: id)): https://\(cluster.client(id).address)") }
+            for id in cluster.ids {
+                say("member \(id) in region \(cluster.region(of: id)): https://\(cluster.client(id).address)")
+            }
             let operatorCredential = try cluster.layout.issueOperator(name: "demo-operator")
             let caPath = cluster.layout.caCertificatePath
-            let operatorHTTP = try MemberClient.makeHTTPClient(caCertificatePath: caPath, clientCertificate: operatorCredential)
+            let operatorHTTP = try MemberClient.makeHTTPClient(
+                caCertificatePath: caPath, clientCertificate: operatorCredential)
             let phoneHTTP = try MemberClient.makeHTTPClient(caCertificatePath: caPath)
             do {
                 try await story(cluster, operatorHTTP: operatorHTTP, phoneHTTP: phoneHTTP, say: say)
@@ -72,12 +75,17 @@ struct DemoCommand: AsyncParsableCommand {
         say("leader elected: member \(leader) (\(cluster.region(of: leader)))")
         let owner = KeyHolder()
         let enrolled = try await operatorClient.registerVehicle(vin, owner: owner.publicKey).revision
-        say("operator enrolled vehicle \(vin.text) with the owner's phone key \(owner.keyID.text.prefix(12))… at revision \(enrolled)")
+        say(
+            "operator enrolled vehicle \(vin.text) with the owner's phone key \(owner.keyID.text.prefix(12))… at revision \(enrolled)"
+        )
 
         func unlock(_ holder: KeyHolder, _ who: String, minRevision: UInt64) async throws -> UInt64 {
             let document = try await phone.command(.unlock, on: vin, as: holder, minRevision: minRevision)
-            let token = try verifier.verifyUnlockToken(document, vin: vin, command: .unlock, nowUnixMs: WallClock.nowUnixMs())
-            say("\(who) unlocked: token from member \(token.issuingNode), \(token.consistency) read at revision \(token.revision), valid \((token.expiresAtUnixMs - token.issuedAtUnixMs) / 1_000) s — verified offline against the cluster CA")
+            let token = try verifier.verifyUnlockToken(
+                document, vin: vin, command: .unlock, nowUnixMs: WallClock.nowUnixMs())
+            say(
+                "\(who) unlocked: token from member \(token.issuingNode), \(token.consistency) read at revision \(token.revision), valid \((token.expiresAtUnixMs - token.issuedAtUnixMs) / 1_000) s — verified offline against the cluster CA"
+            )
             return token.revision
         }
         _ = try await unlock(owner, "owner", minRevision: enrolled)
@@ -85,7 +93,8 @@ struct DemoCommand: AsyncParsableCommand {
         let guest = KeyHolder()
         let shared = try await phone.grant(
             guest.publicKey, role: .guest, on: vin, signedBy: owner,
-            notAfterUnixMs: WallClock.nowUnixMs() + Self.guestAccessSeconds * 1_000, minRevision: enrolled).revision
+            notAfterUnixMs: WallClock.nowUnixMs() + Self.guestAccessSeconds * 1_000, minRevision: enrolled
+        ).revision
         say("owner shared a guest key for \(Self.guestAccessSeconds / 3_600) h at revision \(shared)")
 
         let lostRegion = cluster.region(of: leader)
@@ -93,7 +102,8 @@ struct DemoCommand: AsyncParsableCommand {
         say("region \(lostRegion) lost: its members were killed with SIGKILL")
         _ = try await unlock(guest, "guest", minRevision: shared)
 
-        let revoked = try await phone.change(.revoke, guest.keyID, on: vin, signedBy: owner, minRevision: shared).revision
+        let revoked = try await phone.change(.revoke, guest.keyID, on: vin, signedBy: owner, minRevision: shared)
+            .revision
         say("owner revoked the guest key at revision \(revoked), without region \(lostRegion)")
         do {
             _ = try await phone.command(.unlock, on: vin, as: guest, minRevision: revoked)

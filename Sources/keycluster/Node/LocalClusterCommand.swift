@@ -13,10 +13,14 @@ struct LocalClusterCommand: AsyncParsableCommand {
 
     struct Init: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create the CA, member certificates and configurations, and client.json (members, CA, an operator certificate) for the CLI.")
+            abstract:
+                "Create the CA, member certificates and configurations, and client.json (members, CA, an operator certificate) for the CLI."
+        )
 
         /// `--dir`, or `--data-dir` as `serve` names the same directory.
-        @Option(name: [.customLong("dir"), .customLong("data-dir")], help: "Directory for certificates, configurations and data.")
+        @Option(
+            name: [.customLong("dir"), .customLong("data-dir")],
+            help: "Directory for certificates, configurations and data.")
         var dir: String
 
         @Option(help: "Comma-separated region of each member, in id order (3 members: 1-1-1; 5 members: 2-2-1).")
@@ -40,7 +44,9 @@ struct LocalClusterCommand: AsyncParsableCommand {
         @Option(help: "Ticks without a leader before an election (randomised up to twice this).")
         var electionTicks = 10
 
-        @Flag(help: "Serve the diagnostic /debug routes (to operator certificates only): for test and benchmark clusters.")
+        @Flag(
+            help: "Serve the diagnostic /debug routes (to operator certificates only): for test and benchmark clusters."
+        )
         var debugRoutes = false
 
         @Flag(help: "Print JSON for scripts instead of text.")
@@ -54,12 +60,17 @@ struct LocalClusterCommand: AsyncParsableCommand {
 
         func run() throws {
             let regionList = regions.split(separator: ",").map(String.init)
-            guard (1...9).contains(regionList.count) else { throw ValidationError("give 1 to 9 regions, one per member") }
+            guard (1...9).contains(regionList.count) else {
+                throw ValidationError("give 1 to 9 regions, one per member")
+            }
             let hostList = hosts?.split(separator: ",").map(String.init)
-            guard hostList == nil || hostList?.count == regionList.count else { throw ValidationError("give one host per region") }
+            guard hostList == nil || hostList?.count == regionList.count else {
+                throw ValidationError("give one host per region")
+            }
             let plans = regionList.enumerated().map { offset, region in
                 LocalClusterLayout.MemberPlan(
-                    id: UInt64(offset + 1), region: region, peerPort: basePeerPort + offset, clientPort: baseClientPort + offset,
+                    id: UInt64(offset + 1), region: region, peerPort: basePeerPort + offset,
+                    clientPort: baseClientPort + offset,
                     host: hostList?[offset])
             }
             let layout = LocalClusterLayout(directory: dir)
@@ -68,9 +79,11 @@ struct LocalClusterCommand: AsyncParsableCommand {
                 maxStalenessMilliseconds: maxStalenessMilliseconds, debugRoutes: debugRoutes)
             try layout.writeClientDescription(for: configurations)
             if json {
-                return try ClusterOptions.printJSON(Created(
-                    configurations: plans.map { layout.configurationPath(of: $0.id) }, clientDescription: layout.clientDescriptionPath,
-                    caCertificate: layout.caCertificatePath))
+                return try ClusterOptions.printJSON(
+                    Created(
+                        configurations: plans.map { layout.configurationPath(of: $0.id) },
+                        clientDescription: layout.clientDescriptionPath,
+                        caCertificate: layout.caCertificatePath))
             }
             for plan in plans { print(layout.configurationPath(of: plan.id)) }
             print(layout.clientDescriptionPath)

@@ -12,8 +12,12 @@ enum ServePreflight {
         try PEMFileCheck.certificate(tls.caCertificate, role: "cluster CA certificate", origin: origin)
         try PEMFileCheck.certificate(tls.certificate, role: "member certificate", origin: origin)
         try PEMFileCheck.privateKey(tls.privateKey, role: "member private key", origin: origin)
-        if let signing = tls.signingCertificate { try PEMFileCheck.certificate(signing, role: "token-signing certificate", origin: origin) }
-        if let signingKey = tls.signingPrivateKey { try PEMFileCheck.privateKey(signingKey, role: "token-signing private key", origin: origin) }
+        if let signing = tls.signingCertificate {
+            try PEMFileCheck.certificate(signing, role: "token-signing certificate", origin: origin)
+        }
+        if let signingKey = tls.signingPrivateKey {
+            try PEMFileCheck.privateKey(signingKey, role: "token-signing private key", origin: origin)
+        }
         let me = try configuration.me
         try portFree(me.peerAddress, role: "peer", key: "peerAddress", configPath: configPath)
         try portFree(me.clientAddress, role: "client (HTTPS)", key: "clientAddress", configPath: configPath)
@@ -37,7 +41,9 @@ enum ServePreflight {
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         hints.ai_flags = AI_PASSIVE
         var list: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(host, String(port), &hints, &list) == 0, let first = list else { return "cannot resolve \(host)" }
+        guard getaddrinfo(host, String(port), &hints, &list) == 0, let first = list else {
+            return "cannot resolve \(host)"
+        }
         defer { freeaddrinfo(list) }
         let descriptor = socket(first.pointee.ai_family, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { return nil }  // no socket to probe with: let the server report

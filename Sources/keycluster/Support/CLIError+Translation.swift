@@ -18,15 +18,20 @@ extension CLIError {
         case let refusal as MemberClient.Refusal:
             self.init(
                 callError: .problem(
-                    status: refusal.status, type: refusal.problem?.type ?? "about:blank", title: refusal.problem?.title ?? refusal.reason,
+                    status: refusal.status, type: refusal.problem?.type ?? "about:blank",
+                    title: refusal.problem?.title ?? refusal.reason,
                     retryAfterSeconds: refusal.problem?.retryAfterSeconds),
                 detail: refusal.problem?.detail)
         case let error as NodeConfiguration.Invalid:
             self.init(
                 "invalid member configuration", cause: error.reason,
-                hint: "fix what the cause names (a configuration file, or the flags that made one); Deploy/README.md §1 describes the keys")
+                hint:
+                    "fix what the cause names (a configuration file, or the flags that made one); Deploy/README.md §1 describes the keys"
+            )
         case let error as ClientDescription.Invalid:
-            self.init("cannot use the cluster description", cause: error.reason, hint: "pass --cluster FILE (or set KEYCLUSTER_CLUSTER)")
+            self.init(
+                "cannot use the cluster description", cause: error.reason,
+                hint: "pass --cluster FILE (or set KEYCLUSTER_CLUSTER)")
         case let error as CertificateDirectory.Refusal:
             self.init(error.description, hint: "see `keycluster certs --help`")
         case let error as CocoaError:
@@ -43,7 +48,8 @@ extension CLIError {
             // Our modules' errors are written for operators (`restore refused: …`, `invalid configuration: …`).
             self.init(described.description)
         default:
-            self.init("unexpected failure", cause: Self.plain(error), hint: "please report this with the command you ran")
+            self.init(
+                "unexpected failure", cause: Self.plain(error), hint: "please report this with the command you ran")
         }
     }
 
@@ -54,13 +60,16 @@ extension CLIError {
             let kind = type.split(separator: ":").last.map(String.init) ?? type
             let unavailable = status == 503 || status == 429
             self.init(
-                FlagNames.inCLITerms(title), cause: "the cluster answered \(status) \(kind)" + (detail.map { ": \(FlagNames.inCLITerms($0))" } ?? ""),
+                FlagNames.inCLITerms(title),
+                cause: "the cluster answered \(status) \(kind)"
+                    + (detail.map { ": \(FlagNames.inCLITerms($0))" } ?? ""),
                 hint: Self.hint(forProblem: kind, retryAfterSeconds: retryAfterSeconds),
                 exitStatus: unavailable ? .unavailable : .refused, status: status, problemType: kind)
         case .unreachable(let reason):
             self.init(
                 "no member answered", cause: reason,
-                hint: "check that the members are running and reachable from here (`keycluster cluster status`)", exitStatus: .unavailable)
+                hint: "check that the members are running and reachable from here (`keycluster cluster status`)",
+                exitStatus: .unavailable)
         }
     }
 
@@ -76,12 +85,16 @@ extension CLIError {
     static func hint(forProblem kind: String, retryAfterSeconds: Int?) -> String? {
         let later = retryAfterSeconds.map { "retry in \($0) s" } ?? "retry later"
         switch kind {
-        case "no-leader": return "a majority of members must be reachable for a leader; \(later) or check `keycluster cluster status`"
+        case "no-leader":
+            return "a majority of members must be reachable for a leader; \(later) or check `keycluster cluster status`"
         case "outcome-unknown":
-            return "the change may or may not have been applied: read the state (e.g. `keycluster key list`) before retrying"
+            return
+                "the change may or may not have been applied: read the state (e.g. `keycluster key list`) before retrying"
         case "overloaded", "key-share-full": return "the cluster is shedding load; \(later)"
-        case "no-space": return "the members' storage quota or disk is full: free space or raise quota (Deploy/README.md §5)"
-        case "operator-required": return "pass --operator-cert and --operator-key (or a description naming an operatorCertificate)"
+        case "no-space":
+            return "the members' storage quota or disk is full: free space or raise quota (Deploy/README.md §5)"
+        case "operator-required":
+            return "pass --operator-cert and --operator-key (or a description naming an operatorCertificate)"
         case "stale-request": return "a newer change to this key was applied; read the key list and sign a new request"
         case "signer-withdrawn": return "renew this member's token-signing certificate (`keycluster certs signer`)"
         default: return nil
@@ -90,12 +103,16 @@ extension CLIError {
 
     /// A file the command could not read or write, with its path.
     init(fileError error: CocoaError) {
-        let path = (error.userInfo[NSFilePathErrorKey] as? String) ?? (error.userInfo[NSURLErrorKey] as? URL)?.path ?? "a file"
+        let path =
+            (error.userInfo[NSFilePathErrorKey] as? String) ?? (error.userInfo[NSURLErrorKey] as? URL)?.path ?? "a file"
         switch error.code {
         case .fileWriteFileExists:
-            self.init("\(path) already exists", hint: "choose another path or move that file away; nothing is overwritten")
+            self.init(
+                "\(path) already exists", hint: "choose another path or move that file away; nothing is overwritten")
         case .fileNoSuchFile, .fileReadNoSuchFile:
-            self.init("\(path) does not exist", hint: "check the path (relative paths in configuration files are relative to the file)")
+            self.init(
+                "\(path) does not exist",
+                hint: "check the path (relative paths in configuration files are relative to the file)")
         case .fileReadNoPermission, .fileWriteNoPermission:
             self.init("permission denied: \(path)", hint: "run as the user that owns it, or fix its mode")
         case .fileWriteOutOfSpace:
@@ -124,7 +141,8 @@ extension CLIError {
 enum FlagNames {
     /// API field → the flag that sets it.
     static let byField: [(field: String, flag: String)] = [
-        ("notAfterUnixMs", "--expires"), ("notAfter", "--expires"), ("publicKey", "--grantee"), ("formFactor", "--form-factor"),
+        ("notAfterUnixMs", "--expires"), ("notAfter", "--expires"), ("publicKey", "--grantee"),
+        ("formFactor", "--form-factor"),
         ("ownerPublicKey", "--owner"), ("ownerFormFactor", "--form-factor"), ("minRevision", "--min-revision"),
     ]
 

@@ -13,7 +13,8 @@ struct CLIError: Error, Sendable, Encodable {
     var problemType: String?
 
     init(
-        _ message: String, cause: String? = nil, hint: String? = nil, exitStatus: ExitStatus = .localProblem, status: Int? = nil,
+        _ message: String, cause: String? = nil, hint: String? = nil, exitStatus: ExitStatus = .localProblem,
+        status: Int? = nil,
         problemType: String? = nil
     ) {
         self.message = message
@@ -39,7 +40,9 @@ struct CLIError: Error, Sendable, Encodable {
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(Document(error: self)) else { return #"{"error":{"message":"unprintable error"}}"# }
+        guard let data = try? encoder.encode(Document(error: self)) else {
+            return #"{"error":{"message":"unprintable error"}}"#
+        }
         return String(decoding: data, as: UTF8.self)
     }
 

@@ -63,10 +63,14 @@ struct ClusterDiagnosis: Sendable {
     /// The error to report when a call failed with `original` and the cluster looks like this; nil when the
     /// cluster looks healthy (the original error is then the better report).
     func explaining(_ original: CLIError) -> CLIError? {
-        let names = { (answers: [Answer]) in answers.map { "\($0.member.id) (\($0.member.region))" }.joined(separator: ", ") }
+        let names = { (answers: [Answer]) in
+            answers.map { "\($0.member.id) (\($0.member.region))" }.joined(separator: ", ")
+        }
         let counted = "\(reachable.count) of \(answers.count) members reachable"
         var causes: [String] = []
-        if !unreachable.isEmpty { causes.append("no answer from member\(unreachable.count == 1 ? "" : "s") \(names(unreachable))") }
+        if !unreachable.isEmpty {
+            causes.append("no answer from member\(unreachable.count == 1 ? "" : "s") \(names(unreachable))")
+        }
         if let failed = reachable.first(where: { $0.status?.failure != nil }), let failure = failed.status?.failure {
             causes.append("member \(failed.member.id) stopped: \(failure)")
         }

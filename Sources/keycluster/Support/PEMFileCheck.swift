@@ -10,7 +10,9 @@ enum PEMFileCheck {
         do {
             _ = try NIOSSLCertificate.fromPEMFile(path)
         } catch {
-            throw CLIError("the \(role) \(path) is not a PEM certificate", cause: "\(role) \(origin)", hint: "check the path, or issue it again with `keycluster certs`")
+            throw CLIError(
+                "the \(role) \(path) is not a PEM certificate", cause: "\(role) \(origin)",
+                hint: "check the path, or issue it again with `keycluster certs`")
         }
     }
 
@@ -19,7 +21,9 @@ enum PEMFileCheck {
         do {
             _ = try NIOSSLPrivateKey(file: path, format: .pem)
         } catch {
-            throw CLIError("the \(role) \(path) is not a PEM private key", cause: "\(role) \(origin)", hint: "check the path, or issue it again with `keycluster certs`")
+            throw CLIError(
+                "the \(role) \(path) is not a PEM private key", cause: "\(role) \(origin)",
+                hint: "check the path, or issue it again with `keycluster certs`")
         }
     }
 
@@ -27,10 +31,13 @@ enum PEMFileCheck {
         guard FileManager.default.fileExists(atPath: path) else {
             throw CLIError(
                 "the \(role) \(path) does not exist", cause: "\(role) \(origin)",
-                hint: "relative paths in a configuration file are relative to that file; issue missing files with `keycluster certs`")
+                hint:
+                    "relative paths in a configuration file are relative to that file; issue missing files with `keycluster certs`"
+            )
         }
         guard FileManager.default.isReadableFile(atPath: path) else {
-            throw CLIError("cannot read the \(role) \(path)", cause: "permission denied", hint: "run as the user that owns it")
+            throw CLIError(
+                "cannot read the \(role) \(path)", cause: "permission denied", hint: "run as the user that owns it")
         }
     }
 }

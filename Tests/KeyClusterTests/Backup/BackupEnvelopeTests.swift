@@ -1,9 +1,10 @@
 import Foundation
-@testable import KeyCluster
 import KeyClusterTooling
 import RaftNode
 import TestSupport
 import Testing
+
+@testable import KeyCluster
 
 /// A backup names its cluster and is sealed with SHA-256: any change to a byte, a cut or an extension is
 /// refused; the new cluster id a restore derives depends on the backup and the new membership.
@@ -17,7 +18,9 @@ struct BackupEnvelopeTests {
         return path
     }
 
-    private func sealedBackup(in directory: String, bytes: Int = 300_000) throws -> (path: String, contents: BackupEnvelope.Contents, state: Data) {
+    private func sealedBackup(in directory: String, bytes: Int = 300_000) throws -> (
+        path: String, contents: BackupEnvelope.Contents, state: Data
+    ) {
         var generator = SystemRandomNumberGenerator()
         let state = Data((0..<bytes).map { _ in UInt8.random(in: 0 ... .max, using: &generator) })
         let path = "\(directory)/backup.kcsnap"
@@ -33,7 +36,9 @@ struct BackupEnvelopeTests {
         let backup = try sealedBackup(in: directory)
         let opened = try BackupEnvelope.open(backup.path)
         #expect(opened == backup.contents)
-        #expect(opened.clusterID == Self.cluster && opened.appliedIndex == 42 && opened.snapshotBytes == UInt64(backup.state.count))
+        #expect(
+            opened.clusterID == Self.cluster && opened.appliedIndex == 42
+                && opened.snapshotBytes == UInt64(backup.state.count))
         #expect(opened.digestHex.count == 64)
         try BackupEnvelope.extractSnapshot(from: backup.path, contents: opened, to: "\(directory)/state")
         #expect(try Data(contentsOf: URL(fileURLWithPath: "\(directory)/state")) == backup.state)
@@ -48,7 +53,9 @@ struct BackupEnvelopeTests {
         let victim = "\(directory)/victim"
         var generator = SeededGenerator(seed: TestSeed.make("BackupEnvelopeTests.tampering"))
         // Positions: the state's first and last byte, the cluster id, the revision, the digest, and random ones.
-        var positions = [0, backup.state.count - 1, backup.state.count + 9, backup.state.count + 30, original.count - 1]
+        var positions = [
+            0, backup.state.count - 1, backup.state.count + 9, backup.state.count + 30, original.count - 1,
+        ]
         for _ in 0..<8 { positions.append(Int.random(in: 0..<original.count, using: &generator)) }
         for position in positions {
             var altered = original
@@ -56,7 +63,9 @@ struct BackupEnvelopeTests {
             try altered.write(to: URL(fileURLWithPath: victim))
             #expect(throws: BackupEnvelope.Refused.self, "byte \(position) changed") { try BackupEnvelope.open(victim) }
         }
-        for variant in [original.prefix(original.count - 1), original + Data([0]), original.prefix(backup.state.count), Data()] {
+        for variant in [
+            original.prefix(original.count - 1), original + Data([0]), original.prefix(backup.state.count), Data(),
+        ] {
             try Data(variant).write(to: URL(fileURLWithPath: victim))
             #expect(throws: BackupEnvelope.Refused.self) { try BackupEnvelope.open(victim) }
         }
@@ -82,8 +91,12 @@ struct BackupEnvelopeTests {
         #expect(try ClusterIDDerivation.bootstrap(otherMembers) != ids[0])
         let restored = try ClusterIDDerivation.restore(configurations[0], backupDigest: Array(repeating: 7, count: 32))
         #expect(restored != ids[0], "a restore makes a new cluster")
-        #expect(try ClusterIDDerivation.restore(configurations[1], backupDigest: Array(repeating: 7, count: 32)) == restored)
-        #expect(try ClusterIDDerivation.restore(configurations[0], backupDigest: Array(repeating: 8, count: 32)) != restored)
+        #expect(
+            try ClusterIDDerivation.restore(configurations[1], backupDigest: Array(repeating: 7, count: 32)) == restored
+        )
+        #expect(
+            try ClusterIDDerivation.restore(configurations[0], backupDigest: Array(repeating: 8, count: 32)) != restored
+        )
         // Another CA, same token and members.
         let otherLayout = LocalClusterLayout(directory: "\(directory)/other")
         _ = try otherLayout.create(members: [.init(id: 1, region: "eu", peerPort: 17_001, clientPort: 18_001)])

@@ -9,7 +9,8 @@ struct CLIRun {
     let errors: String
 
     init(_ arguments: [String], in directory: TemporaryDirectory, environment: [String: String] = [:]) throws {
-        let outputPath = directory.appending("stdout"), errorPath = directory.appending("stderr")
+        let outputPath = directory.appending("stdout")
+        let errorPath = directory.appending("stderr")
         _ = FileManager.default.createFile(atPath: outputPath, contents: nil)  // empty for this run
         let assignments = environment.map { "\($0.key)=\($0.value)" }
         // stdout and stderr apart (a child process shares one descriptor for both), through a shell.
@@ -50,6 +51,8 @@ struct CLIRun {
     struct Failed: Error, CustomStringConvertible {
         let arguments: [String]
         let run: CLIRun
-        var description: String { "keycluster \(arguments.joined(separator: " ")) exited \(run.status): \(run.errors)\(run.output)" }
+        var description: String {
+            "keycluster \(arguments.joined(separator: " ")) exited \(run.status): \(run.errors)\(run.output)"
+        }
     }
 }

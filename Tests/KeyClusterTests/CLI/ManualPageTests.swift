@@ -9,7 +9,10 @@ struct ManualPageTests {
     /// The parts of `--experimental-dump-help` the check reads.
     struct Command: Decodable {
         struct Argument: Decodable {
-            struct Names: Decodable { var kind: String; var name: String }
+            struct Names: Decodable {
+                var kind: String
+                var name: String
+            }
             var names: [Names]?
         }
         var commandName: String
@@ -24,15 +27,22 @@ struct ManualPageTests {
     func help() throws {
         let directory = try TemporaryDirectory("help")
         defer { directory.remove() }
-        for arguments in [["--help"], ["key", "grant", "--help"], ["backup", "-h"], ["help", "local-cluster", "init"], ["help"]] {
+        for arguments in [
+            ["--help"], ["key", "grant", "--help"], ["backup", "-h"], ["help", "local-cluster", "init"], ["help"],
+        ] {
             let run = try CLIRun(arguments, in: directory)
-            #expect(run.status == 0 && run.output.contains("OVERVIEW") && !run.errors.contains("error"), "\(arguments): \(run.status) \(run.errors)")
+            #expect(
+                run.status == 0 && run.output.contains("OVERVIEW") && !run.errors.contains("error"),
+                "\(arguments): \(run.status) \(run.errors)")
         }
     }
 
-    @Test("every visible command and long option of the binary appears in Deploy/man/keycluster.1 (regenerate it: README, 'Version, completion, manual')")
+    @Test(
+        "every visible command and long option of the binary appears in Deploy/man/keycluster.1 (regenerate it: README, 'Version, completion, manual')"
+    )
     func complete() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
         let page = try String(contentsOf: root.appendingPathComponent("Deploy/man/keycluster.1"), encoding: .utf8)
         let directory = try TemporaryDirectory("manual")
         defer { directory.remove() }
@@ -42,7 +52,9 @@ struct ManualPageTests {
         var missing: [String] = []
         func visit(_ command: Command, path: String) {
             for subcommand in command.subcommands ?? [] where subcommand.shouldDisplay != false {
-                if !page.contains(".It Em \(subcommand.commandName)\n") { missing.append("command \(path) \(subcommand.commandName)") }
+                if !page.contains(".It Em \(subcommand.commandName)\n") {
+                    missing.append("command \(path) \(subcommand.commandName)")
+                }
                 visit(subcommand, path: "\(path) \(subcommand.commandName)")
             }
             for argument in command.arguments ?? [] {

@@ -30,12 +30,18 @@ struct CertificateToolingTests {
         try await TemporaryDirectory.with("certs") { directory in
             let dir = directory.appending("ca")
             #expect(try await keycluster(["certs", "ca", "--dir", dir]).status == 0)
-            #expect(try await keycluster(["certs", "node", "--dir", dir, "--id", "2", "--region", "us-east",
-                                          "--host", "kc2.example.net", "--host", "10.1.2.3", "--host", "fd00::2"]).status == 0)
+            #expect(
+                try await keycluster([
+                    "certs", "node", "--dir", dir, "--id", "2", "--region", "us-east",
+                    "--host", "kc2.example.net", "--host", "10.1.2.3", "--host", "fd00::2",
+                ]).status == 0)
             #expect(try await keycluster(["certs", "operator", "--dir", dir, "--name", "alice"]).status == 0)
 
             let files = CertificateDirectory(path: dir)
-            for key in [files.caPrivateKeyPath, files.nodeFiles(of: 2).privateKey, files.operatorFiles(named: "alice").privateKey] {
+            for key in [
+                files.caPrivateKeyPath, files.nodeFiles(of: 2).privateKey,
+                files.operatorFiles(named: "alice").privateKey,
+            ] {
                 #expect(try mode(of: key) == 0o600, "\(key) must be readable by its owner only")
             }
             #expect(try mode(of: dir) == 0o700)
@@ -70,13 +76,19 @@ struct CertificateToolingTests {
             try files.createCA()
             let original = try String(contentsOfFile: files.caCertificatePath, encoding: .utf8)
             #expect(throws: CertificateDirectory.Refusal.self) { try files.createCA() }
-            #expect(try String(contentsOfFile: files.caCertificatePath, encoding: .utf8) == original, "the CA must not be replaced")
+            #expect(
+                try String(contentsOfFile: files.caCertificatePath, encoding: .utf8) == original,
+                "the CA must not be replaced")
 
-            #expect(throws: IssuerError.invalidHost("not a host")) { try files.issueNode(id: 1, region: "eu", hosts: ["not a host"]) }
+            #expect(throws: IssuerError.invalidHost("not a host")) {
+                try files.issueNode(id: 1, region: "eu", hosts: ["not a host"])
+            }
             #expect(throws: IssuerError.hostCount(0)) { try files.issueNode(id: 1, region: "eu", hosts: []) }
             #expect(throws: CertificateDirectory.Refusal.self) { try files.issueNode(id: 1, region: "eu west") }
             #expect(throws: CertificateDirectory.Refusal.self) { try files.issueNode(id: 0, region: "eu") }
-            #expect(!FileManager.default.fileExists(atPath: files.nodeFiles(of: 1).certificate), "a refused issue writes nothing")
+            #expect(
+                !FileManager.default.fileExists(atPath: files.nodeFiles(of: 1).certificate),
+                "a refused issue writes nothing")
 
             let status = try await keycluster(["certs", "ca", "--dir", files.path]).status
             #expect(status != 0, "the CLI reports the refusal with a failing exit status")

@@ -1,8 +1,9 @@
 import Foundation
-@testable import KeyCluster
 import Logging
 import Prometheus
 import Testing
+
+@testable import KeyCluster
 
 /// The member's token-signing credential is renewed while it runs: a renewed pair is picked up, a pair that
 /// does not check out is refused and the current one kept — never the TLS pair.
@@ -17,7 +18,9 @@ struct SigningCredentialTests {
         return directory
     }
 
-    private func credential(_ directory: CertificateDirectory, files: CertificateDirectory.CredentialFiles) throws -> SigningCredential {
+    private func credential(_ directory: CertificateDirectory, files: CertificateDirectory.CredentialFiles) throws
+        -> SigningCredential
+    {
         try SigningCredential(
             nodeID: 1, certificatePath: files.certificate, privateKeyPath: files.privateKey,
             registry: PrometheusCollectorRegistry(), logger: Logger(label: "test"))
@@ -25,7 +28,9 @@ struct SigningCredentialTests {
 
     /// Replaces `target`'s files with `source`'s and moves their modification time forward (a renewal
     /// within the same second must still be seen).
-    private func overwrite(_ target: CertificateDirectory.CredentialFiles, with source: CertificateDirectory.CredentialFiles, at date: Date) throws {
+    private func overwrite(
+        _ target: CertificateDirectory.CredentialFiles, with source: CertificateDirectory.CredentialFiles, at date: Date
+    ) throws {
         for (from, to) in [(source.certificate, target.certificate), (source.privateKey, target.privateKey)] {
             let contents = try Data(contentsOf: URL(fileURLWithPath: from))
             try contents.write(to: URL(fileURLWithPath: to), options: .atomic)
@@ -53,7 +58,8 @@ struct SigningCredentialTests {
         #expect(credential.current.certificateBase64 == first, "a TLS pair must never become the signer")
 
         try directory.issueTokenSigner(id: 1)
-        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(10)], ofItemAtPath: files.certificate)
+        try FileManager.default.setAttributes(
+            [.modificationDate: Date().addingTimeInterval(10)], ofItemAtPath: files.certificate)
         credential.reloadIfChanged()
         let renewed = credential.current.certificateBase64
         #expect(renewed != first, "the renewed certificate is used")

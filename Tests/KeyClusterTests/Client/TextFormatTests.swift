@@ -23,10 +23,13 @@ struct TextFormatTests {
         let owner = KeyHolder()
         let grant = Grant(
             vin: try VIN(validating: "WVWZZZ1JZXW000001"), publicKey: key.publicKey, formFactor: .phone, role: .guest,
-            permissions: [.unlock, .lock], notBeforeUnixMs: nil, notAfterUnixMs: 1_764_100_000_000, grantedBy: .key(owner.keyID),
+            permissions: [.unlock, .lock], notBeforeUnixMs: nil, notAfterUnixMs: 1_764_100_000_000,
+            grantedBy: .key(owner.keyID),
             grantedAtUnixMs: 1_764_000_000_000, revision: 7, status: .active)
-        #expect(TextFormat.grant(grant) == "\(key.keyID.text.prefix(16))  guest  active  unlock,lock  until 2025-11-25T19:46:40Z  "
-            + "granted by key \(owner.keyID.text.prefix(16)), revision 7")
+        #expect(
+            TextFormat.grant(grant)
+                == "\(key.keyID.text.prefix(16))  guest  active  unlock,lock  until 2025-11-25T19:46:40Z  "
+                + "granted by key \(owner.keyID.text.prefix(16)), revision 7")
         #expect(TextFormat.window(notBeforeUnixMs: nil, notAfterUnixMs: nil) == "no expiry")
         #expect(TextFormat.permissions([]) == "-")
     }
@@ -36,16 +39,26 @@ struct TextFormatTests {
         try await TemporaryDirectory.with("description") { temporary in
             let directory = temporary.path
             let description = ClientDescription(
-                members: [.init(id: 1, region: "eu-west", clientAddress: "127.0.0.1:8201")], caCertificate: "/ca.pem", region: "eu-west",
+                members: [.init(id: 1, region: "eu-west", clientAddress: "127.0.0.1:8201")], caCertificate: "/ca.pem",
+                region: "eu-west",
                 operatorCertificate: .init(certificate: "/op.pem", privateKey: "/op-key.pem"))
             try description.write(to: directory + "/client.json")
             #expect(try ClientDescription.load(from: directory + "/client.json") == description)
             let configuration = NodeConfiguration(
-                id: 1, dataDirectory: "/data", members: [.init(id: 1, region: "eu-west", peerAddress: "127.0.0.1:7201", clientAddress: "127.0.0.1:8201")],
-                tls: .init(caCertificate: "/ca.pem", certificate: "/n.pem", privateKey: "/n-key.pem", signingCertificate: "/s.pem", signingPrivateKey: "/s-key.pem"))
+                id: 1, dataDirectory: "/data",
+                members: [
+                    .init(id: 1, region: "eu-west", peerAddress: "127.0.0.1:7201", clientAddress: "127.0.0.1:8201")
+                ],
+                tls: .init(
+                    caCertificate: "/ca.pem", certificate: "/n.pem", privateKey: "/n-key.pem",
+                    signingCertificate: "/s.pem", signingPrivateKey: "/s-key.pem"))
             try JSONEncoder().encode(configuration).write(to: URL(fileURLWithPath: directory + "/node-1.json"))
-            #expect(try ClientDescription.load(from: directory + "/node-1.json") == ClientDescription(members: description.members, caCertificate: "/ca.pem"))
-            #expect(throws: ClientDescription.Invalid.self) { try ClientDescription.load(from: directory + "/missing.json") }
+            #expect(
+                try ClientDescription.load(from: directory + "/node-1.json")
+                    == ClientDescription(members: description.members, caCertificate: "/ca.pem"))
+            #expect(throws: ClientDescription.Invalid.self) {
+                try ClientDescription.load(from: directory + "/missing.json")
+            }
         }
     }
 }

@@ -42,17 +42,22 @@ struct AdmissionTests {
         metricSample(metrics, "\(name){class=\"\(requestClass)\"}")
     }
 
-    @Test("with the management budget full, unlocks are still decided; another write gets 429, Retry-After and a problem, and changes nothing")
+    @Test(
+        "with the management budget full, unlocks are still decided; another write gets 429, Retry-After and a problem, and changes nothing"
+    )
     func unlocksAdmittedAheadOfWrites() async throws {
         try await withProcessCluster(
-            regions: ["eu-west", "us-east", "ap-south"], configure: {
+            regions: ["eu-west", "us-east", "ap-south"],
+            configure: {
                 // The stalled uploads all come from this process's one address and are held on purpose: fair
                 // shares and the body deadline (tested in AnonymousEdgeTests) are out of the way here.
-                $0.admission = AdmissionLimits(maxInFlightWrites: Self.maxInFlightWrites, maxSharePercent: 100, bodyTimeoutMilliseconds: 120_000)
+                $0.admission = AdmissionLimits(
+                    maxInFlightWrites: Self.maxInFlightWrites, maxSharePercent: 100, bodyTimeoutMilliseconds: 120_000)
             }
         ) { cluster in
             let caPath = cluster.layout.caCertificatePath
-            let operatorHTTP = try MemberClient.makeHTTPClient(caCertificatePath: caPath, clientCertificate: try cluster.layout.issueOperator(name: "ops"))
+            let operatorHTTP = try MemberClient.makeHTTPClient(
+                caCertificatePath: caPath, clientCertificate: try cluster.layout.issueOperator(name: "ops"))
             let stalledHTTP = try MemberClient.makeHTTPClient(caCertificatePath: caPath)
             var uploads: [StalledUpload] = []
             do {
@@ -60,25 +65,31 @@ struct AdmissionTests {
                 let member = cluster.client(leader)
                 let vin = try VIN(validating: Self.vin)
                 let owner = KeyHolder()
-                let operatorClient = ClusterClient(addresses: [(member.address, "eu-west")], preferredRegion: nil, http: operatorHTTP)
+                let operatorClient = ClusterClient(
+                    addresses: [(member.address, "eu-west")], preferredRegion: nil, http: operatorHTTP)
                 let enrolled = try await operatorClient.registerVehicle(vin, owner: owner.publicKey).revision
 
                 let keysURL = "https://\(member.address)/v1/vehicles/\(Self.vin)/keys"
                 uploads = (0..<Self.maxInFlightWrites).map { _ in StalledUpload(http: stalledHTTP, url: keysURL) }
                 try await waitUntil("the stalled uploads hold every write slot", deadlineSeconds: 20) {
-                    sample(try await member.text("/metrics"), "keycluster_admission_in_flight_requests", class: "write") == Double(Self.maxInFlightWrites)
+                    sample(try await member.text("/metrics"), "keycluster_admission_in_flight_requests", class: "write")
+                        == Double(Self.maxInFlightWrites)
                 }
 
                 // A valid, owner-signed grant beyond the budget: refused before it is read or proposed.
                 let guest = KeyHolder()
                 let path = "/v1/vehicles/\(Self.vin)/keys?minRevision=\(enrolled)"
-                let body = Array(try JSONSerialization.data(withJSONObject: [
-                    "publicKey": Data(guest.publicKey.x963).base64EncodedString(), "formFactor": "phone", "role": "driver",
-                ]))
+                let body = Array(
+                    try JSONSerialization.data(withJSONObject: [
+                        "publicKey": Data(guest.publicKey.x963).base64EncodedString(), "formFactor": "phone",
+                        "role": "driver",
+                    ]))
                 var request = HTTPClientRequest(url: "https://\(member.address)\(path)")
                 request.method = .POST
                 request.body = .bytes(ByteBuffer(bytes: body))
-                for (name, value) in try owner.signatureHeaders(method: "POST", path: path, vin: vin, command: "grant", body: body, nowUnixMs: WallClock.nowUnixMs()) {
+                for (name, value) in try owner.signatureHeaders(
+                    method: "POST", path: path, vin: vin, command: "grant", body: body, nowUnixMs: WallClock.nowUnixMs()
+                ) {
                     request.headers.add(name: name, value: value)
                 }
                 let refused = try await cluster.http.execute(request, timeout: .seconds(10))
@@ -86,10 +97,12 @@ struct AdmissionTests {
                 #expect(refused.status.code == 429)
                 #expect(refused.headers.first(name: "retry-after") == "1")
                 #expect(refused.headers.first(name: "content-type") == "application/problem+json")
-                #expect(String(buffer: problem).contains("urn:keycluster:problem:overloaded"), "\(String(buffer: problem))")
+                #expect(
+                    String(buffer: problem).contains("urn:keycluster:problem:overloaded"), "\(String(buffer: problem))")
 
                 // Unlocks have their own budget: still decided, by the same member.
-                let phone = ClusterClient(addresses: [(member.address, "eu-west")], preferredRegion: nil, http: cluster.http)
+                let phone = ClusterClient(
+                    addresses: [(member.address, "eu-west")], preferredRegion: nil, http: cluster.http)
                 let document = try await phone.command(.unlock, on: vin, as: owner, minRevision: enrolled)
                 #expect(document.kind == .unlockToken)
 
@@ -102,7 +115,8 @@ struct AdmissionTests {
                 uploads = []
                 let view = try await phone.vehicle(vin, as: owner, minRevision: enrolled)
                 #expect(view.grants.map(\.keyID) == [owner.keyID], "the refused grant changed the vehicle")
-                let granted = try await phone.grant(guest.publicKey, role: .driver, on: vin, signedBy: owner, minRevision: enrolled)
+                let granted = try await phone.grant(
+                    guest.publicKey, role: .driver, on: vin, signedBy: owner, minRevision: enrolled)
                 #expect(granted.grant.keyID == guest.keyID)
             } catch {
                 for upload in uploads { _ = await upload.finish() }

@@ -4,8 +4,8 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
-import KeyClusterTooling
+    import Glibc
+    import KeyClusterTooling
 #endif
 
 /// What an anonymous client can do at the edge (design §9), on a real cluster: nothing reaches the log, and
@@ -17,16 +17,21 @@ struct AnonymousEdgeTests {
     /// Silent connections opened at once.
     static let silentConnections = 50
 
-    @Test("without debugRoutes the diagnostic routes do not exist; with them, an anonymous caller is refused and nothing is written")
+    @Test(
+        "without debugRoutes the diagnostic routes do not exist; with them, an anonymous caller is refused and nothing is written"
+    )
     func diagnosticRoutes() async throws {
-        try await withProcessCluster(regions: ["eu-west", "us-east", "ap-south"], configure: { $0.debugRoutes = nil }) { cluster in
+        try await withProcessCluster(regions: ["eu-west", "us-east", "ap-south"], configure: { $0.debugRoutes = nil }) {
+            cluster in
             let leader = try await cluster.waitForLeader()
             for (method, path) in [("PUT", "/debug/kv/x"), ("POST", "/debug/counter/x"), ("GET", "/debug/kv/x")] {
                 await #expect(throws: MemberClient.CallError.self, "\(method) \(path)") {
-                    _ = try await cluster.client(leader).send(method == "GET" ? .GET : method == "PUT" ? .PUT : .POST, path, body: [], as: WriteResponse.self)
+                    _ = try await cluster.client(leader).send(
+                        method == "GET" ? .GET : method == "PUT" ? .PUT : .POST, path, body: [], as: WriteResponse.self)
                 }
                 await #expect(throws: MemberClient.CallError.self, "\(method) \(path) as operator") {
-                    _ = try await cluster.operatorClient(leader).send(method == "GET" ? .GET : method == "PUT" ? .PUT : .POST, path, body: [], as: WriteResponse.self)
+                    _ = try await cluster.operatorClient(leader).send(
+                        method == "GET" ? .GET : method == "PUT" ? .PUT : .POST, path, body: [], as: WriteResponse.self)
                 }
             }
             let applied = try await cluster.status(leader).appliedIndex
@@ -40,7 +45,8 @@ struct AnonymousEdgeTests {
         try await withProcessCluster(regions: ["eu-west", "us-east", "ap-south"]) { cluster in
             let leader = try await cluster.waitForLeader()
             do {
-                _ = try await cluster.client(leader).send(.PUT, "/debug/kv/x", body: Array("v".utf8), as: WriteResponse.self)
+                _ = try await cluster.client(leader).send(
+                    .PUT, "/debug/kv/x", body: Array("v".utf8), as: WriteResponse.self)
                 Issue.record("an anonymous debug write was accepted")
             } catch MemberClient.CallError.problem(let status, let type, _, _, _) {
                 #expect(status == 403 && type.hasSuffix("operator-required"))
@@ -51,11 +57,14 @@ struct AnonymousEdgeTests {
 
     @Test("TCP connections that never start TLS are closed after the idle timeout")
     func silentConnectionsAreClosed() async throws {
-        try await withProcessCluster(regions: ["eu-west", "us-east", "ap-south"], configure: { configuration in
-            var admission = configuration.admission ?? AdmissionLimits()
-            admission.idleTimeoutMilliseconds = Self.idleTimeoutMilliseconds
-            configuration.admission = admission
-        }) { cluster in
+        try await withProcessCluster(
+            regions: ["eu-west", "us-east", "ap-south"],
+            configure: { configuration in
+                var admission = configuration.admission ?? AdmissionLimits()
+                admission.idleTimeoutMilliseconds = Self.idleTimeoutMilliseconds
+                configuration.admission = admission
+            }
+        ) { cluster in
             let leader = try await cluster.waitForLeader()
             let address = try #require(cluster.member(leader)?.clientAddress)
             let port = try #require(address.split(separator: ":").last.flatMap { UInt16($0) })
@@ -88,22 +97,27 @@ struct AnonymousEdgeTests {
     static let requiredSuccessPercent = 95
     static let vin = "WVWZZZ1JZXW000012"
 
-    @Test("~1,100 TCP connections that never start TLS, from other addresses: signed unlocks, grants and revokes on fresh connections go on")
+    @Test(
+        "~1,100 TCP connections that never start TLS, from other addresses: signed unlocks, grants and revokes on fresh connections go on"
+    )
     func silentConnectionFlood() async throws {
         try await withProcessCluster(regions: ["eu-west", "us-east", "ap-south"]) { cluster in
             let leader = try await cluster.waitForLeader()
             let port = try Self.clientPort(of: leader, in: cluster)
             try await Self.withLegitimateClient(cluster, member: leader) { client in
                 let flood = try SilentConnectionFlood(
-                    port: Int(port), count: Self.floodSources * Self.floodPerSource, sourceHosts: attackerSources(Self.floodSources))
+                    port: Int(port), count: Self.floodSources * Self.floodPerSource,
+                    sourceHosts: attackerSources(Self.floodSources))
                 do {
                     try await waitUntil("the flood holds every handshake slot", deadlineSeconds: 30) {
                         // A look may itself not get through while the flood's first burst is queued: look again.
                         guard let metrics = try? await cluster.client(leader).text("/metrics") else { return false }
-                        return metricSample(metrics, "keycluster_http_connections_handshaking") == Double(AdmissionLimits.defaultMaxHandshakingConnections)
+                        return metricSample(metrics, "keycluster_http_connections_handshaking")
+                            == Double(AdmissionLimits.defaultMaxHandshakingConnections)
                     }
                     await client.expectWorkSucceeds(rounds: 20, changesKeys: true)
-                    #expect(flood.closedByServer > 0, "the member closed silent connections and the flood reopened them")
+                    #expect(
+                        flood.closedByServer > 0, "the member closed silent connections and the flood reopened them")
                 } catch {
                     try? await flood.stop()
                     throw error
@@ -116,28 +130,40 @@ struct AnonymousEdgeTests {
 
     @Test("~600 TLS connections holding an unlock body: the body deadline frees their slots and signed unlocks go on")
     func slowUnlockBodies() async throws {
-        try await withProcessCluster(regions: ["eu-west", "us-east", "ap-south"], configure: { configuration in
-            var admission = configuration.admission ?? AdmissionLimits()
-            admission.bodyTimeoutMilliseconds = Self.bodyTimeoutMilliseconds
-            configuration.admission = admission
-        }) { cluster in
+        try await withProcessCluster(
+            regions: ["eu-west", "us-east", "ap-south"],
+            configure: { configuration in
+                var admission = configuration.admission ?? AdmissionLimits()
+                admission.bodyTimeoutMilliseconds = Self.bodyTimeoutMilliseconds
+                configuration.admission = admission
+            }
+        ) { cluster in
             let leader = try await cluster.waitForLeader()
             let port = try Self.clientPort(of: leader, in: cluster)
             try await Self.withLegitimateClient(cluster, member: leader) { client in
-                let head = "POST /v1/vehicles/\(Self.vin)/commands HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+                let head =
+                    "POST /v1/vehicles/\(Self.vin)/commands HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
                 let attack = try await SlowBodyAttack.start(
-                    port: Int(port), caCertificatePath: cluster.layout.caCertificatePath, sources: attackerSources(Self.slowBodySources),
+                    port: Int(port), caCertificatePath: cluster.layout.caCertificatePath,
+                    sources: attackerSources(Self.slowBodySources),
                     perSource: Self.slowBodyPerSource, head: head)
                 do {
                     try await waitUntil("the slow bodies hold every unlock slot", deadlineSeconds: 10) {
-                        metricSample(try await cluster.client(leader).text("/metrics"), #"keycluster_admission_in_flight_requests{class="unlock"}"#)
+                        metricSample(
+                            try await cluster.client(leader).text("/metrics"),
+                            #"keycluster_admission_in_flight_requests{class="unlock"}"#)
                             == Double(AdmissionLimits.defaultMaxInFlightUnlocks)
                     }
                     await client.expectWorkSucceeds(rounds: 60, changesKeys: false)
-                    try await waitUntil("the member closed every slow body", deadlineSeconds: 10) { attack.openCount == 0 }
+                    try await waitUntil("the member closed every slow body", deadlineSeconds: 10) {
+                        attack.openCount == 0
+                    }
                     let metrics = try await cluster.client(leader).text("/metrics")
-                    let closed = metricSample(metrics, #"keycluster_http_connections_closed_total{reason="body_timeout"}"#) ?? 0
-                    #expect(closed >= Double(AdmissionLimits.defaultMaxInFlightUnlocks), "\(closed) connections closed at the body deadline")
+                    let closed =
+                        metricSample(metrics, #"keycluster_http_connections_closed_total{reason="body_timeout"}"#) ?? 0
+                    #expect(
+                        closed >= Double(AdmissionLimits.defaultMaxInFlightUnlocks),
+                        "\(closed) connections closed at the body deadline")
                 } catch {
                     await attack.stop()
                     throw error
@@ -148,19 +174,25 @@ struct AnonymousEdgeTests {
         }
     }
 
-    @Test("one address holding unlock bodies gets no more than its fair share of the unlock budget; other clients' unlocks go on")
+    @Test(
+        "one address holding unlock bodies gets no more than its fair share of the unlock budget; other clients' unlocks go on"
+    )
     func oneAddressGetsItsShare() async throws {
-        try await withProcessCluster(regions: ["eu-west", "us-east", "ap-south"], configure: { configuration in
-            // Only the fair share stands in the way here: no per-source connection cap, a body deadline longer than the test.
-            var admission = configuration.admission ?? AdmissionLimits()
-            admission.maxConnectionsPerSource = admission.maxConnections
-            admission.bodyTimeoutMilliseconds = 120_000
-            configuration.admission = admission
-        }) { cluster in
+        try await withProcessCluster(
+            regions: ["eu-west", "us-east", "ap-south"],
+            configure: { configuration in
+                // Only the fair share stands in the way here: no per-source connection cap, a body deadline longer than the test.
+                var admission = configuration.admission ?? AdmissionLimits()
+                admission.maxConnectionsPerSource = admission.maxConnections
+                admission.bodyTimeoutMilliseconds = 120_000
+                configuration.admission = admission
+            }
+        ) { cluster in
             let leader = try await cluster.waitForLeader()
             let port = try Self.clientPort(of: leader, in: cluster)
             try await Self.withLegitimateClient(cluster, member: leader) { client in
-                let head = "POST /v1/vehicles/\(Self.vin)/commands HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n"
+                let head =
+                    "POST /v1/vehicles/\(Self.vin)/commands HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n"
                 let attack = try await SlowBodyAttack.start(
                     port: Int(port), caCertificatePath: cluster.layout.caCertificatePath, sources: attackerSources(1),
                     perSource: Self.slowBodySources * Self.slowBodyPerSource, head: head)
@@ -172,11 +204,16 @@ struct AnonymousEdgeTests {
                     do {
                         try await waitUntil("every slow unlock head was admitted or refused", deadlineSeconds: 10) {
                             let metrics = try await cluster.client(leader).text("/metrics")
-                            seen = (unlocks(metrics, "in_flight_requests"), unlocks(metrics, "rejected_total"), unlocks(metrics, "share_rejected_total"))
+                            seen = (
+                                unlocks(metrics, "in_flight_requests"), unlocks(metrics, "rejected_total"),
+                                unlocks(metrics, "share_rejected_total")
+                            )
                             return seen.inFlight + seen.refused + seen.shareRefused == attack.channels.count
                         }
                     } catch {
-                        print("last seen: \(seen.inFlight) in flight, \(seen.refused) refused, \(seen.shareRefused) refused for the share, of \(attack.channels.count) sent; \(attack.openCount) still open")
+                        print(
+                            "last seen: \(seen.inFlight) in flight, \(seen.refused) refused, \(seen.shareRefused) refused for the share, of \(attack.channels.count) sent; \(attack.openCount) still open"
+                        )
                         throw error
                     }
                     await client.expectWorkSucceeds(rounds: 20, changesKeys: false)
@@ -214,13 +251,15 @@ struct AnonymousEdgeTests {
         _ cluster: LocalClusterProcesses, member id: UInt64, _ body: (LegitimateClient) async throws -> Void
     ) async throws {
         let caPath = cluster.layout.caCertificatePath
-        let operatorHTTP = try MemberClient.makeHTTPClient(caCertificatePath: caPath, clientCertificate: try cluster.layout.issueOperator(name: "ops"))
+        let operatorHTTP = try MemberClient.makeHTTPClient(
+            caCertificatePath: caPath, clientCertificate: try cluster.layout.issueOperator(name: "ops"))
         let phoneHTTP = try MemberClient.makeHTTPClient(caCertificatePath: caPath, connectionPerRequest: true)
         do {
             let address = cluster.client(id).address
             let vin = try VIN(validating: Self.vin)
             let owner = KeyHolder()
-            let operatorClient = ClusterClient(addresses: [(address, "eu-west")], preferredRegion: nil, http: operatorHTTP)
+            let operatorClient = ClusterClient(
+                addresses: [(address, "eu-west")], preferredRegion: nil, http: operatorHTTP)
             let enrolled = try await operatorClient.registerVehicle(vin, owner: owner.publicKey).revision
             let phone = ClusterClient(addresses: [(address, "eu-west")], preferredRegion: nil, http: phoneHTTP)
             try await body(LegitimateClient(phone: phone, vin: vin, owner: owner, enrolled: enrolled))
@@ -246,21 +285,38 @@ struct AnonymousEdgeTests {
             var outcomes: [(String, Duration?)] = []
             var revision = enrolled
             for round in 0..<rounds {
-                outcomes.append(("unlock \(round)", await timed { _ = try await phone.command(.unlock, on: vin, as: owner, minRevision: revision) }))
+                outcomes.append(
+                    (
+                        "unlock \(round)",
+                        await timed { _ = try await phone.command(.unlock, on: vin, as: owner, minRevision: revision) }
+                    ))
                 guard changesKeys else { continue }
                 let guest = KeyHolder()
-                outcomes.append(("grant \(round)", await timed {
-                    revision = try await phone.grant(guest.publicKey, role: .driver, on: vin, signedBy: owner, minRevision: revision).revision
-                }))
-                outcomes.append(("revoke \(round)", await timed {
-                    revision = try await phone.change(.revoke, guest.keyID, on: vin, signedBy: owner, minRevision: revision).revision
-                }))
+                outcomes.append(
+                    (
+                        "grant \(round)",
+                        await timed {
+                            revision = try await phone.grant(
+                                guest.publicKey, role: .driver, on: vin, signedBy: owner, minRevision: revision
+                            ).revision
+                        }
+                    ))
+                outcomes.append(
+                    (
+                        "revoke \(round)",
+                        await timed {
+                            revision = try await phone.change(
+                                .revoke, guest.keyID, on: vin, signedBy: owner, minRevision: revision
+                            ).revision
+                        }
+                    ))
             }
             let inTime = outcomes.filter { $0.1.map { $0 <= AnonymousEdgeTests.legitimateDeadline } ?? false }
             let late = outcomes.filter { outcome in !inTime.contains { $0.0 == outcome.0 } }
             #expect(
                 inTime.count * 100 >= outcomes.count * AnonymousEdgeTests.requiredSuccessPercent,
-                "\(inTime.count) of \(outcomes.count) legitimate operations succeeded within 2 s; late or failed: \(late.map { "\($0.0) \($0.1.map { "\($0)" } ?? "failed")" })")
+                "\(inTime.count) of \(outcomes.count) legitimate operations succeeded within 2 s; late or failed: \(late.map { "\($0.0) \($0.1.map { "\($0)" } ?? "failed")" })"
+            )
         }
 
         /// How long `operation` took, or nil when it failed.
@@ -286,7 +342,9 @@ struct AnonymousEdgeTests {
         address.sin_port = port.bigEndian
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard result == 0 else {
             close(descriptor)

@@ -21,10 +21,13 @@ struct AnonymousPeerPortTests {
     static let recoveryDeadlineSeconds = 20.0
     /// The peer-port lines a stranger can cause (refusals, evictions, handshake deadlines, broken connections).
     static let strangerLineMarkers = [
-        "refusing connection", "refusing peer connection", "closing the oldest silent unverified connection", "closing connection on error",
+        "refusing connection", "refusing peer connection", "closing the oldest silent unverified connection",
+        "closing connection on error",
     ]
 
-    @Test("70 idle connections on every peer port, reopened as they close: members restarted one by one and all at once rejoin, agree on a leader and commit writes; the logs stay bounded")
+    @Test(
+        "70 idle connections on every peer port, reopened as they close: members restarted one by one and all at once rejoin, agree on a leader and commit writes; the logs stay bounded"
+    )
     func idleConnectionsOnEveryPeerPort() async throws {
         try await withProcessCluster(regions: ["eu-west", "us-east", "ap-south"]) { cluster in
             let clusterStarted = ContinuousClock.now
@@ -32,14 +35,18 @@ struct AnonymousPeerPortTests {
             _ = try await cluster.waitForLeader()
             var floods: [SilentConnectionFlood] = []
             let operatorHTTP = try MemberClient.makeHTTPClient(
-                caCertificatePath: cluster.layout.caCertificatePath, clientCertificate: try cluster.layout.issueOperator(name: "ops"))
+                caCertificatePath: cluster.layout.caCertificatePath,
+                clientCertificate: try cluster.layout.issueOperator(name: "ops"))
             do {
                 for id in cluster.ids {
                     let address = try #require(cluster.member(id)?.peerAddress)
                     let port = try #require(PeerAddress(parsing: address)?.port)
-                    floods.append(try SilentConnectionFlood(port: port, count: Self.idleConnectionsPerMember, sourceHosts: Self.strangerHosts))
+                    floods.append(
+                        try SilentConnectionFlood(
+                            port: port, count: Self.idleConnectionsPerMember, sourceHosts: Self.strangerHosts))
                 }
-                let addresses = cluster.ids.compactMap { id in cluster.member(id).map { ($0.clientAddress, $0.region) } }
+                let addresses = cluster.ids.compactMap { id in cluster.member(id).map { ($0.clientAddress, $0.region) }
+                }
                 let operatorClient = ClusterClient(addresses: addresses, preferredRegion: nil, http: operatorHTTP)
                 var registrations = 0
                 /// Registers a new vehicle (a write through the leader) and returns its revision.
@@ -48,7 +55,9 @@ struct AnonymousPeerPortTests {
                     let vin = try VIN(validating: "PEERPRT" + String(format: "%010d", registrations))
                     let started = ContinuousClock.now
                     let revision = try await operatorClient.registerVehicle(vin, owner: owner.publicKey).revision
-                    #expect(ContinuousClock.now - started < .seconds(Self.recoveryDeadlineSeconds), "registration \(registrations) took too long")
+                    #expect(
+                        ContinuousClock.now - started < .seconds(Self.recoveryDeadlineSeconds),
+                        "registration \(registrations) took too long")
                     return revision
                 }
 
@@ -59,7 +68,9 @@ struct AnonymousPeerPortTests {
                 var mostUnverifiedSeen = 0.0
                 func waitUntilEveryMemberTurnsStrangersAway(_ when: String) async throws {
                     let turnedAway = floods.map(\.closedByServer)
-                    try await waitUntil("every member turns strangers away \(when)", deadlineSeconds: Self.recoveryDeadlineSeconds) {
+                    try await waitUntil(
+                        "every member turns strangers away \(when)", deadlineSeconds: Self.recoveryDeadlineSeconds
+                    ) {
                         guard zip(floods, turnedAway).allSatisfy({ $0.closedByServer > $1 }) else { return false }
                         var evictingEverywhere = true
                         for id in cluster.ids {
@@ -94,9 +105,11 @@ struct AnonymousPeerPortTests {
                 let owner = KeyHolder()
                 let guest = KeyHolder()
                 let enrolled = try await register(owner: owner)
-                let phone = ClusterClient(addresses: addresses, preferredRegion: cluster.region(of: leader), http: cluster.http)
+                let phone = ClusterClient(
+                    addresses: addresses, preferredRegion: cluster.region(of: leader), http: cluster.http)
                 let vin = try VIN(validating: "PEERPRT" + String(format: "%010d", registrations))
-                let granted = try await phone.grant(guest.publicKey, role: .driver, on: vin, signedBy: owner, minRevision: enrolled)
+                let granted = try await phone.grant(
+                    guest.publicKey, role: .driver, on: vin, signedBy: owner, minRevision: enrolled)
                 #expect(granted.grant.keyID == guest.keyID)
                 // The flood was held throughout: the restarted members turned strangers away too, and no
                 // member ever held more strangers than its budget.
@@ -119,11 +132,17 @@ struct AnonymousPeerPortTests {
             let perSecond = PeerTransportLimits().maxConnectionWarningsPerSecond
             for id in cluster.ids {
                 let log = try String(contentsOfFile: cluster.logPath(of: id), encoding: .utf8)
-                let strangerLines = log.split(separator: "\n").filter { line in Self.strangerLineMarkers.contains { line.contains($0) } }
+                let strangerLines = log.split(separator: "\n").filter { line in
+                    Self.strangerLineMarkers.contains { line.contains($0) }
+                }
                 let bound = perSecond * (seconds + 2 * (starts[id] ?? 1))
-                print("member \(id): \(strangerLines.count) stranger lines in \(seconds) s, \(starts[id] ?? 1) starts (bound \(bound))")
+                print(
+                    "member \(id): \(strangerLines.count) stranger lines in \(seconds) s, \(starts[id] ?? 1) starts (bound \(bound))"
+                )
                 #expect(!strangerLines.isEmpty, "member \(id) logged nothing about the flood")
-                #expect(strangerLines.count <= bound, "member \(id) logged \(strangerLines.count) stranger lines in \(seconds) s")
+                #expect(
+                    strangerLines.count <= bound,
+                    "member \(id) logged \(strangerLines.count) stranger lines in \(seconds) s")
             }
         }
     }
@@ -137,10 +156,13 @@ struct AnonymousPeerPortTests {
     static func peerPortGauges(_ cluster: LocalClusterProcesses, _ id: UInt64) async throws -> PeerPortGauges? {
         let metrics = try await cluster.client(id).text("/metrics")
         func sample(_ name: String) -> Double? {
-            metrics.split(separator: "\n").first { $0.hasPrefix("\(name) ") }.flatMap { Double($0.dropFirst(name.count + 1)) }
+            metrics.split(separator: "\n").first { $0.hasPrefix("\(name) ") }.flatMap {
+                Double($0.dropFirst(name.count + 1))
+            }
         }
         guard let unverified = sample("keycluster_peer_unverified_connections"),
-              let evicted = sample("keycluster_peer_connections_evicted_total") else { return nil }
+            let evicted = sample("keycluster_peer_connections_evicted_total")
+        else { return nil }
         return PeerPortGauges(unverifiedConnections: unverified, connectionsEvicted: evicted)
     }
 
@@ -151,7 +173,9 @@ struct AnonymousPeerPortTests {
         try await waitUntil("every member names one leader \(when)", deadlineSeconds: recoveryDeadlineSeconds) {
             var leaders = Set<UInt64?>()
             for id in cluster.running { leaders.insert(try? await cluster.status(id).leader) }
-            guard leaders.count == 1, let leader = leaders.first ?? nil, (try? await cluster.status(leader).role) == "leader" else {
+            guard leaders.count == 1, let leader = leaders.first ?? nil,
+                (try? await cluster.status(leader).role) == "leader"
+            else {
                 return false
             }
             agreed = leader

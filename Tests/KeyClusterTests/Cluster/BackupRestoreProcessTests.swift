@@ -15,14 +15,17 @@ func runKeyCluster(_ arguments: [String], logFile: String) async throws -> (stat
 
 @Suite("Backup and restore with real processes", .serialized)
 struct BackupRestoreProcessTests {
-    @Test("an online backup of a 3-member cluster restores into a new 3-member cluster with every write, and writes go on; damaged backups are refused")
+    @Test(
+        "an online backup of a 3-member cluster restores into a new 3-member cluster with every write, and writes go on; damaged backups are refused"
+    )
     func backupThenRestoreIntoNewCluster() async throws {
         try await TemporaryDirectory.with("backup") { scratch in
             let backup = scratch.appending("cluster.kcbackup")
             var written: [String: String] = [:]
             var increments: UInt64 = 0
             var backupRevision: UInt64 = 0
-            try await withProcessCluster(regions: ["eu-west", "us-east", "ap-south"], configure: snapshotEagerly) { cluster in
+            try await withProcessCluster(regions: ["eu-west", "us-east", "ap-south"], configure: snapshotEagerly) {
+                cluster in
                 let leader = try await cluster.waitForLeader()
                 for sequence in 1...30 {
                     try await cluster.put("k\(sequence)", "v\(sequence)", via: leader)
@@ -38,7 +41,9 @@ struct BackupRestoreProcessTests {
                 let run = try await runKeyCluster(arguments, logFile: scratch.appending("backup.log"))
                 #expect(run.status == 0, "backup failed: \(run.output)")
                 // Without an operator certificate the endpoint refuses.
-                await #expect(throws: MemberClient.CallError.self) { _ = try await cluster.client(leader).text("/v1/cluster/backup") }
+                await #expect(throws: MemberClient.CallError.self) {
+                    _ = try await cluster.client(leader).text("/v1/cluster/backup")
+                }
             }
             // Every region is gone (the old cluster's files were removed). A new cluster, new members.
             try await withProcessCluster(regions: ["eu-central", "us-west", "ap-east"], start: false) { cluster in
@@ -46,20 +51,29 @@ struct BackupRestoreProcessTests {
                 let good = try #require(FileManager.default.contents(atPath: backup))
                 var flipped = [UInt8](good)
                 flipped[flipped.count / 2] ^= 0x10
-                for (name, damaged) in [("truncated", good.prefix(good.count - 5)), ("corrupted", Data(flipped)), ("foreign", Data("PK\u{3}\u{4} not a backup".utf8))] {
+                for (name, damaged) in [
+                    ("truncated", good.prefix(good.count - 5)), ("corrupted", Data(flipped)),
+                    ("foreign", Data("PK\u{3}\u{4} not a backup".utf8)),
+                ] {
                     let path = scratch.appending(name)
                     #expect(FileManager.default.createFile(atPath: path, contents: damaged))
-                    let refused = try await runKeyCluster(["restore", "--backup", path, "--config", firstConfig], logFile: scratch.appending("restore.log"))
+                    let refused = try await runKeyCluster(
+                        ["restore", "--backup", path, "--config", firstConfig],
+                        logFile: scratch.appending("restore.log"))
                     #expect(refused.status != 0, "a \(name) backup must be refused")
                     #expect(refused.output.contains("restore refused"), "\(name): \(refused.output)")
                 }
                 for id in cluster.ids {
                     let run = try await runKeyCluster(
-                        ["restore", "--backup", backup, "--config", cluster.layout.configurationPath(of: id)], logFile: scratch.appending("restore.log"))
+                        ["restore", "--backup", backup, "--config", cluster.layout.configurationPath(of: id)],
+                        logFile: scratch.appending("restore.log"))
                     #expect(run.status == 0, "restore of member \(id) failed: \(run.output)")
                 }
-                let again = try await runKeyCluster(["restore", "--backup", backup, "--config", firstConfig], logFile: scratch.appending("restore.log"))
-                #expect(again.status != 0 && again.output.contains("empty data directory"), "restoring over a member's state must be refused: \(again.output)")
+                let again = try await runKeyCluster(
+                    ["restore", "--backup", backup, "--config", firstConfig], logFile: scratch.appending("restore.log"))
+                #expect(
+                    again.status != 0 && again.output.contains("empty data directory"),
+                    "restoring over a member's state must be refused: \(again.output)")
 
                 try cluster.startAll()
                 let leader = try await cluster.waitForLeader()
@@ -67,7 +81,9 @@ struct BackupRestoreProcessTests {
                 #expect(revision > backupRevision, "revisions carry on from the backup")
                 try await cluster.waitForApplied(revision)
                 for member in cluster.ids {
-                    for (key, value) in written { #expect(try await cluster.value(key, on: member) == value, "member \(member) lacks \(key)") }
+                    for (key, value) in written {
+                        #expect(try await cluster.value(key, on: member) == value, "member \(member) lacks \(key)")
+                    }
                     #expect(try await cluster.counter("c", on: member) == increments)
                     #expect(try await cluster.value("after-restore", on: member) == "1")
                 }

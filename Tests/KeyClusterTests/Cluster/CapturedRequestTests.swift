@@ -10,7 +10,9 @@ import Testing
 struct CapturedRequestTests {
     let api = KeyAuthorizationAPITests()
 
-    @Test("the same signed request sent to every member: the vehicle uses one token, refuses the rest; a member refuses a replay")
+    @Test(
+        "the same signed request sent to every member: the vehicle uses one token, refuses the rest; a member refuses a replay"
+    )
     func capturedRequestOneToken() async throws {
         try await api.withOperator { cluster, operatorClient, _ in
             let owner = KeyHolder()
@@ -19,14 +21,18 @@ struct CapturedRequestTests {
             let vin = try VIN(validating: KeyAuthorizationAPITests.vinText)
             let path = "/v1/vehicles/\(KeyAuthorizationAPITests.vinText)/commands"
             let body = Array(#"{"command":"unlock"}"#.utf8)
-            let captured = try owner.signatureHeaders(method: "POST", path: path, vin: vin, command: "unlock", body: body, nowUnixMs: api.now())
+            let captured = try owner.signatureHeaders(
+                method: "POST", path: path, vin: vin, command: "unlock", body: body, nowUnixMs: api.now())
 
             var tokens: [UnlockToken] = []
             for id in cluster.ids {
-                let document = try await cluster.client(id).send(.POST, path, body: body, headers: captured, as: SignedDocument.self)
-                tokens.append(try verifier.verifyUnlockToken(document, vin: vin, command: .unlock, nowUnixMs: api.now()))
+                let document = try await cluster.client(id).send(
+                    .POST, path, body: body, headers: captured, as: SignedDocument.self)
+                tokens.append(
+                    try verifier.verifyUnlockToken(document, vin: vin, command: .unlock, nowUnixMs: api.now()))
                 do {
-                    _ = try await cluster.client(id).send(.POST, path, body: body, headers: captured, as: SignedDocument.self)
+                    _ = try await cluster.client(id).send(
+                        .POST, path, body: body, headers: captured, as: SignedDocument.self)
                     Issue.record("member \(id) answered the same request twice")
                 } catch MemberClient.CallError.problem(let status, let type, _, _, _) {
                     #expect(status == 409 && type.hasSuffix("replayed-nonce"), "member \(id): \(status) \(type)")
@@ -42,7 +48,10 @@ struct CapturedRequestTests {
                     #expect(error == .requestAlreadyUsed)
                 }
             }
-            #expect(used == 1, "one captured request, \(tokens.count) tokens from \(Set(tokens.map(\.issuingNode)).count) members, \(used) used")
+            #expect(
+                used == 1,
+                "one captured request, \(tokens.count) tokens from \(Set(tokens.map(\.issuingNode)).count) members, \(used) used"
+            )
         }
     }
 }

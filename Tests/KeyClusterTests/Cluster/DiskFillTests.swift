@@ -5,8 +5,8 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
-import KeyClusterTooling
+    import Glibc
+    import KeyClusterTooling
 #endif
 
 /// Full disks on a real cluster (design §9, issue 12): each member's data directory is a small tmpfs of its
@@ -14,7 +14,9 @@ import KeyClusterTooling
 /// unlocking and still takes a revocation; a member whose disk really fills holds its writes, survives a
 /// restart on the full disk, and catches up by itself once space is freed. Needs root (mount); skipped
 /// otherwise.
-@Suite("Full disks: the quota alarm, revocations through it, and recovery", .serialized, .enabled(if: getuid() == 0, "mounting a tmpfs per member needs root"))
+@Suite(
+    "Full disks: the quota alarm, revocations through it, and recovery", .serialized,
+    .enabled(if: getuid() == 0, "mounting a tmpfs per member needs root"))
 struct DiskFillTests {
     let api = KeyAuthorizationAPITests()
     /// Each member's file system.
@@ -23,33 +25,54 @@ struct DiskFillTests {
     /// What the fillers leave free: below the reserve, well above what revocations need.
     static let leftFreeBytes = 4 << 20
 
-    struct Ready: Decodable { var writes: String; var storageAlarms: [String] }
+    struct Ready: Decodable {
+        var writes: String
+        var storageAlarms: [String]
+    }
 
-    @Test("past the free-disk reserve grants get 507 naming the limit while unlocks and revocations go on; freed space clears the alarm by itself")
+    @Test(
+        "past the free-disk reserve grants get 507 naming the limit while unlocks and revocations go on; freed space clears the alarm by itself"
+    )
     func diskFillAndRecovery() async throws {
-        try await withProcessCluster(regions: ["eu-west", "us-east", "ap-south"], start: false, configure: { configuration in
-            configuration.quota = StorageQuota(freeDiskReserveBytes: Self.reserveBytes, checkIntervalMilliseconds: 200)
-        }) { cluster in
-            let mounts = try cluster.ids.map { id in try SmallFileSystem(path: "\(cluster.layout.directory)/node-\(id)", bytes: Self.fileSystemBytes) }
+        try await withProcessCluster(
+            regions: ["eu-west", "us-east", "ap-south"], start: false,
+            configure: { configuration in
+                configuration.quota = StorageQuota(
+                    freeDiskReserveBytes: Self.reserveBytes, checkIntervalMilliseconds: 200)
+            }
+        ) { cluster in
+            let mounts = try cluster.ids.map { id in
+                try SmallFileSystem(path: "\(cluster.layout.directory)/node-\(id)", bytes: Self.fileSystemBytes)
+            }
             defer { for mount in mounts { mount.remove() } }
             try cluster.startAll()
-            try await withOperatorClient(cluster) { operatorClient in try await scenario(cluster, mounts: mounts, operatorClient: operatorClient) }
+            try await withOperatorClient(cluster) { operatorClient in
+                try await scenario(cluster, mounts: mounts, operatorClient: operatorClient)
+            }
             await cluster.shutdown()
         }
     }
 
-    @Test("a member whose disk really fills holds its writes while the others go on, catches up once space is freed, and restarted on a full disk serves unlocks")
+    @Test(
+        "a member whose disk really fills holds its writes while the others go on, catches up once space is freed, and restarted on a full disk serves unlocks"
+    )
     func reallyFullDisk() async throws {
         // No reserve: the disk fills as if something else took the space faster than any alarm.
-        try await withProcessCluster(regions: ["eu-west", "us-east", "ap-south"], start: false, configure: { configuration in
-            configuration.quota = StorageQuota(freeDiskReserveBytes: 0, checkIntervalMilliseconds: 200)
-        }) { cluster in
-            let mounts = try cluster.ids.map { id in try SmallFileSystem(path: "\(cluster.layout.directory)/node-\(id)", bytes: Self.fileSystemBytes) }
+        try await withProcessCluster(
+            regions: ["eu-west", "us-east", "ap-south"], start: false,
+            configure: { configuration in
+                configuration.quota = StorageQuota(freeDiskReserveBytes: 0, checkIntervalMilliseconds: 200)
+            }
+        ) { cluster in
+            let mounts = try cluster.ids.map { id in
+                try SmallFileSystem(path: "\(cluster.layout.directory)/node-\(id)", bytes: Self.fileSystemBytes)
+            }
             defer { for mount in mounts { mount.remove() } }
             try cluster.startAll()
             try await withOperatorClient(cluster) { operatorClient in
                 let leader = try await cluster.waitForLeader()
-                let owner = KeyHolder(), driver = KeyHolder()
+                let owner = KeyHolder()
+                let driver = KeyHolder()
                 try await cluster.waitForApplied(try await api.register(owner: owner, via: operatorClient))
                 try await grant(driver, by: owner, in: cluster)
                 let verifier = try api.verifier(cluster)
@@ -62,7 +85,8 @@ struct DiskFillTests {
                 try await waitUntil("member \(full) says its writes wait for space", deadlineSeconds: 30) {
                     written += 1
                     _ = try await cluster.put("fill-\(written)", value, via: leader)
-                    return await problemType(cluster.client(full), "/healthz")?.hasSuffix("storage-out-of-space") == true
+                    return await problemType(cluster.client(full), "/healthz")?.hasSuffix("storage-out-of-space")
+                        == true
                 }
                 print("member \(full) out of space after \(written) writes of 32 KiB through the leader")
                 #expect(await problemType(cluster.client(leader), "/healthz") == nil, "the leader is healthy")
@@ -82,21 +106,30 @@ struct DiskFillTests {
                 try fullMount.fill(leavingFreeBytes: 0)
                 _ = cluster.kill(full)
                 try cluster.start(full)
-                try await waitUntil("member \(full) unlocks for the owner after a restart on a full disk", deadlineSeconds: 20) {
-                    (try? await api.command(owner, "unlock", via: cluster.client(full), minRevision: 0, verifier: verifier, consistency: "bounded")) != nil
+                try await waitUntil(
+                    "member \(full) unlocks for the owner after a restart on a full disk", deadlineSeconds: 20
+                ) {
+                    (try? await api.command(
+                        owner, "unlock", via: cluster.client(full), minRevision: 0, verifier: verifier,
+                        consistency: "bounded")) != nil
                 }
-                _ = try await api.command(owner, "unlock", via: cluster.client(full), minRevision: revoked, verifier: verifier)
+                _ = try await api.command(
+                    owner, "unlock", via: cluster.client(full), minRevision: revoked, verifier: verifier)
                 fullMount.removeFiller()
             }
             await cluster.shutdown()
         }
     }
 
-    private func withOperatorClient(_ cluster: LocalClusterProcesses, _ body: (MemberClient) async throws -> Void) async throws {
+    private func withOperatorClient(_ cluster: LocalClusterProcesses, _ body: (MemberClient) async throws -> Void)
+        async throws
+    {
         let credential = try cluster.layout.issueOperator(name: "ops")
-        let operatorHTTP = try MemberClient.makeHTTPClient(caCertificatePath: cluster.layout.caCertificatePath, clientCertificate: credential)
+        let operatorHTTP = try MemberClient.makeHTTPClient(
+            caCertificatePath: cluster.layout.caCertificatePath, clientCertificate: credential)
         do {
-            try await body(MemberClient(address: cluster.client(try await cluster.waitForLeader()).address, http: operatorHTTP))
+            try await body(
+                MemberClient(address: cluster.client(try await cluster.waitForLeader()).address, http: operatorHTTP))
         } catch {
             try? await operatorHTTP.shutdown()
             throw error
@@ -104,9 +137,13 @@ struct DiskFillTests {
         try await operatorHTTP.shutdown()
     }
 
-    private func scenario(_ cluster: LocalClusterProcesses, mounts: [SmallFileSystem], operatorClient: MemberClient) async throws {
+    private func scenario(_ cluster: LocalClusterProcesses, mounts: [SmallFileSystem], operatorClient: MemberClient)
+        async throws
+    {
         let leader = try await cluster.waitForLeader()
-        let owner = KeyHolder(), driver = KeyHolder(), late = KeyHolder()
+        let owner = KeyHolder()
+        let driver = KeyHolder()
+        let late = KeyHolder()
         let enrolled = try await api.register(owner: owner, via: operatorClient)
         try await cluster.waitForApplied(enrolled)
         let verifier = try api.verifier(cluster)
@@ -126,12 +163,14 @@ struct DiskFillTests {
             #expect(status == 507 && type.hasSuffix("no-space") && retryAfter != nil, "\(status) \(type) \(title)")
         }
         try await waitUntil("all three alarms in /metrics", deadlineSeconds: 10) {
-            (try? await cluster.client(leader).text("/metrics"))?.contains("keycluster_storage_alarm{kind=\"diskReserve\"} 3.0") == true
+            (try? await cluster.client(leader).text("/metrics"))?.contains(
+                "keycluster_storage_alarm{kind=\"diskReserve\"} 3.0") == true
         }
         // Unlocks go on, strict and bounded, on every member; a revocation passes and is in force at once.
         for id in cluster.ids {
             _ = try await api.command(driver, "unlock", via: cluster.client(id), minRevision: 0, verifier: verifier)
-            _ = try await api.command(driver, "unlock", via: cluster.client(id), minRevision: 0, verifier: verifier, consistency: "bounded")
+            _ = try await api.command(
+                driver, "unlock", via: cluster.client(id), minRevision: 0, verifier: verifier, consistency: "bounded")
         }
         let revoked = try await revoke(driver, by: owner, in: cluster)
         try await expectRefused(driver, everywhereIn: cluster, minRevision: revoked, verifier: verifier)
@@ -146,12 +185,14 @@ struct DiskFillTests {
 
     private func grant(_ key: KeyHolder, by owner: KeyHolder, in cluster: LocalClusterProcesses) async throws {
         let revision = try await api.signed(
-            owner, cluster.client(try await cluster.waitForLeader()), path: "/v1/vehicles/\(KeyAuthorizationAPITests.vinText)/keys",
+            owner, cluster.client(try await cluster.waitForLeader()),
+            path: "/v1/vehicles/\(KeyAuthorizationAPITests.vinText)/keys",
             command: "grant", body: try api.grantBody(key, role: "driver"))
         try await cluster.waitForApplied(revision)
     }
 
-    private func revoke(_ key: KeyHolder, by owner: KeyHolder, in cluster: LocalClusterProcesses) async throws -> UInt64 {
+    private func revoke(_ key: KeyHolder, by owner: KeyHolder, in cluster: LocalClusterProcesses) async throws -> UInt64
+    {
         try await api.signed(
             owner, cluster.client(try await cluster.waitForLeader()),
             path: "/v1/vehicles/\(KeyAuthorizationAPITests.vinText)/keys/\(key.keyID.text)/revoke", command: "revoke")
@@ -159,17 +200,22 @@ struct DiskFillTests {
 
     /// Every member refuses `key` (403) for a strict unlock after the revision of its revocation.
     private func expectRefused(
-        _ key: KeyHolder, everywhereIn cluster: LocalClusterProcesses, minRevision: UInt64, verifier: UnlockTokenVerifier
+        _ key: KeyHolder, everywhereIn cluster: LocalClusterProcesses, minRevision: UInt64,
+        verifier: UnlockTokenVerifier
     ) async throws {
-        for id in cluster.ids { await expectRefused(key, on: id, in: cluster, minRevision: minRevision, verifier: verifier) }
+        for id in cluster.ids {
+            await expectRefused(key, on: id, in: cluster, minRevision: minRevision, verifier: verifier)
+        }
     }
 
     /// Member `id` refuses `key` (403) for a strict unlock after `minRevision`; any other answer is recorded.
     private func expectRefused(
-        _ key: KeyHolder, on id: UInt64, in cluster: LocalClusterProcesses, minRevision: UInt64, verifier: UnlockTokenVerifier
+        _ key: KeyHolder, on id: UInt64, in cluster: LocalClusterProcesses, minRevision: UInt64,
+        verifier: UnlockTokenVerifier
     ) async {
         do {
-            _ = try await api.command(key, "unlock", via: cluster.client(id), minRevision: minRevision, verifier: verifier)
+            _ = try await api.command(
+                key, "unlock", via: cluster.client(id), minRevision: minRevision, verifier: verifier)
             Issue.record("member \(id) unlocked for a revoked key")
         } catch MemberClient.CallError.problem(let status, _, let title, _, _) {
             #expect(status == 403, "member \(id): \(title)")
@@ -209,7 +255,9 @@ struct SmallFileSystem: Sendable {
         defer { close(descriptor) }
         let chunk = [UInt8](repeating: 0x5A, count: 64 << 10)
         while let free = DiskSpace.availableBytes(at: path), free > leavingFreeBytes {
-            let written = chunk.withUnsafeBytes { write(descriptor, $0.baseAddress, min(chunk.count, max(free - leavingFreeBytes, 4_096))) }
+            let written = chunk.withUnsafeBytes {
+                write(descriptor, $0.baseAddress, min(chunk.count, max(free - leavingFreeBytes, 4_096)))
+            }
             if written <= 0 { break }  // full
         }
     }

@@ -4,8 +4,8 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
-import KeyClusterTooling
+    import Glibc
+    import KeyClusterTooling
 #endif
 
 /// Attacks from issue 12 that need nothing but `curl` and the public CA file, run against a 3-member cluster
@@ -21,7 +21,9 @@ struct HostileClientTests {
     /// Parallel transfers of the attacking curl.
     static let attackParallelism = 256
 
-    @Test("unsigned unlocks, key lists and vehicle reads with minRevision = 2^64 - 1 are refused at once and starve nobody")
+    @Test(
+        "unsigned unlocks, key lists and vehicle reads with minRevision = 2^64 - 1 are refused at once and starve nobody"
+    )
     func unsignedRevisionWaits() async throws {
         try await api.withOperator { cluster, operatorClient, _ in
             let owner = KeyHolder()
@@ -31,27 +33,37 @@ struct HostileClientTests {
             let addresses = cluster.ids.map { cluster.client($0).address }
             let posts = try CurlFlood(
                 name: "posts",
-                urls: addresses.flatMap { address in [
-                    "https://\(address)/v1/vehicles/\(vin)/commands?minRevision=\(max)",
-                    "https://\(address)/v1/vehicles/\(vin)/keys/\(owner.keyID.text)/revoke?minRevision=\(max)",
-                ] },
+                urls: addresses.flatMap { address in
+                    [
+                        "https://\(address)/v1/vehicles/\(vin)/commands?minRevision=\(max)",
+                        "https://\(address)/v1/vehicles/\(vin)/keys/\(owner.keyID.text)/revoke?minRevision=\(max)",
+                    ]
+                },
                 caCertificate: cluster.layout.caCertificatePath, body: #"{"command":"unlock"}"#,
                 parallelism: Self.attackParallelism / 2, directory: cluster.layout.directory)
             let gets = try CurlFlood(
                 name: "gets",
-                urls: addresses.flatMap { address in [
-                    "https://\(address)/v1/vehicles/\(vin)/key-list?minRevision=\(max)", "https://\(address)/v1/vehicles/\(vin)?minRevision=\(max)",
-                ] },
+                urls: addresses.flatMap { address in
+                    [
+                        "https://\(address)/v1/vehicles/\(vin)/key-list?minRevision=\(max)",
+                        "https://\(address)/v1/vehicles/\(vin)?minRevision=\(max)",
+                    ]
+                },
                 caCertificate: cluster.layout.caCertificatePath, body: nil, parallelism: Self.attackParallelism / 2,
                 directory: cluster.layout.directory)
-            let report = try await LegitimateTraffic(api: api, cluster: cluster, owner: owner).run(seconds: Self.attackSeconds)
+            let report = try await LegitimateTraffic(api: api, cluster: cluster, owner: owner).run(
+                seconds: Self.attackSeconds)
             let attackRequests = posts.stop().merging(gets.stop(), uniquingKeysWith: +)
             print("unsigned minRevision flood: \(attackRequests) attack requests; legitimate: \(report)")
             #expect(attackRequests.values.reduce(0, +) > 100, "the attack ran")
             // 000: the member closed the connection (the per-address connection cap); a held request cannot
             // show up as 000, since curl's --max-time outlasts the attack.
-            #expect(attackRequests.keys.allSatisfy { $0.hasPrefix("4") || $0 == "000" }, "every attack request was refused, none held: \(attackRequests)")
-            #expect(attackRequests["401", default: 0] > attackRequests["000", default: 0], "most were answered with a refusal: \(attackRequests)")
+            #expect(
+                attackRequests.keys.allSatisfy { $0.hasPrefix("4") || $0 == "000" },
+                "every attack request was refused, none held: \(attackRequests)")
+            #expect(
+                attackRequests["401", default: 0] > attackRequests["000", default: 0],
+                "most were answered with a refusal: \(attackRequests)")
             report.expectMostSucceeded()
             #expect(cluster.running == cluster.ids, "every member still runs")
         }
@@ -73,13 +85,15 @@ struct LegitimateTraffic: Sendable {
         var failures: [String] = []
         var total: Int { succeeded + failures.count }
         var description: String {
-            "\(succeeded)/\(total) within \(LegitimateTraffic.deadline)" + (failures.isEmpty ? "" : "; first failures: \(failures.prefix(5))")
+            "\(succeeded)/\(total) within \(LegitimateTraffic.deadline)"
+                + (failures.isEmpty ? "" : "; first failures: \(failures.prefix(5))")
         }
 
         func expectMostSucceeded(sourceLocation: SourceLocation = #_sourceLocation) {
             #expect(total > 0, "legitimate traffic ran", sourceLocation: sourceLocation)
             #expect(
-                Double(succeeded) >= LegitimateTraffic.requiredSuccessRatio * Double(total), "\(self)", sourceLocation: sourceLocation)
+                Double(succeeded) >= LegitimateTraffic.requiredSuccessRatio * Double(total), "\(self)",
+                sourceLocation: sourceLocation)
         }
     }
 
@@ -93,18 +107,21 @@ struct LegitimateTraffic: Sendable {
             round += 1
             let member = cluster.ids[round % cluster.ids.count]
             await measure("unlock via \(member)", into: &report) {
-                _ = try await api.command(owner, "unlock", via: cluster.client(member), minRevision: 0, verifier: verifier)
+                _ = try await api.command(
+                    owner, "unlock", via: cluster.client(member), minRevision: 0, verifier: verifier)
             }
             if round % 5 == 0 {
                 let guest = KeyHolder()
                 let vehicle = "/v1/vehicles/\(KeyAuthorizationAPITests.vinText)"
                 await measure("grant", into: &report) {
                     _ = try await api.signed(
-                        owner, cluster.client(leader), path: "\(vehicle)/keys", command: "grant", body: try api.grantBody(guest, role: "driver"))
+                        owner, cluster.client(leader), path: "\(vehicle)/keys", command: "grant",
+                        body: try api.grantBody(guest, role: "driver"))
                 }
                 await measure("revoke", into: &report) {
                     _ = try await api.signed(
-                        owner, cluster.client(leader), path: "\(vehicle)/keys/\(guest.keyID.text)/revoke", command: "revoke")
+                        owner, cluster.client(leader), path: "\(vehicle)/keys/\(guest.keyID.text)/revoke",
+                        command: "revoke")
                 }
                 // Leadership may move under load; the next round asks the member that leads now.
                 leader = try await cluster.waitForLeader()
@@ -118,7 +135,11 @@ struct LegitimateTraffic: Sendable {
         do {
             try await operation()
             let elapsed = ContinuousClock.now - start
-            if elapsed <= Self.deadline { report.succeeded += 1 } else { report.failures.append("\(what) took \(elapsed)") }
+            if elapsed <= Self.deadline {
+                report.succeeded += 1
+            } else {
+                report.failures.append("\(what) took \(elapsed)")
+            }
         } catch {
             report.failures.append("\(what): \(error)")
         }
@@ -136,7 +157,8 @@ final class CurlFlood: Sendable {
 
     private let config: String
 
-    init(name: String, urls: [String], caCertificate: String, body: String?, parallelism: Int, directory: String) throws {
+    init(name: String, urls: [String], caCertificate: String, body: String?, parallelism: Int, directory: String) throws
+    {
         config = "\(directory)/curl-flood-\(name).conf"
         countFile = "\(directory)/curl-flood-\(name).count"
         var lines: [String] = []

@@ -7,7 +7,7 @@ import Synchronization
 import TestSupport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Loopback source addresses for attackers: Linux routes all of 127/8 to `lo`, so a test's attackers come
@@ -15,7 +15,6 @@ import Glibc
 func attackerSources(_ count: Int) -> [String] {
     (0..<count).map { "127.0.0.\(2 + $0)" }
 }
-
 
 /// TLS connections from other loopback addresses that each send a request head announcing a body, and then
 /// only its first byte: each holds an admission slot for as long as the member lets it.
@@ -32,7 +31,9 @@ final class SlowBodyAttack: Sendable {
 
     /// Opens `perSource` connections from each of `sources` to 127.0.0.1:`port` and completes their TLS
     /// handshakes (trusting `caCertificatePath`), then sends every head and first body byte at once.
-    static func start(port: Int, caCertificatePath: String, sources: [String], perSource: Int, head: String) async throws -> SlowBodyAttack {
+    static func start(port: Int, caCertificatePath: String, sources: [String], perSource: Int, head: String)
+        async throws -> SlowBodyAttack
+    {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .file(caCertificatePath)
         let context = try NIOSSLContext(configuration: tls)
@@ -45,7 +46,9 @@ final class SlowBodyAttack: Sendable {
                 let opened = await withTaskGroup(of: Result<any Channel, any Error>.self) { group in
                     for source in batch {
                         group.addTask {
-                            do { return .success(try await handshaken(from: source, port: port, context: context)) } catch { return .failure(error) }
+                            do {
+                                return .success(try await handshaken(from: source, port: port, context: context))
+                            } catch { return .failure(error) }
                         }
                     }
                     return await group.reduce(into: []) { $0.append($1) }
@@ -78,7 +81,8 @@ final class SlowBodyAttack: Sendable {
             .bind(to: try SocketAddress(ipAddress: source, port: 0))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: "localhost"))
+                    try channel.pipeline.syncOperations.addHandler(
+                        NIOSSLClientHandler(context: context, serverHostname: "localhost"))
                     try channel.pipeline.syncOperations.addHandler(HandshakeCompletion(promise: handshake))
                 }
             }

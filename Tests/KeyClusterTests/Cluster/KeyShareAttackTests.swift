@@ -1,11 +1,12 @@
 import Foundation
-@testable import KeyCluster
 import NIOCore
 import NIOPosix
 import NIOSSL
 import Synchronization
 import TestSupport
 import Testing
+
+@testable import KeyCluster
 
 /// One key holder against everyone else (issue 12 item 4: "one source address or key id cannot hold more
 /// than a named fraction of a budget"), on a real cluster: a driver key — lent, stolen, or in a buggy app —
@@ -26,40 +27,55 @@ struct KeyShareAttackTests {
     /// so each request holds its slot for the member's whole minRevision wait.
     static let revisionLead: UInt64 = 5_000
 
-    @Test("a driver key's signed unlocks waiting on minRevision from 8 addresses hold at most the key's share; the owner's unlocks go on; every slot comes back")
+    @Test(
+        "a driver key's signed unlocks waiting on minRevision from 8 addresses hold at most the key's share; the owner's unlocks go on; every slot comes back"
+    )
     func oneKeyFromManyAddresses() async throws {
-        try await withProcessCluster(regions: ["eu-west", "us-east", "ap-south"], configure: { configuration in
-            var admission = configuration.admission ?? AdmissionLimits()
-            admission.maxInFlightUnlocks = Self.maxInFlightUnlocks
-            configuration.admission = admission
-        }) { cluster in
+        try await withProcessCluster(
+            regions: ["eu-west", "us-east", "ap-south"],
+            configure: { configuration in
+                var admission = configuration.admission ?? AdmissionLimits()
+                admission.maxInFlightUnlocks = Self.maxInFlightUnlocks
+                configuration.admission = admission
+            }
+        ) { cluster in
             let leader = try await cluster.waitForLeader()
             let port = try AnonymousEdgeTests.clientPort(of: leader, in: cluster)
             let limits = AdmissionLimits(maxInFlightUnlocks: Self.maxInFlightUnlocks)
             try await AnonymousEdgeTests.withLegitimateClient(cluster, member: leader) { client in
                 let driver = KeyHolder()
-                let granted = try await client.phone.grant(driver.publicKey, role: .driver, on: client.vin, signedBy: client.owner, minRevision: client.enrolled)
+                let granted = try await client.phone.grant(
+                    driver.publicKey, role: .driver, on: client.vin, signedBy: client.owner,
+                    minRevision: client.enrolled)
                 try await cluster.waitForApplied(granted.revision)
                 let minRevision = try await cluster.status(leader).commitIndex + Self.revisionLead
                 let attack = try SignedHoldAttack.start(
-                    port: Int(port), caCertificatePath: cluster.layout.caCertificatePath, sources: attackerSources(Self.attackSources),
+                    port: Int(port), caCertificatePath: cluster.layout.caCertificatePath,
+                    sources: attackerSources(Self.attackSources),
                     lanesPerSource: Self.lanesPerSource, vin: client.vin, holder: driver, minRevision: minRevision)
                 do {
                     func sample(_ series: String) async throws -> Double {
                         metricSample(try await cluster.client(leader).text("/metrics"), series) ?? 0
                     }
-                    try await waitUntil("the attack's first requests were held for the whole minRevision wait", deadlineSeconds: 20) {
+                    try await waitUntil(
+                        "the attack's first requests were held for the whole minRevision wait", deadlineSeconds: 20
+                    ) {
                         attack.statusCount(503) > 0
                     }
                     await client.expectWorkSucceeds(rounds: 30, changesKeys: false)
-                    #expect(try await sample(#"keycluster_admission_key_share_rejected_total{class="unlock"}"#) > 0, "the member counted the key's refusals")
+                    #expect(
+                        try await sample(#"keycluster_admission_key_share_rejected_total{class="unlock"}"#) > 0,
+                        "the member counted the key's refusals")
                     let statuses = attack.statuses
                     print("one key from \(Self.attackSources) addresses: attack answers \(statuses)")
                     #expect(statuses[429, default: 0] > 0, "the key was refused beyond its share: \(statuses)")
-                    #expect(statuses[503, default: 0] >= limits.keyShare(of: .unlock), "its requests passed authentication and waited: \(statuses)")
+                    #expect(
+                        statuses[503, default: 0] >= limits.keyShare(of: .unlock),
+                        "its requests passed authentication and waited: \(statuses)")
                     #expect(
                         Set(statuses.keys).isSubset(of: [429, 503]),
-                        "the attack's requests were either held (then 503 behind-min-revision) or refused for the key's share: \(statuses)")
+                        "the attack's requests were either held (then 503 behind-min-revision) or refused for the key's share: \(statuses)"
+                    )
                 } catch {
                     await attack.stop()
                     throw error
@@ -108,7 +124,10 @@ final class SignedHoldAttack: Sendable {
         }
 
         func wakeAll() {
-            for continuation in parked.withLock({ parked in defer { parked = [] }; return parked }) { continuation.resume() }
+            for continuation in parked.withLock({ parked in
+                defer { parked = [] }
+                return parked
+            }) { continuation.resume() }
         }
     }
 
@@ -118,7 +137,8 @@ final class SignedHoldAttack: Sendable {
     }
 
     static func start(
-        port: Int, caCertificatePath: String, sources: [String], lanesPerSource: Int, vin: VIN, holder: KeyHolder, minRevision: UInt64
+        port: Int, caCertificatePath: String, sources: [String], lanesPerSource: Int, vin: VIN, holder: KeyHolder,
+        minRevision: UInt64
     ) throws -> SignedHoldAttack {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .file(caCertificatePath)
@@ -164,8 +184,12 @@ final class SignedHoldAttack: Sendable {
     /// The request's bytes, signed now with a fresh nonce (nil when signing failed: sent unsigned, it is
     /// counted as whatever the member answers).
     private static func request(path: String, vin: VIN, holder: KeyHolder, body: [UInt8]) -> ByteBuffer {
-        let headers = (try? holder.signatureHeaders(method: "POST", path: path, vin: vin, command: "unlock", body: body, nowUnixMs: WallClock.nowUnixMs())) ?? []
-        var head = "POST \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n"
+        let headers =
+            (try? holder.signatureHeaders(
+                method: "POST", path: path, vin: vin, command: "unlock", body: body, nowUnixMs: WallClock.nowUnixMs()))
+            ?? []
+        var head =
+            "POST \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         var buffer = ByteBuffer(string: head + "\r\n")
         buffer.writeBytes(body)
@@ -183,7 +207,8 @@ final class SignedHoldAttack: Sendable {
                 .bind(to: try SocketAddress(ipAddress: source, port: 0))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: "localhost"))
+                        try channel.pipeline.syncOperations.addHandler(
+                            NIOSSLClientHandler(context: context, serverHostname: "localhost"))
                         try channel.pipeline.syncOperations.addHandler(StatusLine(answer: answer))
                     }
                 }

@@ -17,7 +17,9 @@ struct LocalClusterScriptTests {
 
     /// Runs the script with `arguments` against the cluster in `directory`; returns its exit status and output.
     /// Output goes through a file: members the script starts outlive it and must not hold the test's pipe.
-    private func run(_ arguments: [String], directory: String, basePort: Int) async throws -> (status: Int32, lines: [String]) {
+    private func run(_ arguments: [String], directory: String, basePort: Int) async throws -> (
+        status: Int32, lines: [String]
+    ) {
         let output = "\(directory).out"
         try? FileManager.default.removeItem(atPath: output)
         let child = try ChildProcess(
@@ -36,7 +38,8 @@ struct LocalClusterScriptTests {
     /// Status lines of members that answered, and the leader they agree on (if a majority of 5 names one).
     private func agreedLeader(_ lines: [String]) -> Int? {
         // Member lines only: `cluster status` ends with a summary line (healthy/degraded/unavailable).
-        let leaders = lines.filter { $0.hasPrefix("member ") && !$0.contains("unreachable") }.compactMap { line -> Int? in
+        let leaders = lines.filter { $0.hasPrefix("member ") && !$0.contains("unreachable") }.compactMap {
+            line -> Int? in
             guard let range = line.range(of: "leader ") else { return nil }
             return Int(line[range.upperBound...].prefix { $0.isNumber })
         }
@@ -62,7 +65,9 @@ struct LocalClusterScriptTests {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = UInt16(port).bigEndian
         return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         } == 0
     }
 
@@ -74,9 +79,15 @@ struct LocalClusterScriptTests {
             var pids: [Int32] = []
             do {
                 #expect(try await run(["up", "5"], directory: directory, basePort: base).status == 0)
-                pids = try (1...5).map { try Int32(String(contentsOfFile: "\(directory)/node-\($0).pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1 }
+                pids = try (1...5).map {
+                    try Int32(
+                        String(contentsOfFile: "\(directory)/node-\($0).pid", encoding: .utf8).trimmingCharacters(
+                            in: .whitespacesAndNewlines)) ?? -1
+                }
                 let regions = try await run(["status"], directory: directory, basePort: base).lines
-                #expect(regions.filter { $0.contains("(eu-west)") }.count == 2 && regions.filter { $0.contains("(ap-south)") }.count == 1)
+                #expect(
+                    regions.filter { $0.contains("(eu-west)") }.count == 2
+                        && regions.filter { $0.contains("(ap-south)") }.count == 1)
                 try await waitUntil("a leader the members agree on", deadlineSeconds: 60) {
                     agreedLeader(try await run(["status"], directory: directory, basePort: base).lines) != nil
                 }
@@ -85,17 +96,25 @@ struct LocalClusterScriptTests {
                 #expect(kill(pids[0], 0) != 0 && kill(pids[3], 0) != 0, "members 1 and 4 (eu-west) are gone")
                 try await waitUntil("a leader among the three members left", deadlineSeconds: 60) {
                     let lines = try await run(["status"], directory: directory, basePort: base).lines
-                    return lines.filter { $0.hasPrefix("member ") && $0.contains("unreachable") }.count == 2 && agreedLeader(lines) != nil
+                    return lines.filter { $0.hasPrefix("member ") && $0.contains("unreachable") }.count == 2
+                        && agreedLeader(lines) != nil
                 }
 
                 #expect(try await run(["start-region", "eu-west"], directory: directory, basePort: base).status == 0)
                 #expect(try await run(["restart", "2"], directory: directory, basePort: base).status == 0)
                 try await waitUntil("all five members back under one leader", deadlineSeconds: 60) {
                     let lines = try await run(["status"], directory: directory, basePort: base).lines
-                    return !lines.contains { $0.hasPrefix("member ") && $0.contains("unreachable") } && agreedLeader(lines) != nil
+                    return !lines.contains { $0.hasPrefix("member ") && $0.contains("unreachable") }
+                        && agreedLeader(lines) != nil
                 }
-                pids = try (1...5).map { try Int32(String(contentsOfFile: "\(directory)/node-\($0).pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1 }
-                #expect(try await run(["kill-region", "nowhere"], directory: directory, basePort: base).status == 2, "an unknown region is an error")
+                pids = try (1...5).map {
+                    try Int32(
+                        String(contentsOfFile: "\(directory)/node-\($0).pid", encoding: .utf8).trimmingCharacters(
+                            in: .whitespacesAndNewlines)) ?? -1
+                }
+                #expect(
+                    try await run(["kill-region", "nowhere"], directory: directory, basePort: base).status == 2,
+                    "an unknown region is an error")
             } catch {
                 _ = try? await run(["down"], directory: directory, basePort: base)
                 throw error

@@ -8,7 +8,9 @@ import Testing
 
 @Suite("Membership changes on a real cluster", .serialized)
 struct MembershipProcessTests {
-    @Test("under write load, members join in new regions as learners, are promoted, a follower and then the leader are removed; nothing acknowledged is lost or applied twice, and restarts keep the new membership")
+    @Test(
+        "under write load, members join in new regions as learners, are promoted, a follower and then the leader are removed; nothing acknowledged is lost or applied twice, and restarts keep the new membership"
+    )
     func joinPromoteRemove() async throws {
         try await withProcessCluster(regions: ["eu-west", "us-east", "ap-south"]) { cluster in
             try await withOperator(cluster) { ops in
@@ -43,18 +45,23 @@ struct MembershipProcessTests {
                     try await waitUntil("member \(restarted) restarted with the new membership") {
                         let list = try? await MemberClient(address: cluster.client(restarted).address, http: ops.http)
                             .get("/v1/cluster/members", as: MemberListResponse.self)
-                        return list.map { Set($0.members.map(\.id)) == Set(voters) && $0.members.allSatisfy { $0.role == "voter" } } ?? false
+                        return list.map {
+                            Set($0.members.map(\.id)) == Set(voters) && $0.members.allSatisfy { $0.role == "voter" }
+                        } ?? false
                     }
                 }
                 load.stop()
                 await loadTask.value
-                let marker = try await cluster.put("settled", "1", via: try await waitForLeader(among: voters, cluster: cluster))
+                let marker = try await cluster.put(
+                    "settled", "1", via: try await waitForLeader(among: voters, cluster: cluster))
                 try await waitUntil("every member applied the last write") {
                     for id in voters where ((try? await cluster.status(id).appliedIndex) ?? 0) < marker { return false }
                     return true
                 }
                 let (acknowledged, increments) = load.results
-                print("membership changes under load: \(acknowledged.count) writes and \(increments.acknowledged) of \(increments.attempted) increments acknowledged")
+                print(
+                    "membership changes under load: \(acknowledged.count) writes and \(increments.acknowledged) of \(increments.attempted) increments acknowledged"
+                )
                 #expect(acknowledged.count >= 50, "too few writes were acknowledged: \(acknowledged.count)")
                 for member in voters {
                     for (key, value) in acknowledged {
@@ -68,39 +75,63 @@ struct MembershipProcessTests {
         }
     }
 
-    @Test("a learner that lags is not promoted (409); a promotion that lets one region hold a quorum is refused (409 naming the region and force) and changes nothing; bad input is 4xx")
+    @Test(
+        "a learner that lags is not promoted (409); a promotion that lets one region hold a quorum is refused (409 naming the region and force) and changes nothing; bad input is 4xx"
+    )
     func refusedChanges() async throws {
         try await withProcessCluster(regions: ["eu-west", "us-east", "ap-south"]) { cluster in
             try await withOperator(cluster) { ops in
                 let leader = try await cluster.waitForLeader()
                 let joiner = try cluster.addJoiningMember(region: "eu-west")
                 let member = try #require(cluster.member(joiner))
-                try await expectRefusal(400, "invalid-member") { try await ops.change("/v1/cluster/members", body: addBody(member, id: 0), inEffect: MembershipSession.includes(0)) }
+                try await expectRefusal(400, "invalid-member") {
+                    try await ops.change(
+                        "/v1/cluster/members", body: addBody(member, id: 0), inEffect: MembershipSession.includes(0))
+                }
                 var badAddress = member
                 badAddress.peerAddress = "no-port"
-                try await expectRefusal(400, "invalid-member") { try await ops.change("/v1/cluster/members", body: addBody(badAddress), inEffect: MembershipSession.includes(badAddress.id)) }
-                try await expectRefusal(400, "invalid-body") { try await ops.change("/v1/cluster/members", body: Array("{\"id\":".utf8), inEffect: { _ in false }) }
+                try await expectRefusal(400, "invalid-member") {
+                    try await ops.change(
+                        "/v1/cluster/members", body: addBody(badAddress),
+                        inEffect: MembershipSession.includes(badAddress.id))
+                }
+                try await expectRefusal(400, "invalid-body") {
+                    try await ops.change("/v1/cluster/members", body: Array("{\"id\":".utf8), inEffect: { _ in false })
+                }
                 let withoutOperator = cluster.client(leader)
-                await #expect(throws: MemberClient.CallError.self) { _ = try await withoutOperator.get("/v1/cluster/members", as: MemberListResponse.self) }
+                await #expect(throws: MemberClient.CallError.self) {
+                    _ = try await withoutOperator.get("/v1/cluster/members", as: MemberListResponse.self)
+                }
                 #expect(try await ops.list().members.count == 3, "refused input changed the membership")
 
                 // Added while its process is not running: it holds nothing, so promotion waits.
-                _ = try await ops.change("/v1/cluster/members", body: addBody(member), inEffect: MembershipSession.includes(member.id))
+                _ = try await ops.change(
+                    "/v1/cluster/members", body: addBody(member), inEffect: MembershipSession.includes(member.id))
                 for index in 0..<120 { try await cluster.put("fill-\(index)", via: leader) }
-                try await expectRefusal(409, "learner-lagging") { try await ops.change("/v1/cluster/members/\(joiner)/promote", force: false, inEffect: MembershipSession.includes(joiner, as: "voter")) }
+                try await expectRefusal(409, "learner-lagging") {
+                    try await ops.change(
+                        "/v1/cluster/members/\(joiner)/promote", force: false,
+                        inEffect: MembershipSession.includes(joiner, as: "voter"))
+                }
 
                 try cluster.start(joiner)
                 try await waitUntil("the learner caught up") { await lag(of: joiner, ops: ops) ?? .max <= 10 }
                 let before = try await ops.listFromLeader()
                 let detail = try await expectRefusal(409, "placement-refused") {
-                    try await ops.change("/v1/cluster/members/\(joiner)/promote", force: false, inEffect: MembershipSession.includes(joiner, as: "voter"))
+                    try await ops.change(
+                        "/v1/cluster/members/\(joiner)/promote", force: false,
+                        inEffect: MembershipSession.includes(joiner, as: "voter"))
                 }
-                #expect(detail.contains("eu-west") && detail.contains("force"), "the refusal does not say why and how to force: \(detail)")
+                #expect(
+                    detail.contains("eu-west") && detail.contains("force"),
+                    "the refusal does not say why and how to force: \(detail)")
                 let after = try await ops.listFromLeader()
-                #expect(after.members.map(\.role) == before.members.map(\.role), "a refused change changed the membership")
+                #expect(
+                    after.members.map(\.role) == before.members.map(\.role), "a refused change changed the membership")
                 #expect(after.members.first { $0.id == joiner }?.role == "learner")
                 // Forcing is possible, and then the placement is one region short; remove the learner instead.
-                _ = try await ops.change("/v1/cluster/members/\(joiner)/remove", force: false, inEffect: MembershipSession.excludes(joiner))
+                _ = try await ops.change(
+                    "/v1/cluster/members/\(joiner)/remove", force: false, inEffect: MembershipSession.excludes(joiner))
                 #expect(try await ops.listFromLeader().members.map(\.id).sorted() == [1, 2, 3])
             }
         }
@@ -119,7 +150,8 @@ private func join(region: String, cluster: LocalClusterProcesses, ops: Membershi
     await #expect(throws: MemberClient.CallError.self, "a member not yet added must not be ready") {
         _ = try await cluster.client(id).text("/readyz")
     }
-    let added = try await ops.change("/v1/cluster/members", body: addBody(member), inEffect: MembershipSession.includes(member.id))
+    let added = try await ops.change(
+        "/v1/cluster/members", body: addBody(member), inEffect: MembershipSession.includes(member.id))
     #expect(added.members.first { $0.id == id }?.role == "learner")
     for existing in added.members.map(\.id) where existing != id {
         try await waitUntil("member \(existing) knows the addresses of \(id)") {
@@ -136,7 +168,8 @@ private func join(region: String, cluster: LocalClusterProcesses, ops: Membershi
     let clusterID = try await cluster.status(existing).clusterID
     let joined = try await cluster.status(id).clusterID
     #expect(clusterID != nil && joined == clusterID, "the joined member holds the cluster's id")
-    let promoted = try await ops.change("/v1/cluster/members/\(id)/promote", force: false, inEffect: MembershipSession.includes(id, as: "voter"))
+    let promoted = try await ops.change(
+        "/v1/cluster/members/\(id)/promote", force: false, inEffect: MembershipSession.includes(id, as: "voter"))
     #expect(promoted.members.first { $0.id == id }?.role == "voter")
     return id
 }
@@ -148,7 +181,8 @@ private func remove(
 ) async throws {
     let remaining = voters.filter { $0 != id }
     load.setTargets(remaining)
-    let answer = try await ops.change("/v1/cluster/members/\(id)/remove", force: false, inEffect: MembershipSession.excludes(id))
+    let answer = try await ops.change(
+        "/v1/cluster/members/\(id)/remove", force: false, inEffect: MembershipSession.excludes(id))
     #expect(!answer.members.contains { $0.id == id })
     voters = remaining
     _ = try await waitForLeader(among: remaining, cluster: cluster)
@@ -177,7 +211,7 @@ private func waitForLeader(among members: [UInt64], cluster: LocalClusterProcess
         var leaders = Set<UInt64?>()
         for id in members { leaders.insert(try? await cluster.status(id).leader) }
         guard leaders.count == 1, let leader = leaders.first ?? nil, members.contains(leader),
-              (try? await cluster.status(leader).role) == "leader"
+            (try? await cluster.status(leader).role) == "leader"
         else { return false }
         found = leader
         return true
@@ -186,13 +220,16 @@ private func waitForLeader(among members: [UInt64], cluster: LocalClusterProcess
 }
 
 private func addBody(_ member: NodeConfiguration.Member, id: UInt64? = nil) -> [UInt8] {
-    let fields = "\"id\":\(id ?? member.id),\"region\":\"\(member.region)\",\"peerAddress\":\"\(member.peerAddress)\",\"clientAddress\":\"\(member.clientAddress)\""
+    let fields =
+        "\"id\":\(id ?? member.id),\"region\":\"\(member.region)\",\"peerAddress\":\"\(member.peerAddress)\",\"clientAddress\":\"\(member.clientAddress)\""
     return Array("{\(fields)}".utf8)
 }
 
 /// Runs `call`, expects a refusal with `status` and problem type `kind`, and returns its detail.
 @discardableResult
-private func expectRefusal(_ status: Int, _ kind: String, _ call: () async throws -> MemberListResponse) async throws -> String {
+private func expectRefusal(_ status: Int, _ kind: String, _ call: () async throws -> MemberListResponse) async throws
+    -> String
+{
     do {
         _ = try await call()
         Issue.record("expected \(status) \(kind), but the change was made")
@@ -205,9 +242,12 @@ private func expectRefusal(_ status: Int, _ kind: String, _ call: () async throw
 }
 
 /// Runs `body` with a membership session whose HTTP client presents an operator certificate.
-private func withOperator(_ cluster: LocalClusterProcesses, _ body: (MembershipSession) async throws -> Void) async throws {
+private func withOperator(_ cluster: LocalClusterProcesses, _ body: (MembershipSession) async throws -> Void)
+    async throws
+{
     let http = try MemberClient.makeHTTPClient(
-        caCertificatePath: cluster.layout.caCertificatePath, clientCertificate: try cluster.layout.issueOperator(name: "ops"))
+        caCertificatePath: cluster.layout.caCertificatePath,
+        clientCertificate: try cluster.layout.issueOperator(name: "ops"))
     do {
         try await body(MembershipSession(http: http, addresses: cluster.ids.map { cluster.client($0).address }))
     } catch {
@@ -239,14 +279,18 @@ private final class WriteLoad: Sendable {
     }
 
     var acknowledgedCount: Int { state.withLock { $0.acknowledged.count } }
-    var results: ([String: String], (attempted: Int, acknowledged: Int)) { state.withLock { ($0.acknowledged, $0.increments) } }
+    var results: ([String: String], (attempted: Int, acknowledged: Int)) {
+        state.withLock { ($0.acknowledged, $0.increments) }
+    }
 
     func setTargets(_ targets: [UInt64]) { state.withLock { $0.targets = targets } }
     func stop() { state.withLock { $0.isStopped = true } }
 
     func run() async {
         for sequence in 0..<Self.maxWrites {
-            guard !Task.isCancelled, let target = state.withLock({ $0.isStopped ? nil : $0.targets[sequence % $0.targets.count] }) else { return }
+            guard !Task.isCancelled,
+                let target = state.withLock({ $0.isStopped ? nil : $0.targets[sequence % $0.targets.count] })
+            else { return }
             let key = "w-\(sequence)"
             if (try? await cluster.put(key, "\(sequence)", via: target)) != nil {
                 state.withLock { $0.acknowledged[key] = "\(sequence)" }

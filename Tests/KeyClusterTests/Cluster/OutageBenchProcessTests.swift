@@ -32,11 +32,14 @@ struct OutageBenchProcessTests {
     static let deadlineSeconds = 150.0
     /// A capacity small enough that two shared cores serve the storm alongside the cluster's own tests.
     static let arguments = [
-        "bench", "outage", "--members", "3", "--phase-seconds", "5", "--freeze-seconds", "3", "--capacity-per-second", "40",
+        "bench", "outage", "--members", "3", "--phase-seconds", "5", "--freeze-seconds", "3", "--capacity-per-second",
+        "40",
         "--check", "--json",
     ]
 
-    @Test("a short outage replay issues no late token, crashes nothing, acknowledges every revoke and serves every window")
+    @Test(
+        "a short outage replay issues no late token, crashes nothing, acknowledges every revoke and serves every window"
+    )
     func reducedReplay() async throws {
         let bench = try ChildProcess(executable: try KeyClusterBinary.path(), arguments: Self.arguments)
         defer { Self.remove(bench) }
@@ -55,12 +58,16 @@ struct OutageBenchProcessTests {
         #expect(report.lateTokens == 0)
         #expect(report.crashes.isEmpty, "members crashed: \(report.crashes.map(\.member))")
         #expect(report.revocations.count == 20)
-        #expect(report.revocations.allSatisfy { $0.acknowledgedAfterMilliseconds != nil }, "a revoke was never acknowledged")
-        #expect(Set(report.faults.events.map(\.kind)).isSuperset(of: ["kill-region", "freeze", "thaw", "restart-region"]))
+        #expect(
+            report.revocations.allSatisfy { $0.acknowledgedAfterMilliseconds != nil }, "a revoke was never acknowledged"
+        )
+        #expect(
+            Set(report.faults.events.map(\.kind)).isSuperset(of: ["kill-region", "freeze", "thaw", "restart-region"]))
         let run = report.windows.filter { !$0.drain }
         #expect(run.count == 4)
         for window in run {
-            #expect(window.strictTokens + window.boundedTokens > 0, "no token in the window at \(window.startSeconds) s")
+            #expect(
+                window.strictTokens + window.boundedTokens > 0, "no token in the window at \(window.startSeconds) s")
         }
     }
 
@@ -72,7 +79,8 @@ struct OutageBenchProcessTests {
             for child in children(of: pid) { kill(child, SIGKILL) }
             bench.kill()
         }
-        try? FileManager.default.removeItem(atPath: FileManager.default.temporaryDirectory.path + "/keycluster-local-\(pid)")
+        try? FileManager.default.removeItem(
+            atPath: FileManager.default.temporaryDirectory.path + "/keycluster-local-\(pid)")
     }
 
     /// Processes whose parent is `pid`, from `/proc/*/stat`.
@@ -80,8 +88,8 @@ struct OutageBenchProcessTests {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap { entry -> pid_t? in
             guard let candidate = pid_t(entry),
-                  let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")")
+                let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
             else { return nil }
             // After the command name: state, then the parent's pid.
             let fields = stat[stat.index(after: close)...].split(separator: " ")

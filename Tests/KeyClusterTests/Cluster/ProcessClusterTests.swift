@@ -5,7 +5,9 @@ import Testing
 
 @Suite("Cluster of real keycluster processes", .serialized)
 struct ProcessClusterTests {
-    @Test("a cluster of 3 or 5 members elects a leader, and writes through every member reach every member", arguments: [3, 5])
+    @Test(
+        "a cluster of 3 or 5 members elects a leader, and writes through every member reach every member",
+        arguments: [3, 5])
     func writesThroughAnyMember(size: Int) async throws {
         let regions = ["eu-west", "us-east", "ap-south", "eu-west", "us-east"].prefix(size).map { $0 }
         try await withProcessCluster(regions: regions) { cluster in
@@ -36,12 +38,16 @@ struct ProcessClusterTests {
                         while acked.count < 80 && ContinuousClock.now < deadline {
                             sequence += 1
                             let key = "w\(writer)-\(sequence)"
-                            if (try? await cluster.put(key, "\(sequence)", via: writer)) != nil { acked[key] = "\(sequence)" }
+                            if (try? await cluster.put(key, "\(sequence)", via: writer)) != nil {
+                                acked[key] = "\(sequence)"
+                            }
                         }
                         return acked
                     }
                 }
-                try await waitUntil("some writes before the kill") { (try? await cluster.status(leader).appliedIndex) ?? 0 > 20 }
+                try await waitUntil("some writes before the kill") {
+                    (try? await cluster.status(leader).appliedIndex) ?? 0 > 20
+                }
                 cluster.kill(leader)
                 return try await group.reduce(into: [:]) { $0.merge($1) { first, _ in first } }
             }
@@ -62,7 +68,9 @@ struct ProcessClusterTests {
 
 @Suite("Cluster members stop cleanly and apply exactly once", .serialized)
 struct ProcessClusterShutdownTests {
-    @Test("SIGTERM stops a member cleanly (exit 0); after kills and restarts every increment is applied at most once and every acknowledged one is kept")
+    @Test(
+        "SIGTERM stops a member cleanly (exit 0); after kills and restarts every increment is applied at most once and every acknowledged one is kept"
+    )
     func sigtermAndExactlyOnce() async throws {
         try await withProcessCluster(regions: ["eu-west", "us-east", "ap-south"]) { cluster in
             let leader = try await cluster.waitForLeader()
@@ -85,10 +93,14 @@ struct ProcessClusterShutdownTests {
                 // Back to three members before the leader dies, so a majority stays up throughout.
                 try cluster.start(followers[0])
                 try await waitUntil("the restarted member caught up") {
-                    (try? await cluster.status(followers[0]).appliedIndex) ?? 0 >= (try? await cluster.status(leader).commitIndex) ?? .max
+                    (try? await cluster.status(followers[0]).appliedIndex) ?? 0
+                        >= (try? await cluster.status(leader).commitIndex) ?? .max
                 }
                 cluster.kill(leader, signal: SIGKILL)
-                return try await group.reduce(into: (attempted: 0, acknowledged: 0)) { $0.attempted += $1.attempted; $0.acknowledged += $1.acknowledged }
+                return try await group.reduce(into: (attempted: 0, acknowledged: 0)) {
+                    $0.attempted += $1.attempted
+                    $0.acknowledged += $1.acknowledged
+                }
             }
             try cluster.start(leader)
             let newLeader = try await cluster.waitForLeader()
@@ -113,7 +125,8 @@ struct LeadershipTransferProcessTests {
             let leader = try await cluster.waitForLeader()
             let target = cluster.ids.first { $0 != leader } ?? leader
             let http = try MemberClient.makeHTTPClient(
-                caCertificatePath: cluster.layout.caCertificatePath, clientCertificate: try cluster.layout.issueOperator(name: "ops"))
+                caCertificatePath: cluster.layout.caCertificatePath,
+                clientCertificate: try cluster.layout.issueOperator(name: "ops"))
             do {
                 let answer = try await MemberClient(address: cluster.client(leader).address, http: http)
                     .post("/v1/cluster/transfer-leader", body: Array("{\"to\":\(target)}".utf8), as: Transferred.self)
@@ -123,7 +136,8 @@ struct LeadershipTransferProcessTests {
                 try await cluster.waitForApplied(revision)
                 // Without an operator certificate the same call is refused.
                 await #expect(throws: MemberClient.CallError.self) {
-                    _ = try await cluster.client(target).post("/v1/cluster/transfer-leader", body: Array("{\"to\":\(leader)}".utf8), as: Transferred.self)
+                    _ = try await cluster.client(target).post(
+                        "/v1/cluster/transfer-leader", body: Array("{\"to\":\(leader)}".utf8), as: Transferred.self)
                 }
             } catch {
                 try? await http.shutdown()
@@ -146,10 +160,14 @@ struct ObservabilityProcessTests {
             // Gauges refresh every second; wait until they show this member leading and the write applied.
             try await waitUntil("metrics refreshed after the write") {
                 let metrics = try await client.text("/metrics")
-                return metrics.contains("keycluster_raft_is_leader 1.0") && metrics.contains("keycluster_raft_applied_index \(Double(revision))")
+                return metrics.contains("keycluster_raft_is_leader 1.0")
+                    && metrics.contains("keycluster_raft_applied_index \(Double(revision))")
             }
             let metrics = try await client.text("/metrics")
-            for name in ["keycluster_raft_term", "keycluster_raft_commit_index", "keycluster_storage_commits_total", "keycluster_http_requests_total", "keycluster_build_info"] {
+            for name in [
+                "keycluster_raft_term", "keycluster_raft_commit_index", "keycluster_storage_commits_total",
+                "keycluster_http_requests_total", "keycluster_build_info",
+            ] {
                 #expect(metrics.contains(name), "missing \(name)")
             }
             #expect(try await client.text("/readyz").contains("\"ready\":true"))

@@ -41,11 +41,14 @@ struct ReturningMemberTests {
                         let consistency = prober % 2 == 0 ? "bounded" : nil
                         do {
                             let token = try await api.command(
-                                holder, "unlock", via: cluster.client(member), minRevision: 0, verifier: verifier, consistency: consistency)
+                                holder, "unlock", via: cluster.client(member), minRevision: 0, verifier: verifier,
+                                consistency: consistency)
                             answers.tokens.append("\(token.consistency) token at revision \(token.revision)")
                         } catch MemberClient.CallError.problem(let status, _, _, _, _) where status == 403 {
                             answers.refusals += 1
-                        } catch MemberClient.CallError.problem(let status, _, _, _, _) where status == 503 || status == 429 {
+                        } catch MemberClient.CallError.problem(let status, _, _, _, _)
+                            where status == 503 || status == 429
+                        {
                             answers.unavailable += 1
                         } catch {
                             answers.unreachable += 1
@@ -66,28 +69,38 @@ struct ReturningMemberTests {
     }
 
     /// An owner, a guest granted and applied everywhere; returns the guest.
-    func enrolledWithGuest(_ cluster: LocalClusterProcesses, _ operatorClient: MemberClient, owner: KeyHolder) async throws -> KeyHolder {
+    func enrolledWithGuest(_ cluster: LocalClusterProcesses, _ operatorClient: MemberClient, owner: KeyHolder)
+        async throws -> KeyHolder
+    {
         let guest = KeyHolder()
         let enrolled = try await api.register(owner: owner, via: operatorClient)
         let leader = try await cluster.waitForLeader()
         let granted = try await api.signed(
-            owner, cluster.client(leader), path: "/v1/vehicles/\(KeyAuthorizationAPITests.vinText)/keys?minRevision=\(enrolled)",
+            owner, cluster.client(leader),
+            path: "/v1/vehicles/\(KeyAuthorizationAPITests.vinText)/keys?minRevision=\(enrolled)",
             command: "grant", body: try api.grantBody(guest, role: "driver"))
         try await cluster.waitForApplied(granted)
         return guest
     }
 
     /// Revokes through `leader` (asked directly: a frozen member cannot take part in finding it).
-    func revoke(_ guest: KeyHolder, by owner: KeyHolder, via leader: UInt64, in cluster: LocalClusterProcesses) async throws {
+    func revoke(_ guest: KeyHolder, by owner: KeyHolder, via leader: UInt64, in cluster: LocalClusterProcesses)
+        async throws
+    {
         _ = try await api.signed(
-            owner, cluster.client(leader), path: "/v1/vehicles/\(KeyAuthorizationAPITests.vinText)/keys/\(guest.keyID.text)/revoke",
+            owner, cluster.client(leader),
+            path: "/v1/vehicles/\(KeyAuthorizationAPITests.vinText)/keys/\(guest.keyID.text)/revoke",
             command: "revoke")
     }
 
     /// The member answers the owner again (bounded or strict) once back: returning is not the same as dead.
-    func expectServesOwner(_ member: UInt64, _ cluster: LocalClusterProcesses, owner: KeyHolder, verifier: UnlockTokenVerifier) async throws {
+    func expectServesOwner(
+        _ member: UInt64, _ cluster: LocalClusterProcesses, owner: KeyHolder, verifier: UnlockTokenVerifier
+    ) async throws {
         try await waitUntil("member \(member) unlocks for the owner again", deadlineSeconds: 15) {
-            (try? await api.command(owner, "unlock", via: cluster.client(member), minRevision: 0, verifier: verifier, consistency: "bounded")) != nil
+            (try? await api.command(
+                owner, "unlock", via: cluster.client(member), minRevision: 0, verifier: verifier, consistency: "bounded"
+            )) != nil
         }
     }
 
@@ -98,13 +111,19 @@ struct ReturningMemberTests {
         verifier: UnlockTokenVerifier
     ) async throws {
         let answers = await probe(member, in: cluster, holder: guest, verifier: verifier)
-        print("\(what) \(member): \(answers.tokens.count) tokens, \(answers.refusals) refusals, \(answers.unavailable) 503/429, \(answers.unreachable) unreachable")
-        #expect(answers.tokens.isEmpty, "tokens for a key revoked over \(Self.maxStalenessMilliseconds) ms earlier: \(answers.tokens)")
+        print(
+            "\(what) \(member): \(answers.tokens.count) tokens, \(answers.refusals) refusals, \(answers.unavailable) 503/429, \(answers.unreachable) unreachable"
+        )
+        #expect(
+            answers.tokens.isEmpty,
+            "tokens for a key revoked over \(Self.maxStalenessMilliseconds) ms earlier: \(answers.tokens)")
         #expect(answers.refusals > 0, "the returning member was probed and answered")
         try await expectServesOwner(member, cluster, owner: owner, verifier: verifier)
     }
 
-    @Test("a strict unlock sent to a follower right after a grant is acknowledged gets a token, never a refusal from older local state")
+    @Test(
+        "a strict unlock sent to a follower right after a grant is acknowledged gets a token, never a refusal from older local state"
+    )
     func strictUnlockRightAfterGrant() async throws {
         try await api.withOperator { cluster, operatorClient, _ in
             let owner = KeyHolder()
@@ -121,7 +140,8 @@ struct ReturningMemberTests {
                     for follower in followers {
                         group.addTask {
                             // No minRevision: the strict decision alone must reflect the acknowledged grant.
-                            let token = try await api.command(driver, "unlock", via: cluster.client(follower), minRevision: 0, verifier: verifier)
+                            let token = try await api.command(
+                                driver, "unlock", via: cluster.client(follower), minRevision: 0, verifier: verifier)
                             #expect(token.consistency == .strict, "round \(round), member \(follower)")
                         }
                     }
@@ -134,16 +154,20 @@ struct ReturningMemberTests {
     /// A follower is taken away (`away`), the guest's key revoked through the leader, the follower kept away
     /// past the staleness bound, brought back (`back`), and probed as it returns.
     func revokeWhileFollowerAway(
-        _ what: String, away: @escaping (LocalClusterProcesses, UInt64) -> Void, back: @escaping (LocalClusterProcesses, UInt64) throws -> Void
+        _ what: String, away: @escaping (LocalClusterProcesses, UInt64) -> Void,
+        back: @escaping (LocalClusterProcesses, UInt64) throws -> Void
     ) async throws {
-        try await api.withOperator(maxStalenessMilliseconds: Self.maxStalenessMilliseconds) { cluster, operatorClient, _ in
+        try await api.withOperator(maxStalenessMilliseconds: Self.maxStalenessMilliseconds) {
+            cluster, operatorClient, _ in
             let owner = KeyHolder()
             let guest = try await enrolledWithGuest(cluster, operatorClient, owner: owner)
             let verifier = try api.verifier(cluster)
             let leader = try await cluster.waitForLeader()
             let follower = try #require(cluster.ids.first { $0 != leader })
             // Fresh before the fault: the member does answer bounded reads at once.
-            let before = try await api.command(guest, "unlock", via: cluster.client(follower), minRevision: 0, verifier: verifier, consistency: "bounded")
+            let before = try await api.command(
+                guest, "unlock", via: cluster.client(follower), minRevision: 0, verifier: verifier,
+                consistency: "bounded")
             #expect(before.consistency == .bounded)
             away(cluster, follower)
             try await revoke(guest, by: owner, via: leader, in: cluster)
@@ -151,7 +175,8 @@ struct ReturningMemberTests {
             // The fault's length, not a synchronisation: the member stays away past the staleness bound.
             try await Task.sleep(until: revokedAt + Self.awayAfterRevoke)
             try back(cluster, follower)
-            try await expectNoTokensAsItReturns(follower, what, in: cluster, guest: guest, owner: owner, verifier: verifier)
+            try await expectNoTokensAsItReturns(
+                follower, what, in: cluster, guest: guest, owner: owner, verifier: verifier)
         }
     }
 
@@ -162,15 +187,21 @@ struct ReturningMemberTests {
             back: { cluster, member in #expect(cluster.signal(member, SIGCONT)) })
     }
 
-    @Test("a follower killed while a key is revoked and restarted with its old state issues no token for that key as it returns")
+    @Test(
+        "a follower killed while a key is revoked and restarted with its old state issues no token for that key as it returns"
+    )
     func restartedFollowerReturns() async throws {
         try await revokeWhileFollowerAway(
-            "restarted follower", away: { cluster, member in cluster.kill(member) }, back: { cluster, member in try cluster.start(member) })
+            "restarted follower", away: { cluster, member in cluster.kill(member) },
+            back: { cluster, member in try cluster.start(member) })
     }
 
-    @Test("a leader frozen with SIGSTOP while the others elect a new leader and revoke a key issues no token for it as it resumes")
+    @Test(
+        "a leader frozen with SIGSTOP while the others elect a new leader and revoke a key issues no token for it as it resumes"
+    )
     func frozenLeaderResumes() async throws {
-        try await api.withOperator(maxStalenessMilliseconds: Self.maxStalenessMilliseconds) { cluster, operatorClient, _ in
+        try await api.withOperator(maxStalenessMilliseconds: Self.maxStalenessMilliseconds) {
+            cluster, operatorClient, _ in
             let owner = KeyHolder()
             let guest = try await enrolledWithGuest(cluster, operatorClient, owner: owner)
             let verifier = try api.verifier(cluster)
@@ -178,22 +209,31 @@ struct ReturningMemberTests {
             #expect(cluster.signal(oldLeader, SIGSTOP))
             let others = cluster.ids.filter { $0 != oldLeader }
             try await waitUntil("the others elect a new leader", deadlineSeconds: 15) {
-                for id in others { if let status = try? await cluster.status(id), let leader = status.leader, leader != oldLeader { return true } }
+                for id in others {
+                    if let status = try? await cluster.status(id), let leader = status.leader, leader != oldLeader {
+                        return true
+                    }
+                }
                 return false
             }
             var revoked = false
             try await waitUntil("the revoke is acknowledged by the new leader", deadlineSeconds: 15) {
                 for id in others where !revoked {
                     if (try? await api.signed(
-                        owner, cluster.client(id), path: "/v1/vehicles/\(KeyAuthorizationAPITests.vinText)/keys/\(guest.keyID.text)/revoke",
-                        command: "revoke")) != nil { revoked = true }
+                        owner, cluster.client(id),
+                        path: "/v1/vehicles/\(KeyAuthorizationAPITests.vinText)/keys/\(guest.keyID.text)/revoke",
+                        command: "revoke")) != nil
+                    {
+                        revoked = true
+                    }
                 }
                 return revoked
             }
             let revokedAt = ContinuousClock.now
             try await Task.sleep(until: revokedAt + Self.awayAfterRevoke)
             #expect(cluster.signal(oldLeader, SIGCONT))
-            try await expectNoTokensAsItReturns(oldLeader, "deposed leader", in: cluster, guest: guest, owner: owner, verifier: verifier)
+            try await expectNoTokensAsItReturns(
+                oldLeader, "deposed leader", in: cluster, guest: guest, owner: owner, verifier: verifier)
         }
     }
 }

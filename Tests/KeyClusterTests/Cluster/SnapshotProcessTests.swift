@@ -6,14 +6,18 @@ import Testing
 /// Snapshot every 20 applied entries, keep 5, stream in 4 KiB chunks: a short test compacts several times
 /// and a transfer takes several chunks.
 func snapshotEagerly(_ configuration: inout NodeConfiguration) {
-    configuration.snapshots = NodeConfiguration.Snapshots(thresholdEntries: 20, retainedEntries: 5, maxChunkBytes: 4_096)
+    configuration.snapshots = NodeConfiguration.Snapshots(
+        thresholdEntries: 20, retainedEntries: 5, maxChunkBytes: 4_096)
 }
 
 @Suite("Snapshots and compaction on a real cluster", .serialized)
 struct SnapshotProcessTests {
-    @Test("a follower down while the leader compacts past it catches up through a snapshot; nothing lost, nothing applied twice")
+    @Test(
+        "a follower down while the leader compacts past it catches up through a snapshot; nothing lost, nothing applied twice"
+    )
     func followerCatchesUpThroughSnapshot() async throws {
-        try await withProcessCluster(regions: ["eu-west", "us-east", "ap-south"], configure: snapshotEagerly) { cluster in
+        try await withProcessCluster(regions: ["eu-west", "us-east", "ap-south"], configure: snapshotEagerly) {
+            cluster in
             let leader = try await cluster.waitForLeader()
             let follower = try #require(cluster.ids.first { $0 != leader })
             try await cluster.waitForApplied(try await cluster.put("before", "0", via: leader))
@@ -22,14 +26,18 @@ struct SnapshotProcessTests {
             var acknowledged: [String: String] = ["before": "0"]
             var increments = (attempted: 0, acknowledged: 0)
             for sequence in 1...60 {
-                if (try? await cluster.put("k\(sequence)", "\(sequence)", via: leader)) != nil { acknowledged["k\(sequence)"] = "\(sequence)" }
+                if (try? await cluster.put("k\(sequence)", "\(sequence)", via: leader)) != nil {
+                    acknowledged["k\(sequence)"] = "\(sequence)"
+                }
                 if sequence.isMultiple(of: 2) {
                     increments.attempted += 1
                     if (try? await cluster.increment("c", via: leader)) != nil { increments.acknowledged += 1 }
                 }
             }
             let leaderStatus = try await cluster.status(leader)
-            #expect((leaderStatus.snapshotIndex ?? 0) > followerApplied + 5, "the leader must have compacted past the follower")
+            #expect(
+                (leaderStatus.snapshotIndex ?? 0) > followerApplied + 5,
+                "the leader must have compacted past the follower")
 
             try cluster.start(follower)
             try await cluster.waitForCatchUp()
@@ -37,7 +45,9 @@ struct SnapshotProcessTests {
             #expect(caughtUp.snapshotsInstalled == 1, "the follower must catch up through a snapshot")
             #expect((caughtUp.snapshotIndex ?? 0) > followerApplied)
             try await waitUntil("the follower's metrics show the install") {
-                (try? await cluster.client(follower).text("/metrics")).flatMap { metricSample($0, "keycluster_raft_snapshots_installed_total") } == 1
+                (try? await cluster.client(follower).text("/metrics")).flatMap {
+                    metricSample($0, "keycluster_raft_snapshots_installed_total")
+                } == 1
             }
             for member in cluster.ids {
                 for (key, value) in acknowledged {
@@ -52,7 +62,8 @@ struct SnapshotProcessTests {
 
     @Test("a member that compacted its log restarts (SIGKILL) and serves the same state")
     func compactedMemberRestarts() async throws {
-        try await withProcessCluster(regions: ["eu-west", "us-east", "ap-south"], configure: snapshotEagerly) { cluster in
+        try await withProcessCluster(regions: ["eu-west", "us-east", "ap-south"], configure: snapshotEagerly) {
+            cluster in
             let leader = try await cluster.waitForLeader()
             var last: UInt64 = 0
             for sequence in 1...40 { last = try await cluster.put("k\(sequence)", "\(sequence)", via: leader) }

@@ -1,8 +1,9 @@
 import Foundation
-@testable import KeyCluster
 import KeyClusterTooling
 import TestSupport
 import Testing
+
+@testable import KeyCluster
 
 /// Misspelt configuration keys are refused with the nearest known name (issue 15), never ignored.
 @Suite("unknown configuration keys")
@@ -33,7 +34,9 @@ struct ConfigurationKeysTests {
         }
     }
 
-    @Test("misspelt keys at the top, in a section and in a member are refused with the nearest name; the written file loads")
+    @Test(
+        "misspelt keys at the top, in a section and in a member are refused with the nearest name; the written file loads"
+    )
     func misspelt() throws {
         let directory = try TemporaryDirectory("config-keys")
         defer { directory.remove() }
@@ -42,7 +45,9 @@ struct ConfigurationKeysTests {
 
         var top = good
         top["maxStalenesMilliseconds"] = 2_000
-        #expect(try load(top, in: directory)?.contains(#"unknown key "maxStalenesMilliseconds" (did you mean "maxStalenessMilliseconds"?)"#) == true)
+        #expect(
+            try load(top, in: directory)?.contains(
+                #"unknown key "maxStalenesMilliseconds" (did you mean "maxStalenessMilliseconds"?)"#) == true)
 
         var timing = good
         var inner = try #require(good["timing"] as? [String: Any])
@@ -59,7 +64,9 @@ struct ConfigurationKeysTests {
         var unrelated = good
         unrelated["colour"] = "blue"
         let reason = try load(unrelated, in: directory)
-        #expect(reason?.contains(#"unknown key "colour""#) == true && reason?.contains("did you mean") == false, "\(reason ?? "")")
+        #expect(
+            reason?.contains(#"unknown key "colour""#) == true && reason?.contains("did you mean") == false,
+            "\(reason ?? "")")
     }
 
     @Test("edit distance")

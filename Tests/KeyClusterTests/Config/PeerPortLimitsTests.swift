@@ -45,14 +45,20 @@ struct PeerPortLimitsTests {
 
     @Test("a partial peer object changes only what it names")
     func partialObject() throws {
-        let configuration = try Self.configuration(peerJSON: #"{"handshakeTimeoutMilliseconds": 8000, "maxUnverifiedConnectionsPerSource": 2}"#)
+        let configuration = try Self.configuration(
+            peerJSON: #"{"handshakeTimeoutMilliseconds": 8000, "maxUnverifiedConnectionsPerSource": 2}"#)
         try configuration.validate()
-        #expect(configuration.effectivePeer == PeerPortLimits(handshakeTimeoutMilliseconds: 8_000, maxUnverifiedConnectionsPerSource: 2))
+        #expect(
+            configuration.effectivePeer
+                == PeerPortLimits(handshakeTimeoutMilliseconds: 8_000, maxUnverifiedConnectionsPerSource: 2))
         #expect(configuration.effectivePeer.maxUnverifiedConnections == PeerPortLimits.defaultMaxUnverifiedConnections)
-        #expect(configuration.effectivePeer.deadPeerTimeoutMilliseconds == PeerPortLimits.defaultDeadPeerTimeoutMilliseconds)
+        #expect(
+            configuration.effectivePeer.deadPeerTimeoutMilliseconds == PeerPortLimits.defaultDeadPeerTimeoutMilliseconds
+        )
     }
 
-    @Test("out-of-range or inconsistent values are refused at validation, naming the field; a wrong type does not decode")
+    @Test(
+        "out-of-range or inconsistent values are refused at validation, naming the field; a wrong type does not decode")
     func invalidValues() throws {
         let refused: [(String, String)] = [
             (#"{"handshakeTimeoutMilliseconds": 0}"#, "handshakeTimeoutMilliseconds"),
@@ -60,7 +66,10 @@ struct PeerPortLimitsTests {
             (#"{"maxUnverifiedConnections": 0}"#, "maxUnverifiedConnections"),
             (#"{"maxUnverifiedConnections": 5000}"#, "maxUnverifiedConnections"),
             (#"{"maxUnverifiedConnectionsPerSource": -1}"#, "maxUnverifiedConnectionsPerSource"),
-            (#"{"maxUnverifiedConnections": 4, "maxUnverifiedConnectionsPerSource": 5}"#, "must not exceed maxUnverifiedConnections"),
+            (
+                #"{"maxUnverifiedConnections": 4, "maxUnverifiedConnectionsPerSource": 5}"#,
+                "must not exceed maxUnverifiedConnections"
+            ),
             (#"{"deadPeerTimeoutMilliseconds": 1999}"#, "deadPeerTimeoutMilliseconds"),
             (#"{"deadPeerTimeoutMilliseconds": 600001}"#, "deadPeerTimeoutMilliseconds"),
             (#"{"maxConnectionWarningsPerSecond": 0}"#, "maxConnectionWarningsPerSecond"),
@@ -78,7 +87,9 @@ struct PeerPortLimitsTests {
                 _ = try KeyClusterServer(configuration: configuration)
             }
         }
-        #expect(throws: DecodingError.self) { try Self.configuration(peerJSON: #"{"handshakeTimeoutMilliseconds": "3s"}"#) }
+        #expect(throws: DecodingError.self) {
+            try Self.configuration(peerJSON: #"{"handshakeTimeoutMilliseconds": "3s"}"#)
+        }
         #expect(throws: DecodingError.self) { try Self.configuration(peerJSON: "12") }
         let bounds = PeerPortLimits(
             handshakeTimeoutMilliseconds: 200, maxUnverifiedConnections: 1, maxUnverifiedConnectionsPerSource: 1,
@@ -88,10 +99,11 @@ struct PeerPortLimitsTests {
 
     @Test("the server's peer transport runs with the configured limits")
     func serverPassesThemThrough() throws {
-        let configuration = try Self.configuration(peerJSON: """
-            {"handshakeTimeoutMilliseconds": 7000, "maxUnverifiedConnections": 12, "maxUnverifiedConnectionsPerSource": 3,
-             "deadPeerTimeoutMilliseconds": 15000, "maxConnectionWarningsPerSecond": 4, "maxFrameWarningsPerSecond": 2}
-            """)
+        let configuration = try Self.configuration(
+            peerJSON: """
+                {"handshakeTimeoutMilliseconds": 7000, "maxUnverifiedConnections": 12, "maxUnverifiedConnectionsPerSource": 3,
+                 "deadPeerTimeoutMilliseconds": 15000, "maxConnectionWarningsPerSecond": 4, "maxFrameWarningsPerSecond": 2}
+                """)
         let server = try KeyClusterServer(configuration: configuration)
         let transport = try server.peerTransportConfiguration(me: try configuration.me)
         #expect(transport.limits.handshakeTimeoutMilliseconds == 7_000)
@@ -100,12 +112,15 @@ struct PeerPortLimitsTests {
         #expect(transport.limits.deadPeerTimeoutMilliseconds == 15_000)
         #expect(transport.limits.maxConnectionWarningsPerSecond == 4)
         #expect(transport.limits.maxFrameWarningsPerSecond == 2)
-        #expect(transport.limits.maxFrameBytes == PeerTransportLimits().maxFrameBytes, "limits the configuration does not name keep their defaults")
+        #expect(
+            transport.limits.maxFrameBytes == PeerTransportLimits().maxFrameBytes,
+            "limits the configuration does not name keep their defaults")
         #expect(transport.peers.count == 2 && transport.listenPort == 7_001)
 
         let defaults = try KeyClusterServer(configuration: try Self.configuration(peerJSON: nil))
         let defaultTransport = try defaults.peerTransportConfiguration(me: try defaults.configuration.me)
-        #expect(defaultTransport.limits.handshakeTimeoutMilliseconds == PeerTransportLimits().handshakeTimeoutMilliseconds)
+        #expect(
+            defaultTransport.limits.handshakeTimeoutMilliseconds == PeerTransportLimits().handshakeTimeoutMilliseconds)
         #expect(defaultTransport.limits.maxUnverifiedConnections == PeerTransportLimits().maxUnverifiedConnections)
     }
 }

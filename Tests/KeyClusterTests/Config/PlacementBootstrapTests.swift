@@ -8,14 +8,20 @@ struct PlacementBootstrapTests {
         NodeConfiguration(
             id: 1, dataDirectory: "/nonexistent",
             members: regions.enumerated().map { offset, region in
-                .init(id: UInt64(offset + 1), region: region, peerAddress: "127.0.0.1:\(7_000 + offset)", clientAddress: "127.0.0.1:\(8_000 + offset)")
+                .init(
+                    id: UInt64(offset + 1), region: region, peerAddress: "127.0.0.1:\(7_000 + offset)",
+                    clientAddress: "127.0.0.1:\(8_000 + offset)")
             },
-            tls: .init(caCertificate: "ca.pem", certificate: "n.pem", privateKey: "n-key.pem", signingCertificate: "s.pem", signingPrivateKey: "s-key.pem"))
+            tls: .init(
+                caCertificate: "ca.pem", certificate: "n.pem", privateKey: "n-key.pem", signingCertificate: "s.pem",
+                signingPrivateKey: "s-key.pem"))
     }
 
     @Test("a cluster where one region holds a quorum is refused, with the reason and how to force it")
     func quorumInOneRegionIsRefused() throws {
-        let error = #expect(throws: NodeConfiguration.Invalid.self) { try configuration(regions: ["eu", "eu", "us"]).validate() }
+        let error = #expect(throws: NodeConfiguration.Invalid.self) {
+            try configuration(regions: ["eu", "eu", "us"]).validate()
+        }
         #expect(error?.reason.contains("losing region eu would lose the quorum") == true)
         #expect(error?.reason.contains("forceUnsafePlacement") == true)
         var forced = configuration(regions: ["eu", "eu", "us"])
@@ -30,7 +36,9 @@ struct PlacementBootstrapTests {
         try configuration(regions: ["local"]).validate()
     }
 
-    @Test("a joining member does not bootstrap: it is not among its starting voters, knows the others' addresses, and must list someone to hear from")
+    @Test(
+        "a joining member does not bootstrap: it is not among its starting voters, knows the others' addresses, and must list someone to hear from"
+    )
     func joiningMember() throws {
         var joining = configuration(regions: ["eu", "us", "ap", "eu"])
         joining.id = 4

@@ -1,8 +1,9 @@
 import Crypto
 import Foundation
-@testable import KeyCluster
 import Storage
 import Testing
+
+@testable import KeyCluster
 
 /// Audit records name their grant instead of holding a second copy of it (`StoredAuditRecord`); the audit
 /// answer must stay what it was: every record with the grant as its change left it.
@@ -12,7 +13,9 @@ struct AuditHistoryTests {
     /// on other terms, then replaced by an ownership recovery while live, then force-revoked. Returns each
     /// applied change's grant (what the record at its revision held until this version) by revision.
     func history(_ fixture: DomainFixture) throws -> [UInt64: Grant] {
-        let owner = TestKey(), driver = TestKey(), guest = TestKey()
+        let owner = TestKey()
+        let driver = TestKey()
+        let guest = TestKey()
         var grants: [UInt64: Grant] = [:]
         func record(_ command: DomainCommand) throws {
             let grant = try fixture.applied(command)
@@ -26,15 +29,20 @@ struct AuditHistoryTests {
         try record(fixture.grantCommand(by: owner, to: driver, role: .guest, notAfter: fixture.now + 60_000))
         try record(fixture.grantCommand(by: owner, to: guest, role: .guest, notAfter: fixture.now + 60_000))
         try record(fixture.forceRevokeCommand(guest))
-        try record(.recoverOwnership(.init(
-            vin: fixture.vin, ownerKey: driver.publicKey, ownerFormFactor: .card, operatorName: fixture.operatorName,
-            reason: "owner's phone lost", timestampUnixMs: fixture.now)))
+        try record(
+            .recoverOwnership(
+                .init(
+                    vin: fixture.vin, ownerKey: driver.publicKey, ownerFormFactor: .card,
+                    operatorName: fixture.operatorName,
+                    reason: "owner's phone lost", timestampUnixMs: fixture.now)))
         try record(.suspend(fixture.change(by: owner, target: driver)))
         try record(fixture.forceRevokeCommand(driver))
         return grants
     }
 
-    @Test("every record reads back with the grant as its change left it, through re-grants, revocations and a replacing recovery")
+    @Test(
+        "every record reads back with the grant as its change left it, through re-grants, revocations and a replacing recovery"
+    )
     func recordsReadAsBefore() throws {
         try DomainFixture.with { fixture in
             let grants = try history(fixture)
@@ -45,7 +53,9 @@ struct AuditHistoryTests {
                 #expect(record.target == record.grant.keyID)
             }
             // Page by page, the same.
-            let second = try fixture.read { txn in try fixture.store.auditPage(fixture.vin, afterRevision: 4, limit: 3, in: txn) }
+            let second = try fixture.read { txn in
+                try fixture.store.auditPage(fixture.vin, afterRevision: 4, limit: 3, in: txn)
+            }
             #expect(second == Array(page[4..<7]))
         }
     }
@@ -63,7 +73,8 @@ struct AuditHistoryTests {
                 #expect(try DomainCoding.decode(StoredAuditRecord.self, from: entry.value).grant == nil)
             }
             // Revoked at 5, force-revoked at 8, replaced by the recovery at 9, force-revoked at 11.
-            #expect(retired.map { $0.key.suffix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }.sorted() == [5, 8, 9, 11])
+            #expect(
+                retired.map { $0.key.suffix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }.sorted() == [5, 8, 9, 11])
         }
     }
 
@@ -79,17 +90,23 @@ struct AuditHistoryTests {
     func earlierRecordsStillRead() throws {
         try DomainFixture.with { fixture in
             let owner = TestKey()
-            let driver = KeyPublicKey(try P256.Signing.PrivateKey(rawRepresentation: [UInt8](repeating: 7, count: 32)).publicKey)
+            let driver = KeyPublicKey(
+                try P256.Signing.PrivateKey(rawRepresentation: [UInt8](repeating: 7, count: 32)).publicKey)
             try fixture.register(owner: owner)
             let grant = Grant(
-                vin: fixture.vin, publicKey: driver, formFactor: .phone, role: .driver, permissions: [.unlock, .lock, .drive],
-                notBeforeUnixMs: nil, notAfterUnixMs: 1_800_000_600_000, grantedBy: .key(owner.id), grantedAtUnixMs: fixture.now,
+                vin: fixture.vin, publicKey: driver, formFactor: .phone, role: .driver,
+                permissions: [.unlock, .lock, .drive],
+                notBeforeUnixMs: nil, notAfterUnixMs: 1_800_000_600_000, grantedBy: .key(owner.id),
+                grantedAtUnixMs: fixture.now,
                 revision: 2, status: .active)
-            let earlier = AuditRecord(revision: 2, action: .grant, actor: .key(owner.id), target: driver.keyID, timestampUnixMs: fixture.now, grant: grant)
+            let earlier = AuditRecord(
+                revision: 2, action: .grant, actor: .key(owner.id), target: driver.keyID, timestampUnixMs: fixture.now,
+                grant: grant)
             let stored = Self.earlierRecord(owner: owner.id, driver: driver, vin: fixture.vin)
             #expect(String(decoding: try DomainCoding.encoder.encode(earlier), as: UTF8.self) == stored)
             try fixture.environment.write { txn in
-                try txn.put(Array(stored.utf8), for: KeyAuthorizationStore.auditKey(fixture.vin, 2), in: fixture.store.audit)
+                try txn.put(
+                    Array(stored.utf8), for: KeyAuthorizationStore.auditKey(fixture.vin, 2), in: fixture.store.audit)
             }
             let page = try fixture.read { txn in try fixture.store.auditPage(fixture.vin, in: txn) }
             #expect(page.count == 2)

@@ -1,8 +1,9 @@
 import Foundation
-@testable import KeyCluster
 import Storage
 import TestSupport
 import Testing
+
+@testable import KeyCluster
 
 /// The hand-written JSON of records and commands (`CanonicalJSON`) must write exactly the bytes the sorted
 /// `Codable` encoder writes — stored records of this version and the last must be identical, or members of
@@ -30,40 +31,55 @@ struct CanonicalJSONTests {
     func grants() -> [Grant] {
         let key = TestKey()
         let permissionSets: [Permissions] = [[], .unlock, [.lock, .charge], .all, Permissions(rawValue: 0b101010)]
-        let windows: [(Int64?, Int64?)] = [(nil, nil), (1_800_000_000_000, nil), (nil, 1_800_000_000_001), (0, .max), (.min, -1)]
+        let windows: [(Int64?, Int64?)] = [
+            (nil, nil), (1_800_000_000_000, nil), (nil, 1_800_000_000_001), (0, .max), (.min, -1),
+        ]
         var grants: [Grant] = []
         for (index, role) in Role.allCases.enumerated() {
             for status in [GrantStatus.active, .suspended, .revoked] {
                 let window = windows[(index + grants.count) % windows.count]
-                grants.append(Grant(
-                    vin: grants.count % 2 == 0 ? vin : otherVIN, publicKey: key.publicKey,
-                    formFactor: FormFactor.allCases[grants.count % FormFactor.allCases.count], role: role,
-                    permissions: permissionSets[grants.count % permissionSets.count], notBeforeUnixMs: window.0, notAfterUnixMs: window.1,
-                    grantedBy: grants.count % 3 == 0 ? .operator(operatorName) : .key(TestKey().id),
-                    grantedAtUnixMs: grants.count % 4 == 0 ? .max : Int64(grants.count), revision: grants.count % 5 == 0 ? .max : UInt64(grants.count),
-                    status: status))
+                grants.append(
+                    Grant(
+                        vin: grants.count % 2 == 0 ? vin : otherVIN, publicKey: key.publicKey,
+                        formFactor: FormFactor.allCases[grants.count % FormFactor.allCases.count], role: role,
+                        permissions: permissionSets[grants.count % permissionSets.count], notBeforeUnixMs: window.0,
+                        notAfterUnixMs: window.1,
+                        grantedBy: grants.count % 3 == 0 ? .operator(operatorName) : .key(TestKey().id),
+                        grantedAtUnixMs: grants.count % 4 == 0 ? .max : Int64(grants.count),
+                        revision: grants.count % 5 == 0 ? .max : UInt64(grants.count),
+                        status: status))
             }
         }
         return grants
     }
 
     func signature(_ index: Int) throws -> DomainCommand.KeySignature {
-        .init(keyID: TestKey().id, nonce: try Nonce(validating: "nonce-\(index)-abcdefghijkl"), timestampUnixMs: Int64(index) * 7, decidedAtUnixMs: .max - Int64(index))
+        .init(
+            keyID: TestKey().id, nonce: try Nonce(validating: "nonce-\(index)-abcdefghijkl"),
+            timestampUnixMs: Int64(index) * 7, decidedAtUnixMs: .max - Int64(index))
     }
 
     func commands() throws -> [DomainCommand] {
         let key = TestKey()
         var commands: [DomainCommand] = [
-            .registerVehicle(.init(vin: vin, ownerKey: key.publicKey, ownerFormFactor: .card, operatorName: operatorName, timestampUnixMs: 5)),
+            .registerVehicle(
+                .init(
+                    vin: vin, ownerKey: key.publicKey, ownerFormFactor: .card, operatorName: operatorName,
+                    timestampUnixMs: 5)),
             .forceRevoke(.init(vin: vin, target: key.id, operatorName: operatorName, timestampUnixMs: 0)),
-            .recoverOwnership(.init(
-                vin: vin, ownerKey: key.publicKey, ownerFormFactor: .fob, operatorName: operatorName,
-                reason: "lost \"phone\" \\ on 1/2 — ünïcødé\n\tline\u{1}\u{1f}\u{7f}😀", timestampUnixMs: 9)),
+            .recoverOwnership(
+                .init(
+                    vin: vin, ownerKey: key.publicKey, ownerFormFactor: .fob, operatorName: operatorName,
+                    reason: "lost \"phone\" \\ on 1/2 — ünïcødé\n\tline\u{1}\u{1f}\u{7f}😀", timestampUnixMs: 9)),
         ]
         for (index, permissions) in [nil, Permissions(), .all, [.drive, .trunk]].enumerated() {
-            commands.append(.grant(.init(
-                vin: vin, signer: try signature(index), publicKey: TestKey().publicKey, formFactor: .phone, role: Role.allCases[index],
-                permissions: permissions, notBeforeUnixMs: index % 2 == 0 ? nil : -5, notAfterUnixMs: index < 2 ? nil : 1_800_000_000_000)))
+            commands.append(
+                .grant(
+                    .init(
+                        vin: vin, signer: try signature(index), publicKey: TestKey().publicKey, formFactor: .phone,
+                        role: Role.allCases[index],
+                        permissions: permissions, notBeforeUnixMs: index % 2 == 0 ? nil : -5,
+                        notAfterUnixMs: index < 2 ? nil : 1_800_000_000_000)))
         }
         let change = DomainCommand.ChangeKey(vin: otherVIN, signer: try signature(9), target: key.id)
         commands += [.revoke(change), .suspend(change), .resume(change)]
@@ -177,9 +193,12 @@ struct CanonicalJSONTests {
     }
 
     /// (0, 1) is on P-256 only if its constant b were 1: it is not.
-    static let offCurve = [UInt8(0x04)] + [UInt8](repeating: 0, count: 31) + [1] + [UInt8](repeating: 0, count: 31) + [1]
+    static let offCurve =
+        [UInt8(0x04)] + [UInt8](repeating: 0, count: 31) + [1] + [UInt8](repeating: 0, count: 31) + [1]
 
-    @Test("a stored key is read as stored; a key from a request must be a P-256 point; a stored key that is not verifies nothing")
+    @Test(
+        "a stored key is read as stored; a key from a request must be a P-256 point; a stored key that is not verifies nothing"
+    )
     func storedKeysFailClosed() throws {
         let offCurve = Self.offCurve
         #expect(throws: DomainInputError.self) { try KeyPublicKey(x963: offCurve) }
@@ -190,7 +209,8 @@ struct CanonicalJSONTests {
         let signer = TestKey()
         let request = try SignedRequest(
             method: "POST", path: "/v1/vehicles/\(vin.text)/keys", vin: vin, keyID: stored.keyID, command: "grant",
-            timestampUnixMs: 1_800_000_000_000, nonce: try Nonce(validating: "nonce-for-an-off-curve-key"), body: [UInt8]())
+            timestampUnixMs: 1_800_000_000_000, nonce: try Nonce(validating: "nonce-for-an-off-curve-key"),
+            body: [UInt8]())
         let signature = try request.signature(with: signer.privateKey)
         #expect(throws: SignedRequestError.badSignature) {
             try request.verify(signatureBase64: signature, publicKey: stored, nowUnixMs: 1_800_000_000_000)
@@ -198,7 +218,9 @@ struct CanonicalJSONTests {
     }
 
     /// Two fresh state machines, for the two forms of one command.
-    func twoMachines(in directory: TemporaryDirectory) throws -> (environments: [Environment], machines: [ServiceStateMachine]) {
+    func twoMachines(in directory: TemporaryDirectory) throws -> (
+        environments: [Environment], machines: [ServiceStateMachine]
+    ) {
         let environments = try ["older", "canonical"].map {
             try Environment(path: directory.appending($0), options: EnvironmentOptions(durability: .noSync))
         }
@@ -206,23 +228,37 @@ struct CanonicalJSONTests {
     }
 
     func state(of machine: ServiceStateMachine, in environment: Environment) throws -> [[[UInt8]]] {
-        try environment.read { txn in try machine.snapshotDatabases.map { try txn.entries($0).map { $0.key + [0xFF] + $0.value } } }
+        try environment.read { txn in
+            try machine.snapshotDatabases.map { try txn.entries($0).map { $0.key + [0xFF] + $0.value } }
+        }
     }
 
-    @Test("a grant of a key that is not a P-256 point is refused as undecodable in either form, as earlier versions refuse it, and changes nothing")
+    @Test(
+        "a grant of a key that is not a P-256 point is refused as undecodable in either form, as earlier versions refuse it, and changes nothing"
+    )
     func commandKeysAreChecked() throws {
         let directory = try TemporaryDirectory("command-keys")
         defer { directory.remove() }
         let (environments, machines) = try twoMachines(in: directory)
-        let owner = TestKey(), now: Int64 = 1_800_000_000_000
-        let register = ServiceCommand.domain(.registerVehicle(.init(
-            vin: vin, ownerKey: owner.publicKey, ownerFormFactor: .phone, operatorName: operatorName, timestampUnixMs: now)))
-        let grant = ServiceCommand.domain(.grant(.init(
-            vin: vin, signer: .init(keyID: owner.id, nonce: try Nonce(validating: UUID().uuidString), timestampUnixMs: now, decidedAtUnixMs: now),
-            publicKey: try KeyPublicKey(storedX963: Self.offCurve), formFactor: .phone, role: .driver)))
+        let owner = TestKey()
+        let now: Int64 = 1_800_000_000_000
+        let register = ServiceCommand.domain(
+            .registerVehicle(
+                .init(
+                    vin: vin, ownerKey: owner.publicKey, ownerFormFactor: .phone, operatorName: operatorName,
+                    timestampUnixMs: now)))
+        let grant = ServiceCommand.domain(
+            .grant(
+                .init(
+                    vin: vin,
+                    signer: .init(
+                        keyID: owner.id, nonce: try Nonce(validating: UUID().uuidString), timestampUnixMs: now,
+                        decidedAtUnixMs: now),
+                    publicKey: try KeyPublicKey(storedX963: Self.offCurve), formFactor: .phone, role: .driver)))
         var refusals: [ServiceResult] = []
         for (index, form) in [try OlderJSONForm.rewrite(try grant.encoded()), try grant.encoded()].enumerated() {
-            try environments[index].write { txn in _ = try machines[index].apply(try register.encoded(), at: 1, in: txn) }
+            try environments[index].write { txn in _ = try machines[index].apply(try register.encoded(), at: 1, in: txn)
+            }
             let before = try state(of: machines[index], in: environments[index])
             let answer = try environments[index].write { txn in try machines[index].apply(form, at: 2, in: txn) }
             refusals.append(try ServiceResult(decoding: answer))
@@ -236,31 +272,49 @@ struct CanonicalJSONTests {
         #expect(refusals[0] == refusals[1])
     }
 
-    @Test("a command in an older member's form (unsorted keys, escaped slashes) applies as the canonical one: same answer, same state")
+    @Test(
+        "a command in an older member's form (unsorted keys, escaped slashes) applies as the canonical one: same answer, same state"
+    )
     func olderCommandFormAppliesAlike() throws {
         let directory = try TemporaryDirectory("command-forms")
         defer { directory.remove() }
         let (environments, machines) = try twoMachines(in: directory)
-        let owner = TestKey(), driver = TestKey(), now: Int64 = 1_800_000_000_000
+        let owner = TestKey()
+        let driver = TestKey()
+        let now: Int64 = 1_800_000_000_000
         func signer() throws -> DomainCommand.KeySignature {
-            .init(keyID: owner.id, nonce: try Nonce(validating: UUID().uuidString), timestampUnixMs: now, decidedAtUnixMs: now)
+            .init(
+                keyID: owner.id, nonce: try Nonce(validating: UUID().uuidString), timestampUnixMs: now,
+                decidedAtUnixMs: now)
         }
         let commands: [DomainCommand] = [
-            .registerVehicle(.init(vin: vin, ownerKey: owner.publicKey, ownerFormFactor: .phone, operatorName: operatorName, timestampUnixMs: now)),
-            .grant(.init(vin: vin, signer: try signer(), publicKey: driver.publicKey, formFactor: .fob, role: .guest, notAfterUnixMs: now + 1)),
+            .registerVehicle(
+                .init(
+                    vin: vin, ownerKey: owner.publicKey, ownerFormFactor: .phone, operatorName: operatorName,
+                    timestampUnixMs: now)),
+            .grant(
+                .init(
+                    vin: vin, signer: try signer(), publicKey: driver.publicKey, formFactor: .fob, role: .guest,
+                    notAfterUnixMs: now + 1)),
             .suspend(.init(vin: vin, signer: try signer(), target: driver.id)),
             .revoke(.init(vin: vin, signer: try signer(), target: driver.id)),
-            .grant(.init(vin: vin, signer: try signer(), publicKey: driver.publicKey, formFactor: .phone, role: .driver, permissions: .all)),
-            .recoverOwnership(.init(
-                vin: vin, ownerKey: driver.publicKey, ownerFormFactor: .card, operatorName: operatorName, reason: "a \"reason\"",
-                timestampUnixMs: now)),
+            .grant(
+                .init(
+                    vin: vin, signer: try signer(), publicKey: driver.publicKey, formFactor: .phone, role: .driver,
+                    permissions: .all)),
+            .recoverOwnership(
+                .init(
+                    vin: vin, ownerKey: driver.publicKey, ownerFormFactor: .card, operatorName: operatorName,
+                    reason: "a \"reason\"",
+                    timestampUnixMs: now)),
             .forceRevoke(.init(vin: vin, target: owner.id, operatorName: operatorName, timestampUnixMs: now)),
         ]
         for (offset, command) in commands.enumerated() {
             let canonical = try ServiceCommand.domain(command).encoded()
             let forms = [try OlderJSONForm.rewrite(canonical), canonical]
             #expect(forms[0] != forms[1])
-            #expect(try JSONDecoder().decode(ServiceCommand.self, from: Data(forms[0])) == ServiceCommand.domain(command))
+            #expect(
+                try JSONDecoder().decode(ServiceCommand.self, from: Data(forms[0])) == ServiceCommand.domain(command))
             let results = try zip(machines, zip(environments, forms)).map { machine, target in
                 try target.0.write { txn in try machine.apply(target.1, at: UInt64(offset + 1), in: txn) }
             }

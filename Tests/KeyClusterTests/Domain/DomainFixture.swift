@@ -1,8 +1,9 @@
 import Crypto
 import Foundation
-@testable import KeyCluster
 import Storage
 import TestSupport
+
+@testable import KeyCluster
 
 /// A key holder: a P-256 key pair, as a phone's secure element would make.
 struct TestKey {
@@ -25,14 +26,17 @@ final class DomainFixture {
 
     init(maxKeysPerVehicle: Int = DomainLimits.defaultMaxKeysPerVehicle) throws {
         directory = try TemporaryDirectory("domain")
-        environment = try Environment(path: directory.appending("lmdb"), options: EnvironmentOptions(durability: .noSync))
+        environment = try Environment(
+            path: directory.appending("lmdb"), options: EnvironmentOptions(durability: .noSync))
         store = try KeyAuthorizationStore(environment: environment, maxKeysPerVehicle: maxKeysPerVehicle)
         vin = try VIN(validating: "1HGCM82633A004352")
         operatorName = try OperatorName(validating: "ops-alice")
     }
 
     /// Runs `body` with a fixture and removes its directory afterwards, whatever happens.
-    static func with<R>(maxKeysPerVehicle: Int = DomainLimits.defaultMaxKeysPerVehicle, _ body: (DomainFixture) throws -> R) throws -> R {
+    static func with<R>(
+        maxKeysPerVehicle: Int = DomainLimits.defaultMaxKeysPerVehicle, _ body: (DomainFixture) throws -> R
+    ) throws -> R {
         let fixture = try DomainFixture(maxKeysPerVehicle: maxKeysPerVehicle)
         defer { fixture.directory.remove() }
         return try body(fixture)
@@ -80,35 +84,44 @@ final class DomainFixture {
     // MARK: Commands
 
     /// `time`: when the member decides (and, unless `requestTime` says otherwise, the request's timestamp).
-    func signature(_ key: TestKey, at time: Int64? = nil, requestTime: Int64? = nil, nonce: Nonce? = nil) throws -> DomainCommand.KeySignature {
+    func signature(_ key: TestKey, at time: Int64? = nil, requestTime: Int64? = nil, nonce: Nonce? = nil) throws
+        -> DomainCommand.KeySignature
+    {
         DomainCommand.KeySignature(
-            keyID: key.id, nonce: try nonce ?? Self.freshNonce(), timestampUnixMs: requestTime ?? time ?? now, decidedAtUnixMs: time ?? now)
+            keyID: key.id, nonce: try nonce ?? Self.freshNonce(), timestampUnixMs: requestTime ?? time ?? now,
+            decidedAtUnixMs: time ?? now)
     }
 
     static func freshNonce() throws -> Nonce { try Nonce(validating: UUID().uuidString) }
 
     func registerCommand(owner: TestKey, vin: VIN? = nil) -> DomainCommand {
-        .registerVehicle(.init(
-            vin: vin ?? self.vin, ownerKey: owner.publicKey, ownerFormFactor: .phone, operatorName: operatorName,
-            timestampUnixMs: now))
+        .registerVehicle(
+            .init(
+                vin: vin ?? self.vin, ownerKey: owner.publicKey, ownerFormFactor: .phone, operatorName: operatorName,
+                timestampUnixMs: now))
     }
 
     func grantCommand(
         by signer: TestKey, to key: TestKey, role: Role, permissions: Permissions? = nil, notBefore: Int64? = nil,
         notAfter: Int64? = nil, at time: Int64? = nil, nonce: Nonce? = nil
     ) throws -> DomainCommand {
-        .grant(.init(
-            vin: vin, signer: try signature(signer, at: time, nonce: nonce), publicKey: key.publicKey, formFactor: .phone, role: role,
-            permissions: permissions, notBeforeUnixMs: notBefore, notAfterUnixMs: notAfter))
+        .grant(
+            .init(
+                vin: vin, signer: try signature(signer, at: time, nonce: nonce), publicKey: key.publicKey,
+                formFactor: .phone, role: role,
+                permissions: permissions, notBeforeUnixMs: notBefore, notAfterUnixMs: notAfter))
     }
 
     /// Applies a grant by `signer` to a fresh key, expected to be refused; its refusal code.
     func refusedGrant(
-        by signer: TestKey, role: Role, permissions: Permissions? = nil, notBefore: Int64? = nil, notAfter: Int64? = nil,
+        by signer: TestKey, role: Role, permissions: Permissions? = nil, notBefore: Int64? = nil,
+        notAfter: Int64? = nil,
         at time: Int64? = nil
     ) throws -> DomainRefusal.Code {
-        try refusal(grantCommand(
-            by: signer, to: TestKey(), role: role, permissions: permissions, notBefore: notBefore, notAfter: notAfter, at: time))
+        try refusal(
+            grantCommand(
+                by: signer, to: TestKey(), role: role, permissions: permissions, notBefore: notBefore,
+                notAfter: notAfter, at: time))
     }
 
     func forceRevokeCommand(_ target: TestKey, vin: VIN? = nil) -> DomainCommand {
@@ -117,7 +130,9 @@ final class DomainFixture {
 
     func recordedNonceCount() throws -> Int { try read { txn in try store.recordedNonceCount(in: txn) } }
 
-    func change(by signer: TestKey, target: TestKey, at time: Int64? = nil, nonce: Nonce? = nil) throws -> DomainCommand.ChangeKey {
+    func change(by signer: TestKey, target: TestKey, at time: Int64? = nil, nonce: Nonce? = nil) throws
+        -> DomainCommand.ChangeKey
+    {
         DomainCommand.ChangeKey(vin: vin, signer: try signature(signer, at: time, nonce: nonce), target: target.id)
     }
 

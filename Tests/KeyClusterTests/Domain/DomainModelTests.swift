@@ -1,15 +1,18 @@
 import Crypto
 import Foundation
-@testable import KeyCluster
 import Testing
+
+@testable import KeyCluster
 
 @Suite("domain model values")
 struct DomainModelTests {
-    @Test("a VIN is 17 capital letters and digits without I, O or Q", arguments: [
-        ("1HGCM82633A004352", true), ("WVWZZZ1JZXW000001", true), ("1HGCM82633A00435", false),
-        ("1HGCM82633A0043521", false), ("1HGCM82633A00435I", false), ("1HGCM82633A00435O", false),
-        ("1HGCM82633A00435Q", false), ("1hgcm82633a004352", false), ("1HGCM82633A00435 ", false), ("", false),
-    ])
+    @Test(
+        "a VIN is 17 capital letters and digits without I, O or Q",
+        arguments: [
+            ("1HGCM82633A004352", true), ("WVWZZZ1JZXW000001", true), ("1HGCM82633A00435", false),
+            ("1HGCM82633A0043521", false), ("1HGCM82633A00435I", false), ("1HGCM82633A00435O", false),
+            ("1HGCM82633A00435Q", false), ("1hgcm82633a004352", false), ("1HGCM82633A00435 ", false), ("", false),
+        ])
     func vinFormat(text: String, valid: Bool) {
         #expect(((try? VIN(validating: text)) != nil) == valid)
     }
@@ -17,7 +20,8 @@ struct DomainModelTests {
     @Test("decoding a command with a malformed VIN fails with the field named, not a crash")
     func malformedVINInJSON() throws {
         let target = String(repeating: "a", count: KeyID.hexLength)
-        let json = #"{"forceRevoke":{"_0":{"vin":"NOT-A-VIN","target":"\#(target)","operatorName":"ops","timestampUnixMs":1}}}"#
+        let json =
+            #"{"forceRevoke":{"_0":{"vin":"NOT-A-VIN","target":"\#(target)","operatorName":"ops","timestampUnixMs":1}}}"#
         #expect(throws: DecodingError.self) { try DomainCoding.decode(DomainCommand.self, from: Array(json.utf8)) }
     }
 
@@ -38,7 +42,9 @@ struct DomainModelTests {
         #expect(throws: DomainInputError.self) { try KeyPublicKey(x963: [0x04] + [UInt8](repeating: 7, count: 64)) }
         let decoded = try DomainCoding.decode(KeyPublicKey.self, from: DomainCoding.encode(KeyPublicKey(key)))
         #expect(decoded == KeyPublicKey(key))
-        #expect(throws: DecodingError.self) { try DomainCoding.decode(KeyPublicKey.self, from: Array(#""bm90IGEga2V5""#.utf8)) }
+        #expect(throws: DecodingError.self) {
+            try DomainCoding.decode(KeyPublicKey.self, from: Array(#""bm90IGEga2V5""#.utf8))
+        }
     }
 
     @Test("a nonce is 16–64 base64url characters")
@@ -55,7 +61,9 @@ struct DomainModelTests {
     func permissionsEncoding() throws {
         let shuffled = Permissions([.charge, .unlock, .drive])
         #expect(String(decoding: DomainCoding.encode(shuffled), as: UTF8.self) == #"["unlock","drive","charge"]"#)
-        #expect(try DomainCoding.decode(Permissions.self, from: Array(#"["charge","drive","unlock","unlock"]"#.utf8)) == shuffled)
+        #expect(
+            try DomainCoding.decode(Permissions.self, from: Array(#"["charge","drive","unlock","unlock"]"#.utf8))
+                == shuffled)
         #expect(throws: DecodingError.self) { try DomainCoding.decode(Permissions.self, from: Array(#"["fly"]"#.utf8)) }
     }
 
@@ -80,12 +88,24 @@ struct DomainModelTests {
                 notBeforeUnixMs: 1000, notAfterUnixMs: 2000, grantedBy: .operator(operatorName), grantedAtUnixMs: 0,
                 revision: 1, status: status)
         }
-        #expect(AuthorizationDecision.decide(grant: grant(.active), permission: .unlock, atUnixMs: 1000) == .allowed(grant(.active)))
-        #expect(AuthorizationDecision.decide(grant: grant(.active), permission: .unlock, atUnixMs: 999) == .denied(.notYetValid))
-        #expect(AuthorizationDecision.decide(grant: grant(.active), permission: .unlock, atUnixMs: 2000) == .denied(.expired))
-        #expect(AuthorizationDecision.decide(grant: grant(.active), permission: .drive, atUnixMs: 1500) == .denied(.permissionMissing))
-        #expect(AuthorizationDecision.decide(grant: grant(.suspended), permission: .unlock, atUnixMs: 1500) == .denied(.suspended))
-        #expect(AuthorizationDecision.decide(grant: grant(.revoked), permission: .unlock, atUnixMs: 1500) == .denied(.noGrant))
+        #expect(
+            AuthorizationDecision.decide(grant: grant(.active), permission: .unlock, atUnixMs: 1000)
+                == .allowed(grant(.active)))
+        #expect(
+            AuthorizationDecision.decide(grant: grant(.active), permission: .unlock, atUnixMs: 999)
+                == .denied(.notYetValid))
+        #expect(
+            AuthorizationDecision.decide(grant: grant(.active), permission: .unlock, atUnixMs: 2000)
+                == .denied(.expired))
+        #expect(
+            AuthorizationDecision.decide(grant: grant(.active), permission: .drive, atUnixMs: 1500)
+                == .denied(.permissionMissing))
+        #expect(
+            AuthorizationDecision.decide(grant: grant(.suspended), permission: .unlock, atUnixMs: 1500)
+                == .denied(.suspended))
+        #expect(
+            AuthorizationDecision.decide(grant: grant(.revoked), permission: .unlock, atUnixMs: 1500)
+                == .denied(.noGrant))
         #expect(AuthorizationDecision.decide(grant: nil, permission: .unlock, atUnixMs: 1500) == .denied(.noGrant))
     }
 }

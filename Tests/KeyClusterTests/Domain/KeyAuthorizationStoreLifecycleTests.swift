@@ -1,14 +1,16 @@
 import Foundation
-@testable import KeyCluster
 import Storage
 import Testing
+
+@testable import KeyCluster
 
 @Suite("key authorization store: revoke, suspend, resume, audit, nonces")
 struct DomainStoreLifecycleTests {
     @Test("a revoked grant leaves the live grants, never authorizes, and stays in the audit history")
     func revoke() throws {
         try DomainFixture.with { fixture in
-            let owner = TestKey(), driver = TestKey()
+            let owner = TestKey()
+            let driver = TestKey()
             try fixture.register(owner: owner)
             try fixture.applied(fixture.grantCommand(by: owner, to: driver, role: .driver))
             let revoked = try fixture.applied(.revoke(fixture.change(by: owner, target: driver)))
@@ -20,7 +22,8 @@ struct DomainStoreLifecycleTests {
             #expect(decision == .denied(.noGrant))
             let audit = try fixture.read { txn in try fixture.store.auditPage(fixture.vin, in: txn) }
             #expect(audit.map(\.action) == [.registerVehicle, .grant, .revoke])
-            #expect(audit.last?.grant == revoked && audit.last?.actor == .key(owner.id) && audit.last?.target == driver.id)
+            #expect(
+                audit.last?.grant == revoked && audit.last?.actor == .key(owner.id) && audit.last?.target == driver.id)
             #expect(try fixture.refusal(.revoke(fixture.change(by: owner, target: driver))) == .grantNotFound)
         }
     }
@@ -28,7 +31,8 @@ struct DomainStoreLifecycleTests {
     @Test("suspend and resume move between active and suspended only")
     func suspendResume() throws {
         try DomainFixture.with { fixture in
-            let owner = TestKey(), driver = TestKey()
+            let owner = TestKey()
+            let driver = TestKey()
             try fixture.register(owner: owner)
             try fixture.applied(fixture.grantCommand(by: owner, to: driver, role: .driver))
             #expect(try fixture.refusal(.resume(fixture.change(by: owner, target: driver))) == .invalidTransition)
@@ -46,7 +50,8 @@ struct DomainStoreLifecycleTests {
     @Test("an owner cannot revoke or suspend the vehicle's only active owner; with two owners it can")
     func lastOwner() throws {
         try DomainFixture.with { fixture in
-            let owner = TestKey(), second = TestKey()
+            let owner = TestKey()
+            let second = TestKey()
             try fixture.register(owner: owner)
             #expect(try fixture.refusal(.revoke(fixture.change(by: owner, target: owner))) == .lastOwner)
             #expect(try fixture.refusal(.suspend(fixture.change(by: owner, target: owner))) == .lastOwner)
@@ -75,13 +80,18 @@ struct DomainStoreLifecycleTests {
     @Test("a reused (key, nonce) is refused; the same nonce from another key is accepted")
     func replayedNonce() throws {
         try DomainFixture.with { fixture in
-            let owner = TestKey(), second = TestKey()
+            let owner = TestKey()
+            let second = TestKey()
             try fixture.register(owner: owner)
             try fixture.applied(fixture.grantCommand(by: owner, to: second, role: .owner))
             let nonce = try DomainFixture.freshNonce()
             try fixture.applied(fixture.grantCommand(by: owner, to: TestKey(), role: .driver, nonce: nonce))
-            #expect(try fixture.refusal(fixture.grantCommand(by: owner, to: TestKey(), role: .driver, nonce: nonce)) == .replayedNonce)
-            #expect(try fixture.refusal(.suspend(fixture.change(by: owner, target: second, nonce: nonce))) == .replayedNonce)
+            #expect(
+                try fixture.refusal(fixture.grantCommand(by: owner, to: TestKey(), role: .driver, nonce: nonce))
+                    == .replayedNonce)
+            #expect(
+                try fixture.refusal(.suspend(fixture.change(by: owner, target: second, nonce: nonce))) == .replayedNonce
+            )
             try fixture.applied(fixture.grantCommand(by: second, to: TestKey(), role: .driver, nonce: nonce))
         }
     }
@@ -89,7 +99,8 @@ struct DomainStoreLifecycleTests {
     @Test("nonce records are pruned by command timestamps once older than the retention window")
     func noncePruning() throws {
         try DomainFixture.with { fixture in
-            let owner = TestKey(), driver = TestKey()
+            let owner = TestKey()
+            let driver = TestKey()
             try fixture.register(owner: owner)
             let oldNonce = try DomainFixture.freshNonce()
             try fixture.applied(fixture.grantCommand(by: owner, to: driver, role: .driver, nonce: oldNonce))
@@ -107,7 +118,8 @@ struct DomainStoreLifecycleTests {
     @Test("one command prunes at most maxNoncePrunesPerCommand nonce records")
     func pruningIsBounded() throws {
         try DomainFixture.with { fixture in
-            let owner = TestKey(), driver = TestKey()
+            let owner = TestKey()
+            let driver = TestKey()
             try fixture.register(owner: owner)
             try fixture.applied(fixture.grantCommand(by: owner, to: driver, role: .driver))
             let extra = 10
@@ -117,7 +129,9 @@ struct DomainStoreLifecycleTests {
             }
             let recorded = try fixture.recordedNonceCount()
             #expect(recorded == DomainLimits.maxNoncePrunesPerCommand + extra + 1)
-            try fixture.applied(.suspend(fixture.change(by: owner, target: driver, at: fixture.now + DomainLimits.nonceRetentionMs + 1000)))
+            try fixture.applied(
+                .suspend(
+                    fixture.change(by: owner, target: driver, at: fixture.now + DomainLimits.nonceRetentionMs + 1000)))
             #expect(try fixture.recordedNonceCount() == recorded + 1 - DomainLimits.maxNoncePrunesPerCommand)
         }
     }
@@ -125,7 +139,8 @@ struct DomainStoreLifecycleTests {
     @Test("audit pages are bounded and continue after the last revision read")
     func auditPaging() throws {
         try DomainFixture.with { fixture in
-            let owner = TestKey(), other = TestKey()
+            let owner = TestKey()
+            let other = TestKey()
             try fixture.register(owner: owner)
             try fixture.applied(fixture.grantCommand(by: owner, to: other, role: .driver))
             for _ in 0..<3 {
@@ -134,7 +149,9 @@ struct DomainStoreLifecycleTests {
             }
             let first = try fixture.read { txn in try fixture.store.auditPage(fixture.vin, limit: 3, in: txn) }
             #expect(first.map(\.revision) == [1, 2, 3])
-            let rest = try fixture.read { txn in try fixture.store.auditPage(fixture.vin, afterRevision: 3, limit: 1000, in: txn) }
+            let rest = try fixture.read { txn in
+                try fixture.store.auditPage(fixture.vin, afterRevision: 3, limit: 1000, in: txn)
+            }
             #expect(rest.map(\.revision) == [4, 5, 6, 7, 8])
             let huge = try fixture.read { txn in try fixture.store.auditPage(fixture.vin, limit: .max, in: txn) }
             #expect(huge.count == 8 && huge.count <= DomainLimits.maxAuditPageSize)
@@ -147,10 +164,13 @@ struct DomainStoreLifecycleTests {
     func determinism() throws {
         try DomainFixture.with { first in
             try DomainFixture.with { second in
-                let owner = TestKey(), driver = TestKey(), guest = TestKey()
+                let owner = TestKey()
+                let driver = TestKey()
+                let guest = TestKey()
                 var commands = [
                     first.registerCommand(owner: owner),
-                    try first.grantCommand(by: owner, to: driver, role: .driver, permissions: [.drive, .unlock, .lock]),
+                    try first.grantCommand(
+                        by: owner, to: driver, role: .driver, permissions: [.drive, .unlock, .lock]),
                     try first.grantCommand(by: owner, to: guest, role: .guest, notAfter: first.now + 1000),
                 ]
                 commands += [

@@ -1,5 +1,6 @@
-@testable import KeyCluster
 import Testing
+
+@testable import KeyCluster
 
 @Suite("unlock nonce cache")
 struct DomainNonceCacheTests {
@@ -14,7 +15,9 @@ struct DomainNonceCacheTests {
     func admit(
         _ cache: NonceCache, _ nonce: Nonce, timestamp: Int64? = nil, at nowUnixMs: Int64? = nil, key: TestKey? = nil
     ) -> NonceCache.Outcome {
-        cache.admit(vin: vin, keyID: (key ?? self.key).id, nonce: nonce, timestampUnixMs: timestamp ?? now, nowUnixMs: nowUnixMs ?? now)
+        cache.admit(
+            vin: vin, keyID: (key ?? self.key).id, nonce: nonce, timestampUnixMs: timestamp ?? now,
+            nowUnixMs: nowUnixMs ?? now)
     }
 
     @Test("a nonce is accepted once and refused when replayed within the window")
@@ -35,7 +38,9 @@ struct DomainNonceCacheTests {
         let forgottenAfter = now + DomainLimits.maxClockSkewMs + NonceCache.retentionGraceMilliseconds
         #expect(admit(cache, try DomainFixture.freshNonce(), timestamp: forgottenAfter, at: forgottenAfter) == .fresh)
         #expect(cache.count == 2, "still kept at the last millisecond of its grace")
-        #expect(admit(cache, try DomainFixture.freshNonce(), timestamp: forgottenAfter + 1, at: forgottenAfter + 1) == .fresh)
+        #expect(
+            admit(cache, try DomainFixture.freshNonce(), timestamp: forgottenAfter + 1, at: forgottenAfter + 1)
+                == .fresh)
         #expect(cache.count == 2, "the first one is gone one millisecond later")
     }
 
@@ -45,7 +50,8 @@ struct DomainNonceCacheTests {
         let nonce = try DomainFixture.freshNonce()
         #expect(admit(cache, nonce) == .fresh)
         for offset: Int64 in [-1, 0, 1, 2_500] {
-            #expect(admit(cache, nonce, at: now + DomainLimits.maxClockSkewMs + offset) == .replayed, "offset \(offset) ms")
+            #expect(
+                admit(cache, nonce, at: now + DomainLimits.maxClockSkewMs + offset) == .replayed, "offset \(offset) ms")
         }
     }
 

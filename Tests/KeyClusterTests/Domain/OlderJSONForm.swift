@@ -95,7 +95,9 @@ enum OlderJSONForm {
         /// A number, `true`, `false` or `null`, as written.
         mutating func scalar() -> [UInt8] {
             let start = offset
-            while offset < bytes.count, ![UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]")].contains(bytes[offset]) {
+            while offset < bytes.count,
+                ![UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]")].contains(bytes[offset])
+            {
                 offset += 1
             }
             return Array(bytes[start..<offset])

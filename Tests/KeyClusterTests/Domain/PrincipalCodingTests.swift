@@ -1,7 +1,8 @@
 import Foundation
-@testable import KeyCluster
 import TestSupport
 import Testing
+
+@testable import KeyCluster
 
 /// `Principal` keeps its stored form byte for byte (the log and LMDB hold it; members of mixed versions
 /// must agree) and answers users in a plain API form.
@@ -38,8 +39,13 @@ struct PrincipalCodingTests {
 
     @Test("bad input in either form is refused, not guessed")
     func badInput() {
-        for bad in [#"{"kind":"robot","name":"x"}"#, #"{"kind":"operator"}"#, #"{"kind":"key","keyID":"nothex"}"#, #"{}"#, #"{"operator":{}}"#] {
-            #expect(throws: (any Error).self, "\(bad)") { try JSONDecoder().decode(Principal.self, from: Data(bad.utf8)) }
+        for bad in [
+            #"{"kind":"robot","name":"x"}"#, #"{"kind":"operator"}"#, #"{"kind":"key","keyID":"nothex"}"#, #"{}"#,
+            #"{"operator":{}}"#,
+        ] {
+            #expect(throws: (any Error).self, "\(bad)") {
+                try JSONDecoder().decode(Principal.self, from: Data(bad.utf8))
+            }
         }
     }
 }

@@ -1,7 +1,8 @@
 import Crypto
 import Foundation
-@testable import KeyCluster
 import Testing
+
+@testable import KeyCluster
 
 @Suite("signed requests")
 struct DomainSignedRequestTests {
@@ -16,8 +17,10 @@ struct DomainSignedRequestTests {
     }
 
     func request(
-        method: String = "POST", path: String = "/v1/vehicles/1HGCM82633A004352/unlock", vin: VIN? = nil, keyID: KeyID? = nil,
-        command: String = "unlock", timestamp: Int64? = nil, nonce: Nonce? = nil, body: String = #"{"command":"unlock"}"#
+        method: String = "POST", path: String = "/v1/vehicles/1HGCM82633A004352/unlock", vin: VIN? = nil,
+        keyID: KeyID? = nil,
+        command: String = "unlock", timestamp: Int64? = nil, nonce: Nonce? = nil,
+        body: String = #"{"command":"unlock"}"#
     ) throws -> SignedRequest {
         try SignedRequest(
             method: method, path: path, vin: vin ?? self.vin, keyID: keyID ?? key.id, command: command,
@@ -27,9 +30,11 @@ struct DomainSignedRequestTests {
     @Test("the canonical string is the nine documented lines joined by LF")
     func canonicalForm() throws {
         let signed = try request()
-        let bodyHash = SHA256.hash(data: Array(#"{"command":"unlock"}"#.utf8)).map { String(format: "%02x", $0) }.joined()
+        let bodyHash = SHA256.hash(data: Array(#"{"command":"unlock"}"#.utf8)).map { String(format: "%02x", $0) }
+            .joined()
         let expected = [
-            "KEYCLUSTER-REQUEST-V1", "POST", "/v1/vehicles/1HGCM82633A004352/unlock", "1HGCM82633A004352", key.id.text, "unlock",
+            "KEYCLUSTER-REQUEST-V1", "POST", "/v1/vehicles/1HGCM82633A004352/unlock", "1HGCM82633A004352", key.id.text,
+            "unlock",
             "1800000000000", "n0nce-0123456789abcdef", bodyHash,
         ].joined(separator: "\n")
         #expect(String(decoding: signed.canonicalBytes, as: UTF8.self) == expected)
@@ -38,7 +43,8 @@ struct DomainSignedRequestTests {
     @Test("a request signed by the key verifies")
     func validSignature() throws {
         let signed = try request()
-        try signed.verify(signatureBase64: signed.signature(with: key.privateKey), publicKey: key.publicKey, nowUnixMs: now)
+        try signed.verify(
+            signatureBase64: signed.signature(with: key.privateKey), publicKey: key.publicKey, nowUnixMs: now)
     }
 
     @Test("changing any signed field breaks the signature")
@@ -60,7 +66,8 @@ struct DomainSignedRequestTests {
             try request(keyID: otherKey.id).verify(signatureBase64: signature, publicKey: key.publicKey, nowUnixMs: now)
         }
         #expect(throws: SignedRequestError.badSignature) {
-            try request(keyID: otherKey.id).verify(signatureBase64: signature, publicKey: otherKey.publicKey, nowUnixMs: now)
+            try request(keyID: otherKey.id).verify(
+                signatureBase64: signature, publicKey: otherKey.publicKey, nowUnixMs: now)
         }
     }
 
@@ -92,18 +99,25 @@ struct DomainSignedRequestTests {
         }
     }
 
-    @Test("fields that could shift the canonical lines are refused", arguments: [
-        ("post", "/x", "unlock"), ("POST", "/x\nPOST", "unlock"), ("POST", "/x y", "unlock"), ("POST", "x", "unlock"),
-        ("POST", "/x", "un\nlock"), ("POST", "/x", ""), ("", "/x", "unlock"),
-    ])
+    @Test(
+        "fields that could shift the canonical lines are refused",
+        arguments: [
+            ("post", "/x", "unlock"), ("POST", "/x\nPOST", "unlock"), ("POST", "/x y", "unlock"),
+            ("POST", "x", "unlock"),
+            ("POST", "/x", "un\nlock"), ("POST", "/x", ""), ("", "/x", "unlock"),
+        ])
     func fieldValidation(method: String, path: String, command: String) {
         #expect(throws: DomainInputError.self) { try request(method: method, path: path, command: command) }
     }
 
     @Test("text bounds: path, method and command lengths and the timestamp range")
     func fieldBounds() {
-        #expect(throws: DomainInputError.self) { try request(path: "/" + String(repeating: "a", count: DomainLimits.maxPathLength)) }
-        #expect(throws: DomainInputError.self) { try request(method: String(repeating: "A", count: DomainLimits.maxMethodLength + 1)) }
+        #expect(throws: DomainInputError.self) {
+            try request(path: "/" + String(repeating: "a", count: DomainLimits.maxPathLength))
+        }
+        #expect(throws: DomainInputError.self) {
+            try request(method: String(repeating: "A", count: DomainLimits.maxMethodLength + 1))
+        }
         let longCommand = String(repeating: "a", count: DomainLimits.maxCommandNameLength + 1)
         #expect(throws: DomainInputError.self) { try request(command: longCommand) }
         #expect(throws: DomainInputError.self) { try request(timestamp: -1) }

@@ -1,9 +1,10 @@
 import ClusterIdentity
 import Crypto
 import Foundation
-@testable import KeyCluster
 import Testing
 import X509
+
+@testable import KeyCluster
 
 /// A cluster CA, a node's signer, and the verifier a vehicle would hold — all at a fixed time.
 struct TokenFixture {
@@ -18,7 +19,8 @@ struct TokenFixture {
 
     init() throws {
         ca = try CertificateIssuer.makeCA(now: Self.certificateTime)
-        signer = try NodeDocumentSigner(nodeID: nodeID, credential: ca.issueTokenSigner(id: nodeID, now: Self.certificateTime))
+        signer = try NodeDocumentSigner(
+            nodeID: nodeID, credential: ca.issueTokenSigner(id: nodeID, now: Self.certificateTime))
         verifier = UnlockTokenVerifier(caCertificate: ca.ca.certificate)
         vin = try VIN(validating: "1HGCM82633A004352")
     }
@@ -34,11 +36,14 @@ struct TokenFixture {
 
     func token(by signer: NodeDocumentSigner? = nil, command: Permission = .unlock) throws -> SignedDocument {
         try (signer ?? self.signer).unlockToken(
-            for: grant, command: command, nonce: Nonce(validating: "vehicle-challenge-01"), nowUnixMs: Self.now, revision: 42,
+            for: grant, command: command, nonce: Nonce(validating: "vehicle-challenge-01"), nowUnixMs: Self.now,
+            revision: 42,
             consistency: .strict)
     }
 
-    func verify(_ document: SignedDocument, vin: VIN? = nil, command: Permission = .unlock, at time: Int64 = now) throws -> UnlockToken {
+    func verify(_ document: SignedDocument, vin: VIN? = nil, command: Permission = .unlock, at time: Int64 = now) throws
+        -> UnlockToken
+    {
         try verifier.verifyUnlockToken(document, vin: vin ?? self.vin, command: command, nowUnixMs: time)
     }
 
@@ -98,7 +103,8 @@ struct DomainUnlockTokenTests {
         let fixture = try TokenFixture()
         let document = try fixture.token()
         let payload = try #require(Data(base64Encoded: document.payload))
-        let forged = try P256.Signing.PrivateKey().signature(for: SignedDocument.signedBytes(kind: .unlockToken, payload: Array(payload)))
+        let forged = try P256.Signing.PrivateKey().signature(
+            for: SignedDocument.signedBytes(kind: .unlockToken, payload: Array(payload)))
         let forgedDocument = document.replacing(signature: forged.derRepresentation.base64EncodedString())
         #expect(throws: TokenVerificationError.badSignature) { try fixture.verify(forgedDocument) }
         let widened = try TokenFixture.tampered(document) { $0["expiresAtUnixMs"] = TokenFixture.now + 20_000 }
@@ -110,7 +116,8 @@ struct DomainUnlockTokenTests {
     @Test("a token signed by a node of another cluster's CA is refused")
     func otherCA() throws {
         let fixture = try TokenFixture()
-        let otherCA = try CertificateIssuer.makeCA(commonName: "KeyCluster cluster CA", now: TokenFixture.certificateTime)
+        let otherCA = try CertificateIssuer.makeCA(
+            commonName: "KeyCluster cluster CA", now: TokenFixture.certificateTime)
         let strangerCredential = try otherCA.issueTokenSigner(id: fixture.nodeID, now: TokenFixture.certificateTime)
         let stranger = try NodeDocumentSigner(nodeID: fixture.nodeID, credential: strangerCredential)
         #expect(throws: TokenVerificationError.untrustedCertificate) { try fixture.verify(fixture.token(by: stranger)) }
@@ -122,27 +129,40 @@ struct DomainUnlockTokenTests {
         let time = TokenFixture.certificateTime
         let caSigner = try NodeDocumentSigner(nodeID: fixture.nodeID, credential: fixture.ca.ca)
         #expect(throws: TokenVerificationError.untrustedCertificate) { try fixture.verify(fixture.token(by: caSigner)) }
-        let operatorSigner = try NodeDocumentSigner(nodeID: fixture.nodeID, credential: fixture.ca.issueOperator(name: "ops", now: time))
-        #expect(throws: TokenVerificationError.notATokenSigningCertificate) { try fixture.verify(fixture.token(by: operatorSigner)) }
-        let otherNode = try NodeDocumentSigner(nodeID: fixture.nodeID, credential: fixture.ca.issueTokenSigner(id: 8, now: time))
-        #expect(throws: TokenVerificationError.certificateNotForIssuingNode) { try fixture.verify(fixture.token(by: otherNode)) }
+        let operatorSigner = try NodeDocumentSigner(
+            nodeID: fixture.nodeID, credential: fixture.ca.issueOperator(name: "ops", now: time))
+        #expect(throws: TokenVerificationError.notATokenSigningCertificate) {
+            try fixture.verify(fixture.token(by: operatorSigner))
+        }
+        let otherNode = try NodeDocumentSigner(
+            nodeID: fixture.nodeID, credential: fixture.ca.issueTokenSigner(id: 8, now: time))
+        #expect(throws: TokenVerificationError.certificateNotForIssuingNode) {
+            try fixture.verify(fixture.token(by: otherNode))
+        }
         let lapsed = try NodeDocumentSigner(
             nodeID: fixture.nodeID,
             credential: fixture.ca.issueTokenSigner(id: fixture.nodeID, validitySeconds: 60, now: time - 3600))
         #expect(throws: TokenVerificationError.certificateNotCurrent) { try fixture.verify(fixture.token(by: lapsed)) }
     }
 
-    @Test("a token signed with the member's TLS key (its node certificate) is refused: only a token-signing certificate signs")
+    @Test(
+        "a token signed with the member's TLS key (its node certificate) is refused: only a token-signing certificate signs"
+    )
     func tlsKeyNeverSigns() throws {
         let fixture = try TokenFixture()
         let tlsSigner = try NodeDocumentSigner(
-            nodeID: fixture.nodeID, credential: fixture.ca.issueNode(id: fixture.nodeID, region: "eu", now: TokenFixture.certificateTime))
-        #expect(throws: TokenVerificationError.notATokenSigningCertificate) { try fixture.verify(fixture.token(by: tlsSigner)) }
+            nodeID: fixture.nodeID,
+            credential: fixture.ca.issueNode(id: fixture.nodeID, region: "eu", now: TokenFixture.certificateTime))
+        #expect(throws: TokenVerificationError.notATokenSigningCertificate) {
+            try fixture.verify(fixture.token(by: tlsSigner))
+        }
         #expect(throws: TokenVerificationError.notATokenSigningCertificate) {
             try fixture.verifier.verifyKeyList(
-                try tlsSigner.sign(VehicleKeyList(
-                    vin: fixture.vin, revision: 1, issuedAtUnixMs: TokenFixture.now, issuingNode: fixture.nodeID, keys: [], readRevision: 1,
-                    consistency: .strict), as: .vehicleKeyList),
+                try tlsSigner.sign(
+                    VehicleKeyList(
+                        vin: fixture.vin, revision: 1, issuedAtUnixMs: TokenFixture.now, issuingNode: fixture.nodeID,
+                        keys: [], readRevision: 1,
+                        consistency: .strict), as: .vehicleKeyList),
                 vin: fixture.vin, nowUnixMs: TokenFixture.now)
         }
     }
@@ -157,10 +177,14 @@ struct DomainUnlockTokenTests {
         let fixture = try TokenFixture()
         let grant = try fixture.grant
         let longLived = UnlockToken(
-            vin: grant.vin, keyID: grant.keyID, command: .unlock, nonce: try DomainFixture.freshNonce(), issuedAtUnixMs: TokenFixture.now,
-            expiresAtUnixMs: TokenFixture.now + DomainLimits.maxTokenLifetimeSeconds * 1000 + 1, revision: 1, consistency: .bounded,
+            vin: grant.vin, keyID: grant.keyID, command: .unlock, nonce: try DomainFixture.freshNonce(),
+            issuedAtUnixMs: TokenFixture.now,
+            expiresAtUnixMs: TokenFixture.now + DomainLimits.maxTokenLifetimeSeconds * 1000 + 1, revision: 1,
+            consistency: .bounded,
             issuingNode: fixture.nodeID)
-        #expect(throws: TokenVerificationError.invalidLifetime) { try fixture.verify(fixture.signer.sign(longLived, as: .unlockToken)) }
+        #expect(throws: TokenVerificationError.invalidLifetime) {
+            try fixture.verify(fixture.signer.sign(longLived, as: .unlockToken))
+        }
     }
 
     @Test("malformed documents are refused with a clear error, never a crash")
@@ -184,7 +208,9 @@ struct DomainUnlockTokenTests {
 
 extension SignedDocument {
     /// The same document with some fields swapped, as an attacker would.
-    func replacing(kind: Kind? = nil, payload: String? = nil, signature: String? = nil, certificate: String? = nil) -> SignedDocument {
+    func replacing(kind: Kind? = nil, payload: String? = nil, signature: String? = nil, certificate: String? = nil)
+        -> SignedDocument
+    {
         SignedDocument(
             kind: kind ?? self.kind, payload: payload ?? self.payload, signature: signature ?? self.signature,
             certificate: certificate ?? self.certificate)

@@ -1,7 +1,8 @@
 import Foundation
-@testable import KeyCluster
 import TestSupport
 import Testing
+
+@testable import KeyCluster
 
 /// The vehicle-side rule that one captured request yields one usable token (design §9), on tokens from
 /// two different nodes of one cluster for the same signed request.
@@ -9,10 +10,14 @@ import Testing
 struct UsedRequestLedgerTests {
     static let now = TokenFixture.now
 
-    func token(_ nonce: String = "captured-request-01", key: KeyID? = nil, node: UInt64 = 1, issuedAt: Int64 = now) throws -> UnlockToken {
+    func token(_ nonce: String = "captured-request-01", key: KeyID? = nil, node: UInt64 = 1, issuedAt: Int64 = now)
+        throws -> UnlockToken
+    {
         UnlockToken(
-            vin: try VIN(validating: "1HGCM82633A004352"), keyID: key ?? TestKey().id, command: .unlock, nonce: try Nonce(validating: nonce),
-            issuedAtUnixMs: issuedAt, expiresAtUnixMs: issuedAt + 10_000, revision: 7, consistency: .strict, issuingNode: node)
+            vin: try VIN(validating: "1HGCM82633A004352"), keyID: key ?? TestKey().id, command: .unlock,
+            nonce: try Nonce(validating: nonce),
+            issuedAtUnixMs: issuedAt, expiresAtUnixMs: issuedAt + 10_000, revision: 7, consistency: .strict,
+            issuingNode: node)
     }
 
     @Test("a second token for the same request — from another node, issued later — is refused; other requests pass")
@@ -48,7 +53,8 @@ struct UsedRequestLedgerTests {
         let key = TestKey().id
         try ledger.use(try token(key: key, issuedAt: Self.now + 25_000), nowUnixMs: Self.now)
         #expect(throws: TokenVerificationError.requestAlreadyUsed) {
-            try ledger.use(try token(key: key, node: 2), nowUnixMs: Self.now + UsedRequestLedger.retentionMilliseconds + 1_000)
+            try ledger.use(
+                try token(key: key, node: 2), nowUnixMs: Self.now + UsedRequestLedger.retentionMilliseconds + 1_000)
         }
     }
 
@@ -61,7 +67,9 @@ struct UsedRequestLedgerTests {
         #expect(throws: TokenVerificationError.tooManyRecentRequests) {
             try ledger.use(try token("request-number-003"), nowUnixMs: Self.now + 2_000)
         }
-        #expect(throws: TokenVerificationError.requestAlreadyUsed) { try ledger.use(first, nowUnixMs: Self.now + 2_000) }
+        #expect(throws: TokenVerificationError.requestAlreadyUsed) {
+            try ledger.use(first, nowUnixMs: Self.now + 2_000)
+        }
         try ledger.use(try token("request-number-003"), nowUnixMs: Self.now + UsedRequestLedger.retentionMilliseconds)
         #expect(ledger.count == 2)
     }
@@ -111,13 +119,16 @@ struct UsedRequestLedgerTests {
     func ledgerFileForm() throws {
         let key = TestKey().id
         let until = Self.now + 5_000
-        let file = #"{"maxRememberedRequests":4,"remembered":[{"keyID":"\#(key.text)","nonce":"captured-request-01"},\#(until)]}"#
+        let file =
+            #"{"maxRememberedRequests":4,"remembered":[{"keyID":"\#(key.text)","nonce":"captured-request-01"},\#(until)]}"#
         var ledger = try JSONDecoder().decode(UsedRequestLedger.self, from: Data(file.utf8))
         #expect(ledger.maxRememberedRequests == 4 && ledger.count == 1)
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         #expect(String(decoding: try encoder.encode(ledger), as: UTF8.self) == file)
-        #expect(throws: TokenVerificationError.requestAlreadyUsed) { try ledger.use(try token(key: key), nowUnixMs: until - 1) }
+        #expect(throws: TokenVerificationError.requestAlreadyUsed) {
+            try ledger.use(try token(key: key), nowUnixMs: until - 1)
+        }
         try ledger.use(try token(key: key, issuedAt: until), nowUnixMs: until)
         #expect(ledger.count == 1)
     }

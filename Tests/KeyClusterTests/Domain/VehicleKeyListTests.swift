@@ -1,6 +1,7 @@
 import Foundation
-@testable import KeyCluster
 import Testing
+
+@testable import KeyCluster
 
 @Suite("signed vehicle key lists")
 struct DomainKeyListTests {
@@ -9,7 +10,9 @@ struct DomainKeyListTests {
         try fixture.read { txn in
             let vehicle = try #require(try fixture.store.vehicle(fixture.vin, in: txn))
             let grants = try fixture.store.grants(of: fixture.vin, in: txn)
-            return try tokens.signer.keyList(vehicle: vehicle, grants: grants, nowUnixMs: TokenFixture.now, readAt: vehicle.revision, consistency: .strict)
+            return try tokens.signer.keyList(
+                vehicle: vehicle, grants: grants, nowUnixMs: TokenFixture.now, readAt: vehicle.revision,
+                consistency: .strict)
         }
     }
 
@@ -17,12 +20,16 @@ struct DomainKeyListTests {
     func activeGrantsOnly() throws {
         try DomainFixture.with { fixture in
             let tokens = try TokenFixture()
-            let owner = TestKey(), driver = TestKey(), suspended = TestKey()
+            let owner = TestKey()
+            let driver = TestKey()
+            let suspended = TestKey()
             try fixture.register(owner: owner)
             try fixture.applied(fixture.grantCommand(by: owner, to: driver, role: .driver))
-            try fixture.applied(fixture.grantCommand(by: owner, to: suspended, role: .guest, notAfter: fixture.now + 60_000))
+            try fixture.applied(
+                fixture.grantCommand(by: owner, to: suspended, role: .guest, notAfter: fixture.now + 60_000))
             try fixture.applied(.suspend(fixture.change(by: owner, target: suspended)))
-            let list = try tokens.verifier.verifyKeyList(signedList(fixture, tokens), vin: fixture.vin, nowUnixMs: TokenFixture.now)
+            let list = try tokens.verifier.verifyKeyList(
+                signedList(fixture, tokens), vin: fixture.vin, nowUnixMs: TokenFixture.now)
             #expect(Set(list.keys.map(\.keyID)) == [owner.id, driver.id])
             #expect(list.revision == fixture.revision && list.issuingNode == tokens.nodeID)
             #expect(list.keys.first { $0.keyID == driver.id }?.publicKey == driver.publicKey)
@@ -33,10 +40,12 @@ struct DomainKeyListTests {
     func versioning() throws {
         try DomainFixture.with { fixture in
             let tokens = try TokenFixture()
-            let owner = TestKey(), driver = TestKey()
+            let owner = TestKey()
+            let driver = TestKey()
             try fixture.register(owner: owner)
             try fixture.applied(fixture.grantCommand(by: owner, to: driver, role: .driver))
-            let cached = try tokens.verifier.verifyKeyList(signedList(fixture, tokens), vin: fixture.vin, nowUnixMs: TokenFixture.now)
+            let cached = try tokens.verifier.verifyKeyList(
+                signedList(fixture, tokens), vin: fixture.vin, nowUnixMs: TokenFixture.now)
             #expect(throws: TokenVerificationError.staleRevision) {
                 try tokens.verifier.verifyKeyList(
                     signedList(fixture, tokens), vin: fixture.vin, cached: cached, nowUnixMs: TokenFixture.now)
@@ -74,11 +83,13 @@ struct DomainKeyListTests {
                 try tokens.verifier.verifyKeyList(bumped, vin: fixture.vin, nowUnixMs: TokenFixture.now)
             }
             #expect(throws: TokenVerificationError.wrongVehicle) {
-                try tokens.verifier.verifyKeyList(document, vin: VIN(validating: "WVWZZZ1JZXW000001"), nowUnixMs: TokenFixture.now)
+                try tokens.verifier.verifyKeyList(
+                    document, vin: VIN(validating: "WVWZZZ1JZXW000001"), nowUnixMs: TokenFixture.now)
             }
             let relabelled = document.replacing(kind: .unlockToken)
             #expect(throws: TokenVerificationError.badSignature) {
-                try tokens.verifier.verifyUnlockToken(relabelled, vin: fixture.vin, command: .unlock, nowUnixMs: TokenFixture.now)
+                try tokens.verifier.verifyUnlockToken(
+                    relabelled, vin: fixture.vin, command: .unlock, nowUnixMs: TokenFixture.now)
             }
         }
     }

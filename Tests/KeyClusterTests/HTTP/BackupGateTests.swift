@@ -6,7 +6,8 @@ import Testing
 @Suite struct BackupGateTests {
     @Test func oneBackupAtATimeAndTheScratchFileGoesWithTheLease() throws {
         let gate = BackupGate()
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("backup-gate-\(UUID().uuidString).tmp").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("backup-gate-\(UUID().uuidString).tmp")
+            .path
         defer { try? FileManager.default.removeItem(atPath: path) }
         #expect(FileManager.default.createFile(atPath: path, contents: Data([1, 2, 3])))
         do {

@@ -19,7 +19,9 @@ struct ConnectionDeadlineTests {
 
     /// A connected embedded channel from `source` with a connection gate, as the client port has.
     func gatedChannel(_ table: ClientConnectionTable, from source: String = "127.0.0.2") throws -> EmbeddedChannel {
-        let channel = EmbeddedChannel(handler: ConnectionGateHandler(table: table, handshakeTimeout: .milliseconds(Int64(Self.limits.handshakeTimeoutMilliseconds))))
+        let channel = EmbeddedChannel(
+            handler: ConnectionGateHandler(
+                table: table, handshakeTimeout: .milliseconds(Int64(Self.limits.handshakeTimeoutMilliseconds))))
         try channel.connect(to: SocketAddress(ipAddress: source, port: 40_000)).wait()
         return channel
     }
@@ -47,7 +49,8 @@ struct ConnectionDeadlineTests {
         #expect(table.counts(from: "127.0.0.2") == (0, 0, 0))
     }
 
-    @Test("connections count toward maxConnections only once handshaken; the oldest handshake makes room; per-source cap")
+    @Test(
+        "connections count toward maxConnections only once handshaken; the oldest handshake makes room; per-source cap")
     func connectionBudgets() throws {
         let table = ClientConnectionTable(limits: Self.limits, registry: .init())
         let closer = ClosedList()
@@ -71,7 +74,9 @@ struct ConnectionDeadlineTests {
         let established = [open(10, from: "10.0.1.1"), open(11, from: "10.0.1.2")].compactMap { $0 }
         #expect(established.count == 2 && established.allSatisfy { table.handshakeCompleted($0) })
         let third = try #require(open(12, from: "10.0.1.3"))
-        #expect(table.counts(from: "10.0.1.3") == (1, 2, 1), "a handshaking connection does not count toward maxConnections")
+        #expect(
+            table.counts(from: "10.0.1.3") == (1, 2, 1), "a handshaking connection does not count toward maxConnections"
+        )
         #expect(!table.handshakeCompleted(third), "a handshake completing beyond maxConnections is closed")
         for ticket in established + [third] { table.closed(ticket) }
         #expect(table.counts(from: "10.0.1.1") == (0, 0, 0))
@@ -90,7 +95,9 @@ struct ConnectionDeadlineTests {
     /// A connected embedded channel with request deadlines (the 408 is written into its outbound buffer).
     func deadlineChannel() throws -> EmbeddedChannel {
         let table = ClientConnectionTable(limits: Self.limits, registry: .init())
-        let channel = EmbeddedChannel(handler: RequestDeadlineHandler(headerTimeout: .milliseconds(300), bodyTimeout: .milliseconds(700), table: table))
+        let channel = EmbeddedChannel(
+            handler: RequestDeadlineHandler(
+                headerTimeout: .milliseconds(300), bodyTimeout: .milliseconds(700), table: table))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.2", port: 40_000)).wait()
         return channel
     }
@@ -115,7 +122,8 @@ struct ConnectionDeadlineTests {
         return head.status
     }
 
-    static let unlockHead = HTTPRequest(method: .post, scheme: nil, authority: "localhost", path: "/v1/vehicles/WVWZZZ1JZXW000001/commands")
+    static let unlockHead = HTTPRequest(
+        method: .post, scheme: nil, authority: "localhost", path: "/v1/vehicles/WVWZZZ1JZXW000001/commands")
 
     @Test("a head whose first bytes came must be complete within the header deadline: else 408 and close")
     func headerDeadline() throws {
@@ -133,7 +141,8 @@ struct ConnectionDeadlineTests {
         let channel = try deadlineChannel()
         channel.pipeline.fireChannelReadComplete()
         channel.embeddedEventLoop.advanceTime(by: .milliseconds(200))
-        try read(channel, .head(HTTPRequest(method: .get, scheme: nil, authority: "localhost", path: "/healthz")), .end(nil))
+        try read(
+            channel, .head(HTTPRequest(method: .get, scheme: nil, authority: "localhost", path: "/healthz")), .end(nil))
         try answer(channel)
         channel.embeddedEventLoop.advanceTime(by: .seconds(60))
         #expect(channel.isActive)

@@ -13,13 +13,20 @@ struct KeyShareTests {
     static let keyA = KeyHolder().keyID
     static let keyB = KeyHolder().keyID
 
-    @Test("a key's share is maxKeySharePercent of its class's budget, rounded down, at least one; it decodes with a default and is validated")
+    @Test(
+        "a key's share is maxKeySharePercent of its class's budget, rounded down, at least one; it decodes with a default and is validated"
+    )
     func arithmetic() throws {
         let defaults = AdmissionLimits()
         #expect(defaults.maxKeySharePercent == AdmissionLimits.defaultMaxKeySharePercent)
-        #expect(defaults.keyShare(of: .unlock) == AdmissionLimits.defaultMaxInFlightUnlocks * AdmissionLimits.defaultMaxKeySharePercent / 100)
-        #expect(defaults.keyShare(of: .unlock) == 51 && defaults.keyShare(of: .write) == 25 && defaults.keyShare(of: .read) == 25)
-        let small = AdmissionLimits(maxInFlightUnlocks: 64, maxInFlightWrites: 2, maxInFlightReads: 100, maxKeySharePercent: 10)
+        #expect(
+            defaults.keyShare(of: .unlock) == AdmissionLimits.defaultMaxInFlightUnlocks
+                * AdmissionLimits.defaultMaxKeySharePercent / 100)
+        #expect(
+            defaults.keyShare(of: .unlock) == 51 && defaults.keyShare(of: .write) == 25
+                && defaults.keyShare(of: .read) == 25)
+        let small = AdmissionLimits(
+            maxInFlightUnlocks: 64, maxInFlightWrites: 2, maxInFlightReads: 100, maxKeySharePercent: 10)
         #expect(small.keyShare(of: .unlock) == 6)
         #expect(small.keyShare(of: .write) == 1, "10 % of 2 rounds down to 0, but every key may hold one")
         #expect(small.keyShare(of: .read) == 10)
@@ -27,18 +34,25 @@ struct KeyShareTests {
 
         let decoded = try JSONDecoder().decode(AdmissionLimits.self, from: Data(#"{"maxKeySharePercent": 40}"#.utf8))
         #expect(decoded == AdmissionLimits(maxKeySharePercent: 40))
-        #expect(decoded.maxSharePercent == AdmissionLimits.defaultMaxSharePercent, "the address share is a separate limit")
+        #expect(
+            decoded.maxSharePercent == AdmissionLimits.defaultMaxSharePercent, "the address share is a separate limit")
         let absent = try JSONDecoder().decode(AdmissionLimits.self, from: Data(#"{"maxSharePercent": 50}"#.utf8))
         #expect(absent.maxKeySharePercent == AdmissionLimits.defaultMaxKeySharePercent)
         #expect(AdmissionLimits(maxKeySharePercent: 0).refusal?.contains("maxKeySharePercent") == true)
         #expect(AdmissionLimits(maxKeySharePercent: 101).refusal?.contains("maxKeySharePercent") == true)
-        #expect(AdmissionLimits(maxKeySharePercent: 1).refusal == nil && AdmissionLimits(maxKeySharePercent: 100).refusal == nil)
+        #expect(
+            AdmissionLimits(maxKeySharePercent: 1).refusal == nil
+                && AdmissionLimits(maxKeySharePercent: 100).refusal == nil)
     }
 
-    @Test("a key holds at most its share of a class, whatever the address; other keys and other classes still get in; a release frees it")
+    @Test(
+        "a key holds at most its share of a class, whatever the address; other keys and other classes still get in; a release frees it"
+    )
     func bookkeeping() throws {
         let registry = PrometheusCollectorRegistry()
-        let shares = KeyShares(limits: AdmissionLimits(maxInFlightUnlocks: 8, maxInFlightWrites: 4, maxKeySharePercent: 25), registry: registry)
+        let shares = KeyShares(
+            limits: AdmissionLimits(maxInFlightUnlocks: 8, maxInFlightWrites: 4, maxKeySharePercent: 25),
+            registry: registry)
         #expect(shares.admit(.unlock, keyID: Self.keyA) && shares.admit(.unlock, keyID: Self.keyA))
         #expect(!shares.admit(.unlock, keyID: Self.keyA), "a third unlock of the same key is beyond 25 % of 8")
         #expect(shares.held(.unlock, keyID: Self.keyA) == 2, "a refusal takes nothing")
@@ -58,12 +72,16 @@ struct KeyShareTests {
         #expect(metrics.contains("keycluster_admission_in_flight_keys 0"))
     }
 
-    @Test("over its share a key gets a 429 problem naming the key's share, with Retry-After; a route's request draws on its own class")
+    @Test(
+        "over its share a key gets a 429 problem naming the key's share, with Retry-After; a route's request draws on its own class"
+    )
     func refusalProblem() throws {
         let limits = AdmissionLimits(maxInFlightUnlocks: 10, maxKeySharePercent: 10, retryAfterSeconds: 2)
         let shares = KeyShares(limits: limits, registry: .init())
         let unlock = Request(
-            head: HTTPRequest(method: .post, scheme: "https", authority: "localhost", path: "/v1/vehicles/WVWZZZ1JZXW000001/commands?minRevision=3"),
+            head: HTTPRequest(
+                method: .post, scheme: "https", authority: "localhost",
+                path: "/v1/vehicles/WVWZZZ1JZXW000001/commands?minRevision=3"),
             body: .init(buffer: ByteBuffer()))
         let slot = try #require(try shares.hold(unlock, keyID: Self.keyA))
         #expect(slot.requestClass == .unlock)
@@ -75,24 +93,32 @@ struct KeyShareTests {
             #expect(problem.retryAfterSeconds == 2 && problem.headers[.retryAfter] == "2")
             #expect(problem.headers[.contentType] == "application/problem+json")
             #expect(problem.title.contains("signed by this key"))
-            #expect(problem.detail?.contains("maxKeySharePercent") == true && problem.detail?.contains("1 of this member's unlock budget of 10") == true)
+            #expect(
+                problem.detail?.contains("maxKeySharePercent") == true
+                    && problem.detail?.contains("1 of this member's unlock budget of 10") == true)
         }
         let read = Request(
-            head: HTTPRequest(method: .get, scheme: "https", authority: "localhost", path: "/v1/vehicles/WVWZZZ1JZXW000001/key-list"),
+            head: HTTPRequest(
+                method: .get, scheme: "https", authority: "localhost", path: "/v1/vehicles/WVWZZZ1JZXW000001/key-list"),
             body: .init(buffer: ByteBuffer()))
         let readSlot = try #require(try shares.hold(read, keyID: Self.keyA))
         #expect(readSlot.requestClass == .read, "the key's full unlock share does not hold back its reads")
-        let health = Request(head: HTTPRequest(method: .get, scheme: "https", authority: "localhost", path: "/healthz"), body: .init(buffer: ByteBuffer()))
+        let health = Request(
+            head: HTTPRequest(method: .get, scheme: "https", authority: "localhost", path: "/healthz"),
+            body: .init(buffer: ByteBuffer()))
         #expect(try shares.hold(health, keyID: Self.keyA) == nil, "requests outside every budget hold no share")
         slot.release()
         readSlot.release()
         #expect(shares.holderCount == 0)
-        #expect(OpenAPIDocument.yaml.contains("urn:keycluster:problem:key-share-full"), "the served document names the new 429 type")
+        #expect(
+            OpenAPIDocument.yaml.contains("urn:keycluster:problem:key-share-full"),
+            "the served document names the new 429 type")
     }
 
     @Test("a slot is given back once: by release (twice is harmless), or when dropped without one")
     func slotLifecycle() throws {
-        let shares = KeyShares(limits: AdmissionLimits(maxInFlightUnlocks: 10, maxKeySharePercent: 10), registry: .init())
+        let shares = KeyShares(
+            limits: AdmissionLimits(maxInFlightUnlocks: 10, maxKeySharePercent: 10), registry: .init())
         let slot = try shares.hold(.unlock, keyID: Self.keyA)
         slot.release()
         slot.release()
@@ -124,9 +150,12 @@ struct KeyShareTests {
         }
     }
 
-    @Test("the slot is given back when the request is answered, fails, or is cancelled while it waits", arguments: [End.answer, .error, .cancellation])
+    @Test(
+        "the slot is given back when the request is answered, fails, or is cancelled while it waits",
+        arguments: [End.answer, .error, .cancellation])
     func releasedOnEveryPath(end: End) async throws {
-        let shares = KeyShares(limits: AdmissionLimits(maxInFlightUnlocks: 10, maxKeySharePercent: 10), registry: .init())
+        let shares = KeyShares(
+            limits: AdmissionLimits(maxInFlightUnlocks: 10, maxKeySharePercent: 10), registry: .init())
         let (holding, holdingContinuation) = AsyncStream<Void>.makeStream()
         let task = Task { try await Self.route(shares, end: end, holding: holdingContinuation) }
         var heard = holding.makeAsyncIterator()

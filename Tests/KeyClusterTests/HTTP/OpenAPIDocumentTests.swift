@@ -1,7 +1,8 @@
 import Foundation
 import HTTPTypes
-@testable import KeyCluster
 import Testing
+
+@testable import KeyCluster
 
 /// The served OpenAPI document is complete and typed: every route is described and every described route
 /// served, every operation has an id, tags and its security, signed operations list the signature
@@ -37,7 +38,9 @@ struct OpenAPIDocumentTests {
             guard inPaths else { continue }
             if indentation(line) == 2, line.hasSuffix(":") {
                 path = String(line.dropFirst(2).dropLast())
-            } else if indentation(line) == 4, line.hasSuffix(":"), DeclaredRoutes.openAPIMethods.contains(String(line.dropFirst(4).dropLast())) {
+            } else if indentation(line) == 4, line.hasSuffix(":"),
+                DeclaredRoutes.openAPIMethods.contains(String(line.dropFirst(4).dropLast()))
+            {
                 operations.append(Operation(path: path, method: String(line.dropFirst(4).dropLast()), lines: []))
             } else if indentation(line) >= 6, !operations.isEmpty {
                 operations[operations.count - 1].lines.append(line)
@@ -47,7 +50,8 @@ struct OpenAPIDocumentTests {
     }
 
     static var sourcesDirectory: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Sources/KeyCluster")
     }
 
@@ -60,8 +64,11 @@ struct OpenAPIDocumentTests {
             guard file.pathExtension == "swift" else { continue }
             let source = try String(contentsOf: file, encoding: .utf8)
             for match in pattern.matches(in: source, range: NSRange(source.startIndex..., in: source)) {
-                guard let method = Range(match.range(at: 1), in: source).flatMap({ HTTPRequest.Method(source[$0].uppercased()) }),
-                      let path = Range(match.range(at: 2), in: source).map({ source[$0] })
+                guard
+                    let method = Range(match.range(at: 1), in: source).flatMap({
+                        HTTPRequest.Method(source[$0].uppercased())
+                    }),
+                    let path = Range(match.range(at: 2), in: source).map({ source[$0] })
                 else { continue }
                 let template = path.split(separator: "/", omittingEmptySubsequences: false)
                     .map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")
@@ -78,16 +85,27 @@ struct OpenAPIDocumentTests {
         #expect(DeclaredRoutes(openAPIYAML: Self.document).mismatches(registered: registered) == [])
     }
 
-    @Test("the route comparison: an undocumented route and an unserved documented one are named; unserved /debug/ routes are not")
+    @Test(
+        "the route comparison: an undocumented route and an unserved documented one are named; unserved /debug/ routes are not"
+    )
     func mismatchesAreNamed() {
         let declared = DeclaredRoutes(openAPIYAML: Self.document)
-        let all = declared.routes.flatMap { route in route.methods.map { (method: $0, path: route.segments.joined(separator: "/")) } }
+        let all = declared.routes.flatMap { route in
+            route.methods.map { (method: $0, path: route.segments.joined(separator: "/")) }
+        }
         #expect(declared.mismatches(registered: all) == [])
         let withoutDebug = all.filter { !$0.path.hasPrefix("/debug/") }
-        #expect(declared.mismatches(registered: withoutDebug) == [], "debug routes are registered only with debugRoutes")
+        #expect(
+            declared.mismatches(registered: withoutDebug) == [], "debug routes are registered only with debugRoutes")
         let withoutHealth = all.filter { $0.path != "/healthz" }
-        #expect(declared.mismatches(registered: withoutHealth) == ["GET /healthz: in the OpenAPI document but not registered"])
-        #expect(declared.mismatches(registered: all + [(.get, "/v1/secret")]) == ["GET /v1/secret: registered but not in the OpenAPI document"])
+        #expect(
+            declared.mismatches(registered: withoutHealth) == [
+                "GET /healthz: in the OpenAPI document but not registered"
+            ])
+        #expect(
+            declared.mismatches(registered: all + [(.get, "/v1/secret")]) == [
+                "GET /v1/secret: registered but not in the OpenAPI document"
+            ])
         #expect(declared.methods(for: "/") == [.get], "the status page is declared")
     }
 
@@ -106,10 +124,13 @@ struct OpenAPIDocumentTests {
             let security = operation.value("security")
             #expect(security != nil, "\(name): no security (anonymous operations say security: [])")
             if security?.contains("keySignature") == true {
-                for header in ["KeyCluster-Key-ID", "KeyCluster-Timestamp", "KeyCluster-Nonce", "KeyCluster-Signature"] {
-                    let reference = header == "KeyCluster-Key-ID" ? "id" : header.dropFirst("KeyCluster-".count).lowercased()
+                for header in ["KeyCluster-Key-ID", "KeyCluster-Timestamp", "KeyCluster-Nonce", "KeyCluster-Signature"]
+                {
+                    let reference =
+                        header == "KeyCluster-Key-ID" ? "id" : header.dropFirst("KeyCluster-".count).lowercased()
                     #expect(
-                        operation.lines.contains { $0.contains("Headers-\(reference)\"") }, "\(name): signed, but \(header) is not a parameter")
+                        operation.lines.contains { $0.contains("Headers-\(reference)\"") },
+                        "\(name): signed, but \(header) is not a parameter")
                 }
             }
         }
@@ -126,15 +147,23 @@ struct OpenAPIDocumentTests {
                 for index in line[flow.lowerBound...].indices {
                     if line[index] == "{" { depth += 1 }
                     if line[index] == "}" { depth -= 1 }
-                    if depth == 0 { end = index; break }
+                    if depth == 0 {
+                        end = index
+                        break
+                    }
                 }
                 let mapping = line[flow.lowerBound..<end]
                 #expect(mapping.contains("properties:"), "line \(number + 1): \(line)")
-            } else if line.trimmingCharacters(in: .whitespaces) == "type: object" || line.trimmingCharacters(in: .whitespaces) == "- type: object" {
+            } else if line.trimmingCharacters(in: .whitespaces) == "type: object"
+                || line.trimmingCharacters(in: .whitespaces) == "- type: object"
+            {
                 let indent = Self.indentation(line) + (line.contains("- type") ? 2 : 0)
                 let block = lines[(number + 1)...].prefix { Self.indentation($0) >= indent && !$0.isEmpty }
                 #expect(
-                    block.contains { Self.indentation($0) == indent && ($0.contains("properties:") || $0.contains("additionalProperties:")) },
+                    block.contains {
+                        Self.indentation($0) == indent
+                            && ($0.contains("properties:") || $0.contains("additionalProperties:"))
+                    },
                     "line \(number + 1): a bare object")
             }
         }

@@ -1,6 +1,7 @@
 import Foundation
-@testable import KeyCluster
 import Testing
+
+@testable import KeyCluster
 
 /// One convention for problem `type`s — `urn:keycluster:problem:` and a kebab-case kind — and every kind
 /// the API can answer is listed in the OpenAPI document.
@@ -8,7 +9,8 @@ import Testing
 struct ProblemKindTests {
     static var sourcesDirectory: URL {
         // …/Tests/KeyClusterTests/HTTP/ProblemKindTests.swift → …/Sources/KeyCluster
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Sources/KeyCluster")
     }
 
@@ -33,7 +35,9 @@ struct ProblemKindTests {
     func derivedKinds() {
         #expect(DomainRefusal.Code.vehicleNotFound.problemKind == "vehicle-not-found")
         #expect(DomainRefusal.Code.keyAlreadyGranted.problemKind == "key-already-granted")
-        #expect(DomainRefusal.Code.keyAlreadyGranted.rawValue == "keyAlreadyGranted", "the replicated result keeps its raw value")
+        #expect(
+            DomainRefusal.Code.keyAlreadyGranted.rawValue == "keyAlreadyGranted",
+            "the replicated result keeps its raw value")
         #expect(AuthorizationDecision.Denial.noGrant.problemKind == "denied-no-grant")
         #expect(ProblemKind.isKebabCase("not-a-signing-certificate") && !ProblemKind.isKebabCase("grantNotFound"))
         #expect(!ProblemKind.isKebabCase("a--b") && !ProblemKind.isKebabCase("-a") && !ProblemKind.isKebabCase(""))
@@ -45,11 +49,13 @@ struct ProblemKindTests {
         #expect(literal.count > 40, "the source scan found too few Problem(…) calls: \(literal.count)")
         for (kind, file) in literal {
             #expect(ProblemKind.isKebabCase(kind), "\(file): problem kind \(kind) is not kebab-case")
-            #expect(ProblemKind.literal.contains(kind), "\(file): problem kind \(kind) is missing from ProblemKind.literal")
+            #expect(
+                ProblemKind.literal.contains(kind), "\(file): problem kind \(kind) is missing from ProblemKind.literal")
         }
         for kind in ProblemKind.all {
             #expect(ProblemKind.isKebabCase(kind), "\(kind) is not kebab-case")
-            #expect(OpenAPIDocument.yaml.contains("\(Problem.typePrefix)\(kind)"), "\(kind) is not in the OpenAPI document")
+            #expect(
+                OpenAPIDocument.yaml.contains("\(Problem.typePrefix)\(kind)"), "\(kind) is not in the OpenAPI document")
         }
     }
 }

@@ -1,5 +1,6 @@
-@testable import KeyCluster
 import Testing
+
+@testable import KeyCluster
 
 /// The page's static contract; the browser test (`StatusPageBrowserTests`) checks what it shows.
 @Suite("Status page document")
@@ -13,7 +14,9 @@ struct StatusPageTests {
         #expect(policy.contains("connect-src 'self' https://10.0.0.2:8102 https://10.0.0.3:8103;"))
         #expect(policy.contains("script-src '\(StatusPage.sourceHash(StatusPageScript.source))'"))
         #expect(policy.contains("style-src '\(StatusPage.sourceHash(StatusPage.style))'"))
-        #expect(policy.hasPrefix("default-src 'none'") && policy.contains("connect-src 'self'") && !policy.contains("unsafe"))
+        #expect(
+            policy.hasPrefix("default-src 'none'") && policy.contains("connect-src 'self'")
+                && !policy.contains("unsafe"))
         for external in ["http://", "src=", "href=", "innerHTML", "eval("] {
             #expect(!html.contains(external), "the page mentions \(external)")
         }

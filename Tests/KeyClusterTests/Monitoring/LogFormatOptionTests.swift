@@ -8,7 +8,9 @@ import Testing
 /// `keycluster serve --log-format`: JSON lines a log shipper can parse, and a clear refusal of other formats.
 @Suite("serve --log-format", .serialized)
 struct LogFormatOptionTests {
-    @Test("--log-format json: every line of a one-member cluster's log is a JSON object with ts (ms, UTC), level, msg and node")
+    @Test(
+        "--log-format json: every line of a one-member cluster's log is a JSON object with ts (ms, UTC), level, msg and node"
+    )
     func jsonLines() async throws {
         let directory = try TemporaryDirectory("log-format")
         defer { directory.remove() }
@@ -16,7 +18,8 @@ struct LogFormatOptionTests {
         let layout = LocalClusterLayout(directory: directory.path)
         _ = try layout.create(members: [.init(id: 1, region: "local", peerPort: ports[0], clientPort: ports[1])])
         let member = try ChildProcess(
-            executable: try KeyClusterBinary.path(), arguments: ["serve", "--config", layout.configurationPath(of: 1), "--log-format", "json"])
+            executable: try KeyClusterBinary.path(),
+            arguments: ["serve", "--config", layout.configurationPath(of: 1), "--log-format", "json"])
         defer { member.kill() }
         // Read on a task of its own, so the wait below keeps its deadline even if the member falls silent.
         let collected = Mutex<[String]>([])
@@ -27,7 +30,8 @@ struct LogFormatOptionTests {
         }
         // The banner `serve` prints on standard output is not a log line.
         let objects = try collected.withLock { $0 }.filter { $0.hasPrefix("{") }.map { line in
-            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not an object: \(line)")
+            try #require(
+                try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not an object: \(line)")
         }
         #expect(objects.contains { $0["msg"] as? String == "became leader" })
         for object in objects {
@@ -40,7 +44,8 @@ struct LogFormatOptionTests {
 
     @Test("an unknown --log-format is refused with the formats there are")
     func unknownFormatRefused() async throws {
-        let child = try ChildProcess(executable: try KeyClusterBinary.path(), arguments: ["serve", "--log-format", "xml"])
+        let child = try ChildProcess(
+            executable: try KeyClusterBinary.path(), arguments: ["serve", "--log-format", "xml"])
         var output: [String] = []
         for await line in child.outputLines { output.append(line) }
         #expect(child.waitUntilExit().status != 0)

@@ -21,16 +21,24 @@ struct LogLineTests {
         let line = QueuedLogHandler.line(
             format: .text, at: Self.instant, level: .warning, message: "lost the leader", label: "keycluster",
             metadata: ["node": "2", "previousLeader": "1"])
-        #expect(line == #"time=2026-12-07T14:11:47.123Z level=warning logger=keycluster node=2 previousLeader=1 msg="lost the leader""#)
+        #expect(
+            line
+                == #"time=2026-12-07T14:11:47.123Z level=warning logger=keycluster node=2 previousLeader=1 msg="lost the leader""#
+        )
     }
 
-    @Test("json: one object per line with ts, level, msg, node first; metadata nested and escaped; fixed keys not overwritten")
+    @Test(
+        "json: one object per line with ts, level, msg, node first; metadata nested and escaped; fixed keys not overwritten"
+    )
     func json() throws {
         let line = QueuedLogHandler.line(
             format: .json, at: Self.instant, level: .info, message: "say \"hi\"\n\tthere", label: "keycluster",
             metadata: ["node": "1", "msg": "shadow", "peers": ["2", "3"], "detail": ["error": "\u{1}"]])
         #expect(!line.contains("\n"))
-        #expect(line.hasPrefix(#"{"ts":"2026-12-07T14:11:47.123Z","level":"info","msg":"say \"hi\"\n\tthere","node":"1","logger":"keycluster""#))
+        #expect(
+            line.hasPrefix(
+                #"{"ts":"2026-12-07T14:11:47.123Z","level":"info","msg":"say \"hi\"\n\tthere","node":"1","logger":"keycluster""#
+            ))
         let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         #expect(object["msg"] as? String == "say \"hi\"\n\tthere")
         #expect(object["msg_"] as? String == "shadow")

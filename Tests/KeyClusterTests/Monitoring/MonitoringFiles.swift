@@ -60,7 +60,9 @@ enum MonitoringFiles {
             let words = line.split(separator: " ", maxSplits: 3)
             guard words.count >= 4, words[0] == "#" else { continue }
             if words[1] == "TYPE" { types[String(words[2])] = String(words[3]) }
-            if words[1] == "HELP" && !words[3].trimmingCharacters(in: .whitespaces).isEmpty { helped.insert(String(words[2])) }
+            if words[1] == "HELP" && !words[3].trimmingCharacters(in: .whitespaces).isEmpty {
+                helped.insert(String(words[2]))
+            }
         }
         return (types, helped)
     }
@@ -68,6 +70,8 @@ enum MonitoringFiles {
     /// `promtool` on PATH, or nil (the Debian `prometheus` package; `Deploy/install-deps.sh` installs it as root).
     static var promtool: String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        return path.split(separator: ":").map { "\($0)/promtool" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+        return path.split(separator: ":").map { "\($0)/promtool" }.first {
+            FileManager.default.isExecutableFile(atPath: $0)
+        }
     }
 }

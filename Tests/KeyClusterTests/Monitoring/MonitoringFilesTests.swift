@@ -1,7 +1,7 @@
 import Foundation
 import KeyCluster
-import Testing
 import TestSupport
+import Testing
 
 /// `Deploy/monitoring/` must stay true to what a member exports: every metric its alert rules and dashboard
 /// name is on a running member's `/metrics`, every family there has HELP, counters are counters, and — when
@@ -17,12 +17,18 @@ struct MonitoringFilesTests {
         #expect(tests.status == 0, "promtool test rules: \(tests.output)")
     }
 
-    @Test("every metric alerts.yml and the dashboard name is exported; all families have HELP; /metrics passes promtool check metrics")
+    @Test(
+        "every metric alerts.yml and the dashboard name is exported; all families have HELP; /metrics passes promtool check metrics"
+    )
     func referencedMetricsAreExported() async throws {
-        let referenced = MonitoringFiles.referencedMetricNames(in: try String(contentsOfFile: MonitoringFiles.alertsPath, encoding: .utf8))
-            .union(
-                try MonitoringFiles.dashboardExpressions(Data(contentsOf: URL(fileURLWithPath: MonitoringFiles.dashboardPath)))
-                    .flatMap(MonitoringFiles.referencedMetricNames))
+        let referenced = MonitoringFiles.referencedMetricNames(
+            in: try String(contentsOfFile: MonitoringFiles.alertsPath, encoding: .utf8)
+        )
+        .union(
+            try MonitoringFiles.dashboardExpressions(
+                Data(contentsOf: URL(fileURLWithPath: MonitoringFiles.dashboardPath))
+            )
+            .flatMap(MonitoringFiles.referencedMetricNames))
         #expect(referenced.count > 20, "the files name the metrics they use: \(referenced.sorted())")
         try await withProcessCluster(regions: ["eu-west", "us-east", "ap-south"]) { cluster in
             let leader = try await cluster.waitForLeader()
@@ -42,10 +48,14 @@ struct MonitoringFilesTests {
 
             let exposition = try #require(expositions[leader])
             let (types, helped) = MonitoringFiles.families(exposition)
-            #expect(Set(types.keys).subtracting(helped).isEmpty, "families without HELP: \(Set(types.keys).subtracting(helped).sorted())")
+            #expect(
+                Set(types.keys).subtracting(helped).isEmpty,
+                "families without HELP: \(Set(types.keys).subtracting(helped).sorted())")
             let notCounters = types.filter { $0.key.hasSuffix("_total") && $0.value != "counter" }.keys.sorted()
             #expect(notCounters.isEmpty, "_total families that are not counters: \(notCounters)")
-            #expect(!exposition.contains("hb_request") && !exposition.contains("http_server_request_duration"), "Hummingbird's own metrics are gone")
+            #expect(
+                !exposition.contains("hb_request") && !exposition.contains("http_server_request_duration"),
+                "Hummingbird's own metrics are gone")
 
             if let promtool = MonitoringFiles.promtool {
                 let file = try TemporaryDirectory("metrics")

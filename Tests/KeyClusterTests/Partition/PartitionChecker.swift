@@ -19,10 +19,11 @@ struct PartitionChecker {
     func violations(_ events: [PartitionEvent], finalStates: [UInt64: MemberState]) -> [String] {
         var found: [String] = []
         let byKey = Dictionary(grouping: events, by: \.key)
-        let maxAcknowledged = events.compactMap { event -> UInt64? in
-            if case .acknowledged(let revision) = event.outcome { return revision }
-            return nil
-        }.max() ?? 0
+        let maxAcknowledged =
+            events.compactMap { event -> UInt64? in
+                if case .acknowledged(let revision) = event.outcome { return revision }
+                return nil
+            }.max() ?? 0
         for (member, state) in finalStates.sorted(by: { $0.key < $1.key }) where state.appliedIndex < maxAcknowledged {
             found.append("member \(member) applied \(state.appliedIndex) < acknowledged revision \(maxAcknowledged)")
         }
@@ -31,8 +32,9 @@ struct PartitionChecker {
             found += lostWrites(key, history, finalStates)
             found += unlocksAfterRevoke(key, history)
             if !WingGongSearch.isLinearizable(history.compactMap(Self.registerOperation), model: GrantRegister.self) {
-                found.append("key \(key): grants, revokes and strict unlocks are not linearizable:\n  "
-                    + history.map(\.description).joined(separator: "\n  "))
+                found.append(
+                    "key \(key): grants, revokes and strict unlocks are not linearizable:\n  "
+                        + history.map(\.description).joined(separator: "\n  "))
             }
         }
         return found
@@ -40,7 +42,9 @@ struct PartitionChecker {
 
     /// An acknowledged grant with no revoke attempted must be active everywhere; an acknowledged revoke
     /// must have removed the key everywhere (the workload never grants a key again after revoking it).
-    private func lostWrites(_ key: String, _ history: [PartitionEvent], _ finalStates: [UInt64: MemberState]) -> [String] {
+    private func lostWrites(_ key: String, _ history: [PartitionEvent], _ finalStates: [UInt64: MemberState])
+        -> [String]
+    {
         let acknowledged = { (operation: PartitionEvent.Operation) in
             history.contains { if case .acknowledged = $0.outcome { $0.operation == operation } else { false } }
         }
@@ -69,7 +73,8 @@ struct PartitionChecker {
             guard event.operation == .unlock, case .authorized(let strict) = event.outcome else { return nil }
             let limit = strict ? revokedAt : revokedAt + maxStaleness
             guard event.invokedAt > limit else { return nil }
-            return "key \(key): \(strict ? "strict" : "bounded") unlock invoked \((event.invokedAt - revokedAt).milliseconds) ms "
+            return
+                "key \(key): \(strict ? "strict" : "bounded") unlock invoked \((event.invokedAt - revokedAt).milliseconds) ms "
                 + "after the revoke was acknowledged: \(event)"
         }
     }
@@ -95,7 +100,8 @@ struct PartitionChecker {
         case .unknown: output = nil
         }
         return HistoryOperation(
-            input: input, invokedAt: event.invokedAt.nanoseconds, returnedAt: output == nil ? nil : event.returnedAt?.nanoseconds,
+            input: input, invokedAt: event.invokedAt.nanoseconds,
+            returnedAt: output == nil ? nil : event.returnedAt?.nanoseconds,
             output: output)
     }
 
@@ -134,7 +140,9 @@ struct PartitionChecker {
     /// latency of the answered ones.
     static func windowStats(_ events: [PartitionEvent], phases: [PartitionHistory.Phase]) -> [WindowStats] {
         phases.map { phase in
-            let unlocks = events.filter { $0.operation == .unlock && !$0.isProbe && $0.invokedAt >= phase.start && $0.invokedAt < phase.end }
+            let unlocks = events.filter {
+                $0.operation == .unlock && !$0.isProbe && $0.invokedAt >= phase.start && $0.invokedAt < phase.end
+            }
             let answered = unlocks.filter { if case .unknown = $0.outcome { false } else { true } }
             let latencies = answered.compactMap { event in event.returnedAt.map { $0 - event.invokedAt } }.sorted()
             let p99 = latencies.isEmpty ? nil : latencies[min(latencies.count - 1, latencies.count * 99 / 100)]

@@ -6,10 +6,12 @@ struct PartitionCheckerTests {
     let checker = PartitionChecker(maxStaleness: .milliseconds(2_000))
 
     func event(
-        _ key: String, _ operation: PartitionEvent.Operation, _ invoked: Int, _ returned: Int?, _ outcome: PartitionEvent.Outcome
+        _ key: String, _ operation: PartitionEvent.Operation, _ invoked: Int, _ returned: Int?,
+        _ outcome: PartitionEvent.Outcome
     ) -> PartitionEvent {
         PartitionEvent(
-            key: key, operation: operation, invokedAt: .milliseconds(invoked), returnedAt: returned.map { .milliseconds($0) },
+            key: key, operation: operation, invokedAt: .milliseconds(invoked),
+            returnedAt: returned.map { .milliseconds($0) },
             outcome: outcome, member: 1)
     }
 
@@ -63,7 +65,9 @@ struct PartitionCheckerTests {
         let found = checker.violations(history, finalStates: healthyMembers)
         #expect(found.contains { $0.contains("no linearization") || $0.contains("linearizable") }, "\(found)")
         let bounded = cleanHistory + [event("k1", .unlock, 150, 160, .denied(strict: false))]
-        #expect(checker.violations(bounded, finalStates: healthyMembers) == [], "a bounded refusal is not a linearizable read")
+        #expect(
+            checker.violations(bounded, finalStates: healthyMembers) == [],
+            "a bounded refusal is not a linearizable read")
     }
 
     @Test("a strict unlock invoked after the revoke was acknowledged is flagged")
@@ -85,19 +89,21 @@ struct PartitionCheckerTests {
     @Test("a history with no linearization is flagged, though no single rule above catches it")
     func nonLinearizable() {
         // A strict unlock that saw k4 active and returned before its only grant was even invoked.
-        let history = cleanHistory + [
-            event("k4", .unlock, 0, 50, .authorized(strict: true)),
-            event("k4", .grant, 100, 200, .acknowledged(revision: 8)),
-        ]
+        let history =
+            cleanHistory + [
+                event("k4", .unlock, 0, 50, .authorized(strict: true)),
+                event("k4", .grant, 100, 200, .acknowledged(revision: 8)),
+            ]
         var members = healthyMembers
         for id in members.keys { members[id]?.activeKeys.insert("k4") }
         let found = checker.violations(history, finalStates: members)
         #expect(found.count == 1 && found[0].contains("key k4") && found[0].contains("not linearizable"), "\(found)")
         // A grant acknowledged twice without a revoke between them has no linearization either.
-        let doubled = cleanHistory + [
-            event("k5", .grant, 0, 50, .acknowledged(revision: 8)),
-            event("k5", .grant, 100, 150, .acknowledged(revision: 9)),
-        ]
+        let doubled =
+            cleanHistory + [
+                event("k5", .grant, 0, 50, .acknowledged(revision: 8)),
+                event("k5", .grant, 100, 150, .acknowledged(revision: 9)),
+            ]
         for id in members.keys { members[id]?.activeKeys.insert("k5") }
         #expect(checker.violations(doubled, finalStates: members).contains { $0.contains("key k5") })
     }
@@ -105,7 +111,9 @@ struct PartitionCheckerTests {
     @Test("unlock success rate and p99 are computed per fault window")
     func windowStats() {
         let history = (0..<100).map { index in
-            event("k1", .unlock, index * 10, index * 10 + (index == 99 ? 900 : 20), index < 90 ? .authorized(strict: true) : .unknown("503"))
+            event(
+                "k1", .unlock, index * 10, index * 10 + (index == 99 ? 900 : 20),
+                index < 90 ? .authorized(strict: true) : .unknown("503"))
         }
         let stats = PartitionChecker.windowStats(
             history, phases: [.init(name: "fault", start: .zero, end: .milliseconds(1_000))])

@@ -36,7 +36,8 @@ struct PartitionToleranceTests {
         var options = NamespaceCluster.Options()
         options.size = members
         options.maxStalenessMilliseconds = Self.maxStalenessMilliseconds
-        let cluster = try NamespaceCluster(script: Self.script, binary: try KeyClusterBinary.path(), directory: directory, options: options)
+        let cluster = try NamespaceCluster(
+            script: Self.script, binary: try KeyClusterBinary.path(), directory: directory, options: options)
         do {
             try await run(cluster, seed: seed)
         } catch {
@@ -69,10 +70,11 @@ struct PartitionToleranceTests {
 
         // Healed, every member up: wait until all have applied everything acknowledged, then read their state.
         let events = history.events
-        let acknowledged = events.compactMap { event -> UInt64? in
-            if case .acknowledged(let revision) = event.outcome { return revision }
-            return nil
-        }.max() ?? 0
+        let acknowledged =
+            events.compactMap { event -> UInt64? in
+                if case .acknowledged(let revision) = event.outcome { return revision }
+                return nil
+            }.max() ?? 0
         _ = try await cluster.waitForLeader()
         try await cluster.waitForApplied(acknowledged)
         var finalStates: [UInt64: PartitionChecker.MemberState] = [:]
@@ -88,13 +90,20 @@ struct PartitionToleranceTests {
         }
 
         let checker = PartitionChecker(maxStaleness: .milliseconds(Self.maxStalenessMilliseconds))
-        let counts = Dictionary(grouping: events, by: { "\($0.operation.rawValue) \(Self.kind($0.outcome))" }).mapValues(\.count)
-        print("partition nemesis, \(cluster.ids.count) members: \(events.count) operations: \(counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))")
+        let counts = Dictionary(grouping: events, by: { "\($0.operation.rawValue) \(Self.kind($0.outcome))" })
+            .mapValues(\.count)
+        print(
+            "partition nemesis, \(cluster.ids.count) members: \(events.count) operations: \(counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))"
+        )
         let stats = PartitionChecker.windowStats(events, phases: history.phases)
         for window in stats { print("partition nemesis, \(cluster.ids.count) members: \(window)") }
         let violations = checker.violations(events, finalStates: finalStates)
-        #expect(violations.isEmpty, "\(violations.count) violations (seed \(seed)):\n\(violations.prefix(10).joined(separator: "\n"))")
-        #expect(counts["grant acknowledged", default: 0] > 10 && counts["revoke acknowledged", default: 0] > 10, "too little load to prove anything")
+        #expect(
+            violations.isEmpty,
+            "\(violations.count) violations (seed \(seed)):\n\(violations.prefix(10).joined(separator: "\n"))")
+        #expect(
+            counts["grant acknowledged", default: 0] > 10 && counts["revoke acknowledged", default: 0] > 10,
+            "too little load to prove anything")
         #expect(counts["unlock authorized-strict", default: 0] > 50, "too few strict unlocks to prove anything")
         #expect(counts["unlock denied-strict", default: 0] > 10, "too few strict refusals to prove anything")
         // Every fault leaves a majority of regions connected: unlocks with failover must keep succeeding.
@@ -114,7 +123,9 @@ struct PartitionToleranceTests {
     }
 
     /// The faults, one after the other, each followed by a heal and a calm period; each window recorded.
-    func nemesis(_ cluster: NamespaceCluster, _ history: PartitionHistory, workload: PartitionWorkload, seed: UInt64) async throws {
+    func nemesis(_ cluster: NamespaceCluster, _ history: PartitionHistory, workload: PartitionWorkload, seed: UInt64)
+        async throws
+    {
         try await window("steady", history, seconds: Self.calmSeconds) {}
         /// A region the leader is not in: losing it leaves a majority of regions (1 of 3 members, or 1–2 of 5).
         let otherRegion = { (leader: UInt64) in
@@ -124,19 +135,65 @@ struct PartitionToleranceTests {
         let follower = { (leader: UInt64) in cluster.ids.first { $0 != leader } ?? leader }
         // Each fault names the member it repairs, which is probed directly as it returns (nil: none).
         let faults: [(String, (UInt64) throws -> UInt64?)] = [
-            ("leader killed", { leader in try cluster.run("kill", "\(leader)"); return leader }),
+            (
+                "leader killed",
+                { leader in
+                    try cluster.run("kill", "\(leader)")
+                    return leader
+                }
+            ),
             // A frozen machine sends no reset: its peers learn nothing until timeouts; it resumes believing
             // what it knew, with messages from before the freeze still arriving.
-            ("leader frozen (SIGSTOP)", { leader in try cluster.run("freeze", "\(leader)"); return leader }),
-            ("a follower frozen (SIGSTOP)", { leader in try cluster.run("freeze", "\(follower(leader))"); return follower(leader) }),
-            ("a follower killed", { leader in try cluster.run("kill", "\(follower(leader))"); return follower(leader) }),
-            ("a whole region (not the leader's) killed", { leader in try cluster.run("kill-region", otherRegion(leader)); return nil }),
-            ("a minority region cut off", { leader in try cluster.run("isolate", otherRegion(leader)); return nil }),
-            ("the leader cut off", { leader in try cluster.run("isolate", "\(leader)"); return leader }),
-            ("the leader's outbound traffic cut one way", { leader in
-                try cluster.run("cut", "\(leader)", cluster.ids.filter { $0 != leader }.map(String.init).joined(separator: ","))
-                return leader
-            }),
+            (
+                "leader frozen (SIGSTOP)",
+                { leader in
+                    try cluster.run("freeze", "\(leader)")
+                    return leader
+                }
+            ),
+            (
+                "a follower frozen (SIGSTOP)",
+                { leader in
+                    try cluster.run("freeze", "\(follower(leader))")
+                    return follower(leader)
+                }
+            ),
+            (
+                "a follower killed",
+                { leader in
+                    try cluster.run("kill", "\(follower(leader))")
+                    return follower(leader)
+                }
+            ),
+            (
+                "a whole region (not the leader's) killed",
+                { leader in
+                    try cluster.run("kill-region", otherRegion(leader))
+                    return nil
+                }
+            ),
+            (
+                "a minority region cut off",
+                { leader in
+                    try cluster.run("isolate", otherRegion(leader))
+                    return nil
+                }
+            ),
+            (
+                "the leader cut off",
+                { leader in
+                    try cluster.run("isolate", "\(leader)")
+                    return leader
+                }
+            ),
+            (
+                "the leader's outbound traffic cut one way",
+                { leader in
+                    try cluster.run(
+                        "cut", "\(leader)", cluster.ids.filter { $0 != leader }.map(String.init).joined(separator: ","))
+                    return leader
+                }
+            ),
         ]
         for (index, (name, fault)) in faults.enumerated() {
             let leader = try await cluster.waitForLeader()
@@ -170,7 +227,8 @@ struct PartitionToleranceTests {
     /// Enrolls `count` vehicles, each with a fresh owner key, through the operator's certificate.
     func enroll(_ cluster: NamespaceCluster, leader: UInt64, count: Int) async throws -> [(VIN, KeyHolder)] {
         let credential = try LocalClusterLayout(directory: cluster.directory).issueOperator(name: "nemesis")
-        let http = try MemberClient.makeHTTPClient(caCertificatePath: cluster.caCertificatePath, clientCertificate: credential)
+        let http = try MemberClient.makeHTTPClient(
+            caCertificatePath: cluster.caCertificatePath, clientCertificate: credential)
         var vehicles: [(VIN, KeyHolder)] = []
         var revision: UInt64 = 0
         do {
@@ -178,7 +236,8 @@ struct PartitionToleranceTests {
                 let vin = try VIN(validating: "WVWZZZ1JZXW00\(String(format: "%04d", index))")
                 let owner = KeyHolder()
                 revision = try await ClusterClient(
-                    addresses: [(cluster.client(leader).address, cluster.region(of: leader))], preferredRegion: nil, http: http
+                    addresses: [(cluster.client(leader).address, cluster.region(of: leader))], preferredRegion: nil,
+                    http: http
                 ).registerVehicle(vin, owner: owner.publicKey).revision
                 vehicles.append((vin, owner))
             }

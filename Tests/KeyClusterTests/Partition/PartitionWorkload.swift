@@ -40,7 +40,10 @@ final class PartitionWorkload: Sendable {
     func run(unlockClients: Int, seed: UInt64) async {
         await withTaskGroup(of: Void.self) { group in
             for (index, vehicle) in vehicles.enumerated() {
-                group.addTask { await self.ownerLoop(vehicle, home: self.cluster.ids[index % self.cluster.ids.count], seed: seed &+ UInt64(index)) }
+                group.addTask {
+                    await self.ownerLoop(
+                        vehicle, home: self.cluster.ids[index % self.cluster.ids.count], seed: seed &+ UInt64(index))
+                }
             }
             for client in 0..<unlockClients {
                 group.addTask { await self.unlockLoop(client: client, seed: seed &+ 1_000 &+ UInt64(client)) }
@@ -54,10 +57,13 @@ final class PartitionWorkload: Sendable {
         let order = [home] + cluster.ids.filter { $0 != home }
         while !isStopped {
             let driver = KeyHolder()
-            let body = Array((try? JSONSerialization.data(withJSONObject: [
-                "publicKey": Data(driver.publicKey.x963).base64EncodedString(), "formFactor": "phone", "role": "driver",
-            ])) ?? Data())
-            await write(.grant, key: driver.keyID.text, vin: vehicle.vin, signer: vehicle.owner, order: order, random: &random,
+            let body = Array(
+                (try? JSONSerialization.data(withJSONObject: [
+                    "publicKey": Data(driver.publicKey.x963).base64EncodedString(), "formFactor": "phone",
+                    "role": "driver",
+                ])) ?? Data())
+            await write(
+                .grant, key: driver.keyID.text, vin: vehicle.vin, signer: vehicle.owner, order: order, random: &random,
                 path: "/v1/vehicles/\(vehicle.vin.text)/keys", command: "grant", body: body)
             recentKeys.withLock { keys in
                 keys.append((vehicle.vin, driver))
@@ -67,7 +73,8 @@ final class PartitionWorkload: Sendable {
                 }
             }
             try? await Task.sleep(for: .milliseconds(Int.random(in: Self.grantLifetimeMilliseconds, using: &random)))
-            await write(.revoke, key: driver.keyID.text, vin: vehicle.vin, signer: vehicle.owner, order: order, random: &random,
+            await write(
+                .revoke, key: driver.keyID.text, vin: vehicle.vin, signer: vehicle.owner, order: order, random: &random,
                 path: "/v1/vehicles/\(vehicle.vin.text)/keys/\(driver.keyID.text)/revoke", command: "revoke", body: [])
         }
     }
@@ -79,16 +86,26 @@ final class PartitionWorkload: Sendable {
         random: inout SeededGenerator, path: String, command: String, body: [UInt8]
     ) async {
         for attempt in 0..<Self.maxWriteAttempts {
-            if attempt > 0 { try? await Task.sleep(for: .milliseconds(Int.random(in: 0...(50 << attempt), using: &random))) }
+            if attempt > 0 {
+                try? await Task.sleep(for: .milliseconds(Int.random(in: 0...(50 << attempt), using: &random)))
+            }
             let member = order[attempt % order.count]
             let invokedAt = history.now
-            var event = PartitionEvent(key: key, operation: operation, invokedAt: invokedAt, returnedAt: nil, outcome: .unknown(""), member: member)
+            var event = PartitionEvent(
+                key: key, operation: operation, invokedAt: invokedAt, returnedAt: nil, outcome: .unknown(""),
+                member: member)
             do {
-                let headers = try signer.signatureHeaders(method: "POST", path: path, vin: vin, command: command, body: body, nowUnixMs: WallClock.nowUnixMs())
-                let revision = try await cluster.client(member).send(.POST, path, body: body, headers: headers, as: WriteResponse.self).revision
+                let headers = try signer.signatureHeaders(
+                    method: "POST", path: path, vin: vin, command: command, body: body, nowUnixMs: WallClock.nowUnixMs()
+                )
+                let revision = try await cluster.client(member).send(
+                    .POST, path, body: body, headers: headers, as: WriteResponse.self
+                ).revision
                 event.returnedAt = history.now
                 event.outcome = .acknowledged(revision: revision)
-            } catch MemberClient.CallError.problem(let status, let type, _, _, _) where (400..<500).contains(status) && status != 429 {
+            } catch MemberClient.CallError.problem(let status, let type, _, _, _)
+                where (400..<500).contains(status) && status != 429
+            {
                 event.returnedAt = history.now
                 event.outcome = .refused(type)
             } catch {
@@ -103,14 +120,17 @@ final class PartitionWorkload: Sendable {
         var random = SeededGenerator(seed: seed)
         let regions = Array(Set(cluster.members.map(\.region))).sorted()
         let failover = ClusterClient(
-            addresses: cluster.members.map { ($0.clientAddress, $0.region) }, preferredRegion: regions[client % regions.count], http: cluster.http)
+            addresses: cluster.members.map { ($0.clientAddress, $0.region) },
+            preferredRegion: regions[client % regions.count], http: cluster.http)
         while !isStopped {
             try? await Task.sleep(for: .milliseconds(Int.random(in: Self.unlockPauseMilliseconds, using: &random)))
             guard let (vin, key) = recentKeys.withLock({ $0.randomElement(using: &random) }) else { continue }
-            var event = PartitionEvent(key: key.keyID.text, operation: .unlock, invokedAt: history.now, returnedAt: nil, outcome: .unknown(""))
+            var event = PartitionEvent(
+                key: key.keyID.text, operation: .unlock, invokedAt: history.now, returnedAt: nil, outcome: .unknown(""))
             do {
                 let document = try await failover.command(.unlock, on: vin, as: key)
-                let token = try verifier.verifyUnlockToken(document, vin: vin, command: .unlock, nowUnixMs: WallClock.nowUnixMs())
+                let token = try verifier.verifyUnlockToken(
+                    document, vin: vin, command: .unlock, nowUnixMs: WallClock.nowUnixMs())
                 event.outcome = .authorized(strict: token.consistency == .strict)
                 event.member = token.issuingNode
             } catch {
@@ -127,7 +147,8 @@ final class PartitionWorkload: Sendable {
         switch error {
         case MemberClient.CallError.problem(403, _, _, _, let consistency?):
             .denied(strict: consistency == ReadConsistency.strict.rawValue)
-        case MemberClient.CallError.problem(let status, let type, _, _, _) where (400..<500).contains(status) && status != 429:
+        case MemberClient.CallError.problem(let status, let type, _, _, _)
+        where (400..<500).contains(status) && status != 429:
             .refused(type)
         default:
             .unknown("\(error)")
@@ -146,12 +167,18 @@ final class PartitionWorkload: Sendable {
             let bounded = Bool.random(using: &random)
             let path = "/v1/vehicles/\(vin.text)/commands" + (bounded ? "?consistency=bounded" : "")
             let body = Array("{\"command\":\"unlock\"}".utf8)
-            var event = PartitionEvent(key: key.keyID.text, operation: .unlock, invokedAt: history.now, returnedAt: nil, outcome: .unknown(""), member: member)
+            var event = PartitionEvent(
+                key: key.keyID.text, operation: .unlock, invokedAt: history.now, returnedAt: nil, outcome: .unknown(""),
+                member: member)
             event.isProbe = true
             do {
-                let headers = try key.signatureHeaders(method: "POST", path: path, vin: vin, command: "unlock", body: body, nowUnixMs: WallClock.nowUnixMs())
-                let document = try await cluster.client(member).send(.POST, path, body: body, headers: headers, as: SignedDocument.self)
-                let token = try verifier.verifyUnlockToken(document, vin: vin, command: .unlock, nowUnixMs: WallClock.nowUnixMs())
+                let headers = try key.signatureHeaders(
+                    method: "POST", path: path, vin: vin, command: "unlock", body: body,
+                    nowUnixMs: WallClock.nowUnixMs())
+                let document = try await cluster.client(member).send(
+                    .POST, path, body: body, headers: headers, as: SignedDocument.self)
+                let token = try verifier.verifyUnlockToken(
+                    document, vin: vin, command: .unlock, nowUnixMs: WallClock.nowUnixMs())
                 event.outcome = .authorized(strict: token.consistency == .strict)
             } catch {
                 event.outcome = Self.unlockOutcome(of: error)

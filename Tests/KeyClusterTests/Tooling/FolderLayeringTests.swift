@@ -30,7 +30,9 @@ struct FolderLayeringTests {
     }
 
     static func sources() throws -> [SourceFile] {
-        let paths = try #require(FileManager.default.enumerator(atPath: sourceDirectory.path)).compactMap { $0 as? String }
+        let paths = try #require(FileManager.default.enumerator(atPath: sourceDirectory.path)).compactMap {
+            $0 as? String
+        }
         return try paths.filter { $0.hasSuffix(".swift") }.map { path in
             let text = try String(contentsOf: sourceDirectory.appendingPathComponent(path), encoding: .utf8)
             // Comments name types freely (`see ReadPath`); only code counts.
@@ -43,7 +45,9 @@ struct FolderLayeringTests {
 
     /// Types, protocols and aliases declared at the top level of each file, by name.
     static func declarations(in files: [SourceFile]) throws -> [String: SourceFile] {
-        let pattern = try Regex(#"(?m)^(?:(?:public|package|internal|final|indirect)\s+)*(?:struct|class|enum|protocol|actor|typealias)\s+([A-Za-z_][A-Za-z0-9_]*)"#)
+        let pattern = try Regex(
+            #"(?m)^(?:(?:public|package|internal|final|indirect)\s+)*(?:struct|class|enum|protocol|actor|typealias)\s+([A-Za-z_][A-Za-z0-9_]*)"#
+        )
         var declared: [String: SourceFile] = [:]
         for file in files {
             for match in file.text.matches(of: pattern) {
@@ -60,7 +64,8 @@ struct FolderLayeringTests {
     @Test("every folder is placed, and no folder names a type declared in a folder at or above its own step")
     func foldersUseOnlyLowerFolders() throws {
         let files = try Self.sources()
-        let step = Dictionary(uniqueKeysWithValues: Self.order.enumerated().flatMap { index, folders in folders.map { ($0, index) } })
+        let step = Dictionary(
+            uniqueKeysWithValues: Self.order.enumerated().flatMap { index, folders in folders.map { ($0, index) } })
         for folder in Set(files.map(\.folder)) where !folder.hasSuffix(".swift") {
             #expect(step[folder] != nil, "Sources/KeyCluster/\(folder) is not placed in FolderLayeringTests.order")
         }
@@ -70,12 +75,14 @@ struct FolderLayeringTests {
         for file in files {
             guard let own = step[file.folder] else { continue }
             for word in Self.words(in: file.text) {
-                guard let owner = declared[String(word)], owner.folder != file.folder, let theirs = step[owner.folder] else { continue }
+                guard let owner = declared[String(word)], owner.folder != file.folder, let theirs = step[owner.folder]
+                else { continue }
                 if theirs >= own {
                     violations.append("\(file.name) uses \(word), declared in \(owner.name)")
                 }
             }
         }
-        #expect(violations.isEmpty, "folders used against the layering:\n\(violations.sorted().joined(separator: "\n"))")
+        #expect(
+            violations.isEmpty, "folders used against the layering:\n\(violations.sorted().joined(separator: "\n"))")
     }
 }

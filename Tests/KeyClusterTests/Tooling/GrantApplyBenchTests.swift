@@ -1,7 +1,8 @@
 import Foundation
-@testable import KeyClusterTooling
 import TestSupport
 import Testing
+
+@testable import KeyClusterTooling
 
 /// `keycluster bench apply` measures grants only if every grant it makes applies: a refused grant costs a
 /// fraction of an applied one and would flatter the figure.

@@ -17,7 +17,9 @@ struct LMDBLogStoreTests {
                     return try LMDBLogStore(environment: Environment(path: path))
                 },
                 reopen: { store in
-                    guard let lmdb = store as? LMDBLogStore else { preconditionFailure("the LMDB fixture made another store") }
+                    guard let lmdb = store as? LMDBLogStore else {
+                        preconditionFailure("the LMDB fixture made another store")
+                    }
                     return try LMDBLogStore(environment: Environment(path: lmdb.environment.path))
                 })
             try check.run(fixture)
@@ -34,7 +36,9 @@ struct LMDBLogStoreTests {
             try environment.write { txn in try txn.put([0, 0, 1], for: .bigEndian(LogIndex(1)), in: log) }
             #expect(throws: (any Error).self) { try store.entries(in: 1...1, maxBytes: .max) }
             #expect(throws: (any Error).self) { try store.term(at: 1) }
-            try environment.write { txn in try txn.put([0, 0, 0, 0, 0, 0, 0, 1, 99], for: .bigEndian(LogIndex(1)), in: log) }
+            try environment.write { txn in
+                try txn.put([0, 0, 0, 0, 0, 0, 0, 1, 99], for: .bigEndian(LogIndex(1)), in: log)
+            }
             let error = #expect(throws: (any Error).self) { try store.entries(in: 1...1, maxBytes: .max) }
             #expect("\(error.map { "\($0)" } ?? "")".contains("unknown kind 99"))
         }

@@ -25,7 +25,9 @@ struct AppendingStateMachine: ReplicatedStateMachine {
 
     func values(of key: String, in environment: Environment) throws -> [String] {
         try environment.read { txn in
-            (try txn.get(Array(key.utf8), in: database) ?? []).split(separator: UInt8(ascii: ",")).map { String(decoding: $0, as: UTF8.self) }
+            (try txn.get(Array(key.utf8), in: database) ?? []).split(separator: UInt8(ascii: ",")).map {
+                String(decoding: $0, as: UTF8.self)
+            }
         }
     }
 }

@@ -1,7 +1,8 @@
-@testable import RaftCore
-@testable import RaftNode
 import TestSupport
 import Testing
+
+@testable import RaftCore
+@testable import RaftNode
 
 /// The applied-index waiters behind `RaftNode.waitUntilApplied` (strict reads with a `minRevision`).
 @Suite("Applied-index waiters")
@@ -31,7 +32,9 @@ struct AppliedIndexWaitersTests {
         }
     }
 
-    @Test("a waiter resumes when the applied index reaches its index, not before; a past deadline fails it; a full list says so")
+    @Test(
+        "a waiter resumes when the applied index reaches its index, not before; a past deadline fails it; a full list says so"
+    )
     func resumeExpireAndBound() async throws {
         let owner = Owner()
         let early = Self.wait(owner, for: 5, deadline: 100)
@@ -42,7 +45,9 @@ struct AppliedIndexWaitersTests {
         #expect(await owner.count == 2, "nothing reaches index 5 at 4")
         await owner.applied(5)
         // A deadline rather than a bare await: a waiter that is never resumed must fail the test, not hang it.
-        try await waitUntil("the waiter for index 5 is resumed at exactly 5", deadlineSeconds: 5) { await owner.count == 1 }
+        try await waitUntil("the waiter for index 5 is resumed at exactly 5", deadlineSeconds: 5) {
+            await owner.count == 1
+        }
         #expect(await early.value == "applied 5", "resumed at exactly its index")
         await owner.expire(now: 9)
         #expect(await owner.count == 1, "the late waiter's deadline is 10")

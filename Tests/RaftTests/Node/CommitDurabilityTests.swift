@@ -18,7 +18,10 @@ struct CommitDurabilityTests {
     @Test("a batch that only applies committed entries and moves the commit index defers its meta-page sync")
     func appliesDefer() {
         #expect(Self.durability([Ready(committedEntries: Self.committed)]) == .deferredToNextCommit)
-        #expect(Self.durability([Ready(hardState: HardState(term: 3, vote: NodeID(1), commit: 6), committedEntries: Self.committed)]) == .deferredToNextCommit)
+        #expect(
+            Self.durability([
+                Ready(hardState: HardState(term: 3, vote: NodeID(1), commit: 6), committedEntries: Self.committed)
+            ]) == .deferredToNextCommit)
         #expect(Self.durability([]) == .deferredToNextCommit)
     }
 
@@ -28,13 +31,16 @@ struct CommitDurabilityTests {
         let append = Ready(entriesToAppend: [Entry(index: 10, term: 3, kind: .normal, payload: [2])])
         let newTerm = Ready(hardState: HardState(term: 4, vote: nil, commit: 5))
         let newVote = Ready(hardState: HardState(term: 3, vote: NodeID(2), commit: 5))
-        let install = Ready(snapshotToInstall: SnapshotMetadata(index: 20, term: 3, configuration: MembershipConfiguration(voters: [NodeID(1)])))
+        let install = Ready(
+            snapshotToInstall: SnapshotMetadata(
+                index: 20, term: 3, configuration: MembershipConfiguration(voters: [NodeID(1)])))
         for promise in [append, newTerm, newVote, install] {
             #expect(Self.durability([applies, promise]) == .immediate, "\(promise)")
             #expect(Self.durability([promise, applies]) == .immediate, "\(promise)")
         }
         let compaction = SnapshotCompaction(
-            snapshot: SnapshotMetadata(index: 5, term: 3, configuration: MembershipConfiguration(voters: [NodeID(1)])), compactThrough: 5)
+            snapshot: SnapshotMetadata(index: 5, term: 3, configuration: MembershipConfiguration(voters: [NodeID(1)])),
+            compactThrough: 5)
         #expect(Self.durability([applies], compaction: compaction) == .immediate)
     }
 }

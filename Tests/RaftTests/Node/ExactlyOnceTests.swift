@@ -1,12 +1,15 @@
-@testable import RaftCore
-@testable import RaftNode
 import Storage
 import TestSupport
 import Testing
 
+@testable import RaftCore
+@testable import RaftNode
+
 @Suite("Client sessions: exactly-once application")
 struct ExactlyOnceTests {
-    func withPersister(expiryEntries: UInt64 = 1_000, _ body: (ReadyPersister, AppendingStateMachine, Environment) throws -> Void) async throws {
+    func withPersister(
+        expiryEntries: UInt64 = 1_000, _ body: (ReadyPersister, AppendingStateMachine, Environment) throws -> Void
+    ) async throws {
         try await TemporaryDirectory.with("sessions") { directory in
             let environment = try Environment(path: directory.path, options: EnvironmentOptions(durability: .noSync))
             let stateMachine = try AppendingStateMachine(environment: environment)
@@ -34,14 +37,19 @@ struct ExactlyOnceTests {
     func duplicateIsAnsweredNotApplied() async throws {
         try await withPersister { persister, stateMachine, environment in
             let request = RequestID(session: 1, sequence: 1)
-            let outcomes = try apply(ready(from: 1, [
-                .registerSession(nonce: 7), .command(request, Array("k=a".utf8)), .command(request, Array("k=a".utf8)),
-            ]), persister, environment)
-            #expect(outcomes == [
-                .sessionRegistered(nonce: 7, session: 1),
-                .command(request, .applied(result: Array("1".utf8), index: 2)),
-                .command(request, .applied(result: Array("1".utf8), index: 2)),
-            ])
+            let outcomes = try apply(
+                ready(
+                    from: 1,
+                    [
+                        .registerSession(nonce: 7), .command(request, Array("k=a".utf8)),
+                        .command(request, Array("k=a".utf8)),
+                    ]), persister, environment)
+            #expect(
+                outcomes == [
+                    .sessionRegistered(nonce: 7, session: 1),
+                    .command(request, .applied(result: Array("1".utf8), index: 2)),
+                    .command(request, .applied(result: Array("1".utf8), index: 2)),
+                ])
             #expect(try stateMachine.values(of: "k", in: environment) == ["a"])
             #expect(try persister.appliedIndex() == 3)
         }
@@ -60,11 +68,14 @@ struct ExactlyOnceTests {
     @Test("an older sequence than the session's last is refused as stale")
     func olderSequenceIsStale() async throws {
         try await withPersister { persister, stateMachine, environment in
-            let outcomes = try apply(ready(from: 1, [
-                .registerSession(nonce: 1),
-                .command(RequestID(session: 1, sequence: 2), Array("k=b".utf8)),
-                .command(RequestID(session: 1, sequence: 1), Array("k=a".utf8)),
-            ]), persister, environment)
+            let outcomes = try apply(
+                ready(
+                    from: 1,
+                    [
+                        .registerSession(nonce: 1),
+                        .command(RequestID(session: 1, sequence: 2), Array("k=b".utf8)),
+                        .command(RequestID(session: 1, sequence: 1), Array("k=a".utf8)),
+                    ]), persister, environment)
             #expect(outcomes.last == .command(RequestID(session: 1, sequence: 1), .refused(.staleSequence)))
             #expect(try stateMachine.values(of: "k", in: environment) == ["b"])
         }
@@ -75,7 +86,10 @@ struct ExactlyOnceTests {
         try await withPersister(expiryEntries: 3) { persister, stateMachine, environment in
             var envelopes: [ProposalEnvelope] = [.registerSession(nonce: 1), .registerSession(nonce: 2)]
             // Session 2 stays busy; session 1 goes idle.
-            for sequence in 1...4 { envelopes.append(.command(RequestID(session: 2, sequence: UInt64(sequence)), Array("busy=\(sequence)".utf8))) }
+            for sequence in 1...4 {
+                envelopes.append(
+                    .command(RequestID(session: 2, sequence: UInt64(sequence)), Array("busy=\(sequence)".utf8)))
+            }
             envelopes.append(.command(RequestID(session: 1, sequence: 1), Array("idle=late".utf8)))
             let outcomes = try apply(ready(from: 1, envelopes), persister, environment)
             #expect(outcomes.last == .command(RequestID(session: 1, sequence: 1), .refused(.sessionExpired)))

@@ -9,7 +9,9 @@ import Testing
 struct FreshnessProbeStampsTests {
     static func witness(_ probe: UInt64) -> FreshnessWitness { FreshnessWitness(probe: probe, issuedAtTick: 0) }
 
-    @Test("a witness answered before its stamp was taken keeps the previous witness's stamp, never a later unanswered probe's")
+    @Test(
+        "a witness answered before its stamp was taken keeps the previous witness's stamp, never a later unanswered probe's"
+    )
     func witnessWithoutStampKeepsPrevious() {
         var stamps = FreshnessProbeStamps<Int>()
         stamps.issued([10], at: 100)

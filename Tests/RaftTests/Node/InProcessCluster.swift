@@ -37,7 +37,8 @@ final class InProcessCluster {
             path: directory.appending("\(id)"), options: EnvironmentOptions(durability: .noSync))
         let stateMachine = try AppendingStateMachine(environment: environment)
         let node = try RaftNode(
-            id: id, configuration: MembershipConfiguration(voters: ids), environment: environment, stateMachine: stateMachine,
+            id: id, configuration: MembershipConfiguration(voters: ids), environment: environment,
+            stateMachine: stateMachine,
             transport: network.attach(id), options: options, observer: observer(of: id))
         nodes[id] = node
         stateMachines[id] = stateMachine

@@ -18,7 +18,10 @@ final class LocalNetwork: Sendable {
     /// The transport a node with `id` uses. A node attached again (after a restart) replaces its inbox.
     func attach(_ id: NodeID) -> LocalTransport {
         let (stream, continuation) = AsyncStream.makeStream(of: Message.self, bufferingPolicy: .bufferingNewest(4_096))
-        state.withLock { $0.inboxes[id]?.finish(); $0.inboxes[id] = continuation }
+        state.withLock {
+            $0.inboxes[id]?.finish()
+            $0.inboxes[id] = continuation
+        }
         return LocalTransport(network: self, inbound: stream)
     }
 

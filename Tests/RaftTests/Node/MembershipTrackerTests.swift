@@ -1,6 +1,7 @@
+import Testing
+
 @testable import RaftCore
 @testable import RaftNode
-import Testing
 
 @Suite("Transport peer set across membership changes")
 struct MembershipTrackerTests {
@@ -33,7 +34,10 @@ struct MembershipTrackerTests {
         let removed = try Self.bootstrap.applying(.remove(NodeID(1)))
         let appended = tracker.peersIfChanged(inForce: removed)
         #expect(appended == nil, "appended but not applied: the removed leader is still reached")
-        tracker.apply([Entry(index: 5, term: 2, kind: .normal, payload: [1]), Entry(index: 6, term: 2, kind: .configChange, payload: removed.encoded)])
+        tracker.apply([
+            Entry(index: 5, term: 2, kind: .normal, payload: [1]),
+            Entry(index: 6, term: 2, kind: .configChange, payload: removed.encoded),
+        ])
         let update = tracker.peersIfChanged(inForce: removed)
         let peers = try #require(update)
         #expect(peers.members == [NodeID(3)])
@@ -43,9 +47,12 @@ struct MembershipTrackerTests {
     @Test("a change whose entry was compacted away counts as done only when the applied configuration shows it")
     func compactedChangeIsJudgedByItsEffect() {
         let withLearner = MembershipConfiguration(
-            voters: Self.bootstrap.voters, learners: [NodeID(4)], regions: Self.bootstrap.regions.merging([NodeID(4): "sa"]) { $1 })
+            voters: Self.bootstrap.voters, learners: [NodeID(4)],
+            regions: Self.bootstrap.regions.merging([NodeID(4): "sa"]) { $1 })
         #expect(RaftNode.isInEffect(.addLearner(NodeID(4), region: "sa"), in: withLearner))
-        #expect(!RaftNode.isInEffect(.addLearner(NodeID(4), region: "sa"), in: Self.bootstrap), "a discarded add is not reported done")
+        #expect(
+            !RaftNode.isInEffect(.addLearner(NodeID(4), region: "sa"), in: Self.bootstrap),
+            "a discarded add is not reported done")
         #expect(!RaftNode.isInEffect(.promote(NodeID(4)), in: withLearner))
         #expect(RaftNode.isInEffect(.promote(NodeID(2)), in: Self.bootstrap))
         #expect(!RaftNode.isInEffect(.remove(NodeID(3)), in: Self.bootstrap))

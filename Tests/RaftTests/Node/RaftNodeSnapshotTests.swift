@@ -22,7 +22,9 @@ struct RaftNodeSnapshotTests {
         return options
     }
 
-    @Test("a follower that was down while the leader compacted catches up through a snapshot, applies nothing twice, and restarts from it")
+    @Test(
+        "a follower that was down while the leader compacted catches up through a snapshot, applies nothing twice, and restarts from it"
+    )
     func followerCatchesUpThroughSnapshot() async throws {
         let cluster = try await InProcessCluster(size: 3, options: Self.snapshottingOptions)
         do {
@@ -33,7 +35,9 @@ struct RaftNodeSnapshotTests {
             await cluster.stop(follower)
             for value in 1..<80 { _ = try await leaderNode.propose(command("k", "v\(value)")) }
             // Snapshots are written in the background: wait for the second one, do not race it.
-            try await waitUntil("the leader took two snapshots", deadlineSeconds: 20) { await leaderNode.status.snapshots.taken >= 2 }
+            try await waitUntil("the leader took two snapshots", deadlineSeconds: 20) {
+                await leaderNode.status.snapshots.taken >= 2
+            }
             let leaderStatus = await leaderNode.status
             #expect(leaderStatus.snapshots.index > 20, "the leader compacted past what the follower holds")
             try await cluster.start(follower)
@@ -81,7 +85,9 @@ struct RaftNodeSnapshotTests {
             cluster.network.addAfterEachMessage { message in
                 guard case .installSnapshotChunk(let chunk) = message.body, message.term > 0 else { return [] }
                 let stale = InstallSnapshotChunk(metadata: chunk.metadata, offset: 0, data: chunk.data, isLast: false)
-                return [Message(from: deposed, to: message.to, term: message.term - 1, body: .installSnapshotChunk(stale))]
+                return [
+                    Message(from: deposed, to: message.to, term: message.term - 1, body: .installSnapshotChunk(stale))
+                ]
             }
             try await cluster.start(follower)
             try await cluster.waitForApplied(last)

@@ -37,7 +37,8 @@ struct RaftThreadIsolationTests {
         // node's ticks around its busy second.
         let width = ProcessInfo.processInfo.activeProcessorCount
         let busy = Duration.milliseconds(Self.blockedPoolMilliseconds)
-        let spins = await withTaskGroup(of: (before: RecordingObserver.Counts, after: RecordingObserver.Counts).self) { group in
+        let spins = await withTaskGroup(of: (before: RecordingObserver.Counts, after: RecordingObserver.Counts).self) {
+            group in
             for _ in 0..<width {
                 group.addTask {
                     let before = observer.counts
@@ -50,14 +51,20 @@ struct RaftThreadIsolationTests {
         }
         let expectedTicks = Self.blockedPoolMilliseconds / 20
         for (before, after) in spins {
-            #expect(after.ticks - before.ticks >= expectedTicks / 2, "ticks while the pool was busy: \(after.ticks - before.ticks) of ~\(expectedTicks)")
+            #expect(
+                after.ticks - before.ticks >= expectedTicks / 2,
+                "ticks while the pool was busy: \(after.ticks - before.ticks) of ~\(expectedTicks)")
             // Not the late-tick threshold (50 ms here): on a loaded machine the OS alone can hold a thread
             // that long. A tick held back by the pool would be late by most of the busy second.
-            #expect(after.worstTickLateness < .milliseconds(Self.blockedPoolMilliseconds / 4), "worst tick lateness \(after.worstTickLateness)")
+            #expect(
+                after.worstTickLateness < .milliseconds(Self.blockedPoolMilliseconds / 4),
+                "worst tick lateness \(after.worstTickLateness)")
         }
     }
 
-    @Test("with the ordinary share of pending proposals full, a revocation is still taken; another ordinary write is refused")
+    @Test(
+        "with the ordinary share of pending proposals full, a revocation is still taken; another ordinary write is refused"
+    )
     func revocationLaneHasReservedSlots() async throws {
         var options = InProcessCluster.fastOptions
         options.maxPendingProposals = 3
@@ -79,11 +86,17 @@ struct RaftThreadIsolationTests {
         for id in cluster.ids where id != leader { await cluster.stop(id) }
         // Without a quorum nothing commits: proposals wait for their result.
         let ordinary = (0..<2).map { index in Task { try await node.propose(Array("grant=\(index)".utf8)) } }
-        try await waitUntil("the ordinary share is taken", deadlineSeconds: 10) { await node.status.pendingProposals == 2 }
+        try await waitUntil("the ordinary share is taken", deadlineSeconds: 10) {
+            await node.status.pendingProposals == 2
+        }
         await #expect(throws: ProposeError.overloaded(limit: 2)) { try await node.propose(Array("grant=late".utf8)) }
         let revocation = Task { try await node.propose(Array("revoke=k1".utf8), lane: .revocation) }
-        try await waitUntil("the revocation waits for its result, not refused", deadlineSeconds: 10) { await node.status.pendingProposals == 3 }
-        await #expect(throws: ProposeError.overloaded(limit: 3)) { try await node.propose(Array("revoke=k2".utf8), lane: .revocation) }
+        try await waitUntil("the revocation waits for its result, not refused", deadlineSeconds: 10) {
+            await node.status.pendingProposals == 3
+        }
+        await #expect(throws: ProposeError.overloaded(limit: 3)) {
+            try await node.propose(Array("revoke=k2".utf8), lane: .revocation)
+        }
         await cluster.stop(leader)
         for task in ordinary + [revocation] { _ = await task.result }
     }

@@ -22,7 +22,9 @@ final class RecordingObserver: RaftNodeObserver {
     func storageCommitted(duration: Duration) { state.withLock { $0.storageCommits += 1 } }
     func applied(entries: Int, duration: Duration) { state.withLock { $0.appliedEntries += entries } }
     func proposalFinished(committed: Bool, duration: Duration) {
-        state.withLock { committed ? ($0.proposalsCommitted += 1) : ($0.proposalsFailed += 1) }
+        state.withLock { counts in
+            if committed { counts.proposalsCommitted += 1 } else { counts.proposalsFailed += 1 }
+        }
     }
     func electionStarted(term: Term) { state.withLock { $0.electionsStarted += 1 } }
     func leaderChanged(to leader: NodeID, term: Term) { state.withLock { $0.leaders.append(leader) } }

@@ -4,7 +4,9 @@ import Testing
 
 @Suite("Slow fsync warnings")
 struct SlowFsyncWarningTests {
-    @Test("a commit above the threshold warns with its duration; more within the interval are counted into the next warning")
+    @Test(
+        "a commit above the threshold warns with its duration; more within the interval are counted into the next warning"
+    )
     func warnsRateLimited() {
         let lines = CapturedLogLines()
         let warning = SlowFsyncWarning(thresholdMilliseconds: 100, logger: lines.logger)

@@ -6,12 +6,18 @@ import Testing
 
 @Suite("State-machine snapshot files")
 struct SnapshotFileTests {
-    func withEnvironments(_ body: (Environment, Environment, [Database], [Database], TemporaryDirectory) throws -> Void) async throws {
+    func withEnvironments(_ body: (Environment, Environment, [Database], [Database], TemporaryDirectory) throws -> Void)
+        async throws
+    {
         try await TemporaryDirectory.with("snapshot") { directory in
-            let source = try Environment(path: directory.appending("source"), options: EnvironmentOptions(durability: .noSync))
-            let target = try Environment(path: directory.appending("target"), options: EnvironmentOptions(durability: .noSync))
+            let source = try Environment(
+                path: directory.appending("source"), options: EnvironmentOptions(durability: .noSync))
+            let target = try Environment(
+                path: directory.appending("target"), options: EnvironmentOptions(durability: .noSync))
             let names = ["grants", "audit"]
-            try body(source, target, try names.map { try source.openDatabase($0) }, try names.map { try target.openDatabase($0) }, directory)
+            try body(
+                source, target, try names.map { try source.openDatabase($0) },
+                try names.map { try target.openDatabase($0) }, directory)
         }
     }
 
@@ -19,7 +25,11 @@ struct SnapshotFileTests {
     func roundTripReplacesContents() async throws {
         try await withEnvironments { source, target, sourceDBs, targetDBs, directory in
             try source.write { txn in
-                for index in 0..<500 { try txn.put(Array(repeating: UInt8(index % 256), count: index % 300), for: .bigEndian(UInt32(index)), in: sourceDBs[0]) }
+                for index in 0..<500 {
+                    try txn.put(
+                        Array(repeating: UInt8(index % 256), count: index % 300), for: .bigEndian(UInt32(index)),
+                        in: sourceDBs[0])
+                }
                 try txn.put(Array("entry".utf8), for: Array("a".utf8), in: sourceDBs[1])
             }
             try target.write { txn in try txn.put(Array("stale".utf8), for: Array("old".utf8), in: targetDBs[0]) }
@@ -49,13 +59,17 @@ struct SnapshotFileTests {
             // checksum — computed while installing, after the writes — tells.
             var flippedValue = [UInt8](good)
             flippedValue[good.count - 18] ^= 0x01
-            let damagedFiles = [Data(good.prefix(good.count - 3)), Data(flipped), Data(flippedValue), good + Data([0]), Data("garbage".utf8)]
+            let damagedFiles = [
+                Data(good.prefix(good.count - 3)), Data(flipped), Data(flippedValue), good + Data([0]),
+                Data("garbage".utf8),
+            ]
             for damaged in damagedFiles {
                 #expect(FileManager.default.createFile(atPath: path, contents: damaged))
                 #expect(throws: SnapshotFile.Invalid.self) {
                     try target.write { txn in try SnapshotFile.install(from: path, into: targetDBs, in: txn) }
                 }
-                #expect(try target.read { txn in try txn.get(Array("mine".utf8), in: targetDBs[0]) } == Array("keep".utf8))
+                #expect(
+                    try target.read { txn in try txn.get(Array("mine".utf8), in: targetDBs[0]) } == Array("keep".utf8))
             }
         }
     }
@@ -66,15 +80,21 @@ struct SnapshotFileBufferTests {
     @Test("a snapshot several buffers long, with records across buffer boundaries, round-trips and verifies")
     func largeSnapshotRoundTrips() async throws {
         try await TemporaryDirectory.with("snapshot-large") { directory in
-            let source = try Environment(path: directory.appending("source"), options: EnvironmentOptions(durability: .noSync))
-            let target = try Environment(path: directory.appending("target"), options: EnvironmentOptions(durability: .noSync))
+            let source = try Environment(
+                path: directory.appending("source"), options: EnvironmentOptions(durability: .noSync))
+            let target = try Environment(
+                path: directory.appending("target"), options: EnvironmentOptions(durability: .noSync))
             let sourceDB = try source.openDatabase("values")
             let targetDB = try target.openDatabase("values")
             // 3 MiB of 10 007-byte values: records straddle every 1 MiB read.
             let valueBytes = 10_007
             let count = 3 * (1 << 20) / valueBytes
             try source.write { txn in
-                for index in 0..<count { try txn.put(Array(repeating: UInt8(index % 251), count: valueBytes), for: .bigEndian(UInt32(index)), in: sourceDB) }
+                for index in 0..<count {
+                    try txn.put(
+                        Array(repeating: UInt8(index % 251), count: valueBytes), for: .bigEndian(UInt32(index)),
+                        in: sourceDB)
+                }
             }
             let path = directory.appending("snap.bin")
             try SnapshotFile.write(from: source, databases: [sourceDB], to: path) { _ in 99 }

@@ -1,9 +1,10 @@
 import Foundation
-@testable import RaftCore
-@testable import RaftNode
 import Storage
 import TestSupport
 import Testing
+
+@testable import RaftCore
+@testable import RaftNode
 
 @Suite("Snapshot install in the Ready persister")
 struct SnapshotInstallTests {
@@ -32,7 +33,9 @@ struct SnapshotInstallTests {
         }
     }
 
-    @Test("an installed snapshot carries the sessions: a retried command after the install is answered, not applied again; the log restarts at it")
+    @Test(
+        "an installed snapshot carries the sessions: a retried command after the install is answered, not applied again; the log restarts at it"
+    )
     func installKeepsExactlyOnce() async throws {
         try await TemporaryDirectory.with("install") { directory in
             let leader = try Member(directory.appending("leader"))
@@ -43,15 +46,24 @@ struct SnapshotInstallTests {
 
             // The follower holds an entry the snapshot does not match (another payload): it must go.
             _ = try follower.persist([Ready(entriesToAppend: [Entry(index: 1, term: 1, kind: .normal, payload: [])])])
-            let snapshot = SnapshotMetadata(index: 2, term: 2, configuration: MembershipConfiguration(voters: [NodeID(1), NodeID(2)]))
+            let snapshot = SnapshotMetadata(
+                index: 2, term: 2, configuration: MembershipConfiguration(voters: [NodeID(1), NodeID(2)]))
             let catalog = follower.persister.catalog
-            try SnapshotFile.write(from: leader.environment, databases: leader.persister.stateDatabases, to: catalog.incomingPath) { txn in
+            try SnapshotFile.write(
+                from: leader.environment, databases: leader.persister.stateDatabases, to: catalog.incomingPath
+            ) { txn in
                 try leader.persister.appliedIndex(in: txn)
             }
             try catalog.publish(catalog.incomingPath, as: snapshot)
-            let retry = [Entry(index: 3, term: 2, kind: .normal, payload: ProposalEnvelope.command(request, Array("k=a".utf8)).encoded())]
+            let retry = [
+                Entry(
+                    index: 3, term: 2, kind: .normal,
+                    payload: ProposalEnvelope.command(request, Array("k=a".utf8)).encoded())
+            ]
             let outcomes = try follower.persist([
-                Ready(hardState: HardState(term: 2, vote: nil, commit: 3), entriesToAppend: retry, snapshotToInstall: snapshot, committedEntries: retry),
+                Ready(
+                    hardState: HardState(term: 2, vote: nil, commit: 3), entriesToAppend: retry,
+                    snapshotToInstall: snapshot, committedEntries: retry)
             ])
             #expect(outcomes == [.command(request, .applied(result: Array("1".utf8), index: 2))])
             #expect(try follower.stateMachine.values(of: "k", in: follower.environment) == ["a"])

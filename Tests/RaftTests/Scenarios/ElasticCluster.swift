@@ -32,10 +32,13 @@ struct ElasticCluster {
 
     /// Starts an empty member that knows only `configuration` (it learns the rest from the leader).
     mutating func spawn(_ id: UInt64, knowing configuration: MembershipConfiguration) {
-        cores[NodeID(id)] = RaftCore(id: NodeID(id), configuration: configuration, options: self[1].options, randomSeed: id)
+        cores[NodeID(id)] = RaftCore(
+            id: NodeID(id), configuration: configuration, options: self[1].options, randomSeed: id)
     }
 
-    mutating func act<Result, Failure: Error>(_ id: UInt64, _ body: (inout RaftCore) throws(Failure) -> Result) throws(Failure) -> Result {
+    mutating func act<Result, Failure: Error>(_ id: UInt64, _ body: (inout RaftCore) throws(Failure) -> Result)
+        throws(Failure) -> Result
+    {
         defer { collect(NodeID(id)) }
         guard var core = cores[NodeID(id)] else { preconditionFailure("no member n\(id)") }
         defer { cores[NodeID(id)] = core }
@@ -78,12 +81,16 @@ struct ElasticCluster {
         let transfers = snapshotTransfers
         inFlight.removeAll()
         snapshotTransfers.removeAll()
-        for message in round where !isolated.contains(message.from) && !isolated.contains(message.to) && cores[message.to] != nil {
+        for message in round
+        where !isolated.contains(message.from) && !isolated.contains(message.to) && cores[message.to] != nil {
             if case .requestVoteResponse = message.body { voteAnswers.append(message) }
             act(message.to.rawValue) { $0.step(message) }
         }
-        for (from, send) in transfers where !isolated.contains(from) && !isolated.contains(send.to) && cores[send.to] != nil {
-            _ = try? act(send.to.rawValue) { core throws(SnapshotRestoreError) in try core.restore(send.metadata, from: from, term: send.term) }
+        for (from, send) in transfers
+        where !isolated.contains(from) && !isolated.contains(send.to) && cores[send.to] != nil {
+            _ = try? act(send.to.rawValue) { core throws(SnapshotRestoreError) in
+                try core.restore(send.metadata, from: from, term: send.term)
+            }
         }
     }
 

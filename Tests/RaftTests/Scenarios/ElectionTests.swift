@@ -9,7 +9,9 @@ struct ElectionTests {
         let options = RaftOptions()
         var observedTimeouts: Set<Int> = []
         for seed in 1...200 as ClosedRange<UInt64> {
-            var core = RaftCore(id: NodeID(1), configuration: MembershipConfiguration(voters: [NodeID(1), NodeID(2), NodeID(3)]), randomSeed: seed)
+            var core = RaftCore(
+                id: NodeID(1), configuration: MembershipConfiguration(voters: [NodeID(1), NodeID(2), NodeID(3)]),
+                randomSeed: seed)
             var ticks = 0
             while core.role == .follower && ticks < 3 * options.electionTimeoutTicks {
                 core.tick()
@@ -56,7 +58,8 @@ struct ElectionTests {
         var cluster = ScenarioCluster()
         let request = VoteRequest(kind: .vote, lastLog: .origin)
         let first = cluster.answer(1, to: Message(from: NodeID(2), to: NodeID(1), term: 1, body: .requestVote(request)))
-        let second = cluster.answer(1, to: Message(from: NodeID(3), to: NodeID(1), term: 1, body: .requestVote(request)))
+        let second = cluster.answer(
+            1, to: Message(from: NodeID(3), to: NodeID(1), term: 1, body: .requestVote(request)))
         #expect(first.map(\.body) == [.requestVoteResponse(VoteResponse(kind: .vote, granted: true))])
         #expect(second.map(\.body) == [.requestVoteResponse(VoteResponse(kind: .vote, granted: false))])
         #expect(cluster[1].vote == NodeID(2))
@@ -66,7 +69,8 @@ struct ElectionTests {
     func restartedMemberKeepsItsVote() {
         var cluster = ScenarioCluster(stored: [1: (HardState(term: 5, vote: NodeID(2)), [])])
         let request = VoteRequest(kind: .vote, lastLog: .origin)
-        let replies = cluster.answer(1, to: Message(from: NodeID(3), to: NodeID(1), term: 5, body: .requestVote(request)))
+        let replies = cluster.answer(
+            1, to: Message(from: NodeID(3), to: NodeID(1), term: 5, body: .requestVote(request)))
         #expect(replies.map(\.body) == [.requestVoteResponse(VoteResponse(kind: .vote, granted: false))])
         #expect(cluster[1].vote == NodeID(2))
     }
@@ -85,8 +89,13 @@ struct ElectionTests {
 
     @Test("a vote is handed out for persisting in the same Ready as the reply that grants it")
     func voteIsPersistedWithItsReply() {
-        var core = RaftCore(id: NodeID(1), configuration: MembershipConfiguration(voters: [NodeID(1), NodeID(2), NodeID(3)]), randomSeed: 1)
-        core.step(Message(from: NodeID(2), to: NodeID(1), term: 5, body: .requestVote(VoteRequest(kind: .vote, lastLog: .origin))))
+        var core = RaftCore(
+            id: NodeID(1), configuration: MembershipConfiguration(voters: [NodeID(1), NodeID(2), NodeID(3)]),
+            randomSeed: 1)
+        core.step(
+            Message(
+                from: NodeID(2), to: NodeID(1), term: 5, body: .requestVote(VoteRequest(kind: .vote, lastLog: .origin)))
+        )
         let ready = core.ready()
         #expect(ready.hardState == HardState(term: 5, vote: NodeID(2), commit: 0))
         #expect(ready.messages.map(\.body) == [.requestVoteResponse(VoteResponse(kind: .vote, granted: true))])
@@ -118,7 +127,9 @@ struct ElectionTests {
         cluster.campaign(1)
         let term = cluster[1].term
         for kind in [ElectionKind.preVote, .vote] {
-            let request = Message(from: NodeID(3), to: NodeID(2), term: term + 1, body: .requestVote(VoteRequest(kind: kind, lastLog: cluster[1].lastPosition)))
+            let request = Message(
+                from: NodeID(3), to: NodeID(2), term: term + 1,
+                body: .requestVote(VoteRequest(kind: kind, lastLog: cluster[1].lastPosition)))
             #expect(cluster.answer(2, to: request).isEmpty)
         }
         #expect(cluster[2].term == term && cluster[2].leader == NodeID(1))
@@ -154,7 +165,11 @@ struct ElectionTests {
         var cluster = ScenarioCluster()
         cluster.campaign(1)
         let term = cluster[1].term
-        _ = cluster.answer(1, to: Message(from: NodeID(2), to: NodeID(1), term: term + 3, body: .heartbeatResponse(HeartbeatResponse(readRound: 0))))
+        _ = cluster.answer(
+            1,
+            to: Message(
+                from: NodeID(2), to: NodeID(1), term: term + 3,
+                body: .heartbeatResponse(HeartbeatResponse(readRound: 0))))
         #expect(cluster[1].role == .follower && cluster[1].term == term + 3)
     }
 }

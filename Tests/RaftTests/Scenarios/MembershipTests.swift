@@ -16,27 +16,39 @@ struct MembershipTests {
     /// Adds n4 as a learner in `region`, spawned empty, and lets it catch up.
     static func addLearner4(to cluster: inout ElasticCluster, region: String = "sa") throws {
         let bootstrap = cluster[1].configuration
-        _ = try cluster.act(1) { core throws(MembershipChangeError) in try core.proposeMembershipChange(.addLearner(NodeID(4), region: region)) }
+        _ = try cluster.act(1) { core throws(MembershipChangeError) in
+            try core.proposeMembershipChange(.addLearner(NodeID(4), region: region))
+        }
         cluster.spawn(4, knowing: bootstrap)
         cluster.settle()
     }
 
-    static func propose(_ change: MembershipChange, force: Bool = false, at leader: UInt64 = 1, in cluster: inout ElasticCluster) throws(MembershipChangeError) {
-        _ = try cluster.act(leader) { core throws(MembershipChangeError) in try core.proposeMembershipChange(change, force: force) }
+    static func propose(
+        _ change: MembershipChange, force: Bool = false, at leader: UInt64 = 1, in cluster: inout ElasticCluster
+    ) throws(MembershipChangeError) {
+        _ = try cluster.act(leader) { core throws(MembershipChangeError) in
+            try core.proposeMembershipChange(change, force: force)
+        }
     }
 
     @Test("a configuration round-trips through its binary encoding; malformed payloads decode to nil")
     func configurationEncoding() {
-        let configuration = MembershipConfiguration(voters: [NodeID(1), NodeID(2)], learners: [NodeID(7)], regions: [NodeID(1): "eu", NodeID(7): "ап-юг"])
+        let configuration = MembershipConfiguration(
+            voters: [NodeID(1), NodeID(2)], learners: [NodeID(7)], regions: [NodeID(1): "eu", NodeID(7): "ап-юг"])
         #expect(MembershipConfiguration(decoding: configuration.encoded) == configuration)
         let encoded = configuration.encoded
-        let malformedPayloads: [[UInt8]] = [[], Array(encoded.dropLast()), encoded + [0], [3] + encoded.dropFirst(), [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]]
+        let malformedPayloads: [[UInt8]] = [
+            [], Array(encoded.dropLast()), encoded + [0], [3] + encoded.dropFirst(),
+            [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        ]
         for malformed in malformedPayloads {
             #expect(MembershipConfiguration(decoding: malformed) == nil)
         }
     }
 
-    @Test("members' addresses travel with the configuration through changes and its encoding; a version-1 payload (no addresses) still decodes")
+    @Test(
+        "members' addresses travel with the configuration through changes and its encoding; a version-1 payload (no addresses) still decodes"
+    )
     func addressesInConfiguration() throws {
         let one = MemberAddresses(peer: "127.0.0.1:7201", client: "127.0.0.1:8201")
         let four = MemberAddresses(peer: "[::1]:7204", client: "node4.example:8204")
@@ -118,7 +130,12 @@ struct MembershipTests {
         }
         #expect(cluster[2].role == .preCandidate)
         let preVoteTerm = cluster[2].term + 1
-        cluster.act(2) { $0.step(Message(from: NodeID(4), to: NodeID(2), term: preVoteTerm, body: .requestVoteResponse(VoteResponse(kind: .preVote, granted: true)))) }
+        cluster.act(2) {
+            $0.step(
+                Message(
+                    from: NodeID(4), to: NodeID(2), term: preVoteTerm,
+                    body: .requestVoteResponse(VoteResponse(kind: .preVote, granted: true))))
+        }
         #expect(cluster[2].role == .preCandidate, "n2 and the learner are not a majority of n1–n3")
         cluster.settle()
         #expect(cluster.voteAnswers.allSatisfy { $0.from != NodeID(4) }, "nobody asked the learner")

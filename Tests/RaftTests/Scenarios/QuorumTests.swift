@@ -21,7 +21,9 @@ struct QuorumTests {
         #expect(Self.fiveVoters.voteResult(votes: votes([1: true, 2: true, 3: true])) == .won)
         #expect(Self.fiveVoters.voteResult(votes: votes([1: true, 2: false, 3: false])) == .pending)
         #expect(Self.fiveVoters.voteResult(votes: votes([1: true, 2: false, 3: false, 4: false])) == .lost)
-        #expect(Self.fiveVoters.voteResult(votes: votes([1: true, 9: true, 8: true])) == .pending, "non-voters do not count")
+        #expect(
+            Self.fiveVoters.voteResult(votes: votes([1: true, 9: true, 8: true])) == .pending, "non-voters do not count"
+        )
     }
 
     @Test("a single voter is its own majority")

@@ -29,14 +29,18 @@ struct ReadIndexTests {
         #expect(cluster.readStates[1] == [ReadState(context: 7, index: cluster[1].commitIndex)])
     }
 
-    @Test("reads arriving while a round is in flight start no round of their own; they share the next, started once the first is confirmed")
+    @Test(
+        "reads arriving while a round is in flight start no round of their own; they share the next, started once the first is confirmed"
+    )
     func readsShareTheNextRound() throws {
         var cluster = Self.clusterWithLeader()
         try cluster.act(1) { try $0.readIndex(context: 1) }
         #expect(cluster.inFlight.filter { Self.isHeartbeat($0, round: 1) }.count == 2, "round 1 goes to both followers")
         // Three more reads while round 1 is out: no new heartbeats, however many Readies pass.
         for context: UInt64 in 2...4 { try cluster.act(1) { try $0.readIndex(context: ReadContext(context)) } }
-        #expect(!cluster.inFlight.contains { Self.isHeartbeat($0, round: 2) }, "a second round started while the first was in flight")
+        #expect(
+            !cluster.inFlight.contains { Self.isHeartbeat($0, round: 2) },
+            "a second round started while the first was in flight")
         cluster.deliverRound()  // heartbeats of round 1 reach the followers
         cluster.deliverRound()  // their answers confirm round 1; round 2 starts for the three waiting reads
         #expect(cluster.readStates[1, default: []].map(\.context) == [1])
@@ -57,7 +61,9 @@ struct ReadIndexTests {
         cluster.tick(1, times: RaftOptions().heartbeatIntervalTicks)
         #expect(cluster.inFlight.contains { Self.isHeartbeat($0, round: 1) || Self.isHeartbeat($0, round: 2) })
         cluster.settle()
-        #expect(cluster.readStates[1, default: []].map(\.context) == [5, 6], "the waiting reads were stranded behind a lost round")
+        #expect(
+            cluster.readStates[1, default: []].map(\.context) == [5, 6],
+            "the waiting reads were stranded behind a lost round")
     }
 
     @Test("a late answer to a heartbeat sent before the read does not confirm it")
@@ -66,10 +72,12 @@ struct ReadIndexTests {
         let term = cluster[1].term
         cluster.isolated = [NodeID(2), NodeID(3)]
         try cluster.act(1) { try $0.readIndex(context: 7) }
-        let stale = Message(from: NodeID(2), to: NodeID(1), term: term, body: .heartbeatResponse(HeartbeatResponse(readRound: 0)))
+        let stale = Message(
+            from: NodeID(2), to: NodeID(1), term: term, body: .heartbeatResponse(HeartbeatResponse(readRound: 0)))
         cluster.act(1) { $0.step(stale) }
         #expect(cluster.readStates[1, default: []].isEmpty)
-        let current = Message(from: NodeID(2), to: NodeID(1), term: term, body: .heartbeatResponse(HeartbeatResponse(readRound: 1)))
+        let current = Message(
+            from: NodeID(2), to: NodeID(1), term: term, body: .heartbeatResponse(HeartbeatResponse(readRound: 1)))
         cluster.act(1) { $0.step(current) }
         #expect(cluster.readStates[1, default: []].map(\.context) == [7])
     }

@@ -13,8 +13,11 @@ struct ReplicationTests {
         let stored = Entry.run(1...2, term: 1)
         var cluster = ScenarioCluster(stored: [2: (HardState(term: 2), stored)])
         for previous in [LogPosition(index: 3, term: 1), LogPosition(index: 2, term: 2)] {
-            let append = AppendEntries(previous: previous, entries: [Entry(index: previous.index + 1, term: 2, kind: .normal)], leaderCommit: 0)
-            let replies = cluster.answer(2, to: Message(from: NodeID(1), to: NodeID(2), term: 2, body: .appendEntries(append)))
+            let append = AppendEntries(
+                previous: previous, entries: [Entry(index: previous.index + 1, term: 2, kind: .normal)], leaderCommit: 0
+            )
+            let replies = cluster.answer(
+                2, to: Message(from: NodeID(1), to: NodeID(2), term: 2, body: .appendEntries(append)))
             guard case .appendEntriesResponse(let response)? = replies.first?.body else {
                 Issue.record("expected an append response, got \(replies)")
                 continue
@@ -32,19 +35,24 @@ struct ReplicationTests {
         let fromTheFuture = [Entry(index: 1, term: 9, kind: .normal)]
         for entries in [gapped, fromTheFuture] {
             let append = AppendEntries(previous: .origin, entries: entries, leaderCommit: 3)
-            #expect(cluster.answer(2, to: Message(from: NodeID(1), to: NodeID(2), term: 1, body: .appendEntries(append))).isEmpty)
+            #expect(
+                cluster.answer(2, to: Message(from: NodeID(1), to: NodeID(2), term: 1, body: .appendEntries(append)))
+                    .isEmpty)
             #expect(cluster[2].entries.isEmpty && cluster[2].commitIndex == 0)
         }
     }
 
     @Test("a follower replaces a conflicting suffix but keeps entries a stale duplicate append repeats")
     func followerTruncatesOnlyConflicts() {
-        var cluster = ScenarioCluster(stored: [2: (HardState(term: 3), Entry.run(1...2, term: 1) + Entry.run(3...4, term: 2))])
+        var cluster = ScenarioCluster(stored: [
+            2: (HardState(term: 3), Entry.run(1...2, term: 1) + Entry.run(3...4, term: 2))
+        ])
         let newer = Entry.run(3...5, term: 3)
         let append = AppendEntries(previous: LogPosition(index: 2, term: 1), entries: newer, leaderCommit: 0)
         _ = cluster.answer(2, to: Message(from: NodeID(1), to: NodeID(2), term: 3, body: .appendEntries(append)))
         #expect(cluster[2].entries == Entry.run(1...2, term: 1) + newer)
-        let stale = AppendEntries(previous: LogPosition(index: 2, term: 1), entries: Array(newer.prefix(1)), leaderCommit: 0)
+        let stale = AppendEntries(
+            previous: LogPosition(index: 2, term: 1), entries: Array(newer.prefix(1)), leaderCommit: 0)
         _ = cluster.answer(2, to: Message(from: NodeID(1), to: NodeID(2), term: 3, body: .appendEntries(stale)))
         #expect(cluster[2].entries == Entry.run(1...2, term: 1) + newer, "a repeated prefix must not truncate")
     }
@@ -60,7 +68,9 @@ struct ReplicationTests {
         cluster.campaign(1)
         #expect(cluster[1].role == .leader)
         let rejectionsFromFollower = cluster.delivered.filter { message in
-            if message.from == NodeID(2), case .appendEntriesResponse(let response) = message.body { return response.isRejected }
+            if message.from == NodeID(2), case .appendEntriesResponse(let response) = message.body {
+                return response.isRejected
+            }
             return false
         }
         #expect(rejectionsFromFollower.count == 1, "eight conflicting entries of term 2 cost one rejection, not eight")
@@ -75,11 +85,13 @@ struct ReplicationTests {
         var options = RaftOptions()
         options.maxEntriesPerMessage = 1
         let common = Entry.run(1...1, term: 1)
-        var cluster = ScenarioCluster(options: options, stored: [
-            1: (HardState(term: 3, commit: 1), common + Entry.run(2...2, term: 2)),
-            2: (HardState(term: 3, commit: 1), common),
-            3: (HardState(term: 3, commit: 1), common + Entry.run(2...2, term: 3)),
-        ])
+        var cluster = ScenarioCluster(
+            options: options,
+            stored: [
+                1: (HardState(term: 3, commit: 1), common + Entry.run(2...2, term: 2)),
+                2: (HardState(term: 3, commit: 1), common),
+                3: (HardState(term: 3, commit: 1), common + Entry.run(2...2, term: 3)),
+            ])
         cluster.isolated = [NodeID(3)]
         for _ in 0..<(2 * options.electionTimeoutTicks) where cluster[1].role == .follower {
             cluster.tick(1)
@@ -111,7 +123,9 @@ struct ReplicationTests {
             if message.to == NodeID(3), case .heartbeat(let heartbeat) = message.body { return heartbeat.commit }
             return nil
         }
-        #expect(!heartbeatCommits.isEmpty && heartbeatCommits.allSatisfy { $0 == 1 }, "n3 holds only up to 1, so every heartbeat says commit 1: \(heartbeatCommits)")
+        #expect(
+            !heartbeatCommits.isEmpty && heartbeatCommits.allSatisfy { $0 == 1 },
+            "n3 holds only up to 1, so every heartbeat says commit 1: \(heartbeatCommits)")
         cluster.settle()
         cluster.tick(1)
         cluster.settle()
@@ -131,7 +145,9 @@ struct ReplicationTests {
         }
         cluster.collect(1)
         let appendsToFollower = cluster.inFlight.filter { message in
-            if message.to == NodeID(2), case .appendEntries(let append) = message.body { return !append.entries.isEmpty }
+            if message.to == NodeID(2), case .appendEntries(let append) = message.body {
+                return !append.entries.isEmpty
+            }
             return false
         }
         #expect(appendsToFollower.count == 2)
@@ -155,7 +171,9 @@ struct ReplicationTests {
         cluster.tick(1)
         cluster.settle()
         let batchSizes = cluster.delivered.compactMap { message -> Int? in
-            if case .appendEntries(let append) = message.body, !append.entries.isEmpty { return append.entries.byteCount }
+            if case .appendEntries(let append) = message.body, !append.entries.isEmpty {
+                return append.entries.byteCount
+            }
             return nil
         }
         #expect(!batchSizes.isEmpty)
@@ -214,7 +232,9 @@ struct ReplicationTests {
         }
     }
 
-    @Test("a lone voter commits only what its own write reported durable, and hands each entry out for applying once, in order")
+    @Test(
+        "a lone voter commits only what its own write reported durable, and hands each entry out for applying once, in order"
+    )
     func committedEntriesHandedOutOnce() throws {
         var core = RaftCore(id: NodeID(1), configuration: MembershipConfiguration(voters: [NodeID(1)]), randomSeed: 1)
         for _ in 0..<(2 * core.options.electionTimeoutTicks) where core.role != .leader {
@@ -259,7 +279,9 @@ struct ReplicationTests {
         #expect(leader.commitIndex == ready.persistedThrough?.index)
     }
 
-    @Test("a follower sends the proposals it gathered between two Readies to the leader in one message, and the leader appends them all")
+    @Test(
+        "a follower sends the proposals it gathered between two Readies to the leader in one message, and the leader appends them all"
+    )
     func forwardedProposalsBatched() throws {
         var cluster = ScenarioCluster()
         cluster.campaign(1)
@@ -269,7 +291,10 @@ struct ReplicationTests {
         }
         let forwards = cluster.inFlight.filter { if case .forwardedProposal = $0.body { true } else { false } }
         #expect(forwards.count == 1)
-        #expect(forwards.first.map { if case .forwardedProposal(let proposal) = $0.body { proposal.payloads.count } else { 0 } } == 3)
+        #expect(
+            forwards.first.map {
+                if case .forwardedProposal(let proposal) = $0.body { proposal.payloads.count } else { 0 }
+            } == 3)
         cluster.settle()
         #expect(cluster[1].lastPosition.index == lastBefore + 3)
         #expect(cluster[2].commitIndex == lastBefore + 3)

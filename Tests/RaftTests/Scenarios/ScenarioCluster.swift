@@ -21,7 +21,9 @@ struct ScenarioCluster {
         let configuration = MembershipConfiguration(voters: (1...UInt64(nodeCount)).map(NodeID.init))
         cores = configuration.voters.map { id in
             let (hardState, entries) = stored[id.rawValue] ?? (.initial, [])
-            return RaftCore(id: id, configuration: configuration, options: options, hardState: hardState, entries: entries, randomSeed: id.rawValue)
+            return RaftCore(
+                id: id, configuration: configuration, options: options, hardState: hardState, entries: entries,
+                randomSeed: id.rawValue)
         }
     }
 
@@ -43,7 +45,9 @@ struct ScenarioCluster {
 
     /// Gives a test direct access to one member's inputs (reads, transfers, connection loss), then
     /// collects what it produced.
-    mutating func act<Result, Failure: Error>(_ id: UInt64, _ body: (inout RaftCore) throws(Failure) -> Result) throws(Failure) -> Result {
+    mutating func act<Result, Failure: Error>(_ id: UInt64, _ body: (inout RaftCore) throws(Failure) -> Result)
+        throws(Failure) -> Result
+    {
         defer { collect(id) }
         return try body(&cores[Int(id) - 1])
     }
@@ -76,7 +80,9 @@ struct ScenarioCluster {
         for _ in 0..<Self.maxSettleRounds where !inFlight.isEmpty {
             deliverRound()
         }
-        precondition(inFlight.isEmpty || inFlight.allSatisfy { isolated.contains($0.from) || isolated.contains($0.to) }, "the cluster did not settle")
+        precondition(
+            inFlight.isEmpty || inFlight.allSatisfy { isolated.contains($0.from) || isolated.contains($0.to) },
+            "the cluster did not settle")
         inFlight.removeAll()
     }
 

@@ -73,7 +73,9 @@ struct SnapshotTests {
         #expect(cluster[1].replicationStatus(of: NodeID(3))?.state == .replicate)
     }
 
-    @Test("a leader compacts no further than a follower being sent a snapshot needs, so it catches up from the log after one install; at most maxRetainedEntriesForCatchUp more")
+    @Test(
+        "a leader compacts no further than a follower being sent a snapshot needs, so it catches up from the log after one install; at most maxRetainedEntriesForCatchUp more"
+    )
     func compactionWaitsForAFollowerReceivingASnapshot() throws {
         var options = Self.options
         options.maxRetainedEntriesForCatchUp = 1_000
@@ -156,7 +158,9 @@ struct SnapshotTests {
         #expect(commitBefore > stale.index)
         let leaderTerm = cluster[1].term
         #expect(throws: SnapshotRestoreError.notNewer(snapshotIndex: stale.index, commitIndex: commitBefore)) {
-            try cluster.act(3) { core throws(SnapshotRestoreError) in try core.restore(stale, from: NodeID(1), term: leaderTerm) }
+            try cluster.act(3) { core throws(SnapshotRestoreError) in
+                try core.restore(stale, from: NodeID(1), term: leaderTerm)
+            }
         }
         #expect(cluster[3].entries == entriesBefore && cluster[3].commitIndex == commitBefore)
         #expect(cluster.installed[NodeID(3)] == installedBefore)
@@ -168,7 +172,9 @@ struct SnapshotTests {
         let snapshot = try #require(cluster[1].latestSnapshot)
         let term = cluster[3].term
         #expect(throws: SnapshotRestoreError.staleTerm(snapshotTerm: term - 1, currentTerm: term)) {
-            try cluster.act(3) { core throws(SnapshotRestoreError) in try core.restore(snapshot, from: NodeID(1), term: term - 1) }
+            try cluster.act(3) { core throws(SnapshotRestoreError) in
+                try core.restore(snapshot, from: NodeID(1), term: term - 1)
+            }
         }
     }
 
@@ -204,13 +210,15 @@ struct SnapshotTests {
         cluster.snapshot(1)
         let before = cluster[1]
         let snapshot = try #require(before.latestSnapshot)
-        let boundary = LogPosition(index: before.firstIndex - 1, term: try #require(before.term(at: before.firstIndex - 1)))
+        let boundary = LogPosition(
+            index: before.firstIndex - 1, term: try #require(before.term(at: before.firstIndex - 1)))
         let restarted = RaftCore(
             id: NodeID(1), configuration: MembershipConfiguration(voters: [NodeID(9)]), options: Self.options,
             hardState: before.hardState, entries: before.entries, boundary: boundary,
             appliedIndex: snapshot.index, snapshot: snapshot, randomSeed: 1
         )
-        #expect(restarted.configuration == snapshot.configuration, "the snapshot's configuration beats the bootstrap one")
+        #expect(
+            restarted.configuration == snapshot.configuration, "the snapshot's configuration beats the bootstrap one")
         #expect(restarted.lastPosition == before.lastPosition && restarted.latestSnapshot == snapshot)
     }
 }

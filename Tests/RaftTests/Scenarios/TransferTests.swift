@@ -45,7 +45,8 @@ struct TransferTests {
         cluster.isolated = []
         cluster.settle()
         let timeoutNow = try #require(cluster.delivered.firstIndex { Self.isTimeoutNow($0, to: 3) })
-        let lastAck = try #require(cluster.delivered[..<timeoutNow].lastIndex { $0.from == NodeID(3) && $0.to == NodeID(1) })
+        let lastAck = try #require(
+            cluster.delivered[..<timeoutNow].lastIndex { $0.from == NodeID(3) && $0.to == NodeID(1) })
         #expect(cluster.delivered[lastAck].body == .appendEntriesResponse(.accepted(matchIndex: 6)))
         #expect(cluster[3].role == .leader)
     }
@@ -71,6 +72,8 @@ struct TransferTests {
         var cluster = ReadIndexTests.clusterWithLeader()
         #expect(throws: TransferError.notLeader) { try cluster.act(2) { try $0.transferLeadership(to: NodeID(3)) } }
         #expect(throws: TransferError.targetIsSelf) { try cluster.act(1) { try $0.transferLeadership(to: NodeID(1)) } }
-        #expect(throws: TransferError.notAVoter(NodeID(9))) { try cluster.act(1) { try $0.transferLeadership(to: NodeID(9)) } }
+        #expect(throws: TransferError.notAVoter(NodeID(9))) {
+            try cluster.act(1) { try $0.transferLeadership(to: NodeID(9)) }
+        }
     }
 }

@@ -29,9 +29,13 @@ struct FailoverMeasurementTests {
 
     @Test("connection-loss reports elect a new leader sooner after a leader crash, and stay safe")
     func fastFailoverIsFaster() async throws {
-        let (fast, slow) = try await onDedicatedThread { (try Self.measure(notifications: true), try Self.measure(notifications: false)) }
+        let (fast, slow) = try await onDedicatedThread {
+            (try Self.measure(notifications: true), try Self.measure(notifications: false))
+        }
         for (name, ticks) in [("with connection-loss reports", fast), ("election timeout only", slow)] {
-            print("Failover \(name): ticks from leader crash to new leader over \(ticks.count) seeds: median \(Self.percentile(ticks, 0.5)), p90 \(Self.percentile(ticks, 0.9)), p99 \(Self.percentile(ticks, 0.99)), max \(ticks.last ?? 0)")
+            print(
+                "Failover \(name): ticks from leader crash to new leader over \(ticks.count) seeds: median \(Self.percentile(ticks, 0.5)), p90 \(Self.percentile(ticks, 0.9)), p99 \(Self.percentile(ticks, 0.99)), max \(ticks.last ?? 0)"
+            )
         }
         #expect(Self.percentile(fast, 0.5) < Self.percentile(slow, 0.5))
         #expect(Self.percentile(fast, 0.9) < Self.percentile(slow, 0.9))

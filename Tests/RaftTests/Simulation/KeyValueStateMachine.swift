@@ -15,11 +15,12 @@ struct KeyValueCommand: Equatable, CustomStringConvertible {
     let operation: Operation
 
     var payload: [UInt8] {
-        let (name, value) = switch operation {
-        case .put(let value): ("put", value)
-        case .append(let value): ("append", value)
-        case .get: ("get", "")
-        }
+        let (name, value) =
+            switch operation {
+            case .put(let value): ("put", value)
+            case .append(let value): ("append", value)
+            case .get: ("get", "")
+            }
         return Array("\(clientID)|\(sequence)|\(name)|\(key)|\(value)".utf8)
     }
 
@@ -87,8 +88,10 @@ struct KeyValueStateMachine {
         let image = SnapshotImage(
             values: values,
             sessions: sessions.mapValues { SnapshotImage.Session(sequence: $0.sequence, result: $0.result) },
-            effects: effectCounts.map { SnapshotImage.Effect(clientID: $0.key.clientID, sequence: $0.key.sequence, count: $0.value) }
-                .sorted { ($0.clientID, $0.sequence) < ($1.clientID, $1.sequence) }
+            effects: effectCounts.map {
+                SnapshotImage.Effect(clientID: $0.key.clientID, sequence: $0.key.sequence, count: $0.value)
+            }
+            .sorted { ($0.clientID, $0.sequence) < ($1.clientID, $1.sequence) }
         )
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
@@ -101,7 +104,10 @@ struct KeyValueStateMachine {
         guard let image = try? JSONDecoder().decode(SnapshotImage.self, from: Data(snapshotBytes)) else { return nil }
         values = image.values
         sessions = image.sessions.mapValues { ($0.sequence, $0.result) }
-        effectCounts = Dictionary(uniqueKeysWithValues: image.effects.map { (OperationID(clientID: $0.clientID, sequence: $0.sequence), $0.count) })
+        effectCounts = Dictionary(
+            uniqueKeysWithValues: image.effects.map {
+                (OperationID(clientID: $0.clientID, sequence: $0.sequence), $0.count)
+            })
     }
 
     init() {}

@@ -19,13 +19,17 @@ struct KeyValueHistoryOperation: CustomStringConvertible {
 /// append and get, key by key.
 enum LinearizabilityChecker {
     /// The first key whose history admits no linearization, or nil when all do.
-    static func firstNonLinearizableKey(_ history: [KeyValueHistoryOperation], searchBudget: Int = 2_000_000) -> String? {
+    static func firstNonLinearizableKey(_ history: [KeyValueHistoryOperation], searchBudget: Int = 2_000_000) -> String?
+    {
         let byKey = Dictionary(grouping: history, by: \.key)
         for key in byKey.keys.sorted() {
             let operations = (byKey[key] ?? []).map {
-                HistoryOperation<Register>(input: $0.operation, invokedAt: $0.invokedAt, returnedAt: $0.returnedAt, output: $0.output)
+                HistoryOperation<Register>(
+                    input: $0.operation, invokedAt: $0.invokedAt, returnedAt: $0.returnedAt, output: $0.output)
             }
-            if !WingGongSearch.isLinearizable(operations, model: Register.self, searchBudget: searchBudget) { return key }
+            if !WingGongSearch.isLinearizable(operations, model: Register.self, searchBudget: searchBudget) {
+                return key
+            }
         }
         return nil
     }

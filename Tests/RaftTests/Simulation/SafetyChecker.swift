@@ -38,7 +38,8 @@ struct SafetyChecker {
     mutating func checkElectionSafety(_ cores: [RaftCore]) throws(SimulationFailure) {
         for core in cores where core.role == .leader {
             if let known = leaderOfTerm[core.term], known != core.id {
-                throw SimulationFailure(invariant: "election safety", detail: "\(known) and \(core.id) both led term \(core.term)")
+                throw SimulationFailure(
+                    invariant: "election safety", detail: "\(known) and \(core.id) both led term \(core.term)")
             }
             leaderOfTerm[core.term] = core.id
         }
@@ -49,7 +50,9 @@ struct SafetyChecker {
     ///
     /// `durableCopies` counts the members whose disk holds an entry: a committed entry must be durable
     /// on a majority, or a crash of that many members could lose it.
-    mutating func observe(_ ready: Ready, of core: RaftCore, leaders: [RaftCore], durableCopies: (Entry) -> Int) throws(SimulationFailure) {
+    mutating func observe(_ ready: Ready, of core: RaftCore, leaders: [RaftCore], durableCopies: (Entry) -> Int)
+        throws(SimulationFailure)
+    {
         for entry in ready.entriesToAppend {
             try checkLogMatching(entry, previousTerm: core.term(at: entry.index - 1) ?? 0, holder: core.id)
         }
@@ -58,7 +61,8 @@ struct SafetyChecker {
             let copies = durableCopies(entry)
             let majority = core.configuration.voters.count / 2 + 1
             if isNew && copies < majority {
-                throw SimulationFailure(invariant: "durability", detail: "\(core.id) committed \(entry) but only \(copies) disks hold it")
+                throw SimulationFailure(
+                    invariant: "durability", detail: "\(core.id) committed \(entry) but only \(copies) disks hold it")
             }
         }
         if let snapshot = ready.snapshotToInstall {
@@ -76,17 +80,24 @@ struct SafetyChecker {
         if slot == applied.count {
             applied.append(entry)
         } else if applied[slot] != entry {
-            throw SimulationFailure(invariant: "state machine safety", detail: "\(node) applied \(entry) where \(applied[slot]) was applied")
+            throw SimulationFailure(
+                invariant: "state machine safety", detail: "\(node) applied \(entry) where \(applied[slot]) was applied"
+            )
         }
     }
 
     /// Log Matching: entries with the same index and term have the same content and the same
     /// predecessor term — so, inductively, identical prefixes.
-    private mutating func checkLogMatching(_ entry: Entry, previousTerm: Term, holder: NodeID) throws(SimulationFailure) {
+    private mutating func checkLogMatching(_ entry: Entry, previousTerm: Term, holder: NodeID) throws(SimulationFailure)
+    {
         let fingerprint = Fingerprint(kind: entry.kind, payload: entry.payload, previousTerm: previousTerm)
         if let known = fingerprints[entry.position] {
             guard known == fingerprint else {
-                throw SimulationFailure(invariant: "log matching", detail: "\(holder) holds a different entry at \(entry.position) (previous term \(previousTerm) vs \(known.previousTerm))")
+                throw SimulationFailure(
+                    invariant: "log matching",
+                    detail:
+                        "\(holder) holds a different entry at \(entry.position) (previous term \(previousTerm) vs \(known.previousTerm))"
+                )
             }
         } else {
             fingerprints[entry.position] = fingerprint
@@ -94,19 +105,26 @@ struct SafetyChecker {
     }
 
     /// Returns whether `entry` was first seen committed now.
-    private mutating func recordCommitted(_ entry: Entry, observedInTerm: Term, by node: NodeID, leaders: [RaftCore]) throws(SimulationFailure) -> Bool {
+    private mutating func recordCommitted(_ entry: Entry, observedInTerm: Term, by node: NodeID, leaders: [RaftCore])
+        throws(SimulationFailure) -> Bool
+    {
         let slot = Int(entry.index) - 1
         precondition(slot <= committed.count, "commit is handed out in index order")
         if slot < committed.count {
             guard committed[slot].entry == entry else {
-                throw SimulationFailure(invariant: "state machine safety", detail: "\(node) committed \(entry) where \(committed[slot].entry) was committed")
+                throw SimulationFailure(
+                    invariant: "state machine safety",
+                    detail: "\(node) committed \(entry) where \(committed[slot].entry) was committed")
             }
             committed[slot].commitTerm = min(committed[slot].commitTerm, observedInTerm)
             return false
         }
         committed.append(CommittedEntry(entry: entry, commitTerm: observedInTerm))
         for leader in leaders where leader.term > observedInTerm && !Self.holds(leader, entry) {
-            throw SimulationFailure(invariant: "leader completeness", detail: "leader \(leader.id) of term \(leader.term) lacks \(entry), committed by term \(observedInTerm)")
+            throw SimulationFailure(
+                invariant: "leader completeness",
+                detail: "leader \(leader.id) of term \(leader.term) lacks \(entry), committed by term \(observedInTerm)"
+            )
         }
         return true
     }
@@ -122,7 +140,9 @@ struct SafetyChecker {
     private func checkSnapshot(_ snapshot: SnapshotMetadata, installedBy node: NodeID) throws(SimulationFailure) {
         let slot = Int(snapshot.index) - 1
         guard slot < committed.count, committed[slot].entry.term == snapshot.term else {
-            throw SimulationFailure(invariant: "snapshot safety", detail: "\(node) installs \(snapshot), which does not end at a committed entry")
+            throw SimulationFailure(
+                invariant: "snapshot safety",
+                detail: "\(node) installs \(snapshot), which does not end at a committed entry")
         }
     }
 
@@ -131,7 +151,11 @@ struct SafetyChecker {
         for committedEntry in committed where committedEntry.commitTerm < leader.term {
             let entry = committedEntry.entry
             guard Self.holds(leader, entry) else {
-                throw SimulationFailure(invariant: "leader completeness", detail: "new leader \(leader.id) of term \(leader.term) lacks \(entry), committed by term \(committedEntry.commitTerm)")
+                throw SimulationFailure(
+                    invariant: "leader completeness",
+                    detail:
+                        "new leader \(leader.id) of term \(leader.term) lacks \(entry), committed by term \(committedEntry.commitTerm)"
+                )
             }
         }
     }

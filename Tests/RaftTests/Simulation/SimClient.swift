@@ -1,4 +1,3 @@
-
 /// A client of the simulated service: one request at a time, retried on timeout (possibly at another
 /// member) with the same sequence number, so the state machine's session applies it once.
 struct SimClient {
@@ -35,15 +34,18 @@ extension Simulation {
         let sequence = clients[index].nextSequence
         clients[index].nextSequence += 1
         let key = Self.keys[random.next(in: 0..<Self.keys.count)]
-        let operation: KeyValueCommand.Operation = switch random.next(below: 10) {
-        case 0..<4: .put("\(clientID).\(sequence)")
-        case 4..<7: .append("\(clientID).\(sequence);")
-        default: .get
-        }
+        let operation: KeyValueCommand.Operation =
+            switch random.next(below: 10) {
+            case 0..<4: .put("\(clientID).\(sequence)")
+            case 4..<7: .append("\(clientID).\(sequence);")
+            default: .get
+            }
         let command = KeyValueCommand(clientID: clientID, sequence: sequence, key: key, operation: operation)
         history.append(KeyValueHistoryOperation(key: key, operation: operation, invokedAt: historyClock))
         historyClock += 1
-        clients[index].outstanding = SimClient.Outstanding(command: command, historyIndex: history.count - 1, attempt: 0, viaReadIndex: choosesReadIndex(for: operation))
+        clients[index].outstanding = SimClient.Outstanding(
+            command: command, historyIndex: history.count - 1, attempt: 0,
+            viaReadIndex: choosesReadIndex(for: operation))
         try submit(clientID)
     }
 
@@ -53,14 +55,17 @@ extension Simulation {
         // Clients know the members (as the CLI's member list does once an operator updates it): removed
         // members, which may still believe in a leader of an old term and swallow requests, are not asked.
         let members = nodes.compactMap(\.core).max { $0.commitIndex < $1.commitIndex }?.configuration.members ?? []
-        let targets = nodes.filter { members.contains($0.id) }.isEmpty ? nodes : nodes.filter { members.contains($0.id) }
+        let targets =
+            nodes.filter { members.contains($0.id) }.isEmpty ? nodes : nodes.filter { members.contains($0.id) }
         let target = targets[random.next(in: 0..<targets.count)]
         var accepted = false
         target.withCore { core in
             accepted = offer(outstanding, to: &core)
         }
         let timeout = accepted ? Self.clientTimeoutTicks * Self.unitsPerTick : 20 + random.next(in: 0..<20)
-        schedule(.clientTimeout(clientID: clientID, sequence: outstanding.command.sequence, attempt: outstanding.attempt), after: timeout)
+        schedule(
+            .clientTimeout(clientID: clientID, sequence: outstanding.command.sequence, attempt: outstanding.attempt),
+            after: timeout)
         // The member's runtime drains after every input (a forwarded proposal is a message).
         try drain(target)
     }
@@ -68,7 +73,8 @@ extension Simulation {
     func clientTimedOut(_ clientID: Int, sequence: Int, attempt: Int) throws(SimulationFailure) {
         let index = clientID - 1
         guard let outstanding = clients[index].outstanding,
-              outstanding.command.sequence == sequence, outstanding.attempt == attempt else { return }
+            outstanding.command.sequence == sequence, outstanding.attempt == attempt
+        else { return }
         clients[index].outstanding?.attempt += 1
         try submit(clientID)
     }
@@ -77,7 +83,8 @@ extension Simulation {
     func acknowledge(_ command: KeyValueCommand, result: String) {
         let index = command.clientID - 1
         guard clients.indices.contains(index), let outstanding = clients[index].outstanding,
-              outstanding.command.sequence == command.sequence else { return }
+            outstanding.command.sequence == command.sequence
+        else { return }
         history[outstanding.historyIndex].returnedAt = historyClock
         history[outstanding.historyIndex].output = result
         historyClock += 1

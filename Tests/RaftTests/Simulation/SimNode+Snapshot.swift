@@ -22,7 +22,9 @@ struct SnapshotAssembly {
     /// Adds `chunk`; returns the whole snapshot once every byte up to the last chunk is here.
     mutating func add(_ chunk: InstallSnapshotChunk) -> [UInt8]? {
         let end = chunk.offset + chunk.data.count
-        guard chunk.offset >= 0, end <= Self.maxSnapshotBytes, end <= (totalBytes ?? Self.maxSnapshotBytes) else { return nil }
+        guard chunk.offset >= 0, end <= Self.maxSnapshotBytes, end <= (totalBytes ?? Self.maxSnapshotBytes) else {
+            return nil
+        }
         if chunk.isLast {
             totalBytes = end
         }
@@ -62,10 +64,13 @@ struct SimSnapshots {
     }
 
     /// The state machine a restart begins with, and the index it has applied.
-    func durableStateMachine(of id: NodeID) throws(SimulationFailure) -> (stateMachine: KeyValueStateMachine, appliedIndex: LogIndex) {
+    func durableStateMachine(of id: NodeID) throws(SimulationFailure) -> (
+        stateMachine: KeyValueStateMachine, appliedIndex: LogIndex
+    ) {
         guard let durable else { return (KeyValueStateMachine(), 0) }
         guard let stateMachine = KeyValueStateMachine(snapshotBytes: durable.bytes) else {
-            throw SimulationFailure(invariant: "snapshot contract", detail: "\(id) cannot decode its own \(durable.metadata)")
+            throw SimulationFailure(
+                invariant: "snapshot contract", detail: "\(id) cannot decode its own \(durable.metadata)")
         }
         return (stateMachine, durable.metadata.index)
     }
@@ -76,7 +81,8 @@ extension SimNode {
     /// its applied index and compact the log (the core's copy, then the disk's, through the same index).
     func snapshotIfDue() throws(SimulationFailure) {
         guard let core, core.shouldSnapshot, stateMachineAppliedIndex > core.latestSnapshot?.index ?? 0,
-              let metadata = core.snapshotMetadata(at: stateMachineAppliedIndex) else { return }
+            let metadata = core.snapshotMetadata(at: stateMachineAppliedIndex)
+        else { return }
         snapshots.save(SimSnapshot(metadata: metadata, bytes: stateMachine.snapshotBytes))
         var compactThrough: LogIndex?
         withCore { compactThrough = $0.compact(through: metadata.index, snapshot: metadata) }
@@ -84,7 +90,8 @@ extension SimNode {
         do {
             try disk.compact(through: compactThrough)
         } catch {
-            throw SimulationFailure(invariant: "storage contract", detail: "\(id) could not compact through \(compactThrough): \(error)")
+            throw SimulationFailure(
+                invariant: "storage contract", detail: "\(id) could not compact through \(compactThrough): \(error)")
         }
     }
 
@@ -92,11 +99,17 @@ extension SimNode {
     /// latest saved snapshot goes out: it may be newer than the one asked for, which is as good.
     func snapshotChunks(for transfer: SnapshotSend, chunkBytes: Int) throws(SimulationFailure) -> [Message] {
         guard let durable = snapshots.durable, durable.metadata.index >= transfer.metadata.index else {
-            throw SimulationFailure(invariant: "snapshot contract", detail: "\(id) was asked to send \(transfer.metadata) but holds \(snapshots.durable.map { "\($0.metadata)" } ?? "none")")
+            throw SimulationFailure(
+                invariant: "snapshot contract",
+                detail:
+                    "\(id) was asked to send \(transfer.metadata) but holds \(snapshots.durable.map { "\($0.metadata)" } ?? "none")"
+            )
         }
         return stride(from: 0, to: max(durable.bytes.count, 1), by: chunkBytes).map { offset in
             let end = min(offset + chunkBytes, durable.bytes.count)
-            let chunk = InstallSnapshotChunk(metadata: durable.metadata, offset: offset, data: Array(durable.bytes[offset..<end]), isLast: end == durable.bytes.count)
+            let chunk = InstallSnapshotChunk(
+                metadata: durable.metadata, offset: offset, data: Array(durable.bytes[offset..<end]),
+                isLast: end == durable.bytes.count)
             return Message(from: id, to: transfer.to, term: transfer.term, body: .installSnapshotChunk(chunk))
         }
     }
@@ -119,11 +132,15 @@ extension SimNode {
     /// `Ready.snapshotToInstall`: state machine, durable snapshot and disk log change together.
     func install(_ metadata: SnapshotMetadata) throws(SimulationFailure) {
         guard let received = snapshots.accepted.removeValue(forKey: metadata.index), received.metadata == metadata,
-              let restored = KeyValueStateMachine(snapshotBytes: received.bytes) else {
-            throw SimulationFailure(invariant: "snapshot contract", detail: "\(id) must install \(metadata) but did not receive it intact")
+            let restored = KeyValueStateMachine(snapshotBytes: received.bytes)
+        else {
+            throw SimulationFailure(
+                invariant: "snapshot contract", detail: "\(id) must install \(metadata) but did not receive it intact")
         }
         guard metadata.index > stateMachineAppliedIndex else {
-            throw SimulationFailure(invariant: "state machine safety", detail: "\(id) would install \(metadata) over a state machine that applied \(stateMachineAppliedIndex)")
+            throw SimulationFailure(
+                invariant: "state machine safety",
+                detail: "\(id) would install \(metadata) over a state machine that applied \(stateMachineAppliedIndex)")
         }
         snapshots.recordInstall(received)
         stateMachine = restored

@@ -104,7 +104,9 @@ final class SimNode {
 
     /// Reboot from the disk. The state machine is volatile here, so it is rebuilt from the durable
     /// snapshot, if any, and by re-applying the log after it.
-    func restart(configuration: MembershipConfiguration, options: RaftOptions, randomSeed: UInt64, now: SimTime) throws(SimulationFailure) {
+    func restart(configuration: MembershipConfiguration, options: RaftOptions, randomSeed: UInt64, now: SimTime)
+        throws(SimulationFailure)
+    {
         precondition(!isUp, "only a crashed member restarts")
         let stored: (hardState: HardState, boundary: LogPosition, entries: [Entry])
         do {
@@ -122,7 +124,8 @@ final class SimNode {
         stateMachineAppliedIndex = durable.appliedIndex
         lastWriteCompletesAt = now
         returnedAt = now
-        self.durable = DurabilityLedger(hardState: stored.hardState, lastIndex: stored.entries.last?.index ?? stored.boundary.index)
+        self.durable = DurabilityLedger(
+            hardState: stored.hardState, lastIndex: stored.entries.last?.index ?? stored.boundary.index)
     }
 }
 

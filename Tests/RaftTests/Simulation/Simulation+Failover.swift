@@ -30,9 +30,13 @@ extension Simulation {
                     return Double(now - crashed.at) / Double(Self.unitsPerTick)
                 }
                 guard now - crashed.at <= Self.failoverBoundTicks * Self.unitsPerTick else {
-                    throw SimulationFailure(invariant: "liveness", detail: "no new leader \(Self.failoverBoundTicks) ticks after the leader crashed")
+                    throw SimulationFailure(
+                        invariant: "liveness",
+                        detail: "no new leader \(Self.failoverBoundTicks) ticks after the leader crashed")
                 }
-            } else if now >= crashAt, let leader = nodes.first(where: { $0.core?.role == .leader }), let term = leader.core?.term {
+            } else if now >= crashAt, let leader = nodes.first(where: { $0.core?.role == .leader }),
+                let term = leader.core?.term
+            {
                 leader.crash()
                 reportConnectionsLost(to: leader.id)
                 crashed = (term, now)

@@ -72,7 +72,7 @@ extension Simulation {
         guard !candidates.isEmpty else { return }
         let node = candidates[random.next(in: 0..<candidates.count)]
         guard let witness = node.core?.freshnessWitness, let stamp = node.probeStamps[witness.probe],
-              now - stamp.time <= maxStalenessUnits
+            now - stamp.time <= maxStalenessUnits
         else {
             freshness.statistics.refused += 1
             return
@@ -81,7 +81,9 @@ extension Simulation {
         guard node.stateMachineAppliedIndex >= required else {
             throw SimulationFailure(
                 invariant: "bounded staleness",
-                detail: "\(node.id) served a bounded read at t=\(now) from applied \(node.stateMachineAppliedIndex), fresh as of probe \(witness.probe) stamped t=\(stamp.time), but index \(required) was applied elsewhere before that")
+                detail:
+                    "\(node.id) served a bounded read at t=\(now) from applied \(node.stateMachineAppliedIndex), fresh as of probe \(witness.probe) stamped t=\(stamp.time), but index \(required) was applied elsewhere before that"
+            )
         }
         freshness.statistics.served += 1
         if node.returnedAt.map({ $0 >= stamp.time - maxStalenessUnits }) == true {

@@ -44,13 +44,19 @@ extension Simulation {
         if accepted, case .addLearner = change {
             // A new member starts empty, knowing only the bootstrap configuration (in which it does not
             // vote); it learns the rest from the leader, through the log or a snapshot.
-            nodes.append(SimNode(id: newID, core: RaftCore(id: newID, configuration: configuration, options: options, randomSeed: random.next())))
+            nodes.append(
+                SimNode(
+                    id: newID,
+                    core: RaftCore(id: newID, configuration: configuration, options: options, randomSeed: random.next())
+                ))
             schedule(.tick(newID), after: random.next(in: 0..<Self.unitsPerTick))
         }
         try drain(leader)
     }
 
     private func scheduleMembershipChange(impatient: Bool) {
-        schedule(.membershipChange, after: random.next(in: impatient ? Self.impatientOperatorDelayUnits : Self.membershipChangeIntervalUnits))
+        schedule(
+            .membershipChange,
+            after: random.next(in: impatient ? Self.impatientOperatorDelayUnits : Self.membershipChangeIntervalUnits))
     }
 }

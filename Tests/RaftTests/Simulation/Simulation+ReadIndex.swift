@@ -71,7 +71,9 @@ extension Simulation {
         reads.nextContext += 1
         guard (try? core.readIndex(context: context)) != nil else { return false }
         reads.requests[context] = SimReads.Request(command: outstanding.command, attempt: outstanding.attempt)
-        reads.operations.insert(KeyValueStateMachine.OperationID(clientID: outstanding.command.clientID, sequence: outstanding.command.sequence))
+        reads.operations.insert(
+            KeyValueStateMachine.OperationID(
+                clientID: outstanding.command.clientID, sequence: outstanding.command.sequence))
         return true
     }
 
@@ -82,7 +84,10 @@ extension Simulation {
         for failure in ready.failedReads {
             guard let request = reads.requests.removeValue(forKey: failure.context) else { continue }
             reads.statistics.failed += 1
-            schedule(.clientTimeout(clientID: request.command.clientID, sequence: request.command.sequence, attempt: request.attempt), after: 20 + random.next(in: 0..<20))
+            schedule(
+                .clientTimeout(
+                    clientID: request.command.clientID, sequence: request.command.sequence, attempt: request.attempt),
+                after: 20 + random.next(in: 0..<20))
         }
         serveWaitingReads(on: node)
     }
@@ -154,7 +159,9 @@ extension Simulation {
     func reportConnectionsLost(to crashed: NodeID) {
         guard failoverNotifications else { return }
         for node in nodes where node.id != crashed && node.isUp {
-            schedule(.connectionLost(observer: node.id, peer: crashed), after: random.next(in: Self.connectionLossDelayUnits))
+            schedule(
+                .connectionLost(observer: node.id, peer: crashed), after: random.next(in: Self.connectionLossDelayUnits)
+            )
         }
     }
 

@@ -88,7 +88,9 @@ final class Simulation {
         var random = DeterministicRandom(seed: seed)
         let nodeCount = random.chance(1, in: 2) ? 3 : 5
         let initialVoters = (1...UInt64(nodeCount)).map(NodeID.init)
-        self.configuration = MembershipConfiguration(voters: initialVoters, regions: Dictionary(uniqueKeysWithValues: initialVoters.map { ($0, Self.region(of: $0)) }))
+        self.configuration = MembershipConfiguration(
+            voters: initialVoters,
+            regions: Dictionary(uniqueKeysWithValues: initialVoters.map { ($0, Self.region(of: $0)) }))
         var options = RaftOptions()
         // Small bounds, so batching, pipelining limits and refusals all happen.
         options.maxInflightMessages = 1 + random.next(in: 0..<4)
@@ -111,15 +113,21 @@ final class Simulation {
         if isFigure8Run { options.maxEntriesPerMessage = 1 }
         self.options = options
         self.faultsEndAt = (200 + random.next(in: 0..<400)) * Self.unitsPerTick
-        self.nemesisIntervalUnits = Self.nemesisIntervalChoicesUnits[random.next(in: 0..<Self.nemesisIntervalChoicesUnits.count)]
+        self.nemesisIntervalUnits =
+            Self.nemesisIntervalChoicesUnits[random.next(in: 0..<Self.nemesisIntervalChoicesUnits.count)]
         let downtime = Self.downtimeChoicesUnits[random.next(in: 0..<Self.downtimeChoicesUnits.count)]
         self.downtimeUnits = isFigure8Run ? Self.downtimeChoicesUnits[0] : downtime
-        let crashNewLeader = Self.crashNewLeaderPercentChoices[random.next(in: 0..<Self.crashNewLeaderPercentChoices.count)]
+        let crashNewLeader = Self.crashNewLeaderPercentChoices[
+            random.next(in: 0..<Self.crashNewLeaderPercentChoices.count)]
         self.crashNewLeaderPercent = isFigure8Run ? 70 : crashNewLeader
         self.maxStalenessUnits = (5 + random.next(in: 0..<60)) * Self.unitsPerTick
         self.random = random
         for id in configuration.voters {
-            nodes.append(SimNode(id: id, core: RaftCore(id: id, configuration: configuration, options: options, randomSeed: self.random.next())))
+            nodes.append(
+                SimNode(
+                    id: id,
+                    core: RaftCore(
+                        id: id, configuration: configuration, options: options, randomSeed: self.random.next())))
         }
         for clientID in 1...Self.clientCount {
             // Clients keep issuing requests through the whole fault phase; the heal limits them to one more.
@@ -150,7 +158,8 @@ final class Simulation {
                     runStart = entry.index + 1
                 }
             }
-            return "  \(node.id) \(core.role) term \(core.term) commit \(core.commitIndex) applied \(node.stateMachineAppliedIndex) log \(runs.joined(separator: " ")) \(core.configuration)"
+            return
+                "  \(node.id) \(core.role) term \(core.term) commit \(core.commitIndex) applied \(node.stateMachineAppliedIndex) log \(runs.joined(separator: " ")) \(core.configuration)"
         }.joined(separator: "\n")
     }
 
@@ -249,7 +258,8 @@ final class Simulation {
         while let ready = node.takeReady() {
             guard let core = node.core else { return }
             stampProbes(of: ready, on: node)
-            try checker.observe(ready, of: core, leaders: nodes.compactMap(\.core).filter { $0.role == .leader }) { entry in
+            try checker.observe(ready, of: core, leaders: nodes.compactMap(\.core).filter { $0.role == .leader }) {
+                entry in
                 self.nodes.count { (try? $0.disk.term(at: entry.index)) == entry.term }
             }
             if ready.roleChange?.role == .leader {
@@ -295,7 +305,8 @@ final class Simulation {
     }
 
     func send(_ message: Message) {
-        guard !network.isBlocked(from: message.from, to: message.to), !random.chance(network.dropPercent, in: 100) else { return }
+        guard !network.isBlocked(from: message.from, to: message.to), !random.chance(network.dropPercent, in: 100)
+        else { return }
         schedule(.deliver(message), after: deliveryDelay())
         if random.chance(network.duplicatePercent, in: 100) {
             schedule(.deliver(message), after: deliveryDelay())
@@ -324,23 +335,32 @@ final class Simulation {
         if calmTerm == nil, (reads.pausedUntil.values.max() ?? 0) < now {
             let cores = nodes.compactMap(\.core)
             if let leader = cores.first(where: { $0.role == .leader && $0.term(at: $0.commitIndex) == $0.term }),
-               cores.count == nodes.count,
-               // No membership change under way (removing the leader ends its term by design).
-               leader.configuration(at: leader.commitIndex) == leader.configuration, leader.configuration.isVoter(leader.id),
-               cores.allSatisfy({ $0.term == leader.term && $0.leader == leader.id }) {
+                cores.count == nodes.count,
+                // No membership change under way (removing the leader ends its term by design).
+                leader.configuration(at: leader.commitIndex) == leader.configuration,
+                leader.configuration.isVoter(leader.id),
+                cores.allSatisfy({ $0.term == leader.term && $0.leader == leader.id })
+            {
                 calmTerm = leader.term
             }
         }
         if let calmTerm, let disturbed = nodes.compactMap(\.core).first(where: { $0.term > calmTerm }) {
             throw SimulationFailure(
-                invariant: "liveness", detail: "\(disturbed.id) moved to term \(disturbed.term) after the leader of term \(calmTerm) committed in a calm network")
+                invariant: "liveness",
+                detail:
+                    "\(disturbed.id) moved to term \(disturbed.term) after the leader of term \(calmTerm) committed in a calm network"
+            )
         }
         if leaderCommittedAfterHealAt == nil {
-            let committingLeader = nodes.compactMap(\.core).first { $0.role == .leader && $0.term(at: $0.commitIndex) == $0.term }
+            let committingLeader = nodes.compactMap(\.core).first {
+                $0.role == .leader && $0.term(at: $0.commitIndex) == $0.term
+            }
             if committingLeader != nil {
                 leaderCommittedAfterHealAt = now
             } else if now > healedAt + Self.leaderAfterHealBoundTicks * Self.unitsPerTick {
-                throw SimulationFailure(invariant: "liveness", detail: "no leader committed an entry within \(Self.leaderAfterHealBoundTicks) ticks of the heal")
+                throw SimulationFailure(
+                    invariant: "liveness",
+                    detail: "no leader committed an entry within \(Self.leaderAfterHealBoundTicks) ticks of the heal")
             }
         }
         if settledAt == nil {
@@ -348,7 +368,9 @@ final class Simulation {
                 settledAt = now + Self.calmTicks * Self.unitsPerTick
             } else if now > healedAt + Self.clientsAfterHealBoundTicks * Self.unitsPerTick {
                 let waiting = clients.filter { !$0.isFinished }.map { "c\($0.id)" }
-                throw SimulationFailure(invariant: "liveness", detail: "clients \(waiting) unfinished \(Self.clientsAfterHealBoundTicks) ticks after the heal")
+                throw SimulationFailure(
+                    invariant: "liveness",
+                    detail: "clients \(waiting) unfinished \(Self.clientsAfterHealBoundTicks) ticks after the heal")
             }
         }
     }
@@ -367,13 +389,16 @@ final class Simulation {
                 guard !reads.operations.contains(operation) else { continue }
                 let count = effects[operation] ?? 0
                 guard count == 1 else {
-                    throw SimulationFailure(invariant: "exactly once", detail: "c\(client.id)#\(sequence) took effect \(count) times on \(mostApplied.id)")
+                    throw SimulationFailure(
+                        invariant: "exactly once",
+                        detail: "c\(client.id)#\(sequence) took effect \(count) times on \(mostApplied.id)")
                 }
             }
         }
         if let key = LinearizabilityChecker.firstNonLinearizableKey(history) {
             let operations = history.filter { $0.key == key }.map { "  \($0)" }.joined(separator: "\n")
-            throw SimulationFailure(invariant: "linearizability", detail: "history of key \(key) has no linearization:\n\(operations)")
+            throw SimulationFailure(
+                invariant: "linearizability", detail: "history of key \(key) has no linearization:\n\(operations)")
         }
     }
 }

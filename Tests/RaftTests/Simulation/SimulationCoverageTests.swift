@@ -20,7 +20,9 @@ struct SimulationCoverageTests {
             }
             return counts
         }
-        print("Simulation coverage: seeds \(Self.seeds): \(installs) snapshot installs, \(changes) membership changes, \(runsWithLearnersOrNewVoters) runs added members")
+        print(
+            "Simulation coverage: seeds \(Self.seeds): \(installs) snapshot installs, \(changes) membership changes, \(runsWithLearnersOrNewVoters) runs added members"
+        )
         #expect(installs > 0)
         #expect(changes > 0)
         #expect(runsWithLearnersOrNewVoters > 0)

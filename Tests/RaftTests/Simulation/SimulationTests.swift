@@ -12,7 +12,8 @@ struct SimulationTests {
 
     /// `KEYCLUSTER_SIM_TRACE=K` prints the last K events of a failing run instead of the default.
     static var traceCapacity: Int {
-        ProcessInfo.processInfo.environment["KEYCLUSTER_SIM_TRACE"].flatMap(Int.init).map { max($0, 1) } ?? Simulation.defaultTraceCapacity
+        ProcessInfo.processInfo.environment["KEYCLUSTER_SIM_TRACE"].flatMap(Int.init).map { max($0, 1) }
+            ?? Simulation.defaultTraceCapacity
     }
 
     static var seeds: ClosedRange<UInt64> {
@@ -38,20 +39,21 @@ struct SimulationTests {
             let simulation = Simulation(seed: seed, traceCapacity: traceCapacity)
             do {
                 try simulation.run()
-                outcome.worstHealToLeaderCommitTicks = max(outcome.worstHealToLeaderCommitTicks, simulation.healToLeaderCommitTicks ?? 0)
+                outcome.worstHealToLeaderCommitTicks = max(
+                    outcome.worstHealToLeaderCommitTicks, simulation.healToLeaderCommitTicks ?? 0)
                 outcome.readStatistics = outcome.readStatistics + simulation.reads.statistics
                 outcome.freshnessStatistics = outcome.freshnessStatistics + simulation.freshness.statistics
             } catch {
                 outcome.failureReport = """
-                Simulation FAILED at seed \(seed) (replay: KEYCLUSTER_SIM_SEED=\(seed) swift test --filter Simulation)
-                invariant: \(error.invariant)
-                detail: \(error.detail)
-                \(simulation.summary)
-                members:
-                \(simulation.renderedNodes)
-                last \(simulation.trace.capacity) events:
-                \(simulation.renderedTrace)
-                """
+                    Simulation FAILED at seed \(seed) (replay: KEYCLUSTER_SIM_SEED=\(seed) swift test --filter Simulation)
+                    invariant: \(error.invariant)
+                    detail: \(error.detail)
+                    \(simulation.summary)
+                    members:
+                    \(simulation.renderedNodes)
+                    last \(simulation.trace.capacity) events:
+                    \(simulation.renderedTrace)
+                    """
                 return outcome
             }
         }
@@ -69,7 +71,9 @@ struct SimulationTests {
             Issue.record(Comment(rawValue: report))
             return
         }
-        print("Simulation: seeds \(seeds.lowerBound)...\(seeds.upperBound) passed; slowest recovery after the heal: a leader committed within \(outcome.worstHealToLeaderCommitTicks) ticks (bound \(Simulation.leaderAfterHealBoundTicks))")
+        print(
+            "Simulation: seeds \(seeds.lowerBound)...\(seeds.upperBound) passed; slowest recovery after the heal: a leader committed within \(outcome.worstHealToLeaderCommitTicks) ticks (bound \(Simulation.leaderAfterHealBoundTicks))"
+        )
         print("Simulation: \(outcome.readStatistics.description)")
         print("Simulation: \(outcome.freshnessStatistics.description)")
         #expect(

@@ -1,6 +1,7 @@
 import NIOCore
-@testable import RaftTransport
 import Testing
+
+@testable import RaftTransport
 
 @Suite("Peer transport admission of unverified connections and the line limiter (bookkeeping only)")
 struct PeerConnectionAdmissionTests {

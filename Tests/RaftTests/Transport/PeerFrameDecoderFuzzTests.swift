@@ -1,7 +1,8 @@
 import NIOCore
-@testable import RaftTransport
 import TestSupport
 import Testing
+
+@testable import RaftTransport
 
 @Suite("Peer frame decoder under random input")
 struct PeerFrameDecoderFuzzTests {
@@ -39,7 +40,9 @@ struct PeerFrameDecoderFuzzTests {
             }
             var stream: [UInt8] = []
             for payload in payloads {
-                stream += Array(buffer: PeerFrameFormat.encode(payload: payload, maxFrameBytes: Self.maxFrameBytes, allocator: ByteBufferAllocator()))
+                stream += Array(
+                    buffer: PeerFrameFormat.encode(
+                        payload: payload, maxFrameBytes: Self.maxFrameBytes, allocator: ByteBufferAllocator()))
             }
             let decoded = try Self.feed(stream, using: &random)
             #expect(try decoded.get() == payloads, "seed \(seed)")
@@ -84,7 +87,9 @@ struct PeerFrameDecoderFuzzTests {
         var stream: [UInt8] = []
         for _ in 0..<Int.random(in: 1...6, using: &random) {
             let payload = randomBytes(count: Int.random(in: 0...(maxFrameBytes - 1), using: &random), using: &random)
-            stream += Array(buffer: PeerFrameFormat.encode(payload: payload, maxFrameBytes: maxFrameBytes, allocator: ByteBufferAllocator()))
+            stream += Array(
+                buffer: PeerFrameFormat.encode(
+                    payload: payload, maxFrameBytes: maxFrameBytes, allocator: ByteBufferAllocator()))
         }
         let mutations = Int.random(in: 0...3, using: &random)
         for _ in 0..<mutations where !stream.isEmpty {
@@ -92,7 +97,9 @@ struct PeerFrameDecoderFuzzTests {
             switch Int.random(in: 0..<4, using: &random) {
             case 0: stream[index] = UInt8.random(in: 0 ... .max, using: &random)
             case 1: stream.removeSubrange(index...)
-            case 2: stream.insert(contentsOf: randomBytes(count: Int.random(in: 1...8, using: &random), using: &random), at: index)
+            case 2:
+                stream.insert(
+                    contentsOf: randomBytes(count: Int.random(in: 1...8, using: &random), using: &random), at: index)
             default:
                 // A length prefix just past the bound, or enormous: the decoder must refuse before the body.
                 let length = Bool.random(using: &random) ? UInt32(maxFrameBytes + 1) : UInt32.max

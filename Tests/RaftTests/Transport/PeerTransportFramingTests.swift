@@ -1,7 +1,8 @@
 import NIOCore
-@testable import RaftTransport
 import TestSupport
 import Testing
+
+@testable import RaftTransport
 
 @Suite("Peer frames on the wire")
 struct PeerTransportFramingTests {
@@ -10,7 +11,8 @@ struct PeerTransportFramingTests {
 
         func bytes(maxFrameBytes: Int) -> [UInt8] {
             switch self {
-            case .oversize: withUnsafeBytes(of: UInt32(maxFrameBytes + 1).bigEndian, Array.init) + [PeerFrameFormat.currentVersion]
+            case .oversize:
+                withUnsafeBytes(of: UInt32(maxFrameBytes + 1).bigEndian, Array.init) + [PeerFrameFormat.currentVersion]
             case .unknownVersion: [0, 0, 0, 2, PeerFrameFormat.currentVersion &+ 1, 0]
             case .emptyFrame: [0, 0, 0, 0]
             }
@@ -25,12 +27,14 @@ struct PeerTransportFramingTests {
             limits.maxFrameBytes = 1_024
             limits.maxQueuedBytesPerPeer = 64 * 1_024
             limits.maxInboundBytes = 64 * 1_024
-            let node2 = try await TransportTestNode(id: 2, peers: [1: undialedPeerAddress],
-                                                    tls: try ca.nodeFiles(certifiedID: 2), limits: limits)
+            let node2 = try await TransportTestNode(
+                id: 2, peers: [1: undialedPeerAddress],
+                tls: try ca.nodeFiles(certifiedID: 2), limits: limits)
             try await shuttingDown([node2]) {
                 // A hand-made client with node 1's real certificate: it passes the identity check.
                 let client = try await RawTestClient.connect(to: node2.port, tls: try ca.nodeFiles(certifiedID: 1))
-                let good = PeerFrameFormat.encode(payload: [5, 5], maxFrameBytes: limits.maxFrameBytes, allocator: ByteBufferAllocator())
+                let good = PeerFrameFormat.encode(
+                    payload: [5, 5], maxFrameBytes: limits.maxFrameBytes, allocator: ByteBufferAllocator())
                 try await client.write(Array(buffer: good))
                 try await waitUntil("the good frame arrives") { node2.receivedPayloads(from: 1) == [[5, 5]] }
                 try await client.write(bad.bytes(maxFrameBytes: limits.maxFrameBytes))
@@ -49,8 +53,10 @@ struct PeerTransportFramingTests {
             limits.maxFrameBytes = 64 * 1_024 + 1
             limits.maxQueuedFramesPerPeer = 4
             limits.maxQueuedBytesPerPeer = 4 * limits.maxFrameBytes
-            let node1 = try await TransportTestNode(id: 1, peers: [:], tls: try ca.nodeFiles(certifiedID: 1), limits: limits)
-            let node2 = try await TransportTestNode(id: 2, peers: [1: node1.address], tls: try ca.nodeFiles(certifiedID: 2), limits: limits)
+            let node1 = try await TransportTestNode(
+                id: 1, peers: [:], tls: try ca.nodeFiles(certifiedID: 1), limits: limits)
+            let node2 = try await TransportTestNode(
+                id: 2, peers: [1: node1.address], tls: try ca.nodeFiles(certifiedID: 2), limits: limits)
             node1.transport.updatePeers([2: node2.address])
             try await shuttingDown([node1, node2]) {
                 try await waitUntil("link up") { node1.isLinked(with: node2) }
@@ -58,12 +64,16 @@ struct PeerTransportFramingTests {
                 let attemptsBound = 20_000
                 var attempts = 0
                 // `send` never waits, so a tight loop outruns encryption and the socket: the lane fills.
-                while node1.transport.send(to: 2, payload: payload, lane: .bulk), attempts < attemptsBound { attempts += 1 }
+                while node1.transport.send(to: 2, payload: payload, lane: .bulk), attempts < attemptsBound {
+                    attempts += 1
+                }
                 let status = node1.transport.status().peers[2]!
                 #expect(status.framesDroppedQueueFull >= 1)
                 // Control frames have their own lane: a heartbeat still gets through a full bulk lane.
                 #expect(node1.transport.send(to: 2, payload: [1], lane: .control))
-                try await waitUntil("the heartbeat arrives", deadlineSeconds: 30) { node2.receivedPayloads(from: 1).contains([1]) }
+                try await waitUntil("the heartbeat arrives", deadlineSeconds: 30) {
+                    node2.receivedPayloads(from: 1).contains([1])
+                }
             }
         }
     }
@@ -72,7 +82,8 @@ struct PeerTransportFramingTests {
     func disconnectedPeerDrops() async throws {
         try await TemporaryDirectory.with("transport-not-connected") { directory in
             let ca = try TransportTestCA(directory)
-            let node1 = try await TransportTestNode(id: 1, peers: [2: undialedPeerAddress], tls: try ca.nodeFiles(certifiedID: 1))
+            let node1 = try await TransportTestNode(
+                id: 1, peers: [2: undialedPeerAddress], tls: try ca.nodeFiles(certifiedID: 1))
             try await shuttingDown([node1]) {
                 #expect(!node1.transport.send(to: 2, payload: [1], lane: .control))
                 #expect(!node1.transport.send(to: 2, payload: [2], lane: .bulk))
@@ -88,8 +99,10 @@ struct PeerTransportFramingTests {
             var limits = transportTestLimits()
             limits.maxInboundFrames = 8
             let node2 = try await TransportTestNode(
-                id: 2, peers: [1: undialedPeerAddress], tls: try ca.nodeFiles(certifiedID: 2), limits: limits, consume: false)
-            let node1 = try await TransportTestNode(id: 1, peers: [2: node2.address], tls: try ca.nodeFiles(certifiedID: 1))
+                id: 2, peers: [1: undialedPeerAddress], tls: try ca.nodeFiles(certifiedID: 2), limits: limits,
+                consume: false)
+            let node1 = try await TransportTestNode(
+                id: 1, peers: [2: node2.address], tls: try ca.nodeFiles(certifiedID: 1))
             try await shuttingDown([node1, node2]) {
                 try await waitUntil("link up") { node1.isLinked(with: node2) }
                 for index in 0..<100 { #expect(node1.transport.send(to: 2, payload: [UInt8(index)], lane: .bulk)) }

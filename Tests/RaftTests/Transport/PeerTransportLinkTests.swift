@@ -1,6 +1,7 @@
-@testable import RaftTransport
 import TestSupport
 import Testing
+
+@testable import RaftTransport
 
 @Suite("Peer transport links")
 struct PeerTransportLinkTests {
@@ -17,7 +18,8 @@ struct PeerTransportLinkTests {
                 for (a, b) in pairs + pairs.map({ ($0.1, $0.0) }) {
                     for index in 0..<3 {
                         let lane: PeerTransportLane = index == 0 ? .control : .bulk
-                        #expect(nodes[a]!.transport.send(to: b, payload: [UInt8(a), UInt8(b), UInt8(index)], lane: lane))
+                        #expect(
+                            nodes[a]!.transport.send(to: b, payload: [UInt8(a), UInt8(b), UInt8(index)], lane: lane))
                     }
                 }
                 for (a, b) in pairs + pairs.map({ ($0.1, $0.0) }) {
@@ -41,7 +43,8 @@ struct PeerTransportLinkTests {
             let ca = try TransportTestCA(directory)
             let files2 = try ca.nodeFiles(certifiedID: 2)
             var node2 = try await TransportTestNode(id: 2, peers: [1: undialedPeerAddress], tls: files2)
-            let node1 = try await TransportTestNode(id: 1, peers: [2: node2.address], tls: try ca.nodeFiles(certifiedID: 1))
+            let node1 = try await TransportTestNode(
+                id: 1, peers: [2: node2.address], tls: try ca.nodeFiles(certifiedID: 1))
             try await waitUntil("first connection") { node1.isLinked(with: node2) }
 
             let port = node2.port
@@ -50,9 +53,13 @@ struct PeerTransportLinkTests {
             node2 = try await TransportTestNode(id: 2, port: port, peers: [1: node1.address], tls: files2)
             let restarted = node2
             try await shuttingDown([node1, restarted]) {
-                try await waitUntil("node 1 redials the restarted node 2", deadlineSeconds: 20) { node1.isLinked(with: restarted) }
+                try await waitUntil("node 1 redials the restarted node 2", deadlineSeconds: 20) {
+                    node1.isLinked(with: restarted)
+                }
                 #expect(node1.transport.send(to: 2, payload: [42], lane: .control))
-                try await waitUntil("frame reaches the restarted node") { restarted.receivedPayloads(from: 1) == [[42]] }
+                try await waitUntil("frame reaches the restarted node") {
+                    restarted.receivedPayloads(from: 1) == [[42]]
+                }
                 #expect(node1.transport.status().peers[2]!.connectionsEstablished >= 2)
                 var events = node1.transport.linkEvents.makeAsyncIterator()
                 var seen: [PeerLinkEvent] = []
@@ -67,7 +74,8 @@ struct PeerTransportLinkTests {
         try await TemporaryDirectory.with("transport-restart-dialer") { directory in
             let ca = try TransportTestCA(directory)
             let files1 = try ca.nodeFiles(certifiedID: 1)
-            let node2 = try await TransportTestNode(id: 2, peers: [1: undialedPeerAddress], tls: try ca.nodeFiles(certifiedID: 2))
+            let node2 = try await TransportTestNode(
+                id: 2, peers: [1: undialedPeerAddress], tls: try ca.nodeFiles(certifiedID: 2))
             let first1 = try await TransportTestNode(id: 1, peers: [2: node2.address], tls: files1)
             try await waitUntil("first connection") { first1.isLinked(with: node2) }
             await first1.shutdown()
@@ -112,7 +120,8 @@ struct PeerTransportLinkTests {
         try await TemporaryDirectory.with("transport-replace") { directory in
             let ca = try TransportTestCA(directory)
             let files1 = try ca.nodeFiles(certifiedID: 1)
-            let node2 = try await TransportTestNode(id: 2, peers: [1: undialedPeerAddress], tls: try ca.nodeFiles(certifiedID: 2))
+            let node2 = try await TransportTestNode(
+                id: 2, peers: [1: undialedPeerAddress], tls: try ca.nodeFiles(certifiedID: 2))
             let node1 = try await TransportTestNode(id: 1, peers: [2: node2.address], tls: files1)
             try await shuttingDown([node1, node2]) {
                 try await waitUntil("link up") { node1.isLinked(with: node2) }
@@ -134,14 +143,18 @@ struct PeerTransportLinkTests {
     func peersUpdatedBeforeStart() async throws {
         try await TemporaryDirectory.with("transport-early-peers") { directory in
             let ca = try TransportTestCA(directory)
-            let node2 = try await TransportTestNode(id: 2, peers: [1: undialedPeerAddress], tls: try ca.nodeFiles(certifiedID: 2))
+            let node2 = try await TransportTestNode(
+                id: 2, peers: [1: undialedPeerAddress], tls: try ca.nodeFiles(certifiedID: 2))
             let configuration = PeerTransportConfiguration(
-                localID: 1, listenHost: "127.0.0.1", listenPort: 0, peers: [:], tls: try ca.nodeFiles(certifiedID: 1), limits: transportTestLimits())
+                localID: 1, listenHost: "127.0.0.1", listenPort: 0, peers: [:], tls: try ca.nodeFiles(certifiedID: 1),
+                limits: transportTestLimits())
             let transport = try PeerTransport(configuration: configuration, logger: transportTestLogger("node1"))
             transport.updatePeers([2: node2.address])
             try await transport.start()
             do {
-                try await waitUntil("link up") { transport.status().peers[2]?.isConnected == true && node2.isConnected(to: 1) }
+                try await waitUntil("link up") {
+                    transport.status().peers[2]?.isConnected == true && node2.isConnected(to: 1)
+                }
             } catch {
                 await transport.shutdown()
                 await node2.shutdown()

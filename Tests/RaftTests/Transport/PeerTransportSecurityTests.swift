@@ -1,6 +1,7 @@
-@testable import RaftTransport
 import TestSupport
 import Testing
+
+@testable import RaftTransport
 
 @Suite("Peer transport refuses peers that are not who they must be")
 struct PeerTransportSecurityTests {
@@ -10,7 +11,8 @@ struct PeerTransportSecurityTests {
             let ca = try TransportTestCA(directory)
             // Node 3 listens with node 2's certificate; node 1 dials it as node 3.
             let impostor = try await TransportTestNode(id: 3, peers: [:], tls: try ca.nodeFiles(certifiedID: 2))
-            let node1 = try await TransportTestNode(id: 1, peers: [3: impostor.address], tls: try ca.nodeFiles(certifiedID: 1))
+            let node1 = try await TransportTestNode(
+                id: 1, peers: [3: impostor.address], tls: try ca.nodeFiles(certifiedID: 1))
             impostor.transport.updatePeers([1: node1.address])
             try await shuttingDown([node1, impostor]) {
                 try await waitUntil("node 1 refuses twice (first dial and a redial)") {
@@ -29,7 +31,8 @@ struct PeerTransportSecurityTests {
             let ca = try TransportTestCA(directory)
             // Node 5 expects node 2; the dialer claims to be node 2 but holds a certificate for node 4.
             let node5 = try await TransportTestNode(id: 5, peers: [:], tls: try ca.nodeFiles(certifiedID: 5))
-            let impostor = try await TransportTestNode(id: 2, peers: [5: node5.address], tls: try ca.nodeFiles(certifiedID: 4))
+            let impostor = try await TransportTestNode(
+                id: 2, peers: [5: node5.address], tls: try ca.nodeFiles(certifiedID: 4))
             node5.transport.updatePeers([2: impostor.address])
             try await shuttingDown([node5, impostor]) {
                 try await waitUntil("node 5 refuses repeatedly") { node5.transport.status().connectionsRefused >= 5 }
@@ -55,7 +58,9 @@ struct PeerTransportSecurityTests {
                 id: 1, peers: [2: node2.address], tls: try foreign.nodeFiles(certifiedID: 1, trusting: ca.caPath))
             node2.transport.updatePeers([1: intruder.address])
             try await shuttingDown([node2, intruder]) {
-                try await waitUntil("node 2 refuses the foreign certificate") { node2.transport.status().connectionsRefused >= 2 }
+                try await waitUntil("node 2 refuses the foreign certificate") {
+                    node2.transport.status().connectionsRefused >= 2
+                }
                 #expect(node2.transport.status().peers[1]?.connectionsEstablished == 0)
                 // In TLS 1.3 the client finishes its handshake before the server has checked the client's
                 // certificate, so the intruder may briefly think it is connected; nothing it sends is read.
@@ -68,9 +73,11 @@ struct PeerTransportSecurityTests {
     func clientWithoutCertificateIsRefused() async throws {
         try await TemporaryDirectory.with("transport-no-cert") { directory in
             let ca = try TransportTestCA(directory)
-            let node2 = try await TransportTestNode(id: 2, peers: [1: undialedPeerAddress], tls: try ca.nodeFiles(certifiedID: 2))
+            let node2 = try await TransportTestNode(
+                id: 2, peers: [1: undialedPeerAddress], tls: try ca.nodeFiles(certifiedID: 2))
             try await shuttingDown([node2]) {
-                let client = try await RawTestClient.connect(to: node2.port, tls: try ca.nodeFiles(certifiedID: 1), presentCertificate: false)
+                let client = try await RawTestClient.connect(
+                    to: node2.port, tls: try ca.nodeFiles(certifiedID: 1), presentCertificate: false)
                 // Anything it manages to send before the server's verdict must not be read as a frame.
                 try? await client.write([0, 0, 0, 2, PeerFrameFormat.currentVersion, 7])
                 try await client.waitUntilClosed()
@@ -87,8 +94,10 @@ struct PeerTransportSecurityTests {
             let node2 = try await TransportTestNode(id: 2, peers: [:], tls: try ca.nodeFiles(certifiedID: 2))
             let operatorCredential = try ca.issuer.issueOperator(name: "alice")
             let files = PeerTLSFiles(
-                caCertificatePath: ca.caPath, certificatePath: directory.appending("alice.pem"), privateKeyPath: directory.appending("alice.key"))
-            try operatorCredential.writePEM(certificatePath: files.certificatePath, privateKeyPath: files.privateKeyPath)
+                caCertificatePath: ca.caPath, certificatePath: directory.appending("alice.pem"),
+                privateKeyPath: directory.appending("alice.key"))
+            try operatorCredential.writePEM(
+                certificatePath: files.certificatePath, privateKeyPath: files.privateKeyPath)
             try await shuttingDown([node2]) {
                 let client = try await RawTestClient.connect(to: node2.port, tls: files)
                 try await client.waitUntilClosed()
@@ -110,7 +119,9 @@ struct PeerTransportSecurityTests {
                 try await waitUntil("the refusal is counted") { nodes[2]!.transport.status().connectionsRefused >= 1 }
                 #expect(nodes[2]!.transport.status().connectionsRefused == 1)
                 #expect(nodes[1]!.transport.send(to: 2, payload: [1, 2, 3], lane: .control))
-                try await waitUntil("the real peer still gets frames") { nodes[2]!.receivedPayloads(from: 1) == [[1, 2, 3]] }
+                try await waitUntil("the real peer still gets frames") {
+                    nodes[2]!.receivedPayloads(from: 1) == [[1, 2, 3]]
+                }
             }
         }
     }
@@ -121,12 +132,15 @@ struct PeerTransportSecurityTests {
             let ca = try TransportTestCA(directory)
             var limits = transportTestLimits()
             limits.handshakeTimeoutMilliseconds = 100
-            let node = try await TransportTestNode(id: 2, peers: [:], tls: try ca.nodeFiles(certifiedID: 2), limits: limits)
+            let node = try await TransportTestNode(
+                id: 2, peers: [:], tls: try ca.nodeFiles(certifiedID: 2), limits: limits)
             try await shuttingDown([node]) {
                 let client = try await RawTestClient.connect(to: node.port)
                 try await client.waitUntilClosed()
                 try await waitUntil("the refusal is counted") { node.transport.status().connectionsRefused >= 1 }
-                #expect(node.transport.status().connectionsRefused == 1, "counted once, not again for the errors of closing")
+                #expect(
+                    node.transport.status().connectionsRefused == 1, "counted once, not again for the errors of closing"
+                )
             }
         }
     }

@@ -1,12 +1,13 @@
 import ClusterIdentity
 import Foundation
 import NIOCore
-@testable import RaftCore
-@testable import RaftNode
-@testable import RaftTransport
 import TestSupport
 import Testing
 import X509
+
+@testable import RaftCore
+@testable import RaftNode
+@testable import RaftTransport
 
 @Suite("Peer transport parts")
 struct PeerTransportUnitTests {
@@ -39,9 +40,11 @@ struct PeerTransportUnitTests {
         #expect(queue.isEmpty)
     }
 
-    @Test("snapshot chunks go in the bulk lane, behind no heartbeat; the bulk lane reports the bytes a transfer paces on")
+    @Test(
+        "snapshot chunks go in the bulk lane, behind no heartbeat; the bulk lane reports the bytes a transfer paces on")
     func snapshotChunksUseBulkLane() {
-        let metadata = SnapshotMetadata(index: 9, term: 2, configuration: MembershipConfiguration(voters: [NodeID(1), NodeID(2)]))
+        let metadata = SnapshotMetadata(
+            index: 9, term: 2, configuration: MembershipConfiguration(voters: [NodeID(1), NodeID(2)]))
         let chunk = InstallSnapshotChunk(metadata: metadata, offset: 0, data: [1, 2, 3], isLast: false)
         #expect(PeerMessageTransport.lane(of: .installSnapshotChunk(chunk)) == .bulk)
         #expect(PeerMessageTransport.lane(of: .heartbeat(Heartbeat(commit: 0))) == .control)
@@ -62,7 +65,9 @@ struct PeerTransportUnitTests {
         for round in 0..<1_000 {
             fifo.append(Self.frame(UInt8(truncatingIfNeeded: round)))
             expected.append(UInt8(truncatingIfNeeded: round))
-            if round % 3 != 0, let frame = fifo.popFirst() { taken.append(frame.getInteger(at: 0, as: UInt8.self) ?? 0) }
+            if round % 3 != 0, let frame = fifo.popFirst() {
+                taken.append(frame.getInteger(at: 0, as: UInt8.self) ?? 0)
+            }
         }
         while let frame = fifo.popFirst() { taken.append(frame.getInteger(at: 0, as: UInt8.self) ?? 0) }
         #expect(taken == expected)
@@ -85,8 +90,12 @@ struct PeerTransportUnitTests {
         #expect(ClusterIdentity(uri: "urn:keycluster:node:42") == .node(42))
         #expect(ClusterIdentity(uri: "urn:keycluster:region:eu-west") == .region("eu-west"))
         #expect(ClusterIdentity(uri: "urn:keycluster:operator:alice") == .operator("alice"))
-        for bad in ["urn:keycluster:node:+4", "urn:keycluster:node:", "urn:keycluster:node:1x", "urn:keycluster:node:99999999999999999999",
-                    "urn:keycluster:region:", "urn:keycluster:region:a b", "urn:keycluster:other:x", "urn:other:node:1", "urn:keycluster:node"] {
+        for bad in [
+            "urn:keycluster:node:+4", "urn:keycluster:node:", "urn:keycluster:node:1x",
+            "urn:keycluster:node:99999999999999999999",
+            "urn:keycluster:region:", "urn:keycluster:region:a b", "urn:keycluster:other:x", "urn:other:node:1",
+            "urn:keycluster:node",
+        ] {
             #expect(ClusterIdentity(uri: bad) == nil, "\(bad)")
         }
         for identity in [ClusterIdentity.node(7), .region("us-east-1"), .operator("ops.bob")] {
@@ -105,7 +114,9 @@ struct PeerTransportUnitTests {
             #expect(issuer.ca.certificate.publicKey.isValidSignature(node.certificate.signature, for: node.certificate))
 
             let operatorCredential = try issuer.issueOperator(name: "alice")
-            #expect(throws: ClusterIdentityError.noNodeIdentity) { try ClusterIdentity.nodeID(in: operatorCredential.certificate) }
+            #expect(throws: ClusterIdentityError.noNodeIdentity) {
+                try ClusterIdentity.nodeID(in: operatorCredential.certificate)
+            }
 
             let certificatePath = directory.appending("node3.pem")
             let keyPath = directory.appending("node3.key")
@@ -120,10 +131,12 @@ struct PeerTransportUnitTests {
             #expect(PeerTLSContexts.looseMode(ofPrivateKeyAt: keyPath) == nil)
 
             // A CA read back from its PEM files issues certificates that the same checks accept.
-            let reloaded = try CertificateIssuer(caCertificatePEM: try issuer.ca.certificatePEM(), caPrivateKeyPEM: try issuer.ca.privateKeyPEM())
+            let reloaded = try CertificateIssuer(
+                caCertificatePEM: try issuer.ca.certificatePEM(), caPrivateKeyPEM: try issuer.ca.privateKeyPEM())
             #expect(try ClusterIdentity.nodeID(in: try reloaded.issueNode(id: 9, region: "eu").certificate) == 9)
             #expect(throws: IssuerError.notACertificateAuthority) {
-                try CertificateIssuer(caCertificatePEM: try node.certificatePEM(), caPrivateKeyPEM: try node.privateKeyPEM())
+                try CertificateIssuer(
+                    caCertificatePEM: try node.certificatePEM(), caPrivateKeyPEM: try node.privateKeyPEM())
             }
         }
     }
@@ -139,4 +152,3 @@ struct PeerTransportUnitTests {
         #expect(limiter.admit(now: start + .milliseconds(1_020)).suppressedBefore == 0)
     }
 }
-

@@ -4,9 +4,10 @@ import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
-@testable import RaftTransport
 import Synchronization
 import TestSupport
+
+@testable import RaftTransport
 
 /// A throwaway cluster CA in a temporary directory, and the PEM files of the node certificates it issues.
 struct TransportTestCA {
@@ -25,11 +26,14 @@ struct TransportTestCA {
 
     /// TLS files for a node whose certificate names `certifiedID`, trusting this CA unless `trusting` names
     /// another CA file.
-    func nodeFiles(certifiedID: TransportPeerID, region: String = "eu-west", trusting: String? = nil) throws -> PeerTLSFiles {
+    func nodeFiles(certifiedID: TransportPeerID, region: String = "eu-west", trusting: String? = nil) throws
+        -> PeerTLSFiles
+    {
         let credential = try issuer.issueNode(id: certifiedID, region: region)
         let stem = directory.appending("\(label)-node\(certifiedID)-\(UInt32.random(in: 0 ... .max))")
         try credential.writePEM(certificatePath: stem + ".pem", privateKeyPath: stem + ".key")
-        return PeerTLSFiles(caCertificatePath: trusting ?? caPath, certificatePath: stem + ".pem", privateKeyPath: stem + ".key")
+        return PeerTLSFiles(
+            caCertificatePath: trusting ?? caPath, certificatePath: stem + ".pem", privateKeyPath: stem + ".key")
     }
 }
 
@@ -131,7 +135,9 @@ struct RawTestClient {
         let sslContext: NIOSSLContext? = try tls.map { files in
             var configuration = TLSConfiguration.makeClientConfiguration()
             if presentCertificate {
-                configuration.certificateChain = try NIOSSLCertificate.fromPEMFile(files.certificatePath).map { .certificate($0) }
+                configuration.certificateChain = try NIOSSLCertificate.fromPEMFile(files.certificatePath).map {
+                    .certificate($0)
+                }
                 configuration.privateKey = .privateKey(try NIOSSLPrivateKey(file: files.privateKeyPath, format: .pem))
             }
             configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(files.caCertificatePath))
@@ -140,11 +146,13 @@ struct RawTestClient {
         }
         var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
         if let sourceHost { bootstrap = bootstrap.bind(to: try SocketAddress(ipAddress: sourceHost, port: 0)) }
-        let channel = try await bootstrap
+        let channel =
+            try await bootstrap
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let sslContext {
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: nil))
+                        try channel.pipeline.syncOperations.addHandler(
+                            NIOSSLClientHandler(context: sslContext, serverHostname: nil))
                     }
                 }
             }

@@ -20,11 +20,14 @@ struct MessageCodecTests {
             .heartbeatResponse(HeartbeatResponse(readRound: 9)),
             .requestVote(VoteRequest(kind: .preVote, lastLog: LogPosition(index: 7, term: 3))),
             .requestVote(VoteRequest(kind: .vote, lastLog: LogPosition(index: 7, term: 3), isLeadershipTransfer: true)),
-            .installSnapshotChunk(InstallSnapshotChunk(
-                metadata: SnapshotMetadata(
-                    index: 90, term: 4,
-                    configuration: MembershipConfiguration(voters: [NodeID(1), NodeID(2), NodeID(3)], learners: [NodeID(4)], regions: [NodeID(1): "eu-west"])),
-                offset: 1 << 20, data: Array(repeating: 3, count: 500), isLast: true)),
+            .installSnapshotChunk(
+                InstallSnapshotChunk(
+                    metadata: SnapshotMetadata(
+                        index: 90, term: 4,
+                        configuration: MembershipConfiguration(
+                            voters: [NodeID(1), NodeID(2), NodeID(3)], learners: [NodeID(4)],
+                            regions: [NodeID(1): "eu-west"])),
+                    offset: 1 << 20, data: Array(repeating: 3, count: 500), isLast: true)),
             .readIndexRequest(ReadIndexRequest(context: 77)),
             .readIndexResponse(ReadIndexResponse(context: 77, index: 0)),
             .readIndexResponse(ReadIndexResponse(context: 78, index: nil)),
@@ -65,14 +68,21 @@ struct MessageCodecTests {
         for round in 0..<20_000 {
             var bytes: [UInt8]
             if round % 2 == 0 {
-                bytes = (0..<Int.random(in: 0...64, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }
+                bytes = (0..<Int.random(in: 0...64, using: &random)).map { _ in
+                    UInt8.random(in: 0...255, using: &random)
+                }
             } else {
                 bytes = encodedSamples[Int.random(in: 0..<encodedSamples.count, using: &random)]
                 for _ in 0..<Int.random(in: 1...4, using: &random) where !bytes.isEmpty {
                     switch Int.random(in: 0..<3, using: &random) {
-                    case 0: bytes[Int.random(in: 0..<bytes.count, using: &random)] = UInt8.random(in: 0...255, using: &random)
+                    case 0:
+                        bytes[Int.random(in: 0..<bytes.count, using: &random)] = UInt8.random(
+                            in: 0...255, using: &random)
                     case 1: bytes.removeLast(Int.random(in: 0...bytes.count, using: &random))
-                    default: bytes.insert(UInt8.random(in: 0...255, using: &random), at: Int.random(in: 0...bytes.count, using: &random))
+                    default:
+                        bytes.insert(
+                            UInt8.random(in: 0...255, using: &random),
+                            at: Int.random(in: 0...bytes.count, using: &random))
                     }
                 }
             }

@@ -46,7 +46,8 @@ final class AdmissionControl: Sendable {
             shareCounters[requestClass] = registry.makeCounter(
                 descriptor: .init(
                     namespace: "keycluster", subsystem: "admission", metricName: "share_rejected", unitName: "total",
-                    helpText: "Requests refused with 429 because their source address held its share of the class's budget"),
+                    helpText:
+                        "Requests refused with 429 because their source address held its share of the class's budget"),
                 labels: labels)
         }
         inFlightGauges = gauges

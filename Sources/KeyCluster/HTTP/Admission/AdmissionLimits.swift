@@ -93,10 +93,13 @@ public struct AdmissionLimits: Codable, Sendable, Equatable {
         maxConnections: Int = defaultMaxConnections, maxHandshakingConnections: Int = defaultMaxHandshakingConnections,
         maxConnectionsPerSource: Int = defaultMaxConnectionsPerSource,
         maxInFlightUnlocks: Int = defaultMaxInFlightUnlocks, maxInFlightWrites: Int = defaultMaxInFlightWrites,
-        maxInFlightRevocations: Int = defaultMaxInFlightRevocations, maxInFlightReads: Int = defaultMaxInFlightReads, maxSharePercent: Int = defaultMaxSharePercent,
-        maxKeySharePercent: Int = defaultMaxKeySharePercent, retryAfterSeconds: Int = defaultRetryAfterSeconds, idleTimeoutMilliseconds: Int = defaultIdleTimeoutMilliseconds,
+        maxInFlightRevocations: Int = defaultMaxInFlightRevocations, maxInFlightReads: Int = defaultMaxInFlightReads,
+        maxSharePercent: Int = defaultMaxSharePercent,
+        maxKeySharePercent: Int = defaultMaxKeySharePercent, retryAfterSeconds: Int = defaultRetryAfterSeconds,
+        idleTimeoutMilliseconds: Int = defaultIdleTimeoutMilliseconds,
         handshakeTimeoutMilliseconds: Int = defaultHandshakeTimeoutMilliseconds,
-        headerTimeoutMilliseconds: Int = defaultHeaderTimeoutMilliseconds, bodyTimeoutMilliseconds: Int = defaultBodyTimeoutMilliseconds
+        headerTimeoutMilliseconds: Int = defaultHeaderTimeoutMilliseconds,
+        bodyTimeoutMilliseconds: Int = defaultBodyTimeoutMilliseconds
     ) {
         self.maxConnections = maxConnections
         self.maxHandshakingConnections = maxHandshakingConnections
@@ -117,7 +120,9 @@ public struct AdmissionLimits: Codable, Sendable, Equatable {
     /// Absent fields take their defaults, so a configuration names only what it changes.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        func value(_ key: CodingKeys, _ fallback: Int) throws -> Int { try container.decodeIfPresent(Int.self, forKey: key) ?? fallback }
+        func value(_ key: CodingKeys, _ fallback: Int) throws -> Int {
+            try container.decodeIfPresent(Int.self, forKey: key) ?? fallback
+        }
         self.init(
             maxConnections: try value(.maxConnections, Self.defaultMaxConnections),
             maxHandshakingConnections: try value(.maxHandshakingConnections, Self.defaultMaxHandshakingConnections),
@@ -130,7 +135,8 @@ public struct AdmissionLimits: Codable, Sendable, Equatable {
             maxKeySharePercent: try value(.maxKeySharePercent, Self.defaultMaxKeySharePercent),
             retryAfterSeconds: try value(.retryAfterSeconds, Self.defaultRetryAfterSeconds),
             idleTimeoutMilliseconds: try value(.idleTimeoutMilliseconds, Self.defaultIdleTimeoutMilliseconds),
-            handshakeTimeoutMilliseconds: try value(.handshakeTimeoutMilliseconds, Self.defaultHandshakeTimeoutMilliseconds),
+            handshakeTimeoutMilliseconds: try value(
+                .handshakeTimeoutMilliseconds, Self.defaultHandshakeTimeoutMilliseconds),
             headerTimeoutMilliseconds: try value(.headerTimeoutMilliseconds, Self.defaultHeaderTimeoutMilliseconds),
             bodyTimeoutMilliseconds: try value(.bodyTimeoutMilliseconds, Self.defaultBodyTimeoutMilliseconds))
     }
@@ -141,7 +147,7 @@ public struct AdmissionLimits: Codable, Sendable, Equatable {
     /// Why these limits cannot run, or nil.
     var refusal: String? {
         guard maxConnections >= 1, maxHandshakingConnections >= 1, maxConnectionsPerSource >= 1,
-              maxInFlightUnlocks >= 1, maxInFlightWrites >= 1, maxInFlightRevocations >= 1, maxInFlightReads >= 1
+            maxInFlightUnlocks >= 1, maxInFlightWrites >= 1, maxInFlightRevocations >= 1, maxInFlightReads >= 1
         else {
             return "admission limits must each be at least 1"
         }
@@ -149,11 +155,14 @@ public struct AdmissionLimits: Codable, Sendable, Equatable {
         guard (1...100).contains(maxKeySharePercent) else { return "admission maxKeySharePercent must be 1–100" }
         guard (1...3_600).contains(retryAfterSeconds) else { return "admission retryAfterSeconds must be 1–3600" }
         let timeouts = [
-            ("idleTimeoutMilliseconds", idleTimeoutMilliseconds), ("handshakeTimeoutMilliseconds", handshakeTimeoutMilliseconds),
-            ("headerTimeoutMilliseconds", headerTimeoutMilliseconds), ("bodyTimeoutMilliseconds", bodyTimeoutMilliseconds),
+            ("idleTimeoutMilliseconds", idleTimeoutMilliseconds),
+            ("handshakeTimeoutMilliseconds", handshakeTimeoutMilliseconds),
+            ("headerTimeoutMilliseconds", headerTimeoutMilliseconds),
+            ("bodyTimeoutMilliseconds", bodyTimeoutMilliseconds),
         ]
         for (name, value) in timeouts where !Self.timeoutRangeMilliseconds.contains(value) {
-            return "admission \(name) must be \(Self.timeoutRangeMilliseconds.lowerBound)–\(Self.timeoutRangeMilliseconds.upperBound)"
+            return
+                "admission \(name) must be \(Self.timeoutRangeMilliseconds.lowerBound)–\(Self.timeoutRangeMilliseconds.upperBound)"
         }
         return nil
     }

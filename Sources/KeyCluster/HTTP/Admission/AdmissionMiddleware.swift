@@ -7,7 +7,9 @@ import Hummingbird
 struct AdmissionMiddleware<Context: SourceAddressContext>: RouterMiddleware {
     let admission: AdmissionControl
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
         guard let requestClass = RequestClass(method: request.method, path: request.uri.path) else {
             return try await next(request, context)
         }
@@ -20,15 +22,22 @@ struct AdmissionMiddleware<Context: SourceAddressContext>: RouterMiddleware {
         }
         if let refusal {
             let name = requestClass.rawValue
-            let (title, detail) = switch refusal {
-            case .budgetFull:
-                ("Too many \(name) requests in flight on this member",
-                 "The \(name) budget of \(admission.limits.budget(of: requestClass)) is full; retry later or elsewhere.")
-            case .shareFull:
-                ("Too many \(name) requests in flight from this address",
-                 "One address may hold \(admission.limits.share(of: requestClass)) of the \(name) budget; retry later.")
-            }
-            throw Problem("overloaded", status: .tooManyRequests, title: title, detail: detail, retryAfterSeconds: admission.limits.retryAfterSeconds)
+            let (title, detail) =
+                switch refusal {
+                case .budgetFull:
+                    (
+                        "Too many \(name) requests in flight on this member",
+                        "The \(name) budget of \(admission.limits.budget(of: requestClass)) is full; retry later or elsewhere."
+                    )
+                case .shareFull:
+                    (
+                        "Too many \(name) requests in flight from this address",
+                        "One address may hold \(admission.limits.share(of: requestClass)) of the \(name) budget; retry later."
+                    )
+                }
+            throw Problem(
+                "overloaded", status: .tooManyRequests, title: title, detail: detail,
+                retryAfterSeconds: admission.limits.retryAfterSeconds)
         }
         defer { admission.release(held, from: source) }
         return try await next(request, context)

@@ -16,7 +16,8 @@ struct GuardedClientChannel<Base: ServerChildChannel>: ServerChildChannel {
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             try channel.pipeline.syncOperations.addHandler(
-                ConnectionGateHandler(table: table, handshakeTimeout: .milliseconds(Int64(table.limits.handshakeTimeoutMilliseconds))))
+                ConnectionGateHandler(
+                    table: table, handshakeTimeout: .milliseconds(Int64(table.limits.handshakeTimeoutMilliseconds))))
         }.flatMap {
             base.setup(channel: channel, logger: logger)
         }
@@ -39,7 +40,9 @@ extension HTTPServerBuilder {
             ],
             idleTimeout: .milliseconds(Int64(limits.idleTimeoutMilliseconds)))
         return HTTPServerBuilder { responder in
-            try TLSChannel(GuardedClientChannel(base: HTTP1Channel(responder: responder, configuration: http), table: table), tlsConfiguration: tlsConfiguration)
+            try TLSChannel(
+                GuardedClientChannel(base: HTTP1Channel(responder: responder, configuration: http), table: table),
+                tlsConfiguration: tlsConfiguration)
         }
     }
 }

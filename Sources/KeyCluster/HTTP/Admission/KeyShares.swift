@@ -34,8 +34,10 @@ final class KeyShares: Sendable {
         for requestClass in RequestClass.allCases {
             counters[requestClass] = registry.makeCounter(
                 descriptor: .init(
-                    namespace: "keycluster", subsystem: "admission", metricName: "key_share_rejected", unitName: "total",
-                    helpText: "Signed requests refused with 429 because their key id held its share of the class's budget"),
+                    namespace: "keycluster", subsystem: "admission", metricName: "key_share_rejected",
+                    unitName: "total",
+                    helpText:
+                        "Signed requests refused with 429 because their key id held its share of the class's budget"),
                 labels: [("class", requestClass.rawValue)])
         }
         rejections = counters
@@ -93,7 +95,8 @@ final class KeyShares: Sendable {
         guard admit(requestClass, keyID: keyID) else {
             let name = requestClass.rawValue
             throw Problem(
-                "key-share-full", status: .tooManyRequests, title: "Too many \(name) requests in flight signed by this key",
+                "key-share-full", status: .tooManyRequests,
+                title: "Too many \(name) requests in flight signed by this key",
                 detail: "One key may hold \(limits.keyShare(of: requestClass)) of this member's \(name) budget of "
                     + "\(limits.budget(of: requestClass)) (admission.maxKeySharePercent \(limits.maxKeySharePercent) %); "
                     + "retry later. A key you do not use this much may be in someone else's hands.",

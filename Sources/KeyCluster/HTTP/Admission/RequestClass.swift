@@ -29,7 +29,9 @@ enum RequestClass: String, CaseIterable, Sendable {
         let isVehicles = segments.count >= 5 && segments[1] == "v1" && segments[2] == "vehicles"
         if method == .post && isVehicles && segments.count == 5 && segments[4] == "commands" {
             self = .unlock
-        } else if method == .post && isVehicles && segments.count == 7 && segments[4] == "keys" && Self.revokingKeyActions.contains(segments[6]) {
+        } else if method == .post && isVehicles && segments.count == 7 && segments[4] == "keys"
+            && Self.revokingKeyActions.contains(segments[6])
+        {
             // "", "v1", "vehicles", vin, "keys", keyID, action
             self = .revocation
         } else if method == .post && Self.revokingPaths.contains(path) {

@@ -103,12 +103,15 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
             let part = reason == .headerTimeout ? "head" : "body"
             let problem = Problem(
                 "request-timeout", status: .requestTimeout, title: "The request \(part) did not arrive in time",
-                detail: "A request \(part) must arrive within \((reason == .headerTimeout ? headerTimeout : bodyTimeout).nanoseconds / 1_000_000) ms.")
+                detail:
+                    "A request \(part) must arrive within \((reason == .headerTimeout ? headerTimeout : bodyTimeout).nanoseconds / 1_000_000) ms."
+            )
             if let body = try? problem.encodedBody() {
                 var headers = problem.headers
                 headers[.connection] = "close"
                 headers[.contentLength] = "\(body.readableBytes)"
-                context.write(wrapOutboundOut(.head(HTTPResponse(status: .requestTimeout, headerFields: headers))), promise: nil)
+                context.write(
+                    wrapOutboundOut(.head(HTTPResponse(status: .requestTimeout, headerFields: headers))), promise: nil)
                 context.write(wrapOutboundOut(.body(body)), promise: nil)
                 context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
             }

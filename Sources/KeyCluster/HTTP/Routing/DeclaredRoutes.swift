@@ -21,7 +21,10 @@ struct DeclaredRoutes: Sendable {
         var path: String?
         var methods: [HTTPRequest.Method] = []
         func flush() {
-            if let path { routes.append(Route(segments: path.split(separator: "/", omittingEmptySubsequences: false), methods: methods)) }
+            if let path {
+                routes.append(
+                    Route(segments: path.split(separator: "/", omittingEmptySubsequences: false), methods: methods))
+            }
             path = nil
             methods = []
         }
@@ -71,9 +74,12 @@ extension DeclaredRoutes {
     /// may be missing: they are registered only with `debugRoutes`). `registered` paths are templates with
     /// `{name}` segments, as Hummingbird's `RouterPath` prints them.
     func mismatches(registered: [(method: HTTPRequest.Method, path: String)]) -> [String] {
-        let declared = Set(routes.flatMap { route in route.methods.map { "\($0.rawValue) \(route.segments.joined(separator: "/"))" } })
+        let declared = Set(
+            routes.flatMap { route in route.methods.map { "\($0.rawValue) \(route.segments.joined(separator: "/"))" } })
         let served = Set(registered.map { "\($0.method.rawValue) \($0.path)" })
-        let undocumented = served.subtracting(declared).sorted().map { "\($0): registered but not in the OpenAPI document" }
+        let undocumented = served.subtracting(declared).sorted().map {
+            "\($0): registered but not in the OpenAPI document"
+        }
         let unserved = declared.subtracting(served).filter { route in !route.contains(" \(Self.optionalPathPrefix)") }
         return undocumented + unserved.sorted().map { "\($0): in the OpenAPI document but not registered" }
     }

@@ -7,7 +7,9 @@ import Hummingbird
 struct UnroutedRequestMiddleware<Context: RequestContext>: RouterMiddleware {
     let declared: DeclaredRoutes
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
         do {
             return try await next(request, context)
         } catch let error as HTTPError where error.status == .notFound {
@@ -15,7 +17,9 @@ struct UnroutedRequestMiddleware<Context: RequestContext>: RouterMiddleware {
                 throw Problem("not-found", status: .notFound, title: "No such resource")
             }
             let allow = methods.map(\.rawValue).joined(separator: ", ")
-            let problem = Problem("method-not-allowed", status: .methodNotAllowed, title: "\(request.method.rawValue) is not allowed here; allowed: \(allow)")
+            let problem = Problem(
+                "method-not-allowed", status: .methodNotAllowed,
+                title: "\(request.method.rawValue) is not allowed here; allowed: \(allow)")
             var response = try problem.response(from: request, context: context)
             response.headers[.allow] = allow
             return response

@@ -58,9 +58,9 @@ enum StatusPage {
             "script-src '\(scriptHash)'",
             "style-src '\(styleHash)'",
             (["connect-src 'self'"] + memberOrigins).joined(separator: " "),
-        "img-src 'self'",
-        "base-uri 'none'",
-        "form-action 'none'",
+            "img-src 'self'",
+            "base-uri 'none'",
+            "form-action 'none'",
             "frame-ancestors 'none'",
         ].joined(separator: "; ")
     }

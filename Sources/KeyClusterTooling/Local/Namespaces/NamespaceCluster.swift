@@ -45,9 +45,12 @@ public final class NamespaceCluster: MemberStatusPolling {
         self.directory = directory
         var environment = [
             "KEYCLUSTER_NETNS_DIR": directory, "KEYCLUSTER_BINARY": binary, "KEYCLUSTER_NETNS_OWNER": "\(getpid())",
-            "KEYCLUSTER_NETNS_TICK_MS": "\(options.tickMilliseconds)", "KEYCLUSTER_NETNS_ELECTION_TICKS": "\(options.electionTicks)",
+            "KEYCLUSTER_NETNS_TICK_MS": "\(options.tickMilliseconds)",
+            "KEYCLUSTER_NETNS_ELECTION_TICKS": "\(options.electionTicks)",
         ]
-        if let staleness = options.maxStalenessMilliseconds { environment["KEYCLUSTER_NETNS_MAX_STALENESS_MS"] = "\(staleness)" }
+        if let staleness = options.maxStalenessMilliseconds {
+            environment["KEYCLUSTER_NETNS_MAX_STALENESS_MS"] = "\(staleness)"
+        }
         if let delays = options.delays { environment["KEYCLUSTER_NETNS_DELAYS"] = delays }
         do {
             _ = try Self.runScript(script, ["up", "\(options.size)"], environment: environment)
@@ -110,11 +113,15 @@ public final class NamespaceCluster: MemberStatusPolling {
         public let arguments: [String]
         public let status: Int32
         public let output: String
-        public var description: String { "netns-cluster.sh \(arguments.joined(separator: " ")) exited \(status): \(output)" }
+        public var description: String {
+            "netns-cluster.sh \(arguments.joined(separator: " ")) exited \(status): \(output)"
+        }
     }
 
     /// Runs the script to completion; its output (stdout and stderr) is returned, or thrown with the status.
-    private static func runScript(_ script: String, _ arguments: [String], environment: [String: String]) throws -> String {
+    private static func runScript(_ script: String, _ arguments: [String], environment: [String: String]) throws
+        -> String
+    {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         process.arguments = [script] + arguments

@@ -73,7 +73,8 @@ public final class LMDBLogStore: RaftLogStore, Sendable {
 
     public func hardState() throws -> HardState {
         try environment.read { txn in
-            guard let state = try txn.withValue(Self.hardStateKey, in: meta, { $0.map(LogRecord.decodeHardState) }) else {
+            guard let state = try txn.withValue(Self.hardStateKey, in: meta, { $0.map(LogRecord.decodeHardState) })
+            else {
                 return .initial
             }
             return try state.get()
@@ -85,7 +86,9 @@ public final class LMDBLogStore: RaftLogStore, Sendable {
     public func clusterID() throws -> ClusterID? {
         try environment.read { txn in
             guard let bytes = try txn.get(Self.clusterIDKey, in: meta) else { return nil }
-            guard let id = ClusterID(bytes: bytes) else { throw LogRecord.Corrupted(what: "the cluster id in raft.meta") }
+            guard let id = ClusterID(bytes: bytes) else {
+                throw LogRecord.Corrupted(what: "the cluster id in raft.meta")
+            }
             return id
         }
     }
@@ -115,7 +118,8 @@ public final class LMDBLogStore: RaftLogStore, Sendable {
             let boundary = try boundary(in: txn)
             let last = try lastIndex(in: txn)
             guard entries.isContiguousRun, first.index > boundary.index, first.index <= last + 1 else {
-                throw LogStoreError.invalidAppend(firstIndex: first.index, storedFirstIndex: boundary.index + 1, storedLastIndex: last)
+                throw LogStoreError.invalidAppend(
+                    firstIndex: first.index, storedFirstIndex: boundary.index + 1, storedLastIndex: last)
             }
             if first.index <= last {
                 try txn.delete(KeyRange(from: .bigEndian(first.index)), in: log)
@@ -153,7 +157,8 @@ public final class LMDBLogStore: RaftLogStore, Sendable {
         let last = try lastIndex(in: txn)
         let holdsSnapshot = snapshot.index > boundary.index && snapshot.index <= last
         if try holdsSnapshot && term(at: snapshot.index, in: txn) == snapshot.term {
-            try txn.delete(KeyRange(from: .bigEndian(boundary.index + 1), upTo: .bigEndian(snapshot.index + 1)), in: log)
+            try txn.delete(
+                KeyRange(from: .bigEndian(boundary.index + 1), upTo: .bigEndian(snapshot.index + 1)), in: log)
         } else {
             try txn.removeAll(in: log)
         }

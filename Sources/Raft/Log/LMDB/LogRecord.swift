@@ -52,7 +52,9 @@ enum LogRecord {
         do {
             let term = try reader.readBigEndian(Term.self)
             let rawKind = try reader.readBigEndian(UInt8.self)
-            guard let kind = EntryKind(rawValue: rawKind) else { throw Corrupted(what: "entry \(index) has unknown kind \(rawKind)") }
+            guard let kind = EntryKind(rawValue: rawKind) else {
+                throw Corrupted(what: "entry \(index) has unknown kind \(rawKind)")
+            }
             return Entry(index: index, term: term, kind: kind, payload: reader.readRemaining())
         } catch let error as ByteReader.Truncated {
             throw Corrupted(what: "entry \(index): \(error)")

@@ -1,4 +1,5 @@
 import RaftCore
+
 /// The runtime's snapshot work in progress, owned by the `RaftNode` actor.
 struct NodeSnapshotState {
     /// The newest snapshot recorded durably (what a restart would begin from).
@@ -21,7 +22,9 @@ struct NodeSnapshotState {
 
     /// When the next snapshot may start, after one that took `took` and ended `now`: snapshots then have
     /// used at most `maxDutyPercent` of the time.
-    static func pace(after took: Duration, endedAt now: ContinuousClock.Instant, maxDutyPercent: Int) -> ContinuousClock.Instant {
+    static func pace(after took: Duration, endedAt now: ContinuousClock.Instant, maxDutyPercent: Int)
+        -> ContinuousClock.Instant
+    {
         precondition((1...100).contains(maxDutyPercent), "a duty cycle is a percentage")
         return now + took * (100 - maxDutyPercent) / maxDutyPercent
     }
@@ -29,7 +32,8 @@ struct NodeSnapshotState {
     /// Whether a snapshot the core asks for may start `now`: once its pace allows, or at once when the log
     /// since the latest snapshot holds `forcedAfterEntries` (the pacing must not grow memory without bound).
     static func mayStart(
-        now: ContinuousClock.Instant, paceUntil: ContinuousClock.Instant?, entriesSinceSnapshot: UInt64, forcedAfterEntries: Int
+        now: ContinuousClock.Instant, paceUntil: ContinuousClock.Instant?, entriesSinceSnapshot: UInt64,
+        forcedAfterEntries: Int
     ) -> Bool {
         guard let paceUntil, now < paceUntil else { return true }
         return entriesSinceSnapshot >= UInt64(max(forcedAfterEntries, 0))
@@ -42,7 +46,9 @@ struct NodeSnapshotState {
     /// The published files still needed: the durable one (a restart begins from it), the core's latest
     /// (being recorded, or accepted and about to be installed, or what the leader streams), the ones
     /// Readies not yet written must install (`pendingInstalls`), and the ones transfers in flight stream.
-    func filesToKeep(catalog: SnapshotCatalog, latest: SnapshotMetadata?, pendingInstalls: [SnapshotMetadata]) -> Set<String> {
+    func filesToKeep(catalog: SnapshotCatalog, latest: SnapshotMetadata?, pendingInstalls: [SnapshotMetadata]) -> Set<
+        String
+    > {
         let needed = [durable, latest].compactMap { $0 } + pendingInstalls + outgoing.values.map(\.snapshot)
         return Set(needed.map(catalog.path(of:)))
     }

@@ -23,7 +23,8 @@ struct SnapshotCatalog: Sendable {
 
     init(environment: Environment) throws {
         directory = environment.path + "/snapshots"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         database = try environment.openDatabase("raft.snapshot")
     }
 
@@ -78,7 +79,9 @@ struct SnapshotCatalog: Sendable {
         let descriptor = open(directory, O_RDONLY)
         guard descriptor >= 0 else { throw SnapshotFile.Invalid(reason: "cannot open \(directory): errno \(errno)") }
         defer { close(descriptor) }
-        guard fsync(descriptor) == 0 else { throw SnapshotFile.Invalid(reason: "cannot fsync \(directory): errno \(errno)") }
+        guard fsync(descriptor) == 0 else {
+            throw SnapshotFile.Invalid(reason: "cannot fsync \(directory): errno \(errno)")
+        }
     }
 
     /// index (u64 BE) · term (u64 BE) · the configuration's own encoding.

@@ -84,7 +84,9 @@ public enum SnapshotFile {
     /// Makes the file at `path` durable (fsync through a new descriptor flushes the file's data whoever
     /// wrote it). Blocking: call it off the Raft thread.
     public static func synchronize(_ path: String) throws {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw Invalid(reason: "cannot open \(path) to sync it") }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw Invalid(reason: "cannot open \(path) to sync it")
+        }
         defer { try? handle.close() }
         try handle.synchronize()
     }
@@ -102,7 +104,9 @@ public enum SnapshotFile {
         let byName = Dictionary(uniqueKeysWithValues: databases.map { ($0.name, $0) })
         var reader = try SnapshotFileReader(path: path)
         defer { reader.close() }
-        guard reader.fileBytes >= magic.count + trailerBytes else { throw Invalid(reason: "not a KeyCluster snapshot (too short)") }
+        guard reader.fileBytes >= magic.count + trailerBytes else {
+            throw Invalid(reason: "not a KeyCluster snapshot (too short)")
+        }
         reader.checksum = FNV1a64()
         guard try reader.read(magic.count) == magic else {
             throw Invalid(reason: "not a KeyCluster snapshot (or an unsupported format version)")
@@ -168,7 +172,9 @@ public enum SnapshotFile {
             var fields = ByteReader(raw)
             _ = try fields.readBigEndian(UInt8.self)
             let appliedIndex = try fields.readBigEndian(UInt64.self)
-            guard try fields.readBigEndian(UInt64.self) == checksum.value else { throw Invalid(reason: "checksum mismatch (corrupted or truncated)") }
+            guard try fields.readBigEndian(UInt64.self) == checksum.value else {
+                throw Invalid(reason: "checksum mismatch (corrupted or truncated)")
+            }
             return appliedIndex
         }
     }
@@ -187,7 +193,9 @@ struct SnapshotFileReader {
     var checksum: FNV1a64?
 
     init(path: String) throws {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw SnapshotFile.Invalid(reason: "cannot read \(path)") }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw SnapshotFile.Invalid(reason: "cannot read \(path)")
+        }
         self.handle = handle
         let end = (try? handle.seekToEnd()) ?? 0
         try handle.seek(toOffset: 0)
@@ -212,7 +220,9 @@ struct SnapshotFileReader {
 
     /// Makes `count` bytes available in `buffer` and returns where they are (valid until the next call).
     private mutating func take(_ count: Int) throws -> Range<Int> {
-        guard count >= 0, count <= SnapshotFile.maxRecordBytes else { throw SnapshotFile.Invalid(reason: "a record of \(count) bytes is too long") }
+        guard count >= 0, count <= SnapshotFile.maxRecordBytes else {
+            throw SnapshotFile.Invalid(reason: "a record of \(count) bytes is too long")
+        }
         while buffer.count - position < count {
             let block = try handle.read(upToCount: max(SnapshotFile.ioBufferBytes, count)) ?? Data()
             guard !block.isEmpty else { throw SnapshotFile.Invalid(reason: "file ends inside a record") }

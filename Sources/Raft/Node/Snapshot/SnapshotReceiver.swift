@@ -26,7 +26,9 @@ struct SnapshotReceiver {
     init(first message: Message, chunk: InstallSnapshotChunk, path: String) throws {
         precondition(chunk.offset == 0, "a transfer starts at offset 0")
         _ = FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
-        guard let handle = FileHandle(forWritingAtPath: path) else { throw SnapshotFile.Invalid(reason: "cannot create \(path)") }
+        guard let handle = FileHandle(forWritingAtPath: path) else {
+            throw SnapshotFile.Invalid(reason: "cannot create \(path)")
+        }
         self.handle = handle
         metadata = chunk.metadata
         leader = message.from
@@ -34,7 +36,8 @@ struct SnapshotReceiver {
     }
 
     mutating func add(_ chunk: InstallSnapshotChunk, from message: Message, maxSnapshotBytes: Int) -> Progress {
-        guard chunk.metadata == metadata, message.from == leader, message.term == term, chunk.offset == receivedBytes else {
+        guard chunk.metadata == metadata, message.from == leader, message.term == term, chunk.offset == receivedBytes
+        else {
             return .ignored
         }
         guard receivedBytes + chunk.data.count <= maxSnapshotBytes else {

@@ -1,5 +1,6 @@
 import RaftCore
 import RaftTransport
+
 /// Bounds of snapshot transfer between members. Chunks go in the peer transport's bulk lane, so heartbeats
 /// and votes (control lane) are never queued behind them.
 public struct SnapshotTransferOptions: Sendable {
@@ -16,7 +17,9 @@ public struct SnapshotTransferOptions: Sendable {
     public init() {}
 
     func validate() {
-        precondition(maxChunkBytes >= 1 && maxChunkBytes <= PeerFrameFormat.defaultMaxFrameBytes / 2, "maxChunkBytes must leave room in a frame")
+        precondition(
+            maxChunkBytes >= 1 && maxChunkBytes <= PeerFrameFormat.defaultMaxFrameBytes / 2,
+            "maxChunkBytes must leave room in a frame")
         precondition(maxQueuedBytesPerPeer >= maxChunkBytes, "maxQueuedBytesPerPeer must hold a chunk")
         precondition(maxSnapshotBytes >= 1, "maxSnapshotBytes must be positive")
     }

@@ -23,7 +23,9 @@ struct PeerFrameDecoder: ByteToMessageDecoder {
         return .continue
     }
 
-    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws
+        -> DecodingState
+    {
         // Complete frames still buffered at EOF are delivered; a trailing partial frame is discarded.
         while try decode(context: context, buffer: &buffer) == .continue {}
         return .needMoreData

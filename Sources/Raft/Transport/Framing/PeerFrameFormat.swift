@@ -63,7 +63,8 @@ public enum PeerFrameError: Error, Equatable, Sendable, CustomStringConvertible 
         switch self {
         case .emptyFrame: "frame of length 0 (no version byte)"
         case .oversize(let length, let bound): "frame of \(length) bytes exceeds the bound of \(bound) bytes"
-        case .unknownVersion(let version): "frame version \(version) is unknown (this build speaks \(PeerFrameFormat.currentVersion))"
+        case .unknownVersion(let version):
+            "frame version \(version) is unknown (this build speaks \(PeerFrameFormat.currentVersion))"
         }
     }
 }

@@ -61,7 +61,8 @@ struct PeerConnectionAdmission<Connection: Hashable> {
     private var nextOrder: UInt64 = 0
 
     init(maxConnections: Int, maxConnectionsPerSource: Int) {
-        precondition(maxConnectionsPerSource >= 1 && maxConnections >= maxConnectionsPerSource, "admission budgets out of order")
+        precondition(
+            maxConnectionsPerSource >= 1 && maxConnections >= maxConnectionsPerSource, "admission budgets out of order")
         self.maxConnections = maxConnections
         self.maxConnectionsPerSource = maxConnectionsPerSource
     }
@@ -78,7 +79,9 @@ struct PeerConnectionAdmission<Connection: Hashable> {
         precondition(entries[connection] == nil, "connection admitted twice")
         let decision: Decision
         if count(from: source) >= maxConnectionsPerSource {
-            decision = evictOldestSilent(where: { $0.source == source }).map(Decision.admitEvicting) ?? .refuse(perSource: true)
+            decision =
+                evictOldestSilent(where: { $0.source == source }).map(Decision.admitEvicting)
+                ?? .refuse(perSource: true)
         } else if entries.count >= maxConnections {
             decision = evictOldestSilent(where: { _ in true }).map(Decision.admitEvicting) ?? .refuse(perSource: false)
         } else {
@@ -105,7 +108,9 @@ struct PeerConnectionAdmission<Connection: Hashable> {
 
     private mutating func evictOldestSilent(where matches: (Entry) -> Bool) -> Connection? {
         // Linear in the budget, which is small.
-        let victim = entries.filter { !$0.value.hasSpoken && matches($0.value) }.min { $0.value.order < $1.value.order }?.key
+        let victim = entries.filter { !$0.value.hasSpoken && matches($0.value) }.min {
+            $0.value.order < $1.value.order
+        }?.key
         if let victim { remove(victim) }
         return victim
     }

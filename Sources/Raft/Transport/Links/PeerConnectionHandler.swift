@@ -41,18 +41,22 @@ final class PeerConnectionHandler: ChannelInboundHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         logger[metadataKey: "remote"] = "\(context.remoteAddress.map { "\($0)" } ?? "?")"
-        let source: PeerConnectionSource? = switch side {
-        case .acceptor: PeerConnectionSource(context.remoteAddress)
-        case .dialer: nil
-        }
+        let source: PeerConnectionSource? =
+            switch side {
+            case .acceptor: PeerConnectionSource(context.remoteAddress)
+            case .dialer: nil
+            }
         if let refusal = transport.registerOpenChannel(context.channel, inboundFrom: source, logger: logger) {
             return refuse(context.channel, refusal)
         }
         // The timer runs on this channel's event loop, where the handler lives, so it may touch it.
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let channel = context.channel
-        handshakeTimeout = context.eventLoop.scheduleTask(in: .milliseconds(Int64(transport.limits.handshakeTimeoutMilliseconds))) {
-            handler.value.refuse(channel, "refusing connection: TLS handshake and identity check did not finish in time")
+        handshakeTimeout = context.eventLoop.scheduleTask(
+            in: .milliseconds(Int64(transport.limits.handshakeTimeoutMilliseconds))
+        ) {
+            handler.value.refuse(
+                channel, "refusing connection: TLS handshake and identity check did not finish in time")
         }
         context.fireChannelActive()
     }
@@ -102,12 +106,15 @@ final class PeerConnectionHandler: ChannelInboundHandler {
         isClosing = true
         if let frameError = error as? PeerFrameError {
             transport.countBadFrames()
-            transport.warnRateLimited(.frame, logger, "closing connection: malformed frame", metadata: ["error": "\(frameError)"])
+            transport.warnRateLimited(
+                .frame, logger, "closing connection: malformed frame", metadata: ["error": "\(frameError)"])
         } else if error is ByteToMessageDecoderError {
             transport.countBadFrames()
-            transport.warnRateLimited(.frame, logger, "closing connection: frame stream error", metadata: ["error": "\(error)"])
+            transport.warnRateLimited(
+                .frame, logger, "closing connection: frame stream error", metadata: ["error": "\(error)"])
         } else {
-            transport.warnRateLimited(.connection, logger, "closing connection on error", metadata: ["error": "\(error)"], level: .info)
+            transport.warnRateLimited(
+                .connection, logger, "closing connection on error", metadata: ["error": "\(error)"], level: .info)
         }
         context.close(promise: nil)
     }
@@ -126,15 +133,21 @@ final class PeerConnectionHandler: ChannelInboundHandler {
         switch side {
         case .dialer(let expected, let generation):
             guard claimed == expected else {
-                return refuse(context: context, reason: "dialed node \(expected) but its certificate names node \(claimed)")
+                return refuse(
+                    context: context, reason: "dialed node \(expected) but its certificate names node \(claimed)")
             }
             dialGeneration = generation
         case .acceptor:
-            if let refusal = transport.inboundRefusal(from: claimed) { return refuse(context: context, reason: refusal) }
+            if let refusal = transport.inboundRefusal(from: claimed) {
+                return refuse(context: context, reason: refusal)
+            }
             dialGeneration = nil
         }
-        guard transport.connectionVerified(peer: claimed, channel: context.channel, dialGeneration: dialGeneration) else {
-            logger.info("closing connection no longer wanted (peer removed, reconfigured or shutting down)", metadata: ["peer": "\(claimed)"])
+        guard transport.connectionVerified(peer: claimed, channel: context.channel, dialGeneration: dialGeneration)
+        else {
+            logger.info(
+                "closing connection no longer wanted (peer removed, reconfigured or shutting down)",
+                metadata: ["peer": "\(claimed)"])
             context.close(promise: nil)
             return
         }

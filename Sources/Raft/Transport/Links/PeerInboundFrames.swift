@@ -49,7 +49,9 @@ final class PeerInboundBuffer: Sendable {
                 state.waiter = nil
                 return (true, waiter)
             }
-            guard state.count < maxFrames, state.bufferedBytes + frame.payload.count <= maxBytes else { return (false, nil) }
+            guard state.count < maxFrames, state.bufferedBytes + frame.payload.count <= maxBytes else {
+                return (false, nil)
+            }
             state.incoming.append(frame)
             state.bufferedBytes += frame.payload.count
             return (true, nil)

@@ -6,7 +6,9 @@ struct PeerReconnectBackoff: Sendable {
     let maxDelayMilliseconds: Int
 
     init(initialDelayMilliseconds: Int, maxDelayMilliseconds: Int) {
-        precondition(initialDelayMilliseconds >= 1 && maxDelayMilliseconds >= initialDelayMilliseconds, "backoff bounds out of order")
+        precondition(
+            initialDelayMilliseconds >= 1 && maxDelayMilliseconds >= initialDelayMilliseconds,
+            "backoff bounds out of order")
         self.initialDelayMilliseconds = initialDelayMilliseconds
         self.maxDelayMilliseconds = maxDelayMilliseconds
     }

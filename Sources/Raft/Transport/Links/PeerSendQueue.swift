@@ -70,7 +70,9 @@ struct PeerSendQueue {
         }
     }
 
-    private static func enqueue(_ frame: ByteBuffer, into fifo: inout PeerFrameFIFO, maxFrames: Int, maxBytes: Int) -> Bool {
+    private static func enqueue(_ frame: ByteBuffer, into fifo: inout PeerFrameFIFO, maxFrames: Int, maxBytes: Int)
+        -> Bool
+    {
         guard fifo.count < maxFrames, fifo.queuedBytes + frame.readableBytes <= maxBytes else { return false }
         fifo.append(frame)
         return true

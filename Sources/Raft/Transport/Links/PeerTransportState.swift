@@ -53,9 +53,11 @@ struct PeerTransportState {
     init(peers: [TransportPeerID: PeerAddress], limits: PeerTransportLimits) {
         self.peers = peers
         self.unverified = PeerConnectionAdmission(
-            maxConnections: limits.maxUnverifiedConnections, maxConnectionsPerSource: limits.maxUnverifiedConnectionsPerSource)
+            maxConnections: limits.maxUnverifiedConnections,
+            maxConnectionsPerSource: limits.maxUnverifiedConnectionsPerSource)
         let now = ContinuousClock.now
-        self.connectionWarnings = PeerWarningRateLimiter(maxWarningsPerSecond: limits.maxConnectionWarningsPerSecond, now: now)
+        self.connectionWarnings = PeerWarningRateLimiter(
+            maxWarningsPerSecond: limits.maxConnectionWarningsPerSecond, now: now)
         self.frameWarnings = PeerWarningRateLimiter(maxWarningsPerSecond: limits.maxFrameWarningsPerSecond, now: now)
     }
 

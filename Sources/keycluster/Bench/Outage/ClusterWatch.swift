@@ -71,13 +71,17 @@ final class ClusterWatch: Sendable {
     }
 
     /// Members the bench has not killed or frozen: the ones a status poll can reach.
-    var answering: [UInt64] { state.withLock { state in cluster.ids.filter { !state.killed.contains($0) && !state.frozen.contains($0) } } }
+    var answering: [UInt64] {
+        state.withLock { state in cluster.ids.filter { !state.killed.contains($0) && !state.frozen.contains($0) } }
+    }
 
     /// The member that says it leads with the highest term, among those not killed or frozen.
     var currentLeader: UInt64? {
         state.withLock { state in
-            state.statuses.values.filter { $0.role == "leader" && !state.killed.contains($0.id) && !state.frozen.contains($0.id) }
-                .max { $0.term < $1.term }?.id
+            state.statuses.values.filter {
+                $0.role == "leader" && !state.killed.contains($0.id) && !state.frozen.contains($0.id)
+            }
+            .max { $0.term < $1.term }?.id
         }
     }
 
@@ -131,7 +135,9 @@ final class ClusterWatch: Sendable {
             // An answer that left the member before the bench killed it says nothing of the member now.
             guard !state.killed.contains(status.id) else { return }
             state.statuses[status.id] = status
-            if let leader = status.leader, !state.leaders.contains(where: { $0.term == status.term && $0.leader == leader }) {
+            if let leader = status.leader,
+                !state.leaders.contains(where: { $0.term == status.term && $0.leader == leader })
+            {
                 state.leaders.append(LeaderSeen(term: status.term, leader: leader, firstSeenAtSeconds: seconds))
             }
         }
@@ -142,7 +148,10 @@ final class ClusterWatch: Sendable {
         let running = Set(cluster.running)
         let seconds = clock.seconds(at: .now)
         state.withLock { state in
-            for id in cluster.ids where !state.killed.contains(id) && !running.contains(id) && !state.crashes.contains(where: { $0.member == id }) {
+            for id in cluster.ids
+            where !state.killed.contains(id) && !running.contains(id)
+                && !state.crashes.contains(where: { $0.member == id })
+            {
                 state.crashes.append(Crash(member: id, noticedAtSeconds: seconds))
             }
         }
@@ -150,16 +159,21 @@ final class ClusterWatch: Sendable {
 
     /// Every member's resident memory and CPU time now (nil for members not running).
     func sample() -> [UInt64: MemberSample] {
-        Dictionary(uniqueKeysWithValues: cluster.ids.map { id in
-            let pid = cluster.pid(of: id)
-            return (id, MemberSample(rssKiB: pid.flatMap(Self.residentKiB), cpuSeconds: pid.flatMap(CPUMeter.processSeconds)))
-        })
+        Dictionary(
+            uniqueKeysWithValues: cluster.ids.map { id in
+                let pid = cluster.pid(of: id)
+                return (
+                    id,
+                    MemberSample(
+                        rssKiB: pid.flatMap(Self.residentKiB), cpuSeconds: pid.flatMap(CPUMeter.processSeconds))
+                )
+            })
     }
 
     /// `VmRSS` of `pid` from `/proc/PID/status`, in KiB.
     static func residentKiB(_ pid: pid_t) -> Int? {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
         else { return nil }
         return line.split(whereSeparator: \.isWhitespace).dropFirst().first.flatMap { Int($0) }
     }

@@ -5,7 +5,8 @@ extension OutageReport {
     /// and the targets marked met or not met.
     func printMarkdown() {
         let s = setup
-        print("""
+        print(
+            """
 
             ## Outage replay: \(s.members) members (\(s.regions.joined(separator: ", "))), phase \(s.phaseSeconds) s, freeze \(s.freezeSeconds) s
 
@@ -25,43 +26,76 @@ extension OutageReport {
                 guard let attempts = window.attempts[population.rawValue], attempts.attempts > 0 else { return "—" }
                 return "\(attempts.succeeded)/\(attempts.attempts)"
             }
-            let range = window.drain ? String(format: "drain %.0f–%.0f", window.startSeconds, window.endSeconds)
+            let range =
+                window.drain
+                ? String(format: "drain %.0f–%.0f", window.startSeconds, window.endSeconds)
                 : String(format: "%.0f–%.0f", window.startSeconds, window.endSeconds) + (window.full ? "" : " (short)")
-            let revokes = window.revokeAcknowledgements.map { String(format: "%.0f / %.0f / %.0f", $0.p50Milliseconds, $0.p99Milliseconds, $0.maxMilliseconds) } ?? "—"
-            let rss = window.rssMiB.sorted { $0.key < $1.key }.map { "\($0.key): " + String(format: "%.0f", $0.value) }.joined(separator: ", ")
+            let revokes =
+                window.revokeAcknowledgements.map {
+                    String(format: "%.0f / %.0f / %.0f", $0.p50Milliseconds, $0.p99Milliseconds, $0.maxMilliseconds)
+                } ?? "—"
+            let rss = window.rssMiB.sorted { $0.key < $1.key }.map { "\($0.key): " + String(format: "%.0f", $0.value) }
+                .joined(separator: ", ")
             let leaders = window.leadersFirstSeen.map { "\($0.term):\($0.leader)" }.joined(separator: " ")
-            let saturated = window.generatorSaturated > 0 ? " (not sent, generator at its limit: \(window.generatorSaturated))" : ""
-            let others = saturated + (window.otherStatuses.isEmpty ? "" : " (other: " + window.otherStatuses.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: ", ") + ")")
-            print("| \(range) | \(window.quorum ? "yes" : "no") | \(Int(window.offeredPerSecond)) | \(Int(window.goodputPerSecond)) | "
-                + String(format: "%.2f | %.2f", window.goodputOfCapacity, window.goodputOfDemand)
-                + " | \(window.strictTokens) / \(window.boundedTokens) | \(window.overloaded429) / \(window.unavailable503) / \(window.unreachable) / \(window.timedOut) / \(window.denied403)\(others)"
-                + " | \(ok(.naive)) | \(ok(.backoff)) | \(revokes) | \(window.lateTokens) | \(rss.isEmpty ? "—" : rss) | "
-                + String(format: "%.1f / %.1f", window.serverCPUSeconds, window.generatorCPUSeconds) + " | \(leaders.isEmpty ? "—" : leaders) |")
+            let saturated =
+                window.generatorSaturated > 0 ? " (not sent, generator at its limit: \(window.generatorSaturated))" : ""
+            let others =
+                saturated
+                + (window.otherStatuses.isEmpty
+                    ? ""
+                    : " (other: "
+                        + window.otherStatuses.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(
+                            separator: ", ") + ")")
+            print(
+                "| \(range) | \(window.quorum ? "yes" : "no") | \(Int(window.offeredPerSecond)) | \(Int(window.goodputPerSecond)) | "
+                    + String(format: "%.2f | %.2f", window.goodputOfCapacity, window.goodputOfDemand)
+                    + " | \(window.strictTokens) / \(window.boundedTokens) | \(window.overloaded429) / \(window.unavailable503) / \(window.unreachable) / \(window.timedOut) / \(window.denied403)\(others)"
+                    + " | \(ok(.naive)) | \(ok(.backoff)) | \(revokes) | \(window.lateTokens) | \(rss.isEmpty ? "—" : rss) | "
+                    + String(format: "%.1f / %.1f", window.serverCPUSeconds, window.generatorCPUSeconds)
+                    + " | \(leaders.isEmpty ? "—" : leaders) |")
         }
 
         print("\n| fault | at s | members | first token after s | first strict token after s |\n|---|---|---|---|---|")
         for recovery in recovery {
-            let members = faults.events.first { $0.kind == recovery.kind && $0.atSeconds == recovery.atSeconds }?.members ?? []
-            print("| \(recovery.kind) | " + String(format: "%.1f", recovery.atSeconds) + " | \(members.map(String.init).joined(separator: ", ")) | "
-                + "\(recovery.firstTokenAfterSeconds.map { String(format: "%.1f", $0) } ?? "none") | "
-                + "\(recovery.firstStrictTokenAfterSeconds.map { String(format: "%.1f", $0) } ?? "none") |")
+            let members =
+                faults.events.first { $0.kind == recovery.kind && $0.atSeconds == recovery.atSeconds }?.members ?? []
+            print(
+                "| \(recovery.kind) | " + String(format: "%.1f", recovery.atSeconds)
+                    + " | \(members.map(String.init).joined(separator: ", ")) | "
+                    + "\(recovery.firstTokenAfterSeconds.map { String(format: "%.1f", $0) } ?? "none") | "
+                    + "\(recovery.firstStrictTokenAfterSeconds.map { String(format: "%.1f", $0) } ?? "none") |")
         }
-        if faults.events.contains(where: { $0.kind == "skipped-freeze" }) { print("\nNo leader was seen in time to be frozen: the freeze was skipped.") }
-        print("\nRestarted region caught up: " + (faults.regionCatchUpSeconds.map { String(format: "%.2f s after its restart", $0) } ?? "not within \(Int(StormFaults.maxCatchUpSeconds)) s"))
+        if faults.events.contains(where: { $0.kind == "skipped-freeze" }) {
+            print("\nNo leader was seen in time to be frozen: the freeze was skipped.")
+        }
+        print(
+            "\nRestarted region caught up: "
+                + (faults.regionCatchUpSeconds.map { String(format: "%.2f s after its restart", $0) }
+                    ?? "not within \(Int(StormFaults.maxCatchUpSeconds)) s"))
 
         print("\n| revoke at s | acknowledged after ms | tries | by |\n|---|---|---|---|")
         for revocation in revocations {
-            print("| " + String(format: "%.1f", revocation.scheduledAtSeconds) + " | "
-                + (revocation.acknowledgedAfterMilliseconds.map { String(format: "%.0f", $0) } ?? "never (\(revocation.lastFailure ?? "?"))")
-                + " | \(revocation.tries) | \(revocation.acknowledgedBy ?? "—") |")
+            print(
+                "| " + String(format: "%.1f", revocation.scheduledAtSeconds) + " | "
+                    + (revocation.acknowledgedAfterMilliseconds.map { String(format: "%.0f", $0) }
+                        ?? "never (\(revocation.lastFailure ?? "?"))")
+                    + " | \(revocation.tries) | \(revocation.acknowledgedBy ?? "—") |")
         }
-        print("\nTokens for revoked keys on requests sent after the acknowledgement but within the \(s.maxStalenessMilliseconds) ms bound (allowed): \(tokensWithinBoundAfterRevoke)")
+        print(
+            "\nTokens for revoked keys on requests sent after the acknowledgement but within the \(s.maxStalenessMilliseconds) ms bound (allowed): \(tokensWithinBoundAfterRevoke)"
+        )
         for late in lateTokenDetails {
-            print("late token: key \(late.keyID), \(late.consistency) from member \(late.issuingNode), request sent "
-                + String(format: "%.0f ms", late.sentAfterAcknowledgementMilliseconds)
-                + " after the acknowledgement, token revision \(late.tokenRevision), revoke revision \(late.revokeRevision.map(String.init) ?? "unknown")")
+            print(
+                "late token: key \(late.keyID), \(late.consistency) from member \(late.issuingNode), request sent "
+                    + String(format: "%.0f ms", late.sentAfterAcknowledgementMilliseconds)
+                    + " after the acknowledgement, token revision \(late.tokenRevision), revoke revision \(late.revokeRevision.map(String.init) ?? "unknown")"
+            )
         }
-        for crash in crashes { print("crash: member \(crash.member) exited on its own (noticed at " + String(format: "%.1f s)", crash.noticedAtSeconds)) }
+        for crash in crashes {
+            print(
+                "crash: member \(crash.member) exited on its own (noticed at "
+                    + String(format: "%.1f s)", crash.noticedAtSeconds))
+        }
 
         print("\n| target | value | |\n|---|---|---|")
         for target in targets { print("| \(target.name) | \(target.value) | \(target.met ? "met" : "**not met**") |") }

@@ -35,7 +35,9 @@ struct OutageReport: Encodable {
         init?(_ samples: [Double]) {
             guard !samples.isEmpty else { return nil }
             let sorted = samples.sorted()
-            func at(_ fraction: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))] }
+            func at(_ fraction: Double) -> Double {
+                sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]
+            }
             count = sorted.count
             p50Milliseconds = at(0.5)
             p99Milliseconds = at(0.99)
@@ -149,28 +151,36 @@ struct OutageReport: Encodable {
             Attempts(attempts: $0.attempts + $1.attempts, succeeded: $0.succeeded + $1.succeeded)
         }
         let fraction = totals.fraction ?? 0
-        targets.append(Target(
-            name: "user attempts with a token within \(setup.successWindowSeconds) s ≥ 99.9 %",
-            value: String(format: "%.2f %% of %d", fraction * 100, totals.attempts), met: totals.attempts > 0 && fraction >= Self.minAttemptSuccessFraction))
+        targets.append(
+            Target(
+                name: "user attempts with a token within \(setup.successWindowSeconds) s ≥ 99.9 %",
+                value: String(format: "%.2f %% of %d", fraction * 100, totals.attempts),
+                met: totals.attempts > 0 && fraction >= Self.minAttemptSuccessFraction))
         let judged = windows.filter { !$0.drain && $0.quorum && $0.full }
         func servedShare(_ window: Window) -> Double {
             window.goodputPerSecond / max(min(setup.capacityPerSecond, window.eligibleArrivalsPerSecond), .ulpOfOne)
         }
         let worst = judged.min { servedShare($0) < servedShare($1) }
-        targets.append(Target(
-            name: "goodput ≥ 80 % of min(C, demand) in every whole window with a quorum",
-            value: worst.map {
-                String(format: "worst %.0f %% (%.0f of %.0f/s at %.0f s; %.0f %% of C)", servedShare($0) * 100, $0.goodputPerSecond,
-                       $0.eligibleArrivalsPerSecond, $0.startSeconds, $0.goodputOfCapacity * 100)
-            } ?? "no whole window with a quorum",
-            met: !judged.isEmpty && judged.allSatisfy { servedShare($0) >= Self.minGoodputFraction }))
+        targets.append(
+            Target(
+                name: "goodput ≥ 80 % of min(C, demand) in every whole window with a quorum",
+                value: worst.map {
+                    String(
+                        format: "worst %.0f %% (%.0f of %.0f/s at %.0f s; %.0f %% of C)", servedShare($0) * 100,
+                        $0.goodputPerSecond,
+                        $0.eligibleArrivalsPerSecond, $0.startSeconds, $0.goodputOfCapacity * 100)
+                } ?? "no whole window with a quorum",
+                met: !judged.isEmpty && judged.allSatisfy { servedShare($0) >= Self.minGoodputFraction }))
         let p99 = revokeAcknowledgementOnceQuorate?.p99Milliseconds
-        targets.append(Target(
-            name: "revoke acknowledgement p99 ≤ 1 s (from the first try, or from a quorum's return when none was up)",
-            value: (p99.map { String(format: "%.0f ms", $0) } ?? "none acknowledged")
-                + (revokeAcknowledgement.map { String(format: " (%.0f ms from the first try)", $0.p99Milliseconds) } ?? "")
-                + ", \(revokesAcknowledged)/\(revocations.count) acknowledged",
-            met: (p99 ?? .infinity) <= Self.maxRevokeP99Milliseconds && revokesAcknowledged == revocations.count))
+        targets.append(
+            Target(
+                name:
+                    "revoke acknowledgement p99 ≤ 1 s (from the first try, or from a quorum's return when none was up)",
+                value: (p99.map { String(format: "%.0f ms", $0) } ?? "none acknowledged")
+                    + (revokeAcknowledgement.map { String(format: " (%.0f ms from the first try)", $0.p99Milliseconds) }
+                        ?? "")
+                    + ", \(revokesAcknowledged)/\(revocations.count) acknowledged",
+                met: (p99 ?? .infinity) <= Self.maxRevokeP99Milliseconds && revokesAcknowledged == revocations.count))
         targets.append(Target(name: "late tokens for revoked keys = 0", value: "\(lateTokens)", met: lateTokens == 0))
         targets.append(Target(name: "crashes = 0", value: "\(crashes.count)", met: crashes.isEmpty))
     }

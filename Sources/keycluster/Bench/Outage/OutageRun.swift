@@ -35,7 +35,8 @@ struct OutageRun {
     func run() async throws -> OutageReport {
         _ = try await cluster.waitForLeader()
         let addresses = cluster.ids.map { cluster.client($0).address }
-        return try await withBenchClients(cluster, maxConnectionsPerMember: Self.userConnectionsPerMember) { operatorHTTP, http in
+        return try await withBenchClients(cluster, maxConnectionsPerMember: Self.userConnectionsPerMember) {
+            operatorHTTP, http in
             try await measure(addresses: addresses, operatorHTTP: operatorHTTP, http: http)
         }
     }
@@ -50,14 +51,21 @@ struct OutageRun {
         var revision = try await enrolment.registerVehicle(vin, owner: owner.publicKey).revision
         let notAfter = WallClock.nowUnixMs() + Self.guestValiditySeconds * 1_000
         for guest in stable + revocable {
-            revision = try await phone.grant(guest.publicKey, role: .guest, on: vin, signedBy: owner, notAfterUnixMs: notAfter).revision
+            revision = try await phone.grant(
+                guest.publicKey, role: .guest, on: vin, signedBy: owner, notAfterUnixMs: notAfter
+            ).revision
         }
         try await cluster.waitForApplied(revision)
-        progress.say("vehicle \(vin.text): owner, \(Self.stableGuests) guests that stay, \(Self.revocableGuests) guests to revoke")
+        progress.say(
+            "vehicle \(vin.text): owner, \(Self.stableGuests) guests that stay, \(Self.revocableGuests) guests to revoke"
+        )
 
         let (capacity, capacityCPU) = try await capacity(vin: vin, owner: owner, addresses: addresses, http: http)
         let arrivals = capacity * demandPercent / 100
-        progress.say(String(format: "capacity C = %.0f strict unlocks/s; users arrive at %.0f/s (%.0f %% of C)", capacity, arrivals, demandPercent))
+        progress.say(
+            String(
+                format: "capacity C = %.0f strict unlocks/s; users arrive at %.0f/s (%.0f %% of C)", capacity, arrivals,
+                demandPercent))
 
         let holders = [owner] + stable + revocable
         let stableKeys = Array(0...Self.stableGuests)
@@ -65,7 +73,9 @@ struct OutageRun {
         let perStable = arrivals * (1 - StormUsers.revocableKeyShare) / Double(stableKeys.count)
         let perRevocable = arrivals * StormUsers.revocableKeyShare / Double(revocableKeys.count)
         let targets = holders.indices.map { key in
-            Int(((key < stableKeys.count ? perStable : perRevocable) * Self.signedLeadSeconds * Self.retryAllowance).rounded(.up))
+            Int(
+                ((key < stableKeys.count ? perStable : perRevocable) * Self.signedLeadSeconds * Self.retryAllowance)
+                    .rounded(.up))
         }
         let signed = RollingSignedUnlocks(vin: vin, holders: holders, targets: targets)
         signed.refill()
@@ -77,10 +87,14 @@ struct OutageRun {
         let watch = ClusterWatch(cluster: cluster, clock: clock)
         let faults = StormFaults(cluster: cluster, watch: watch, phase: phase, freeze: freeze, progress: progress)
         let users = StormUsers(
-            members: addresses, signed: signed, revocableKeys: revocableKeys, stableKeys: stableKeys, http: http, recorder: recorder,
+            members: addresses, signed: signed, revocableKeys: revocableKeys, stableKeys: stableKeys, http: http,
+            recorder: recorder,
             ledger: ledger, inFlight: InFlightCounts(members: addresses.count))
-        let revoker = StormRevocations(vin: vin, owner: owner, holders: holders, members: addresses, http: http, recorder: recorder, ledger: ledger)
-        let schedule = StormRevocations.schedule(keys: revocableKeys, faultSeconds: faults.faultSeconds, runSeconds: clock.length.seconds)
+        let revoker = StormRevocations(
+            vin: vin, owner: owner, holders: holders, members: addresses, http: http, recorder: recorder, ledger: ledger
+        )
+        let schedule = StormRevocations.schedule(
+            keys: revocableKeys, faultSeconds: faults.faultSeconds, runSeconds: clock.length.seconds)
         let sampler = WindowSampler(watch: watch)
 
         let generatorStart = CPUMeter.selfSeconds()
@@ -107,8 +121,10 @@ struct OutageRun {
                 capacityMeasured: capacityPerSecond == nil, capacityServerCPUMicrosecondsPerUnlock: capacityCPU,
                 userArrivalsPerSecond: arrivals, maxStalenessMilliseconds: Int(maxStaleness.seconds * 1_000),
                 stableKeys: stableKeys.count, revocableKeys: revocableKeys.count,
-                successWindowSeconds: Int(StormUsers.successWindow.seconds), naiveMaxRetries: StormUsers.naiveMaxRetries),
-            recorder: recorder, watch: watch, samples: sampler.samples, ledger: ledger, revocations: revocationsDone, faults: faultsDone,
+                successWindowSeconds: Int(StormUsers.successWindow.seconds), naiveMaxRetries: StormUsers.naiveMaxRetries
+            ),
+            recorder: recorder, watch: watch, samples: sampler.samples, ledger: ledger, revocations: revocationsDone,
+            faults: faultsDone,
             generator: (generatorSeconds, signed.signedAhead, signed.signedInline))
         report.judge()
         return report
@@ -116,15 +132,20 @@ struct OutageRun {
 
     /// C, and the members' CPU µs per unlock while measuring it: `--capacity-per-second`, or strict unlocks/s
     /// from `capacityClients` closed-loop clients with presigned requests, as `bench unlock` measures.
-    private func capacity(vin: VIN, owner: KeyHolder, addresses: [String], http: HTTPClient) async throws -> (Double, Double?) {
+    private func capacity(vin: VIN, owner: KeyHolder, addresses: [String], http: HTTPClient) async throws -> (
+        Double, Double?
+    ) {
         if let capacityPerSecond { return (capacityPerSecond, nil) }
         let prepared = try PresignedUnlocks(vin: vin, holder: owner, bounded: false, seconds: capacitySeconds)
-        let result = await LoadRun(clients: Self.capacityClients, duration: .seconds(capacitySeconds)).run(servers: cluster.pids) { client, _ in
+        let result = await LoadRun(clients: Self.capacityClients, duration: .seconds(capacitySeconds)).run(
+            servers: cluster.pids
+        ) { client, _ in
             await prepared.send(to: addresses[client % addresses.count], http: http)
         }
         guard result.succeeded > 0 else {
             throw CLIError(
-                "the capacity measurement got no token", cause: "\(result.failed) unlocks failed on a cluster with a leader",
+                "the capacity measurement got no token",
+                cause: "\(result.failed) unlocks failed on a cluster with a leader",
                 hint: "pass --capacity-per-second to skip the measurement, or look at the members' logs")
         }
         return (result.perSecond, result.serverMicrosecondsPerOperation)

@@ -59,7 +59,9 @@ final class RevocationLedger: Sendable {
     /// Judges a token for `key` issued to a request sent at `sentAt`; records it when late. Returns whether
     /// it was late.
     func judge(_ token: UnlockToken, key: Int, sentAt: ContinuousClock.Instant) -> Bool {
-        guard let revocation = revocations.withLock({ $0[key] }), let acknowledgedAt = revocation.acknowledgedAt else { return false }
+        guard let revocation = revocations.withLock({ $0[key] }), let acknowledgedAt = revocation.acknowledgedAt else {
+            return false
+        }
         let grace = token.consistency == .strict ? Duration.zero : maxStaleness
         let afterRevision = revocation.revision.map { token.revision >= $0 } ?? false
         guard sentAt > acknowledgedAt + grace || afterRevision else {
@@ -68,7 +70,8 @@ final class RevocationLedger: Sendable {
         }
         let late = LateToken(
             keyID: token.keyID.text, consistency: token.consistency.rawValue, issuingNode: token.issuingNode,
-            sentAfterAcknowledgementMilliseconds: (sentAt - acknowledgedAt).seconds * 1_000, tokenRevision: token.revision,
+            sentAfterAcknowledgementMilliseconds: (sentAt - acknowledgedAt).seconds * 1_000,
+            tokenRevision: token.revision,
             revokeRevision: revocation.revision)
         lateTokens.withLock { if $0.count < Self.maxLateTokenDetails { $0.append(late) } }
         return true

@@ -25,7 +25,9 @@ final class RollingSignedUnlocks: Sendable {
         var head = 0
 
         mutating func dropExpired(now: Int64) {
-            while head < items.count, now - items[head].signedAtUnixMs > RollingSignedUnlocks.maxAgeMilliseconds { head += 1 }
+            while head < items.count, now - items[head].signedAtUnixMs > RollingSignedUnlocks.maxAgeMilliseconds {
+                head += 1
+            }
             if head > items.count / 2 {
                 items.removeFirst(head)
                 head = 0

@@ -44,7 +44,8 @@ struct StormFaults: Sendable {
         func event(_ kind: String, _ members: [UInt64], region: String? = nil) {
             let seconds = clock.seconds(at: .now)
             report.events.append(Event(atSeconds: seconds, kind: kind, members: members, region: region))
-            progress.say(String(format: "%6.1f s  ", seconds) + "\(kind) \(members.map(String.init).joined(separator: ","))")
+            progress.say(
+                String(format: "%6.1f s  ", seconds) + "\(kind) \(members.map(String.init).joined(separator: ","))")
         }
 
         await at(1)
@@ -77,11 +78,15 @@ struct StormFaults: Sendable {
         let restartedAt = ContinuousClock.now
         while ContinuousClock.now - restartedAt < .seconds(Self.maxCatchUpSeconds), !Task.isCancelled {
             if let leader = watch.currentLeader, let commit = watch.status(of: leader)?.commitIndex,
-               started.allSatisfy({ (watch.status(of: $0)?.appliedIndex ?? 0) >= commit && watch.status(of: $0)?.leader == leader }),
-               started.allSatisfy({ watch.status(of: $0)?.term == watch.status(of: leader)?.term })
+                started.allSatisfy({
+                    (watch.status(of: $0)?.appliedIndex ?? 0) >= commit && watch.status(of: $0)?.leader == leader
+                }),
+                started.allSatisfy({ watch.status(of: $0)?.term == watch.status(of: leader)?.term })
             {
                 report.regionCatchUpSeconds = (ContinuousClock.now - restartedAt).seconds
-                progress.say("region \(region) caught up " + String(format: "%.2f s after its restart", report.regionCatchUpSeconds ?? 0))
+                progress.say(
+                    "region \(region) caught up "
+                        + String(format: "%.2f s after its restart", report.regionCatchUpSeconds ?? 0))
                 break
             }
             try? await Task.sleep(for: .milliseconds(Self.lookIntervalMilliseconds))

@@ -142,7 +142,8 @@ final class StormRecorder: Sendable {
 
     /// A user attempt that began at `start` ended; `eligible` when its key was not being revoked, so it
     /// counts toward "user attempts that got a token within the success window".
-    func attemptEnded(startedAt start: ContinuousClock.Instant, population: Population, eligible: Bool, succeeded: Bool) {
+    func attemptEnded(startedAt start: ContinuousClock.Instant, population: Population, eligible: Bool, succeeded: Bool)
+    {
         let index = clock.window(of: start)
         windows.withLock { windows in
             guard eligible else {

@@ -21,7 +21,8 @@ enum StormRequest {
     }
 
     static func post(
-        to address: String, path: String, headers: [(String, String)], body: [UInt8], timeout: Duration, http: HTTPClient
+        to address: String, path: String, headers: [(String, String)], body: [UInt8], timeout: Duration,
+        http: HTTPClient
     ) async -> Outcome {
         var request = HTTPClientRequest(url: "https://\(address)\(path)")
         request.method = .POST
@@ -33,7 +34,9 @@ enum StormRequest {
             let status = Int(response.status.code)
             let retryAfter = response.headers.first(name: "Retry-After").flatMap { Int($0) }
             if (200..<300).contains(status) {
-                return .answered(status: status, retryAfterSeconds: retryAfter, body: try await response.body.collect(upTo: maxAnswerBytes))
+                return .answered(
+                    status: status, retryAfterSeconds: retryAfter,
+                    body: try await response.body.collect(upTo: maxAnswerBytes))
             }
             // Refusals are read to the end so the connection can be reused, and dropped.
             _ = try? await response.body.collect(upTo: maxAnswerBytes)

@@ -42,7 +42,10 @@ final class StormRevocations: Sendable {
     /// member that last answered it (a dead member costs a connect timeout per try).
     let lastGood = Mutex<Int?>(nil)
 
-    init(vin: VIN, owner: KeyHolder, holders: [KeyHolder], members: [String], http: HTTPClient, recorder: StormRecorder, ledger: RevocationLedger) {
+    init(
+        vin: VIN, owner: KeyHolder, holders: [KeyHolder], members: [String], http: HTTPClient, recorder: StormRecorder,
+        ledger: RevocationLedger
+    ) {
         self.vin = vin
         self.owner = owner
         self.holders = holders
@@ -66,11 +69,14 @@ final class StormRevocations: Sendable {
         await withTaskGroup(of: Revocation.self) { group in
             for (key, atSeconds) in schedule {
                 group.addTask {
-                    try? await Task.sleep(until: self.recorder.clock.start + .milliseconds(Int(atSeconds * 1_000)), clock: .continuous)
+                    try? await Task.sleep(
+                        until: self.recorder.clock.start + .milliseconds(Int(atSeconds * 1_000)), clock: .continuous)
                     return await self.revoke(key: key, scheduledAtSeconds: atSeconds)
                 }
             }
-            return await group.reduce(into: []) { $0.append($1) }.sorted { $0.scheduledAtSeconds < $1.scheduledAtSeconds }
+            return await group.reduce(into: []) { $0.append($1) }.sorted {
+                $0.scheduledAtSeconds < $1.scheduledAtSeconds
+            }
         }
     }
 
@@ -83,13 +89,15 @@ final class StormRevocations: Sendable {
         var member = lastGood.withLock { $0 } ?? Int.random(in: 0..<members.count)
         while ContinuousClock.now - firstTry < Self.giveUpAfter {
             revocation.tries += 1
-            guard let headers = try? owner.signatureHeaders(
-                method: "POST", path: path, vin: vin, command: "revoke", body: [], nowUnixMs: WallClock.nowUnixMs())
+            guard
+                let headers = try? owner.signatureHeaders(
+                    method: "POST", path: path, vin: vin, command: "revoke", body: [], nowUnixMs: WallClock.nowUnixMs())
             else {
                 revocation.lastFailure = "signing failed"
                 break
             }
-            let outcome = await StormRequest.post(to: members[member], path: path, headers: headers, body: [], timeout: Self.tryTimeout, http: http)
+            let outcome = await StormRequest.post(
+                to: members[member], path: path, headers: headers, body: [], timeout: Self.tryTimeout, http: http)
             let now = ContinuousClock.now
             var confirmedBy: String?
             var revision: UInt64?

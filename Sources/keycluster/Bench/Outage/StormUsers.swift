@@ -50,7 +50,8 @@ struct StormUsers: Sendable {
             while next < clock.end, ContinuousClock.now < clock.end {
                 if next > .now { try? await Task.sleep(until: next, clock: .continuous) }
                 let population: StormRecorder.Population = Bool.random() ? .naive : .backoff
-                let key = Double.random(in: 0..<1) < Self.revocableKeyShare && !revocableKeys.isEmpty
+                let key =
+                    Double.random(in: 0..<1) < Self.revocableKeyShare && !revocableKeys.isEmpty
                     ? revocableKeys.randomElement() ?? stableKeys[0] : stableKeys.randomElement() ?? stableKeys[0]
                 let firstMember = Int.random(in: 0..<members.count)
                 group.addTask { await attempt(population: population, key: key, firstMember: firstMember) }
@@ -76,7 +77,8 @@ struct StormUsers: Sendable {
             let outcome: StormRequest.Outcome?
             if inFlight.enter(target) {
                 outcome = await StormRequest.post(
-                    to: members[target], path: signed.path, headers: headers, body: PresignedUnlocks.body, timeout: Self.requestTimeout,
+                    to: members[target], path: signed.path, headers: headers, body: PresignedUnlocks.body,
+                    timeout: Self.requestTimeout,
                     http: http)
                 inFlight.leave(target)
             } else {
@@ -135,7 +137,7 @@ struct StormUsers: Sendable {
     /// not one: counted as a bounded token then, never as a strict one.
     static func token(in body: ByteBuffer) -> UnlockToken? {
         guard let document = try? JSONDecoder().decode(SignedDocument.self, from: Data(body.readableBytesView)),
-              let payload = Data(base64Encoded: document.payload)
+            let payload = Data(base64Encoded: document.payload)
         else { return nil }
         return try? JSONDecoder().decode(UnlockToken.self, from: payload)
     }

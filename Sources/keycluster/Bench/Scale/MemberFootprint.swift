@@ -20,8 +20,11 @@ enum MemberFootprint {
 
     /// Bytes of every `data.mdb` under `directory` (the member's LMDB environment: state, log and all).
     static func lmdbBytes(under directory: String) -> Int {
-        (FileManager.default.subpaths(atPath: directory) ?? []).filter { $0.hasSuffix("data.mdb") }.reduce(0) { total, relative in
-            total + ((try? FileManager.default.attributesOfItem(atPath: directory + "/" + relative)[.size] as? NSNumber)?.intValue ?? 0)
+        (FileManager.default.subpaths(atPath: directory) ?? []).filter { $0.hasSuffix("data.mdb") }.reduce(0) {
+            total, relative in
+            total
+                + ((try? FileManager.default.attributesOfItem(atPath: directory + "/" + relative)[.size] as? NSNumber)?
+                    .intValue ?? 0)
         }
     }
 }

@@ -11,8 +11,11 @@ import KeyCluster
 struct ScaleBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scale",
-        abstract: "Load a fleet of grants through Raft and measure unlock latency, memory, snapshots, catch-up, restart and backup at that size.",
-        discussion: "The default is the issue's fleet: 200,000 vehicles x 5 keys = 1,000,000 grants (about 10 minutes of loading on 2 cores).")
+        abstract:
+            "Load a fleet of grants through Raft and measure unlock latency, memory, snapshots, catch-up, restart and backup at that size.",
+        discussion:
+            "The default is the issue's fleet: 200,000 vehicles x 5 keys = 1,000,000 grants (about 10 minutes of loading on 2 cores)."
+    )
 
     @Option(help: "Vehicles to load (each registered by an operator, then given its grants by its owner).")
     var vehicles = 200_000
@@ -46,10 +49,13 @@ struct ScaleBenchCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard vehicles >= 1, baselineVehicles >= 1, baselineVehicles <= vehicles else {
-            throw ValidationError("--vehicles and --baseline-vehicles must be positive, the baseline no larger than the fleet")
+            throw ValidationError(
+                "--vehicles and --baseline-vehicles must be positive, the baseline no larger than the fleet")
         }
         guard (1...DomainLimits.defaultMaxKeysPerVehicle).contains(keysPerVehicle) else {
-            throw ValidationError("--keys-per-vehicle must be within 1...\(DomainLimits.defaultMaxKeysPerVehicle) (the per-vehicle key bound)")
+            throw ValidationError(
+                "--keys-per-vehicle must be within 1...\(DomainLimits.defaultMaxKeysPerVehicle) (the per-vehicle key bound)"
+            )
         }
         guard clients >= 1, unlockClients >= 1, unlockSeconds >= 1 else {
             throw ValidationError("--clients, --unlock-clients and --unlock-seconds must be positive")
@@ -60,16 +66,21 @@ struct ScaleBenchCommand: AsyncParsableCommand {
         let progress = output.progress
         let fleet = ScaleFleet(keysPerVehicle: keysPerVehicle)
         let totalGrants = vehicles * keysPerVehicle
-        let report = try await withLocalCluster(regions: localRegions(members: 3), timing: .init(), admission: benchmarkAdmission) { cluster in
+        let report = try await withLocalCluster(
+            regions: localRegions(members: 3), timing: .init(), admission: benchmarkAdmission
+        ) { cluster in
             _ = try await cluster.waitForLeader()
-            return try await withBenchClients(cluster, maxConnectionsPerMember: max(clients, unlockClients)) { operatorHTTP, http in
+            return try await withBenchClients(cluster, maxConnectionsPerMember: max(clients, unlockClients)) {
+                operatorHTTP, http in
                 let run = ScaleRun(
                     cluster: cluster, fleet: fleet, operatorHTTP: operatorHTTP, http: http, progress: progress,
                     unlockClients: unlockClients, unlockSeconds: unlockSeconds)
                 let loader = ScaleLoader(
-                    fleet: fleet, members: cluster.ids.map { cluster.client($0).address }, operatorHTTP: operatorHTTP, ownerHTTP: http,
+                    fleet: fleet, members: cluster.ids.map { cluster.client($0).address }, operatorHTTP: operatorHTTP,
+                    ownerHTTP: http,
                     clients: clients, progress: progress)
-                return try await run.measure(loader: loader, vehicles: vehicles, baselineVehicles: baselineVehicles, totalGrants: totalGrants)
+                return try await run.measure(
+                    loader: loader, vehicles: vehicles, baselineVehicles: baselineVehicles, totalGrants: totalGrants)
             }
         }
         try output.emit(report) { report.printMarkdown() }

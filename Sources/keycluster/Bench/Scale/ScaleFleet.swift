@@ -76,7 +76,8 @@ struct ScaleLoader: Sendable {
                 let remaining = Double(totalGrants - grantsBefore - grants) / max(rate, 1)
                 progress.say(
                     "scale: \(grantsBefore + grants) of \(totalGrants) grants loaded, \(Int(rate))/s, about \(Int(remaining)) s to go"
-                        + (counts.failed.load(ordering: .relaxed) > 0 ? ", \(counts.failed.load(ordering: .relaxed)) failed" : ""))
+                        + (counts.failed.load(ordering: .relaxed) > 0
+                            ? ", \(counts.failed.load(ordering: .relaxed)) failed" : ""))
             }
         }
         defer { reporter.cancel() }
@@ -90,16 +91,21 @@ struct ScaleLoader: Sendable {
                     for index in stride(from: range.lowerBound + worker, to: range.upperBound, by: clients) {
                         let vin = try fleet.vin(index)
                         let owner = fleet.owner(of: index)
-                        guard await Self.attempt(alreadyDone: "vehicle-exists", {
-                            _ = try await operators[member].registerVehicle(vin, owner: owner.publicKey)
-                        }) else {
+                        guard
+                            await Self.attempt(
+                                alreadyDone: "vehicle-exists",
+                                {
+                                    _ = try await operators[member].registerVehicle(vin, owner: owner.publicKey)
+                                })
+                        else {
                             counts.failed.wrappingAdd(fleet.keysPerVehicle, ordering: .relaxed)
                             continue
                         }
                         counts.done.wrappingAdd(1, ordering: .relaxed)
                         for grantee in fleet.grantees {
                             let granted = await Self.attempt(alreadyDone: "key-already-granted") {
-                                _ = try await phones[member].grant(grantee.publicKey, role: .driver, on: vin, signedBy: owner)
+                                _ = try await phones[member].grant(
+                                    grantee.publicKey, role: .driver, on: vin, signedBy: owner)
                             }
                             if granted {
                                 counts.done.wrappingAdd(1, ordering: .relaxed)
@@ -112,7 +118,9 @@ struct ScaleLoader: Sendable {
             }
             try await group.waitForAll()
         }
-        return Outcome(grants: counts.done.load(ordering: .relaxed), failed: counts.failed.load(ordering: .relaxed), elapsed: ContinuousClock.now - start)
+        return Outcome(
+            grants: counts.done.load(ordering: .relaxed), failed: counts.failed.load(ordering: .relaxed),
+            elapsed: ContinuousClock.now - start)
     }
 
     private final class Counts: Sendable {

@@ -82,49 +82,73 @@ struct ScaleReport: Encodable {
         let bounded = ratio(atScale.bounded.p99Milliseconds, baseline.bounded.p99Milliseconds)
         let resident = members.map(\.anonymousBytes).max() ?? 0
         return [
-            Target(name: "strict unlock p99, full ÷ baseline", target: "≤ \(Self.maxP99Ratio)×", measured: String(format: "%.2f×", strict), met: strict <= Self.maxP99Ratio),
-            Target(name: "bounded unlock p99, full ÷ baseline", target: "≤ \(Self.maxP99Ratio)×", measured: String(format: "%.2f×", bounded), met: bounded <= Self.maxP99Ratio),
-            Target(name: "resident memory (anonymous), largest member", target: "≤ 1 GiB", measured: mebibytes(resident), met: resident <= Self.maxResidentBytes),
             Target(
-                name: "new learner caught up", target: "≤ \(Int(Self.maxCatchUpSeconds)) s", measured: String(format: "%.1f s", learner.caughtUpSeconds),
+                name: "strict unlock p99, full ÷ baseline", target: "≤ \(Self.maxP99Ratio)×",
+                measured: String(format: "%.2f×", strict), met: strict <= Self.maxP99Ratio),
+            Target(
+                name: "bounded unlock p99, full ÷ baseline", target: "≤ \(Self.maxP99Ratio)×",
+                measured: String(format: "%.2f×", bounded), met: bounded <= Self.maxP99Ratio),
+            Target(
+                name: "resident memory (anonymous), largest member", target: "≤ 1 GiB", measured: mebibytes(resident),
+                met: resident <= Self.maxResidentBytes),
+            Target(
+                name: "new learner caught up", target: "≤ \(Int(Self.maxCatchUpSeconds)) s",
+                measured: String(format: "%.1f s", learner.caughtUpSeconds),
                 met: learner.caughtUpSeconds <= Self.maxCatchUpSeconds),
             Target(
-                name: "crashed member ready again", target: "≤ \(Int(Self.maxRestartSeconds)) s", measured: String(format: "%.1f s", restart.readySeconds),
+                name: "crashed member ready again", target: "≤ \(Int(Self.maxRestartSeconds)) s",
+                measured: String(format: "%.1f s", restart.readySeconds),
                 met: restart.readySeconds <= Self.maxRestartSeconds),
         ]
     }
 
     func printMarkdown() {
-        print("Loaded \(grantsLoaded) grants (\(failedGrants) failed) through Raft: \(Int(loadGrantsPerSecond)) grants/s over \(Int(loadSeconds)) s.")
+        print(
+            "Loaded \(grantsLoaded) grants (\(failedGrants) failed) through Raft: \(Int(loadGrantsPerSecond)) grants/s over \(Int(loadSeconds)) s."
+        )
         print("")
         print("| grants | unlock targets | strict /s | strict p50 / p99 ms | bounded /s | bounded p50 / p99 ms |")
         print("|---|---|---|---|---|---|")
         for level in [baseline, atScale] {
-            print("| \(level.grants) | \(level.targets) | \(Int(level.strict.perSecond)) | \(milliseconds(level.strict)) | \(Int(level.bounded.perSecond)) | \(milliseconds(level.bounded)) |")
+            print(
+                "| \(level.grants) | \(level.targets) | \(Int(level.strict.perSecond)) | \(milliseconds(level.strict)) | \(Int(level.bounded.perSecond)) | \(milliseconds(level.bounded)) |"
+            )
         }
         print("")
-        print("| member | RSS (baseline → full) | of it anonymous (→ full) | of it mapped file (→ full) | LMDB file (baseline → full) |")
+        print(
+            "| member | RSS (baseline → full) | of it anonymous (→ full) | of it mapped file (→ full) | LMDB file (baseline → full) |"
+        )
         print("|---|---|---|---|---|")
         for member in members {
             let before = baselineMembers.first { $0.id == member.id }
             func change(_ value: KeyPath<Member, Int>) -> String {
                 "\(before.map { mebibytes($0[keyPath: value]) } ?? "-") → \(mebibytes(member[keyPath: value]))"
             }
-            print("| \(member.id) | \(change(\.residentBytes)) | \(change(\.anonymousBytes)) | \(change(\.fileBytes)) | \(change(\.lmdbBytes)) |")
+            print(
+                "| \(member.id) | \(change(\.residentBytes)) | \(change(\.anonymousBytes)) | \(change(\.fileBytes)) | \(change(\.lmdbBytes)) |"
+            )
         }
         print("")
         print("| operation at full size | measured |")
         print("|---|---|")
         if let snapshot {
-            print("| snapshot (newest, member \(snapshot.member), \(snapshot.taken) taken in the run) | \(mebibytes(snapshot.bytes)), written in \(snapshot.milliseconds) ms |")
+            print(
+                "| snapshot (newest, member \(snapshot.member), \(snapshot.taken) taken in the run) | \(mebibytes(snapshot.bytes)), written in \(snapshot.milliseconds) ms |"
+            )
         }
         print("| online backup | \(mebibytes(backup.bytes)) in \(String(format: "%.1f", backup.seconds)) s |")
-        print("| member \(restart.member) after SIGKILL | ready in \(String(format: "%.1f", restart.readySeconds)) s, caught up in \(String(format: "%.1f", restart.caughtUpSeconds)) s |")
-        print("| new learner \(learner.member) | caught up in \(String(format: "%.1f", learner.caughtUpSeconds)) s (\(learner.snapshotsInstalled) snapshot installed) |")
+        print(
+            "| member \(restart.member) after SIGKILL | ready in \(String(format: "%.1f", restart.readySeconds)) s, caught up in \(String(format: "%.1f", restart.caughtUpSeconds)) s |"
+        )
+        print(
+            "| new learner \(learner.member) | caught up in \(String(format: "%.1f", learner.caughtUpSeconds)) s (\(learner.snapshotsInstalled) snapshot installed) |"
+        )
         print("")
         print("| target | wanted | measured | met |")
         print("|---|---|---|---|")
-        for target in targets { print("| \(target.name) | \(target.target) | \(target.measured) | \(target.met ? "yes" : "**no**") |") }
+        for target in targets {
+            print("| \(target.name) | \(target.target) | \(target.measured) | \(target.met ? "yes" : "**no**") |")
+        }
     }
 
     private func milliseconds(_ summary: LoadRun.Result.Summary) -> String {

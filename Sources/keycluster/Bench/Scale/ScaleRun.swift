@@ -15,15 +15,20 @@ struct ScaleRun {
     let unlockClients: Int
     let unlockSeconds: Int
 
-    func measure(loader: ScaleLoader, vehicles: Int, baselineVehicles: Int, totalGrants: Int) async throws -> ScaleReport {
+    func measure(loader: ScaleLoader, vehicles: Int, baselineVehicles: Int, totalGrants: Int) async throws
+        -> ScaleReport
+    {
         progress.say("scale: loading the baseline, \(baselineVehicles * fleet.keysPerVehicle) grants")
         let baselineLoad = try await loader.load(0..<baselineVehicles, grantsBefore: 0, totalGrants: totalGrants)
         let baseline = try await unlocks(vehicles: baselineVehicles, grants: baselineLoad.grants)
         let baselineFootprint = footprint()
 
         progress.say("scale: loading the fleet, \(totalGrants) grants in all")
-        let load = try await loader.load(baselineVehicles..<vehicles, grantsBefore: baselineLoad.grants, totalGrants: totalGrants)
-        progress.say("scale: loaded \(baselineLoad.grants + load.grants) grants in \(Int(load.elapsed.seconds)) s (\(load.failed) failed)")
+        let load = try await loader.load(
+            baselineVehicles..<vehicles, grantsBefore: baselineLoad.grants, totalGrants: totalGrants)
+        progress.say(
+            "scale: loaded \(baselineLoad.grants + load.grants) grants in \(Int(load.elapsed.seconds)) s (\(load.failed) failed)"
+        )
         try await cluster.waitForCatchUp()
         try await waitForSnapshotsToSettle()
         let atScale = try await unlocks(vehicles: vehicles, grants: baselineLoad.grants + load.grants)
@@ -44,12 +49,15 @@ struct ScaleRun {
 
     /// Strict and bounded unlock runs spread over the first `vehicles` vehicles' keys.
     private func unlocks(vehicles: Int, grants: Int) async throws -> ScaleReport.Unlocks {
-        let targets = try fleet.unlockTargets(vehicles: vehicles, count: min(grants, ScaleBenchCommand.maxUnlockTargets))
+        let targets = try fleet.unlockTargets(
+            vehicles: vehicles, count: min(grants, ScaleBenchCommand.maxUnlockTargets))
         let members = cluster.ids.map { cluster.client($0).address }
         var results: [LoadRun.Result] = []
         for bounded in [false, true] {
             let prepared = try PresignedUnlocks(targets: targets, bounded: bounded, seconds: unlockSeconds)
-            let result = await LoadRun(clients: unlockClients, duration: .seconds(unlockSeconds)).run(servers: cluster.pids) { client, _ in
+            let result = await LoadRun(clients: unlockClients, duration: .seconds(unlockSeconds)).run(
+                servers: cluster.pids
+            ) { client, _ in
                 await prepared.send(to: members[client % members.count], http: http)
             }
             progress.say(
@@ -58,7 +66,8 @@ struct ScaleRun {
                     + String(format: "%.1f", result.percentile(0.99).seconds * 1_000) + " ms (\(result.failed) failed)")
             results.append(result)
         }
-        return ScaleReport.Unlocks(grants: grants, targets: targets.count, strict: results[0].summary, bounded: results[1].summary)
+        return ScaleReport.Unlocks(
+            grants: grants, targets: targets.count, strict: results[0].summary, bounded: results[1].summary)
     }
 
     /// Steady state before measuring: a snapshot the load's last entries started may still be writing the
@@ -85,7 +94,8 @@ struct ScaleRun {
             guard let pid = cluster.pid(of: id), let directory = cluster.dataDirectory(of: id) else { return nil }
             let resident = MemberFootprint.resident(pid)
             return ScaleReport.Member(
-                id: id, residentBytes: resident?.total ?? 0, anonymousBytes: resident?.anonymous ?? 0, fileBytes: resident?.file ?? 0,
+                id: id, residentBytes: resident?.total ?? 0, anonymousBytes: resident?.anonymous ?? 0,
+                fileBytes: resident?.file ?? 0,
                 lmdbBytes: MemberFootprint.lmdbBytes(under: directory))
         }
     }
@@ -96,8 +106,12 @@ struct ScaleRun {
         var newest: ScaleReport.Snapshot?
         for id in cluster.ids {
             let status = try await cluster.status(id)
-            guard let bytes = status.lastSnapshotBytes, let milliseconds = status.lastSnapshotMilliseconds else { continue }
-            if bytes > newest?.bytes ?? -1 { newest = .init(member: id, bytes: bytes, milliseconds: milliseconds, taken: status.snapshotsTaken ?? 0) }
+            guard let bytes = status.lastSnapshotBytes, let milliseconds = status.lastSnapshotMilliseconds else {
+                continue
+            }
+            if bytes > newest?.bytes ?? -1 {
+                newest = .init(member: id, bytes: bytes, milliseconds: milliseconds, taken: status.snapshotsTaken ?? 0)
+            }
         }
         return newest
     }
@@ -107,7 +121,8 @@ struct ScaleRun {
         let path = cluster.layout.directory + "/scale-backup.kcb"
         progress.say("scale: taking an online backup from member \(leader)")
         let start = ContinuousClock.now
-        let contents = try await ClusterBackup.download(from: cluster.client(leader).address, http: operatorHTTP, to: path)
+        let contents = try await ClusterBackup.download(
+            from: cluster.client(leader).address, http: operatorHTTP, to: path)
         let seconds = (ContinuousClock.now - start).seconds
         let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
         try? FileManager.default.removeItem(atPath: path)
@@ -127,7 +142,9 @@ struct ScaleRun {
         try await waitFor("member \(follower) ready") { (try? await member.text("/readyz")) != nil }
         let ready = (ContinuousClock.now - start).seconds
         let target = try await cluster.status(leader).commitIndex
-        try await waitFor("member \(follower) caught up") { ((try? await cluster.status(follower))?.appliedIndex ?? 0) >= target }
+        try await waitFor("member \(follower) caught up") {
+            ((try? await cluster.status(follower))?.appliedIndex ?? 0) >= target
+        }
         return .init(member: follower, readySeconds: ready, caughtUpSeconds: (ContinuousClock.now - start).seconds)
     }
 
@@ -138,14 +155,18 @@ struct ScaleRun {
         guard let member = cluster.member(id) else { preconditionFailure("just laid out") }
         try cluster.start(id)
         try await waitFor("member \(id) serves /healthz") { (try? await cluster.client(id).text("/healthz")) != nil }
-        let session = MembershipSession(http: operatorHTTP, addresses: cluster.ids.filter { $0 != id }.map { cluster.client($0).address })
-        let body = "{\"id\":\(id),\"region\":\"\(member.region)\",\"peerAddress\":\"\(member.peerAddress)\",\"clientAddress\":\"\(member.clientAddress)\"}"
+        let session = MembershipSession(
+            http: operatorHTTP, addresses: cluster.ids.filter { $0 != id }.map { cluster.client($0).address })
+        let body =
+            "{\"id\":\(id),\"region\":\"\(member.region)\",\"peerAddress\":\"\(member.peerAddress)\",\"clientAddress\":\"\(member.clientAddress)\"}"
         progress.say("scale: adding member \(id) as a learner")
         let start = ContinuousClock.now
-        _ = try await session.change("/v1/cluster/members", body: Array(body.utf8), inEffect: MembershipSession.includes(id))
+        _ = try await session.change(
+            "/v1/cluster/members", body: Array(body.utf8), inEffect: MembershipSession.includes(id))
         try await waitFor("learner \(id) caught up") {
             guard let list = try? await session.listFromLeader(), list.leader == list.servedBy,
-                  let lag = list.members.first(where: { $0.id == id })?.lagEntries else { return false }
+                let lag = list.members.first(where: { $0.id == id })?.lagEntries
+            else { return false }
             return lag <= ScaleBenchCommand.caughtUpLagEntries
         }
         let seconds = (ContinuousClock.now - start).seconds
@@ -156,7 +177,9 @@ struct ScaleRun {
     private func waitFor(_ what: String, _ condition: () async -> Bool) async throws {
         let deadline = ContinuousClock.now + .seconds(ScaleBenchCommand.memberWaitSeconds)
         while await !condition() {
-            guard ContinuousClock.now < deadline else { throw CLIError("\(what): not within \(Int(ScaleBenchCommand.memberWaitSeconds)) s") }
+            guard ContinuousClock.now < deadline else {
+                throw CLIError("\(what): not within \(Int(ScaleBenchCommand.memberWaitSeconds)) s")
+            }
             try await Task.sleep(for: .milliseconds(LocalClusterProcesses.pollIntervalMilliseconds))
         }
     }
