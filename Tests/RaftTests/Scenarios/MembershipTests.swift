@@ -7,14 +7,14 @@ struct MembershipTests {
     static let regions: [UInt64: String] = [1: "eu", 2: "us", 3: "ap", 4: "sa", 5: "eu"]
 
     /// n1 leads voters n1–n3 (one per region) and has committed an entry of its term.
-    static func threeRegionCluster(options: RaftOptions = RaftOptions()) -> ElasticCluster {
-        var cluster = ElasticCluster(voters: [1, 2, 3], regions: regions, options: options)
+    static func threeRegionCluster(options: RaftOptions = RaftOptions()) -> ScenarioCluster {
+        var cluster = ScenarioCluster(voters: [1, 2, 3], regions: regions, options: options)
         cluster.campaign(1)
         return cluster
     }
 
     /// Adds n4 as a learner in `region`, spawned empty, and lets it catch up.
-    static func addLearner4(to cluster: inout ElasticCluster, region: String = "sa") throws {
+    static func addLearner4(to cluster: inout ScenarioCluster, region: String = "sa") throws {
         let bootstrap = cluster[1].configuration
         _ = try cluster.act(1) { core throws(MembershipChangeError) in
             try core.proposeMembershipChange(.addLearner(NodeID(4), region: region))
@@ -24,7 +24,7 @@ struct MembershipTests {
     }
 
     static func propose(
-        _ change: MembershipChange, force: Bool = false, at leader: UInt64 = 1, in cluster: inout ElasticCluster
+        _ change: MembershipChange, force: Bool = false, at leader: UInt64 = 1, in cluster: inout ScenarioCluster
     ) throws(MembershipChangeError) {
         _ = try cluster.act(leader) { core throws(MembershipChangeError) in
             try core.proposeMembershipChange(change, force: force)
@@ -94,11 +94,11 @@ struct MembershipTests {
 
     @Test("a new leader proposes no membership change before it commits an entry of its own term")
     func newLeaderMustCommitOwnTermFirst() throws {
-        var cluster = ElasticCluster(voters: [1, 2, 3], regions: Self.regions)
+        var cluster = ScenarioCluster(voters: [1, 2, 3], regions: Self.regions)
         for _ in 0..<(2 * cluster[1].options.electionTimeoutTicks) where cluster[1].role == .follower {
             cluster.tick(1)
         }
-        for _ in 0..<ElasticCluster.maxSettleRounds where cluster[1].role != .leader {
+        for _ in 0..<ScenarioCluster.maxSettleRounds where cluster[1].role != .leader {
             cluster.deliverRound()
         }
         let term = cluster[1].term
@@ -181,7 +181,7 @@ struct MembershipTests {
 
     @Test("a removed leader keeps leading until the change commits, then steps down and never campaigns")
     func removedLeaderStepsDownAfterCommit() throws {
-        var cluster = ElasticCluster(voters: [1, 2, 3, 4], regions: [1: "eu", 2: "eu", 3: "us", 4: "ap"])
+        var cluster = ScenarioCluster(voters: [1, 2, 3, 4], regions: [1: "eu", 2: "eu", 3: "us", 4: "ap"])
         cluster.campaign(1)
         cluster.isolated = [NodeID(2), NodeID(3), NodeID(4)]
         try Self.propose(.remove(NodeID(1)), in: &cluster)
@@ -197,7 +197,7 @@ struct MembershipTests {
         cluster.tick(1, times: 4 * cluster[1].options.electionTimeoutTicks)
         #expect(cluster[1].role == .follower, "a removed member never campaigns")
         let remaining: [UInt64] = [2, 3, 4]
-        for _ in 0..<ElasticCluster.maxSettleRounds where !remaining.contains(where: { cluster[$0].role == .leader }) {
+        for _ in 0..<ScenarioCluster.maxSettleRounds where !remaining.contains(where: { cluster[$0].role == .leader }) {
             for id in remaining { cluster.tick(id) }
             cluster.settle()
         }
@@ -208,7 +208,7 @@ struct MembershipTests {
 
     @Test("replacing a member: add a learner, promote it, remove the old one")
     func replaceMember() throws {
-        var cluster = ElasticCluster(voters: [1, 2, 3, 4, 5], regions: Self.regions)
+        var cluster = ScenarioCluster(voters: [1, 2, 3, 4, 5], regions: Self.regions)
         cluster.campaign(1)
         let bootstrap = cluster[1].configuration
         try Self.propose(.addLearner(NodeID(6), region: "ap"), in: &cluster)

@@ -17,8 +17,8 @@ struct SnapshotTests {
     }
 
     /// n1 leads; n3 missed `count` commands; n1 and n2 compacted past them.
-    static func clusterWithCompactedLeader(missing count: Int) -> ElasticCluster {
-        var cluster = ElasticCluster(voters: [1, 2, 3], options: options)
+    static func clusterWithCompactedLeader(missing count: Int) -> ScenarioCluster {
+        var cluster = ScenarioCluster(voters: [1, 2, 3], options: options)
         cluster.campaign(1)
         cluster.isolated = [NodeID(3)]
         cluster.commitCommands(count, at: 1)
@@ -28,11 +28,11 @@ struct SnapshotTests {
     }
 
     /// `clusterWithCompactedLeader(missing: 8)` reconnected, until n1 asks its runtime to send n3 a snapshot.
-    static func clusterAskingForTransfer() -> ElasticCluster {
+    static func clusterAskingForTransfer() -> ScenarioCluster {
         var cluster = clusterWithCompactedLeader(missing: 8)
         cluster.isolated = []
         cluster.tick(1)
-        for _ in 0..<ElasticCluster.maxSettleRounds where cluster.snapshotTransfers.isEmpty {
+        for _ in 0..<ScenarioCluster.maxSettleRounds where cluster.snapshotTransfers.isEmpty {
             cluster.deliverRound()
         }
         #expect(cluster.snapshotTransfers.map(\.send.to) == [NodeID(3)])
@@ -44,7 +44,7 @@ struct SnapshotTests {
     func compactionKeepsRetainedEntries() {
         var options = Self.options
         options.retainedEntriesForSlowFollowers = 3
-        var cluster = ElasticCluster(voters: [1], options: options)
+        var cluster = ScenarioCluster(voters: [1], options: options)
         cluster.campaign(1)
         cluster.commitCommands(10, at: 1)
         #expect(cluster[1].shouldSnapshot)
@@ -79,7 +79,7 @@ struct SnapshotTests {
     func compactionWaitsForAFollowerReceivingASnapshot() throws {
         var options = Self.options
         options.maxRetainedEntriesForCatchUp = 1_000
-        var cluster = ElasticCluster(voters: [1, 2, 3], options: options)
+        var cluster = ScenarioCluster(voters: [1, 2, 3], options: options)
         cluster.campaign(1)
         cluster.isolated = [NodeID(3)]
         cluster.commitCommands(8, at: 1)
@@ -89,7 +89,7 @@ struct SnapshotTests {
         #expect(cluster[1].firstIndex > 1, "compacted past the silent n3")
         cluster.isolated = []
         cluster.tick(1)
-        for _ in 0..<ElasticCluster.maxSettleRounds where cluster.snapshotTransfers.isEmpty {
+        for _ in 0..<ScenarioCluster.maxSettleRounds where cluster.snapshotTransfers.isEmpty {
             cluster.deliverRound()
         }
         #expect(cluster[1].replicationStatus(of: NodeID(3))?.state == .snapshot)
@@ -180,12 +180,12 @@ struct SnapshotTests {
 
     @Test("a follower whose log holds the snapshot's last entry keeps the entries after it (Raft §7)")
     func matchingSuffixKeptOnRestore() throws {
-        var cluster = ElasticCluster(voters: [1, 2, 3], options: Self.options)
+        var cluster = ScenarioCluster(voters: [1, 2, 3], options: Self.options)
         cluster.campaign(1)
         cluster.commitCommands(6, at: 1)
         let snapshot = try #require(cluster[1].snapshotMetadata(at: cluster[1].appliedIndex - 2))
         // n3 holds entries past the snapshot but has not learned that they committed.
-        let follower = ElasticCluster(voters: [1, 2, 3], options: Self.options)
+        let follower = ScenarioCluster(voters: [1, 2, 3], options: Self.options)
         var core = follower[3]
         let entries = cluster[2].entries
         let append = AppendEntries(previous: .origin, entries: entries, leaderCommit: 0)
@@ -204,7 +204,7 @@ struct SnapshotTests {
 
     @Test("a restarted member rebuilds from its snapshot and the log after it")
     func restartFromSnapshot() throws {
-        var cluster = ElasticCluster(voters: [1], options: Self.options)
+        var cluster = ScenarioCluster(voters: [1], options: Self.options)
         cluster.campaign(1)
         cluster.commitCommands(8, at: 1)
         cluster.snapshot(1)
