@@ -59,11 +59,7 @@ struct AnonymousEdgeTests {
     func silentConnectionsAreClosed() async throws {
         try await withProcessCluster(
             regions: ["eu-west", "us-east", "ap-south"],
-            configure: { configuration in
-                var admission = configuration.admission ?? AdmissionLimits()
-                admission.idleTimeoutMilliseconds = Self.idleTimeoutMilliseconds
-                configuration.admission = admission
-            }
+            configure: admission { $0.idleTimeoutMilliseconds = Self.idleTimeoutMilliseconds }
         ) { cluster in
             let leader = try await cluster.waitForLeader()
             let address = try #require(cluster.member(leader)?.clientAddress)
@@ -132,11 +128,7 @@ struct AnonymousEdgeTests {
     func slowUnlockBodies() async throws {
         try await withProcessCluster(
             regions: ["eu-west", "us-east", "ap-south"],
-            configure: { configuration in
-                var admission = configuration.admission ?? AdmissionLimits()
-                admission.bodyTimeoutMilliseconds = Self.bodyTimeoutMilliseconds
-                configuration.admission = admission
-            }
+            configure: admission { $0.bodyTimeoutMilliseconds = Self.bodyTimeoutMilliseconds }
         ) { cluster in
             let leader = try await cluster.waitForLeader()
             let port = try Self.clientPort(of: leader, in: cluster)
@@ -180,12 +172,11 @@ struct AnonymousEdgeTests {
     func oneAddressGetsItsShare() async throws {
         try await withProcessCluster(
             regions: ["eu-west", "us-east", "ap-south"],
-            configure: { configuration in
-                // Only the fair share stands in the way here: no per-source connection cap, a body deadline longer than the test.
-                var admission = configuration.admission ?? AdmissionLimits()
-                admission.maxConnectionsPerSource = admission.maxConnections
-                admission.bodyTimeoutMilliseconds = 120_000
-                configuration.admission = admission
+            // Only the fair share stands in the way here: no per-source connection cap, a body deadline longer
+            // than the test.
+            configure: admission { limits in
+                limits.maxConnectionsPerSource = limits.maxConnections
+                limits.bodyTimeoutMilliseconds = 120_000
             }
         ) { cluster in
             let leader = try await cluster.waitForLeader()

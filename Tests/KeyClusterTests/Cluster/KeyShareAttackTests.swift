@@ -33,11 +33,7 @@ struct KeyShareAttackTests {
     func oneKeyFromManyAddresses() async throws {
         try await withProcessCluster(
             regions: ["eu-west", "us-east", "ap-south"],
-            configure: { configuration in
-                var admission = configuration.admission ?? AdmissionLimits()
-                admission.maxInFlightUnlocks = Self.maxInFlightUnlocks
-                configuration.admission = admission
-            }
+            configure: admission { $0.maxInFlightUnlocks = Self.maxInFlightUnlocks }
         ) { cluster in
             let leader = try await cluster.waitForLeader()
             let port = try AnonymousEdgeTests.clientPort(of: leader, in: cluster)

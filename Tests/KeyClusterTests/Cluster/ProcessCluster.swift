@@ -33,6 +33,16 @@ func withProcessCluster(
     await cluster.shutdown()
 }
 
+/// A `configure` for `withProcessCluster` that changes only the admission limits, from the defaults when the
+/// file sets none.
+func admission(_ change: @escaping (inout AdmissionLimits) -> Void) -> (inout NodeConfiguration) -> Void {
+    { configuration in
+        var limits = configuration.admission ?? AdmissionLimits()
+        change(&limits)
+        configuration.admission = limits
+    }
+}
+
 /// The value of the sample `series` (a metric name, with its labels as the member prints them, e.g.
 /// `keycluster_admission_in_flight_requests{class="unlock"}`) in a Prometheus text exposition.
 func metricSample(_ metrics: String, _ series: String) -> Double? {
