@@ -59,6 +59,7 @@ struct MonitoringFilesTests {
 
             if let promtool = MonitoringFiles.promtool {
                 let file = try TemporaryDirectory("metrics")
+                defer { file.remove() }
                 let path = file.path + "/metrics.txt"
                 try exposition.write(toFile: path, atomically: true, encoding: .utf8)
                 let check = try await Self.run("/bin/sh", ["-c", "exec \"$0\" check metrics < \"$1\"", promtool, path])
