@@ -33,24 +33,3 @@ extension ClientDescription {
         return description.resolvingPaths(nextTo: path)
     }
 }
-
-extension ClientDescription {
-    /// The CA and operator certificate, resolved against `file`'s directory (see `RelativePaths`).
-    func resolvingPaths(nextTo file: String) -> ClientDescription {
-        mappingPaths { RelativePaths.resolve($0, nextTo: file) }
-    }
-
-    /// The same files written relative to `directory` where they lie inside it.
-    package func pathsRelative(inside directory: String) -> ClientDescription {
-        mappingPaths { RelativePaths.relative($0, inside: directory) }
-    }
-
-    private func mappingPaths(_ map: (String) -> String) -> ClientDescription {
-        var mapped = self
-        mapped.caCertificate = map(caCertificate)
-        mapped.operatorCertificate = operatorCertificate.map {
-            .init(certificate: map($0.certificate), privateKey: map($0.privateKey))
-        }
-        return mapped
-    }
-}

@@ -22,19 +22,29 @@ enum RelativePaths {
     }
 }
 
-extension NodeConfiguration {
-    /// Every file this configuration names, resolved against `file`'s directory (see `RelativePaths`).
-    func resolvingPaths(nextTo file: String) -> NodeConfiguration {
+/// A file whose paths are relative to the file itself. Each type says which of its fields are paths
+/// (`mappingPaths`); resolving and relativising are written once, here.
+package protocol NamesFiles {
+    /// This value with every path it names passed through `map`.
+    func mappingPaths(_ map: (String) -> String) -> Self
+}
+
+extension NamesFiles {
+    /// Every file this value names, resolved against `file`'s directory (see `RelativePaths`).
+    func resolvingPaths(nextTo file: String) -> Self {
         mappingPaths { RelativePaths.resolve($0, nextTo: file) }
     }
 
-    /// Every file this configuration names, written relative to `directory` where they lie inside it — the
-    /// form written to `directory/node-N.json`, so a cluster directory can be moved or reached from anywhere.
-    package func pathsRelative(inside directory: String) -> NodeConfiguration {
+    /// Every file this value names, written relative to `directory` where they lie inside it — the form
+    /// written to `directory/node-N.json` and `client.json`, so a cluster directory can be moved or reached
+    /// from anywhere.
+    package func pathsRelative(inside directory: String) -> Self {
         mappingPaths { RelativePaths.relative($0, inside: directory) }
     }
+}
 
-    private func mappingPaths(_ map: (String) -> String) -> NodeConfiguration {
+extension NodeConfiguration: NamesFiles {
+    package func mappingPaths(_ map: (String) -> String) -> NodeConfiguration {
         var mapped = self
         mapped.dataDirectory = map(dataDirectory)
         mapped.tls.caCertificate = map(tls.caCertificate)
@@ -42,6 +52,17 @@ extension NodeConfiguration {
         mapped.tls.privateKey = map(tls.privateKey)
         mapped.tls.signingCertificate = tls.signingCertificate.map(map)
         mapped.tls.signingPrivateKey = tls.signingPrivateKey.map(map)
+        return mapped
+    }
+}
+
+extension ClientDescription: NamesFiles {
+    package func mappingPaths(_ map: (String) -> String) -> ClientDescription {
+        var mapped = self
+        mapped.caCertificate = map(caCertificate)
+        mapped.operatorCertificate = operatorCertificate.map {
+            .init(certificate: map($0.certificate), privateKey: map($0.privateKey))
+        }
         return mapped
     }
 }
